@@ -1,0 +1,176 @@
+"""Log lines on Stash's stderr wire, with secrets redacted.
+
+Stash reads a raw plugin's stderr line by line: ``\\x01`` + level byte + ``\\x02`` + text.
+A line over 64 KiB stops Stash's reader for good, so every line is cut under 60,000 bytes.
+Multi-line messages (tracebacks) get one prefixed line each. Progress is ``\\x01p\\x02<0..1>``.
+
+Standard library only: the hook path imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import sys
+import time
+from typing import IO
+
+LOGGER_NAME = "plexsync"
+MAX_LINE_BYTES = 60_000
+TRUNCATION_MARK = " …[cut]"
+_LEVEL_BYTE = {
+    logging.DEBUG: "d",
+    logging.INFO: "i",
+    logging.WARNING: "w",
+    logging.ERROR: "e",
+    logging.CRITICAL: "e",
+}
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+
+# Tokens travel in headers and, for image URLs, in query strings: scrub both shapes.
+_TOKEN_PATTERNS = (
+    re.compile(r"(X-Plex-Token[=:]\s*['\"]?)[^&\s'\",}]+", re.IGNORECASE),
+    re.compile(r"((?:api_?key|apikey|token)[=:]\s*['\"]?)[^&\s'\",}]+", re.IGNORECASE),
+)
+_PATH_PATTERN = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\",;]+){2,}")
+
+_secrets: set[str] = set()
+_obfuscate_paths = False
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` reach a log line (the Plex token, a Stash API key)."""
+    if value and len(value) >= 4:
+        _secrets.add(value)
+
+
+def set_path_obfuscation(enabled: bool) -> None:
+    global _obfuscate_paths
+    _obfuscate_paths = bool(enabled)
+
+
+def _hide_path(match: re.Match[str]) -> str:
+    digest = hashlib.sha1(match.group(0).encode("utf-8", "replace")).hexdigest()[:10]
+    return f"<path:{digest}>"
+
+
+def redact(text: str) -> str:
+    """Remove registered secrets, token-looking query parameters and (optionally) paths."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    if _obfuscate_paths:
+        text = _PATH_PATTERN.sub(_hide_path, text)
+    return text
+
+
+def cut_to_bytes(line: str, limit: int = MAX_LINE_BYTES) -> str:
+    """Cut ``line`` so its UTF-8 form stays under ``limit`` bytes, never mid-character."""
+    raw = line.encode("utf-8", "replace")
+    if len(raw) <= limit:
+        return line
+    mark = TRUNCATION_MARK.encode("utf-8")
+    return raw[: limit - len(mark)].decode("utf-8", "ignore") + TRUNCATION_MARK
+
+
+def wire_lines(level_byte: str, message: str) -> list[str]:
+    """One Stash wire line per line of ``message``; empty lines are dropped as Stash does."""
+    out = []
+    for line in redact(message).splitlines():
+        if line.strip():
+            out.append(f"\x01{level_byte}\x02{cut_to_bytes(line)}\n")
+    return out
+
+
+class StashWireHandler(logging.Handler):
+    """Writes records in Stash's stderr format (or as JSON objects inside that format)."""
+
+    def __init__(self, stream: IO[str] | None = None, json_format: bool = False) -> None:
+        super().__init__()
+        self._stream = stream
+        self.json_format = json_format
+
+    @property
+    def stream(self) -> IO[str]:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def format_message(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        if self.json_format:
+            payload = {
+                "ts": round(record.created, 3),
+                "level": record.levelname.lower(),
+                "logger": record.name,
+                "msg": redact(text),
+            }
+            return json.dumps(payload, ensure_ascii=False)
+        return text
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level_byte = "t" if record.levelno <= TRACE else _LEVEL_BYTE.get(record.levelno, "i")
+        try:
+            lines = wire_lines(level_byte, self.format_message(record))
+            self.stream.write("".join(lines))
+            self.stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            # Stash closed our stderr (or the file is gone): losing a log line must not lose work.
+            pass
+
+
+class FileLineHandler(StashWireHandler):
+    """Plain timestamped lines for the detached worker's own log file."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        try:
+            for line in redact(self.format_message(record)).splitlines():
+                self.stream.write(f"{stamp} {record.levelname:<7} {cut_to_bytes(line)}\n")
+            self.stream.flush()
+        except (ValueError, OSError):
+            pass
+
+
+def configure(
+    *,
+    stream: IO[str] | None = None,
+    debug: bool = False,
+    json_format: bool = False,
+    plain_file: IO[str] | None = None,
+) -> logging.Logger:
+    """Route the ``plexsync`` logger to Stash's wire (or a plain file); idempotent."""
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    if plain_file is not None:
+        handler: logging.Handler = FileLineHandler(plain_file, json_format=json_format)
+    else:
+        handler = StashWireHandler(stream, json_format=json_format)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.propagate = False
+    return logger
+
+
+def get_logger(name: str = "") -> logging.Logger:
+    return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
+
+
+def progress(fraction: float, stream: IO[str] | None = None) -> None:
+    """Report task progress; NaN/inf are dropped (Stash would pass them to its UI)."""
+    if not math.isfinite(fraction):
+        return
+    value = min(1.0, max(0.0, fraction))
+    target = stream if stream is not None else sys.stderr
+    try:
+        target.write(f"\x01p\x02{value:.4f}\n")
+        target.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
