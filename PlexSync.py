@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""PlexSync: keeps a Plex Media Server in sync with Stash (a Stash ``raw`` plugin).
+
+Stash runs this file with one JSON object on stdin. It reads it, dispatches a hook or a task, and prints
+exactly one JSON object ``{"output": ..., "error": ...}`` on stdout, whatever happens, exiting 0.
+With arguments it is a command line (``python PlexSync.py --help``). Python 3.10 or newer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+MAX_STDIN_BYTES = 64 * 1024 * 1024
+
+
+def _plugin_dir() -> str:
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def _read_payload(raw: bytes) -> dict[str, Any]:
+    if len(raw) > MAX_STDIN_BYTES:
+        raise ValueError(f"stdin is {len(raw)} bytes; Stash sends far less. Refusing to parse it.")
+    if not raw.strip():
+        raise ValueError("stdin is empty: PlexSync expects Stash's plugin input JSON")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"stdin is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"stdin must be a JSON object, not {type(payload).__name__}")
+    if not isinstance(payload.get("args"), dict):
+        raise ValueError("stdin has no 'args' object (expected Stash's plugin input)")
+    return payload
+
+
+def _dispatch(payload: dict[str, Any]) -> Any:
+    from pathlib import Path
+
+    from sync_queue.location import resolve_data_dir
+
+    entry = Path(__file__).resolve()
+    data_dir = resolve_data_dir(payload.get("server_connection"))
+    if "hookContext" in payload["args"]:
+        from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only
+
+        return handle_hook(payload, data_dir, entry)
+    from worker.tasks import run_stash_task
+
+    return run_stash_task(payload, data_dir, entry)
+
+
+def run_plugin(raw: bytes) -> dict[str, Any]:
+    """Everything a Stash run does, as one result object; never raises."""
+    from validation import stash_log
+
+    stash_log.configure()
+    log = stash_log.get_logger("entry")
+    try:
+        return {"output": _dispatch(_read_payload(raw)), "error": None}
+    except Exception as exc:  # the contract: one JSON object on stdout in every outcome
+        message = stash_log.redact(str(exc) or type(exc).__name__)
+        expected = isinstance(exc, ValueError) or hasattr(exc, "output")
+        log.error(message, exc_info=not expected)
+        return {"output": getattr(exc, "output", None), "error": message}
+
+
+def _run_stash_mode() -> int:
+    try:
+        raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+        result: dict[str, Any] = run_plugin(raw)
+    except BaseException as exc:  # last resort: still one JSON object, still exit 0
+        result = {"output": None, "error": f"PlexSync crashed: {type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(result, default=str))
+    sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, _plugin_dir())  # Stash's cwd is not the plugin folder
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:
+        from worker.cli import main as cli_main
+
+        return cli_main(argv)
+    return _run_stash_mode()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

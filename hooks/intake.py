@@ -1,0 +1,71 @@
+"""Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
+
+Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
+the standard library, ``sync_queue`` and ``validation.stash_log``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from sync_queue.launcher import ensure_worker
+from sync_queue.store import Store
+
+SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
+DESTROY_TRIGGER = "Scene.Destroy.Post"
+FANOUT_TRIGGERS = {
+    "Performer.Update.Post": "performer",
+    "Studio.Update.Post": "studio",
+    "Tag.Update.Post": "tag",
+    "Tag.Merge.Post": "tag",
+    "Group.Update.Post": "group",
+}
+SETTINGS_CACHE_KEY = "settings_cache"
+
+
+class HookError(ValueError):
+    """The hook context Stash sent is not one PlexSync can act on."""
+
+
+def _object_id(value: Any, trigger: str) -> str:
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not text.isdigit():
+        raise HookError(f"{trigger} hook without a numeric object id (got {value!r})")
+    return str(int(text))
+
+
+def event_from_hook(hook_context: Any, now: float | None = None) -> dict[str, Any]:
+    """The intake event for one hook run: ``{"kind", "id", "event", "at"}``."""
+    if not isinstance(hook_context, Mapping):
+        raise HookError("hookContext must be an object with 'type' and 'id'")
+    trigger = hook_context.get("type")
+    if not isinstance(trigger, str) or not trigger:
+        raise HookError("hookContext.type is missing")
+    at = time.time() if now is None else now
+    if trigger in SCENE_TRIGGERS:
+        kind, raw_id = "scene", hook_context.get("id")
+    elif trigger == DESTROY_TRIGGER:
+        kind, raw_id = "destroy", hook_context.get("id")
+    elif trigger in FANOUT_TRIGGERS:
+        kind, raw_id = FANOUT_TRIGGERS[trigger], hook_context.get("id")
+        hook_input = hook_context.get("input")
+        if trigger == "Tag.Merge.Post" and isinstance(hook_input, Mapping) and hook_input.get("destination"):
+            raw_id = hook_input["destination"]  # the sources are gone; their scenes now carry the destination
+    else:
+        raise HookError(f"PlexSync does not handle the {trigger!r} hook")
+    return {"kind": kind, "id": _object_id(raw_id, trigger), "event": trigger, "at": at}
+
+
+def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
+    """Queue the event durably and return what happened (the ``output`` of the run)."""
+    args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
+    event = event_from_hook(args.get("hookContext"))
+    with Store(data_dir) as store:
+        settings = store.get_json(SETTINGS_CACHE_KEY, {}) or {}
+        if settings.get("enabled") is False:
+            return {"queued": None, "reason": "PlexSync is disabled in its settings"}
+        store.append_event(event)
+        worker = ensure_worker(store, entry_script, payload.get("server_connection"))
+    return {"queued": event["kind"], "id": event["id"], "worker": worker}

@@ -1,0 +1,82 @@
+"""Start the detached worker, or wake the one that is already running (used by hooks and tasks).
+
+The hook takes the lease on the worker's behalf *before* spawning it, so a burst of hooks (a bulk edit
+runs one process per scene) starts exactly one worker. The child inherits none of Stash's pipes: Stash
+reads our stdout until EOF, and a child holding it would keep the user's save waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+from sync_queue.store import Store
+
+SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
+SPAWN_PAUSE_KEY = "spawn_paused_until"
+WORKER_COMMAND = "worker"
+
+
+def wake(port: int | None) -> None:
+    """Nudge a sleeping worker so new work does not wait for its timer (best effort, loopback UDP)."""
+    if not port:
+        return
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"wake", ("127.0.0.1", int(port)))
+    except OSError:
+        pass  # the worker also wakes on its own timer
+
+
+def detached_popen_kwargs() -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "stdin": subprocess.PIPE,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "close_fds": True,
+    }
+    if os.name == "nt":
+        kwargs["creationflags"] = (
+            getattr(subprocess, "DETACHED_PROCESS", 0x8)
+            | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)
+        )
+    else:
+        kwargs["start_new_session"] = True
+    return kwargs
+
+
+def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> int:
+    """Start ``PlexSync.py worker`` detached; secrets travel on its stdin, never in argv or on disk."""
+    process = subprocess.Popen(
+        [sys.executable, str(entry_script), WORKER_COMMAND], cwd=str(cwd), **detached_popen_kwargs()
+    )
+    assert process.stdin is not None
+    try:
+        process.stdin.write(json.dumps(dict(handoff)).encode("utf-8"))
+    finally:
+        process.stdin.close()
+    process.returncode = 0  # we never wait for it; keep Popen.__del__ from warning about it
+    return process.pid
+
+
+def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> str:
+    """'running' (woken), 'started' (spawned), or 'paused' (an auth/outage pause asked hooks to wait)."""
+    holder = store.lease_holder()
+    if holder is not None:
+        wake(holder["wake_port"])
+        return "running"
+    if time.time() < float(store.get_json(SPAWN_PAUSE_KEY, 0) or 0):
+        return "paused"
+    token = uuid.uuid4().hex
+    if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):
+        return "running"  # another hook won the race a moment ago
+    handoff = {"server_connection": server_connection, "lease_token": token, "data_dir": str(store.data_dir)}
+    spawn_worker(entry_script, handoff, store.data_dir)
+    return "started"

@@ -1,0 +1,28 @@
+"""Where PlexSync keeps its state: never inside the plugin folder (Stash's updater replaces it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+DATA_DIR_ENV = "PLEXSYNC_DATA_DIR"
+
+
+class DataDirError(ValueError):
+    """No usable data directory could be derived from the environment or Stash's connection."""
+
+
+def resolve_data_dir(server_connection: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> Path:
+    """``$PLEXSYNC_DATA_DIR`` if set, else ``<server_connection.Dir>/plugin_data/PlexSync``."""
+    environ = os.environ if environ is None else environ
+    override = environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    stash_dir = (server_connection or {}).get("Dir")
+    if not isinstance(stash_dir, str) or not stash_dir.strip():
+        raise DataDirError(
+            "Cannot tell where to keep PlexSync's queue: Stash sent no server_connection.Dir "
+            f"and {DATA_DIR_ENV} is not set."
+        )
+    return Path(stash_dir).expanduser().resolve() / "plugin_data" / "PlexSync"

@@ -1,0 +1,349 @@
+"""Per-scene sync state, fan-out markers, dead letters and the Plex path index (the Store's tables)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Iterable, NamedTuple
+
+from sync_queue.schema import PENDING
+
+FANOUT_KINDS = ("performer", "studio", "tag", "group")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A scene the worker took for one attempt, with what it needs to sync it without another read."""
+
+    scene_id: int
+    generation: int
+    attempts: int
+    lane: str
+    rating_key: int | None
+    section_id: int | None
+    push_record: str | None
+    fingerprint: str | None
+
+
+class IndexRow(NamedTuple):
+    """One Plex media part as stored; same attribute names as ``plex.library_index.IndexedPart``."""
+
+    rating_key: int
+    section_id: int
+    file: str
+    size: int | None
+    added_at: int
+    updated_at: int
+
+
+class SceneStateMixin:
+    """Scene, fan-out, dead-letter and index operations; mixed into :class:`sync_queue.store.Store`."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by Store
+        raise NotImplementedError
+
+    # -- intake events → rows ----------------------------------------------------------------
+
+    def _apply_event(self, event: Any, settle_seconds: float) -> None:
+        if not isinstance(event, dict):
+            return
+        kind, object_id = event.get("kind"), str(event.get("id", ""))
+        at = float(event.get("at") or time.time())
+        if kind == "scene" and object_id.isdigit():
+            self._bump_scenes([int(object_id)], at + settle_seconds)
+        elif kind == "destroy" and object_id.isdigit():
+            self.conn.execute("DELETE FROM scenes WHERE scene_id = ?", (int(object_id),))
+            self.conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (int(object_id),))
+        elif kind in FANOUT_KINDS and object_id:
+            self.conn.execute(
+                "INSERT INTO fanout(kind, object_id, not_before) VALUES(?, ?, ?) "
+                "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, attempts = 0",
+                (kind, object_id, at + settle_seconds),
+            )
+
+    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float) -> int:
+        now = time.time()
+        rows = [(scene_id, not_before, now) for scene_id in scene_ids]
+        self.conn.executemany(
+            "INSERT INTO scenes(scene_id, generation, not_before, queued_at) VALUES(?, 1, ?, ?) "
+            "ON CONFLICT(scene_id) DO UPDATE SET generation = generation + 1, not_before = excluded.not_before, "
+            "attempts = 0, lane = 'normal', queued_at = COALESCE(queued_at, excluded.queued_at)",
+            rows,
+        )
+        return len(rows)
+
+    def queue_scenes(self, scene_ids: Iterable[int], *, delay: float = 0.0) -> int:
+        """Mark scenes as needing a sync (tasks, fan-out, reconcile). Coalesces with pending work."""
+        with self.transaction():
+            return self._bump_scenes(scene_ids, time.time() + delay)
+
+    # -- claiming and outcomes ---------------------------------------------------------------
+
+    def claim_batch(self, token: str, limit: int, *, now: float | None = None) -> list[Claim]:
+        now = time.time() if now is None else now
+        with self.transaction() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND not_before <= ? "
+                "ORDER BY not_before, scene_id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE scenes SET claim_token = ?, claimed_generation = generation WHERE scene_id = ?",
+                [(token, row["scene_id"]) for row in rows],
+            )
+        return [
+            Claim(
+                scene_id=row["scene_id"],
+                generation=row["generation"],
+                attempts=row["attempts"],
+                lane=row["lane"],
+                rating_key=row["rating_key"],
+                section_id=row["section_id"],
+                push_record=row["push_record"],
+                fingerprint=row["fingerprint"],
+            )
+            for row in rows
+        ]
+
+    def mark_synced(
+        self,
+        token: str,
+        scene_id: int,
+        *,
+        rating_key: int,
+        section_id: int,
+        match_method: str,
+        push_record: str,
+        fingerprint: str,
+        stash_updated_at: str | None,
+    ) -> bool:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
+                "claimed_generation = NULL, status = 'synced', attempts = 0, lane = 'normal', "
+                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, match_method = ?, "
+                "push_record = ?, fingerprint = ?, stash_updated_at = ?, synced_at = ? "
+                "WHERE scene_id = ? AND claim_token = ?",
+                (rating_key, section_id, match_method, push_record, fingerprint, stash_updated_at, time.time(),
+                 scene_id, token),
+            )
+            if cursor.rowcount:
+                conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (scene_id,))
+        return cursor.rowcount == 1
+
+    def mark_retry(self, token: str, scene_id: int, *, delay: float, error_class: str, message: str,
+                   lane: str = "normal", count_attempt: bool = True) -> bool:
+        """Back off: the work stays pending and is read again once ``delay`` has passed."""
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, "
+                "attempts = attempts + ?, lane = ?, status = 'retrying', last_error_class = ?, last_error = ? "
+                "WHERE scene_id = ? AND claim_token = ?",
+                (time.time() + delay, 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
+            )
+        return cursor.rowcount == 1
+
+    def mark_skipped(self, token: str, scene_id: int, *, reason: str, error_class: str = "Skipped") -> bool:
+        """Final for this generation, not an error: a new edit queues the scene again."""
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
+                "claimed_generation = NULL, status = 'skipped', attempts = 0, last_error_class = ?, last_error = ? "
+                "WHERE scene_id = ? AND claim_token = ?",
+                (error_class, reason[:2000], scene_id, token),
+            )
+        return cursor.rowcount == 1
+
+    def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
+        now = time.time()
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
+                "claimed_generation = NULL, status = 'dead', attempts = attempts + 1, last_error_class = ?, "
+                "last_error = ? WHERE scene_id = ? AND claim_token = ?",
+                (error_class, message[:2000], scene_id, token),
+            )
+            if cursor.rowcount:
+                conn.execute(
+                    "INSERT INTO dead_letters(scene_id, error_class, message, attempts, first_failed_at, "
+                    "last_failed_at) SELECT scene_id, ?, ?, attempts, ?, ? FROM scenes WHERE scene_id = ? "
+                    "ON CONFLICT(scene_id) DO UPDATE SET error_class = excluded.error_class, "
+                    "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
+                    (error_class, message[:2000], now, now, scene_id),
+                )
+        return cursor.rowcount == 1
+
+    def release_claims(self, token: str, scene_ids: Iterable[int]) -> None:
+        """Give back claims that were not attempted (batch stopped by an outage or a pause)."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL WHERE scene_id = ? AND claim_token = ?",
+                [(scene_id, token) for scene_id in scene_ids],
+            )
+
+    def forget_link(self, scene_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, push_record = NULL, "
+                         "fingerprint = NULL WHERE scene_id = ?", (scene_id,))
+
+    def forget_all_links(self) -> int:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM plex_index")
+            return conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, push_record = NULL, "
+                                "fingerprint = NULL WHERE rating_key IS NOT NULL").rowcount
+
+    def make_all_due(self) -> int:
+        """'Try now': every pending scene (backed-off ones included) becomes ready."""
+        with self.transaction() as conn:
+            return conn.execute(f"UPDATE scenes SET not_before = 0 WHERE {PENDING} AND not_before > 0").rowcount
+
+    # -- reading state -----------------------------------------------------------------------
+
+    def next_due_at(self) -> float | None:
+        """Earliest time any scene or fan-out marker falls due (None: nothing pending)."""
+        row = self.conn.execute(
+            f"SELECT MIN(t) FROM (SELECT MIN(not_before) AS t FROM scenes WHERE {PENDING} AND claim_token IS NULL "
+            "UNION ALL SELECT MIN(not_before) FROM fanout)"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def scene_state(self, scene_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def fingerprints(self) -> dict[int, str | None]:
+        return {row[0]: row[1] for row in self.conn.execute("SELECT scene_id, fingerprint FROM scenes WHERE "
+                                                            "status = 'synced'")}
+
+    def counts(self, live_token: str | None = None) -> dict[str, int]:
+        """Scene counts for ``status``. Claims not held by the live lease holder count as pending."""
+        token = live_token or ""
+        row = self.conn.execute(
+            f"SELECT SUM({PENDING} AND COALESCE(claim_token, '') != ?), SUM({PENDING} AND claim_token = ?), "
+            f"SUM(status = 'synced' AND NOT ({PENDING})), SUM(status = 'skipped' AND NOT ({PENDING})), "
+            f"SUM({PENDING} AND lane = 'not_found') FROM scenes",
+            (token, token),
+        ).fetchone()
+        dead = self.conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
+        fanout = self.conn.execute("SELECT COUNT(*) FROM fanout").fetchone()[0]
+        keys = ("pending", "in_progress", "synced", "skipped", "not_found")
+        counts = {key: int(value or 0) for key, value in zip(keys, row)}
+        counts.update(dead=int(dead), fanout_pending=int(fanout))
+        return counts
+
+    def match_method_histogram(self) -> dict[str, int]:
+        """How synced scenes were matched (link / path / basename_size): the confidence picture."""
+        rows = self.conn.execute("SELECT match_method, COUNT(*) FROM scenes WHERE match_method IS NOT NULL "
+                                 "GROUP BY match_method").fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def linked_scenes(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT scene_id, rating_key, section_id, push_record FROM scenes "
+                                 "WHERE rating_key IS NOT NULL").fetchall()
+        return [dict(row) for row in rows]
+
+    def force_repush(self, scene_ids: Iterable[int]) -> None:
+        """Drop the 'unchanged' shortcut for these scenes so their next sync writes to Plex again."""
+        with self.transaction() as conn:
+            conn.executemany("UPDATE scenes SET fingerprint = NULL WHERE scene_id = ?",
+                             [(scene_id,) for scene_id in scene_ids])
+
+    # -- fan-out markers ---------------------------------------------------------------------
+
+    def due_fanouts(self, limit: int = 50) -> list[tuple[str, str, int]]:
+        rows = self.conn.execute(
+            "SELECT kind, object_id, attempts FROM fanout WHERE not_before <= ? ORDER BY not_before LIMIT ?",
+            (time.time(), limit),
+        ).fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def expand_fanout(self, kind: str, object_id: str, scene_ids: Iterable[int]) -> int:
+        """Queue the marker's scenes and drop the marker in one transaction."""
+        with self.transaction() as conn:
+            queued = self._bump_scenes(scene_ids, time.time())
+            conn.execute("DELETE FROM fanout WHERE kind = ? AND object_id = ?", (kind, object_id))
+        return queued
+
+    def postpone_fanout(self, kind: str, object_id: str, delay: float, error: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE fanout SET not_before = ?, attempts = attempts + 1, last_error = ? "
+                         "WHERE kind = ? AND object_id = ?", (time.time() + delay, error[:2000], kind, object_id))
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.conn.execute("SELECT * FROM dead_letters ORDER BY last_failed_at")]
+
+    def retry_dead_letters(self) -> int:
+        with self.transaction() as conn:
+            ids = [row[0] for row in conn.execute("SELECT scene_id FROM dead_letters")]
+            self._bump_scenes(ids, 0.0)
+            conn.execute("DELETE FROM dead_letters")
+        return len(ids)
+
+    def clear_dead_letters(self) -> int:
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM dead_letters").rowcount
+
+    def purge_dead_letters(self, older_than_days: float) -> int:
+        cutoff = time.time() - older_than_days * 86400
+        with self.transaction() as conn:
+            return conn.execute("DELETE FROM dead_letters WHERE last_failed_at < ?", (cutoff,)).rowcount
+
+    def clear_pending(self) -> int:
+        """Drop pending work (not in-progress claims); scenes stay known with their Plex links."""
+        with self.transaction() as conn:
+            dropped = conn.execute(f"UPDATE scenes SET done_generation = generation, status = 'cleared' "
+                                   f"WHERE {PENDING} AND claim_token IS NULL").rowcount
+            dropped += conn.execute("DELETE FROM fanout").rowcount
+        return dropped
+
+    # -- Plex path index (the matcher's IndexLookup) -----------------------------------------
+
+    def replace_index_section(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM plex_index WHERE section_id = ?", (section_id,))
+            return self._insert_index_rows(section_id, rows)
+
+    def upsert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+        with self.transaction():
+            return self._insert_index_rows(section_id, rows)
+
+    def _insert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+        cursor = self.conn.executemany(
+            "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
+            "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            ((section_id, *row) for row in rows),
+        )
+        return cursor.rowcount
+
+    def drop_index_item(self, rating_key: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM plex_index WHERE rating_key = ?", (rating_key,))
+
+    def index_size(self, section_id: int | None = None) -> int:
+        if section_id is None:
+            return self.conn.execute("SELECT COUNT(*) FROM plex_index").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM plex_index WHERE section_id = ?", (section_id,)).fetchone()[0]
+
+    def index_max_added_at(self, section_id: int) -> int:
+        row = self.conn.execute("SELECT MAX(added_at) FROM plex_index WHERE section_id = ?", (section_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def parts_by_path_key(self, key: str) -> list[IndexRow]:
+        return self._index_rows("path_key", key)
+
+    def parts_by_basename_key(self, key: str) -> list[IndexRow]:
+        return self._index_rows("basename_key", key)
+
+    def _index_rows(self, column: str, key: str) -> list[IndexRow]:
+        rows = self.conn.execute(
+            f"SELECT rating_key, section_id, file, size, added_at, updated_at FROM plex_index WHERE {column} = ?",
+            (key,),
+        ).fetchall()
+        return [IndexRow(*row) for row in rows]

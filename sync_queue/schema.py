@@ -1,0 +1,111 @@
+"""Tables PlexSync keeps beside persist-queue's intake table, in the same SQLite file.
+
+persist-queue owns ``ack_queue_intake`` (what hooks append to). Everything it can't express lives here:
+coalesced per-scene work with a generation counter, fan-out markers, dead letters, the Plex path index,
+small key-value state and the worker lease. Delayed work is a ``not_before`` column read by due time.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+DB_FILE = "plexsync.db"
+INTAKE_NAME = "intake"
+
+# A scene has work pending while generation > done_generation. Every hook bumps generation; a finished
+# attempt sets done_generation to the generation it claimed, so an edit that lands mid-sync stays pending.
+CREATE_SCENES = """
+CREATE TABLE IF NOT EXISTS scenes (
+    scene_id            INTEGER PRIMARY KEY,
+    generation          INTEGER NOT NULL DEFAULT 0,
+    done_generation     INTEGER NOT NULL DEFAULT 0,
+    claim_token         TEXT,
+    claimed_generation  INTEGER,
+    not_before          REAL    NOT NULL DEFAULT 0,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    lane                TEXT    NOT NULL DEFAULT 'normal',
+    status              TEXT    NOT NULL DEFAULT 'new',
+    last_error_class    TEXT,
+    last_error          TEXT,
+    rating_key          INTEGER,
+    section_id          INTEGER,
+    match_method        TEXT,
+    push_record         TEXT,
+    fingerprint         TEXT,
+    stash_updated_at    TEXT,
+    queued_at           REAL,
+    synced_at           REAL
+)"""
+CREATE_SCENES_DUE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_scenes_due ON scenes(not_before) WHERE generation > done_generation"
+)
+CREATE_SCENES_CLAIM_INDEX = (
+    "CREATE INDEX IF NOT EXISTS ix_scenes_claim ON scenes(claim_token) WHERE claim_token IS NOT NULL"
+)
+
+CREATE_FANOUT = """
+CREATE TABLE IF NOT EXISTS fanout (
+    kind        TEXT    NOT NULL,
+    object_id   TEXT    NOT NULL,
+    not_before  REAL    NOT NULL DEFAULT 0,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    PRIMARY KEY (kind, object_id)
+)"""
+
+CREATE_DEAD_LETTERS = """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    scene_id         INTEGER PRIMARY KEY,
+    error_class      TEXT NOT NULL,
+    message          TEXT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    first_failed_at  REAL NOT NULL,
+    last_failed_at   REAL NOT NULL
+)"""
+
+CREATE_PLEX_INDEX = """
+CREATE TABLE IF NOT EXISTS plex_index (
+    section_id    INTEGER NOT NULL,
+    rating_key    INTEGER NOT NULL,
+    path_key      TEXT    NOT NULL,
+    basename_key  TEXT    NOT NULL,
+    file          TEXT    NOT NULL,
+    size          INTEGER,
+    added_at      INTEGER NOT NULL DEFAULT 0,
+    updated_at    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (section_id, rating_key, path_key)
+)"""
+CREATE_PLEX_INDEX_PATH = "CREATE INDEX IF NOT EXISTS ix_plex_index_path ON plex_index(path_key)"
+CREATE_PLEX_INDEX_BASENAME = "CREATE INDEX IF NOT EXISTS ix_plex_index_base ON plex_index(basename_key)"
+
+CREATE_KV = """
+CREATE TABLE IF NOT EXISTS kv (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+)"""
+
+# At most one worker drains; a holder that stops renewing (SIGKILL) loses the lease when it expires.
+CREATE_LEASE = """
+CREATE TABLE IF NOT EXISTS lease (
+    name         TEXT PRIMARY KEY,
+    token        TEXT NOT NULL,
+    pid          INTEGER,
+    acquired_at  REAL NOT NULL,
+    expires_at   REAL NOT NULL,
+    wake_port    INTEGER,
+    handoff      INTEGER NOT NULL DEFAULT 0
+)"""
+
+ALL_DDL = (
+    CREATE_SCENES,
+    CREATE_SCENES_DUE_INDEX,
+    CREATE_SCENES_CLAIM_INDEX,
+    CREATE_FANOUT,
+    CREATE_DEAD_LETTERS,
+    CREATE_PLEX_INDEX,
+    CREATE_PLEX_INDEX_PATH,
+    CREATE_PLEX_INDEX_BASENAME,
+    CREATE_KV,
+    CREATE_LEASE,
+)
+
+PENDING = "generation > done_generation"

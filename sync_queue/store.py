@@ -1,0 +1,228 @@
+"""The one durable store: a single SQLite file in WAL mode.
+
+Hooks append events to persist-queue's ``SQLiteAckQueue`` (JSON serializer); the lease-holding worker
+absorbs them into the ``scenes`` / ``fanout`` tables, where work is coalesced per object and read by due
+time. Every multi-step change runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves
+either the old or the new state. Imported by the hook path: standard library + persist-queue only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sync_queue import schema
+from sync_queue.scenes import SceneStateMixin
+
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class Store(SceneStateMixin):
+    """Queue, per-scene sync state, dead letters, Plex index, key-value state and the worker lease."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / schema.DB_FILE
+        self.timeout = timeout
+        self._conn: sqlite3.Connection | None = None
+        self._intake: Any = None
+
+    # -- connections -------------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn = conn
+            self._ensure_schema(conn)
+        return self._conn
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
+            return
+        with self.transaction():
+            for statement in schema.ALL_DDL:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+
+    @property
+    def intake(self) -> Any:
+        """persist-queue's ack queue in our database file (imported lazily: it costs ~50 ms)."""
+        if self._intake is None:
+            from persistqueue import SQLiteAckQueue
+            from persistqueue.serializers import json as json_serializer
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._intake = SQLiteAckQueue(
+                str(self.data_dir),
+                name=schema.INTAKE_NAME,
+                db_file_name=schema.DB_FILE,
+                serializer=json_serializer,
+                auto_resume=False,  # only the lease holder may resume rows another process took
+                multithreading=True,
+                timeout=self.timeout,
+            )
+        return self._intake
+
+    def close(self) -> None:
+        if self._intake is not None:
+            self._intake.close()
+            self._intake = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
+        conn = self._conn if self._conn is not None else self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- intake (hooks append here) ----------------------------------------------------------
+
+    def append_event(self, event: dict[str, Any]) -> None:
+        self.intake.put(event)
+
+    def intake_size(self) -> int:
+        return int(self.intake.size)
+
+    def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
+        """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.
+
+        Rows are acked only after the transaction that applied them committed. A crash in between leaves
+        them un-acked; the next lease holder resumes them and applying them again is harmless (coalescing).
+        """
+        from persistqueue.exceptions import Empty
+
+        taken: list[dict[str, Any]] = []
+        while len(taken) < limit:
+            try:
+                taken.append(self.intake.get(block=False, raw=True))
+            except Empty:
+                break
+        if not taken:
+            return 0
+        with self.transaction():
+            for raw in taken:
+                self._apply_event(raw.get("data"), settle_seconds)
+        for raw in taken:
+            self.intake.ack(id=raw["pqid"])
+        self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
+        return len(taken)
+
+    def resume_intake(self) -> None:
+        self.intake.resume_unack_tasks()
+
+    def clear_intake(self) -> int:
+        dropped = 0
+        from persistqueue.exceptions import Empty
+
+        while True:
+            try:
+                raw = self.intake.get(block=False, raw=True)
+            except Empty:
+                break
+            self.intake.ack(id=raw["pqid"])
+            dropped += 1
+        self.intake.clear_acked_data(max_delete=1_000_000, keep_latest=0, clear_ack_failed=True)
+        return dropped
+
+    # -- key-value state (breaker, watermarks, stats, pauses, cached settings) ------------------
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_json(self, key: str, value: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value, sort_keys=True)),
+            )
+
+    def delete_key(self, key: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+    def add_to_counter(self, key: str, field: str, amount: float) -> None:
+        """Increment one number inside a JSON object atomically (stats that survive every process)."""
+        with self.transaction():
+            current = self.get_json(key, {}) or {}
+            current[field] = current.get(field, 0) + amount
+            self.set_json(key, current)
+
+    # -- worker lease ------------------------------------------------------------------------
+
+    def lease_holder(self, now: float | None = None) -> sqlite3.Row | None:
+        """The live lease row, or None when nobody holds it (or the holder stopped renewing)."""
+        now = time.time() if now is None else now
+        row = self.conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
+        if row is None or row["expires_at"] < now:
+            return None
+        return row
+
+    def acquire_lease(self, token: str, ttl: float, *, pid: int, wake_port: int | None = None) -> bool:
+        """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT token, expires_at FROM lease WHERE name = 'worker'").fetchone()
+            if row is not None and row["token"] != token and row["expires_at"] >= now:
+                return False
+            conn.execute(
+                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
+                "VALUES('worker', ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
+                "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
+                "wake_port = excluded.wake_port, handoff = 0",
+                (token, pid, now, now + ttl, wake_port),
+            )
+            conn.execute(
+                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
+                "WHERE claim_token IS NOT NULL AND claim_token != ?",
+                (token,),
+            )
+        return True
+
+    def renew_lease(self, token: str, ttl: float) -> bool:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE lease SET expires_at = ? WHERE name = 'worker' AND token = ?", (time.time() + ttl, token)
+            )
+        return cursor.rowcount == 1
+
+    def release_lease(self, token: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM lease WHERE name = 'worker' AND token = ?", (token,))
+            conn.execute("UPDATE scenes SET claim_token = NULL, claimed_generation = NULL WHERE claim_token = ?", (token,))
+
+    def request_handoff(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE lease SET handoff = 1 WHERE name = 'worker'")
+
+    def handoff_requested(self, token: str) -> bool:
+        row = self.conn.execute("SELECT handoff FROM lease WHERE name = 'worker' AND token = ?", (token,)).fetchone()
+        return row is None or bool(row["handoff"])
