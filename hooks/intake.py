@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.launcher import ensure_worker
+from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
@@ -22,7 +23,6 @@ FANOUT_TRIGGERS = {
     "Tag.Merge.Post": "tag",
     "Group.Update.Post": "group",
 }
-SETTINGS_CACHE_KEY = "settings_cache"
 
 
 class HookError(ValueError):
@@ -63,7 +63,7 @@ def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) 
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
     event = event_from_hook(args.get("hookContext"))
     with Store(data_dir) as store:
-        settings = store.get_json(SETTINGS_CACHE_KEY, {}) or {}
+        settings = store.get_json(KV_SETTINGS_CACHE, {}) or {}
         if settings.get("enabled") is False:
             return {"queued": None, "reason": "PlexSync is disabled in its settings"}
         store.append_event(event)

@@ -17,10 +17,10 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
+from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
 
 SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
-SPAWN_PAUSE_KEY = "spawn_paused_until"
 WORKER_COMMAND = "worker"
 
 
@@ -72,7 +72,7 @@ def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> s
     if holder is not None:
         wake(holder["wake_port"])
         return "running"
-    if time.time() < float(store.get_json(SPAWN_PAUSE_KEY, 0) or 0):
+    if time.time() < float(store.get_json(KV_SPAWN_PAUSE, 0) or 0):
         return "paused"
     token = uuid.uuid4().hex
     if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):

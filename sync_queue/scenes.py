@@ -221,17 +221,17 @@ class SceneStateMixin:
 
     def counts(self, live_token: str | None = None) -> dict[str, int]:
         """Scene counts for ``status``. Claims not held by the live lease holder count as pending."""
-        token = live_token or ""
         row = self.conn.execute(
-            f"SELECT SUM({PENDING} AND COALESCE(claim_token, '') != ?), SUM({PENDING} AND claim_token = ?), "
+            f"SELECT SUM({PENDING}), SUM({PENDING} AND claim_token IS NOT NULL AND claim_token = ?), "
             f"SUM(status = 'synced' AND NOT ({PENDING})), SUM(status = 'skipped' AND NOT ({PENDING})), "
             f"SUM({PENDING} AND lane = 'not_found') FROM scenes",
-            (token, token),
+            (live_token,),
         ).fetchone()
         dead = self.conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
         fanout = self.conn.execute("SELECT COUNT(*) FROM fanout").fetchone()[0]
         keys = ("pending", "in_progress", "synced", "skipped", "not_found")
         counts = {key: int(value or 0) for key, value in zip(keys, row)}
+        counts["pending"] -= counts["in_progress"]
         counts.update(dead=int(dead), fanout_pending=int(fanout))
         return counts
 

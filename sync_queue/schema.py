@@ -109,3 +109,7 @@ ALL_DDL = (
 )
 
 PENDING = "generation > done_generation"
+
+# Keys of the kv table that more than one room reads.
+KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for processes that can't ask Stash
+KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this time (auth/config pause)

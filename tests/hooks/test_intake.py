@@ -1,0 +1,61 @@
+"""Hook context → intake event, for every trigger PlexSync subscribes to."""
+
+from __future__ import annotations
+
+import pytest
+
+from hooks.intake import HookError, event_from_hook, handle_hook
+from sync_queue.store import Store
+
+
+@pytest.mark.parametrize(
+    ("trigger", "kind"),
+    [
+        ("Scene.Create.Post", "scene"),
+        ("Scene.Update.Post", "scene"),
+        ("Scene.Destroy.Post", "destroy"),
+        ("Performer.Update.Post", "performer"),
+        ("Studio.Update.Post", "studio"),
+        ("Tag.Update.Post", "tag"),
+        ("Group.Update.Post", "group"),
+    ],
+)
+def test_each_trigger_maps_to_its_kind(trigger, kind):
+    event = event_from_hook({"id": 42, "type": trigger, "input": None}, now=100.0)
+    assert event == {"kind": kind, "id": "42", "event": trigger, "at": 100.0}
+
+
+def test_tag_merge_queues_the_destination_tag():
+    context = {"id": 3, "type": "Tag.Merge.Post", "input": {"source": ["3", "4"], "destination": "9"}}
+    assert event_from_hook(context)["id"] == "9"
+
+
+def test_string_ids_are_accepted():
+    assert event_from_hook({"id": "17", "type": "Scene.Update.Post"})["id"] == "17"
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        (None, "hookContext must be an object"),
+        ([], "hookContext must be an object"),
+        ({"id": 1}, "hookContext.type is missing"),
+        ({"id": 1, "type": "Image.Update.Post"}, "does not handle"),
+        ({"type": "Scene.Update.Post"}, "numeric object id"),
+        ({"id": "abc", "type": "Scene.Update.Post"}, "numeric object id"),
+        ({"id": True, "type": "Scene.Update.Post"}, "numeric object id"),
+    ],
+)
+def test_bad_hook_context_is_named(context, message):
+    with pytest.raises(HookError, match=message):
+        event_from_hook(context)
+
+
+def test_disabled_plugin_queues_nothing(tmp_path):
+    with Store(tmp_path) as store:
+        store.set_json("settings_cache", {"enabled": False})
+    payload = {"args": {"hookContext": {"id": 1, "type": "Scene.Update.Post"}}, "server_connection": {}}
+    result = handle_hook(payload, tmp_path, tmp_path / "PlexSync.py")
+    assert result["queued"] is None
+    with Store(tmp_path) as store:
+        assert store.intake_size() == 0

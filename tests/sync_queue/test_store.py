@@ -1,0 +1,169 @@
+"""The durable store: coalescing, generations, due times, outcomes, lease, dead letters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sync_queue.store import Store
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path / "data") as store:
+        yield store
+
+
+def scene_event(scene_id, at=None, kind="scene"):
+    return {"kind": kind, "id": str(scene_id), "event": "Scene.Update.Post", "at": at or time.time()}
+
+
+def test_hook_events_coalesce_per_scene(store):
+    for scene_id in [1, 2, 1, 3, 1, 2]:
+        store.append_event(scene_event(scene_id))
+    assert store.intake_size() == 6
+    assert store.absorb_intake(settle_seconds=0) == 6
+    assert store.intake_size() == 0
+    assert store.counts()["pending"] == 3
+    assert store.scene_state(1)["generation"] == 3
+
+
+def test_settle_window_delays_claims(store):
+    store.append_event(scene_event(7))
+    store.absorb_intake(settle_seconds=60)
+    assert store.claim_batch("t", 10) == []
+    assert store.next_due_at() == pytest.approx(time.time() + 60, abs=2)
+    assert [c.scene_id for c in store.claim_batch("t", 10, now=time.time() + 61)] == [7]
+
+
+def test_edit_landing_mid_sync_stays_pending(store):
+    store.queue_scenes([5])
+    (claim,) = store.claim_batch("tok", 10)
+    store.queue_scenes([5])  # the user edits again while we push the previous state
+    assert store.mark_synced("tok", 5, rating_key=9, section_id=1, match_method="path", push_record="{}",
+                             fingerprint="f", stash_updated_at=None)
+    state = store.scene_state(5)
+    assert state["done_generation"] == claim.generation < state["generation"]
+    assert [c.scene_id for c in store.claim_batch("tok", 10)] == [5]
+
+
+def test_outcomes_need_the_claim_token(store):
+    store.queue_scenes([1])
+    store.claim_batch("mine", 10)
+    assert not store.mark_synced("other", 1, rating_key=1, section_id=1, match_method="path", push_record="{}",
+                                 fingerprint="f", stash_updated_at=None)
+    assert store.counts("mine")["in_progress"] == 1
+
+
+def test_retry_backs_off_without_losing_work(store):
+    store.queue_scenes([1])
+    store.claim_batch("t", 10)
+    store.mark_retry("t", 1, delay=300, error_class="PlexUnavailable", message="down")
+    assert store.claim_batch("t", 10) == []
+    assert store.counts()["pending"] == 1
+    assert store.make_all_due() == 1
+    assert [c.attempts for c in store.claim_batch("t", 10)] == [1]
+
+
+def test_dead_letter_then_retry_and_purge(store):
+    store.queue_scenes([1, 2])
+    store.claim_batch("t", 10)
+    store.mark_dead("t", 1, error_class="PlexRejected", message="(400) bad request")
+    store.mark_dead("t", 2, error_class="PlexRejected", message="(403) forbidden")
+    letters = store.dead_letters()
+    assert [(d["scene_id"], d["error_class"]) for d in letters] == [(1, "PlexRejected"), (2, "PlexRejected")]
+    assert store.counts()["dead"] == 2 and store.counts()["pending"] == 0
+    assert store.purge_dead_letters(older_than_days=1) == 0
+    assert store.retry_dead_letters() == 2
+    assert store.counts()["pending"] == 2 and store.counts()["dead"] == 0
+    store.claim_batch("t", 10)
+    store.mark_dead("t", 1, error_class="X", message="y")
+    store.conn.execute("UPDATE dead_letters SET last_failed_at = 0")
+    assert store.purge_dead_letters(older_than_days=30) == 1
+
+
+def test_success_clears_a_dead_letter(store):
+    store.queue_scenes([1])
+    store.claim_batch("t", 1)
+    store.mark_dead("t", 1, error_class="X", message="y")
+    store.queue_scenes([1])  # a new edit gives it another chance
+    store.claim_batch("t", 1)
+    store.mark_synced("t", 1, rating_key=3, section_id=1, match_method="path", push_record="{}",
+                      fingerprint="f", stash_updated_at="2026-01-01T00:00:00Z")
+    assert store.dead_letters() == []
+    assert store.counts()["synced"] == 1
+
+
+def test_destroy_forgets_the_scene(store):
+    store.queue_scenes([4])
+    store.append_event(scene_event(4, kind="destroy"))
+    store.absorb_intake(0)
+    assert store.scene_state(4) is None
+
+
+def test_fanout_markers_expand_once(store):
+    store.append_event({"kind": "performer", "id": "12", "at": time.time()})
+    store.append_event({"kind": "performer", "id": "12", "at": time.time()})
+    store.absorb_intake(0)
+    assert store.due_fanouts() == [("performer", "12", 0)]
+    assert store.expand_fanout("performer", "12", [1, 2, 3]) == 3
+    assert store.due_fanouts() == []
+    assert store.counts()["pending"] == 3
+
+
+def test_unacked_intake_survives_a_crash_and_is_resumed(tmp_path):
+    data = tmp_path / "d"
+    with Store(data) as first:
+        first.append_event(scene_event(1))
+        first.intake.get(block=False, raw=True)  # taken, then the process "dies" before acking
+    with Store(data) as second:
+        assert second.absorb_intake(0) == 0
+        second.resume_intake()
+        assert second.absorb_intake(0) == 1
+        assert second.counts()["pending"] == 1
+
+
+def test_lease_is_exclusive_and_expires(store):
+    assert store.acquire_lease("a", ttl=30, pid=1)
+    assert not store.acquire_lease("b", ttl=30, pid=2)
+    assert store.lease_holder()["token"] == "a"
+    store.conn.execute("UPDATE lease SET expires_at = 0")
+    assert store.lease_holder() is None
+    assert store.acquire_lease("b", ttl=30, pid=2)
+    assert not store.renew_lease("a", ttl=30)
+
+
+def test_new_lease_holder_reclaims_stale_claims(store):
+    store.queue_scenes([1, 2])
+    store.acquire_lease("dead-worker", ttl=30, pid=1)
+    store.claim_batch("dead-worker", 10)
+    assert store.counts("dead-worker")["in_progress"] == 2
+    assert store.counts(None)["in_progress"] == 0  # nobody alive holds them: they are pending
+    store.conn.execute("UPDATE lease SET expires_at = 0")
+    store.acquire_lease("new", ttl=30, pid=2)
+    assert len(store.claim_batch("new", 10)) == 2
+
+
+def test_clear_pending_keeps_links_and_reports_count(store):
+    store.queue_scenes([1, 2, 3])
+    assert store.clear_pending() == 3
+    assert store.counts()["pending"] == 0
+
+
+def test_kv_round_trip_and_counter(store):
+    store.set_json("stats", {"plex_requests": 2})
+    store.add_to_counter("stats", "plex_requests", 3)
+    assert store.get_json("stats") == {"plex_requests": 5}
+    store.delete_key("stats")
+    assert store.get_json("stats", "none") == "none"
+
+
+def test_index_lookup_by_path_and_basename(store):
+    rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/n/a.mp4", "a.mp4", "/n/a.mp4", 6, 200, 200)]
+    store.replace_index_section(1, rows)
+    assert [r.rating_key for r in store.parts_by_path_key("/m/a.mp4")] == [10]
+    assert sorted(r.rating_key for r in store.parts_by_basename_key("a.mp4")) == [10, 11]
+    assert store.index_max_added_at(1) == 200
+    store.drop_index_item(10)
+    assert store.index_size() == 1
