@@ -78,5 +78,6 @@ def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> s
     if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):
         return "running"  # another hook won the race a moment ago
     handoff = {"server_connection": server_connection, "lease_token": token, "data_dir": str(store.data_dir)}
-    spawn_worker(entry_script, handoff, store.data_dir)
+    pid = spawn_worker(entry_script, handoff, store.data_dir)
+    store.set_lease_pid(token, pid)  # if the child dies before adopting the lease, the next hook sees it
     return "started"

@@ -17,9 +17,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sync_queue import schema
+from sync_queue.processes import pid_alive
 from sync_queue.scenes import SceneStateMixin
 
 BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def _lease_live(row: sqlite3.Row, now: float) -> bool:
+    return row["expires_at"] >= now and pid_alive(row["pid"])
 
 
 class Store(SceneStateMixin):
@@ -179,10 +184,10 @@ class Store(SceneStateMixin):
     # -- worker lease ------------------------------------------------------------------------
 
     def lease_holder(self, now: float | None = None) -> sqlite3.Row | None:
-        """The live lease row, or None when nobody holds it (or the holder stopped renewing)."""
+        """The live lease row, or None when nobody holds it (expired, or its process is gone)."""
         now = time.time() if now is None else now
         row = self.conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
-        if row is None or row["expires_at"] < now:
+        if row is None or not _lease_live(row, now):
             return None
         return row
 
@@ -190,8 +195,8 @@ class Store(SceneStateMixin):
         """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
         now = time.time()
         with self.transaction() as conn:
-            row = conn.execute("SELECT token, expires_at FROM lease WHERE name = 'worker'").fetchone()
-            if row is not None and row["token"] != token and row["expires_at"] >= now:
+            row = conn.execute("SELECT token, pid, expires_at FROM lease WHERE name = 'worker'").fetchone()
+            if row is not None and row["token"] != token and _lease_live(row, now):
                 return False
             conn.execute(
                 "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
@@ -206,6 +211,10 @@ class Store(SceneStateMixin):
                 (token,),
             )
         return True
+
+    def set_lease_pid(self, token: str, pid: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE lease SET pid = ? WHERE name = 'worker' AND token = ?", (pid, token))
 
     def renew_lease(self, token: str, ttl: float) -> bool:
         with self.transaction() as conn:

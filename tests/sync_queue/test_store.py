@@ -167,3 +167,14 @@ def test_index_lookup_by_path_and_basename(store):
     assert store.index_max_added_at(1) == 200
     store.drop_index_item(10)
     assert store.index_size() == 1
+
+
+def test_a_dead_holder_loses_the_lease_at_once(store):
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert store.acquire_lease("gone", ttl=300, pid=child.pid)
+    assert store.lease_holder() is None
+    assert store.acquire_lease("next", ttl=300, pid=1)
