@@ -1,0 +1,94 @@
+"""Breaker state machine, queue backoff schedules and the lease heartbeat."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from freezegun import freeze_time
+
+from sync_queue.store import Store
+from worker import backoff
+from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
+from worker.lease import Lease, wait_for_free_lease
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path) as store:
+        yield store
+
+
+def test_breaker_opens_after_threshold_and_half_opens_after_cooldown(store):
+    with freeze_time("2026-01-01 00:00:00") as clock:
+        breaker = Breaker(store, threshold=3)
+        assert [breaker.record_failure("refused") for _ in range(3)] == [False, False, True]
+        assert breaker.state() == OPEN
+        assert Breaker(store).state() == OPEN  # persisted: every process sees it
+        clock.tick(31)
+        assert breaker.state() == HALF_OPEN
+        assert breaker.record_failure("still down") is True  # a failed probe re-opens, longer
+        assert breaker.retry_at() - time.time() == pytest.approx(60, abs=1)
+        clock.tick(61)
+        breaker.record_success()
+        assert breaker.state() == CLOSED and breaker.snapshot()["failures"] == 0
+
+
+def test_success_resets_consecutive_failures(store):
+    breaker = Breaker(store, threshold=3)
+    breaker.record_failure("a")
+    breaker.record_failure("b")
+    breaker.record_success()
+    assert breaker.record_failure("c") is False
+    assert breaker.state() == CLOSED
+
+
+def test_backoff_schedules_grow_and_cap():
+    rng = random.Random(1)
+    delays = [backoff.exponential(n, 10, 100, rng) for n in range(1, 8)]
+    assert 8 <= delays[0] <= 12 and all(d <= 120 for d in delays)
+    assert backoff.not_found_delay(1) == 120 and backoff.not_found_delay(99) == 6 * 3600
+    assert backoff.transient_delay(20) <= backoff.TRANSIENT_CAP * 1.2
+
+
+def test_lease_heartbeat_renews_and_release_frees(tmp_path, monkeypatch):
+    monkeypatch.setattr("worker.lease.HEARTBEAT_EVERY", 0.05)
+    monkeypatch.setattr("worker.lease.LEASE_TTL", 0.5)
+    with Store(tmp_path) as store:
+        lease = Lease(lambda: Store(tmp_path))
+        assert lease.acquire(store)
+        time.sleep(0.8)  # longer than the TTL: only the heartbeat keeps it
+        assert store.lease_holder()["token"] == lease.token
+        assert store.lease_holder()["wake_port"] == lease.wake_port
+        lease.release(store)
+        lease.close()
+        assert store.lease_holder() is None
+
+
+def test_wake_datagram_interrupts_the_sleep(tmp_path):
+    from sync_queue.launcher import wake
+
+    lease = Lease(lambda: Store(tmp_path))
+    started = time.monotonic()
+    wake(lease.wake_port)
+    assert lease.wait_for_wake(5.0) is True
+    assert time.monotonic() - started < 2
+    assert lease.wait_for_wake(0.05) is False
+    lease.close()
+
+
+def test_lost_lease_is_noticed(tmp_path, monkeypatch):
+    monkeypatch.setattr("worker.lease.HEARTBEAT_EVERY", 0.05)
+    with Store(tmp_path) as store:
+        lease = Lease(lambda: Store(tmp_path))
+        lease.acquire(store)
+        store.conn.execute("UPDATE lease SET token = 'someone-else'")
+        assert lease.lost.wait(2)
+        lease.close()
+
+
+def test_handoff_wait_returns_when_holder_leaves(store):
+    store.acquire_lease("busy", ttl=0.3, pid=1)
+    assert wait_for_free_lease(store, timeout=2, poll=0.05) is True
+    assert store.handoff_requested("busy") is True

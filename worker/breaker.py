@@ -1,0 +1,67 @@
+"""Circuit breaker around Plex, persisted in the store so every process sees one state.
+
+closed → (N consecutive transient failures) → open → (cool-down over) → half_open: one probe of
+``/identity`` → closed on success, open again (longer cool-down) on failure. Item-level outcomes
+(not found, ambiguous, 4xx) never count: only "Plex did not answer properly" does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sync_queue.store import Store
+
+BREAKER_KEY = "breaker"
+FAILURE_THRESHOLD = 5
+COOLDOWN_BASE, COOLDOWN_CAP = 30.0, 600.0
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+class Breaker:
+    def __init__(self, store: Store, threshold: int = FAILURE_THRESHOLD) -> None:
+        self.store = store
+        self.threshold = threshold
+
+    def _load(self) -> dict[str, Any]:
+        return self.store.get_json(BREAKER_KEY, None) or {"state": CLOSED, "failures": 0, "trips": 0}
+
+    def state(self, now: float | None = None) -> str:
+        data = self._load()
+        now = time.time() if now is None else now
+        if data["state"] == OPEN and now >= data.get("retry_at", 0):
+            return HALF_OPEN
+        return data["state"]
+
+    def retry_at(self) -> float | None:
+        data = self._load()
+        return data.get("retry_at") if data["state"] == OPEN else None
+
+    def snapshot(self) -> dict[str, Any]:
+        data = self._load()
+        data["state"] = self.state()
+        return data
+
+    def record_success(self) -> None:
+        data = self._load()
+        if data["state"] != CLOSED or data["failures"]:
+            self.store.set_json(BREAKER_KEY, {"state": CLOSED, "failures": 0, "trips": 0})
+
+    def record_failure(self, reason: str) -> bool:
+        """Count one transient failure; returns True when this failure opened the circuit."""
+        with self.store.transaction():
+            data = self._load()
+            data["failures"] = data.get("failures", 0) + 1
+            data["last_error"] = reason[:500]
+            current = self.state()
+            opened = current == HALF_OPEN or (current == CLOSED and data["failures"] >= self.threshold)
+            if opened:
+                data["trips"] = data.get("trips", 0) + 1
+                cooldown = min(COOLDOWN_CAP, COOLDOWN_BASE * 2 ** (data["trips"] - 1))
+                data.update(state=OPEN, opened_at=time.time(), retry_at=time.time() + cooldown)
+            self.store.set_json(BREAKER_KEY, data)
+        return opened
+
+    def force_close(self) -> None:
+        self.store.set_json(BREAKER_KEY, {"state": CLOSED, "failures": 0, "trips": 0})

@@ -1,0 +1,220 @@
+"""Sync one batch of claimed scenes: hydrate from Stash, match, push, record each outcome.
+
+Each failure is classified once (``plex.errors``) and routed: item-level outcomes (not in Plex yet,
+ambiguous, rejected) stay with that scene; Plex being down feeds the breaker; a rejected token or a
+missing library pauses the whole queue and gives every untried claim back untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, fields
+from typing import Any, Sequence
+
+from plex.errors import (
+    AmbiguousMatch,
+    ItemNotInPlex,
+    PlexAuthError,
+    PlexConfigError,
+    PlexItemGone,
+    PlexRejected,
+    PlexUnavailable,
+)
+from plex.matcher import Matcher, PathMapper, path_key
+from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
+from sync_queue.scenes import Claim
+from validation.metadata import SceneDataError, build_metadata
+from validation.stash_log import get_logger
+from worker import backoff
+from worker.breaker import Breaker
+from worker.index_sync import refresh_if_stale
+from worker.pauses import Pause, set_pause
+from worker.stash_reader import StashError
+
+log = get_logger("engine")
+
+
+@dataclass
+class BatchReport:
+    processed: int = 0
+    succeeded: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+    def add(self, other: BatchReport) -> None:
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+class SyncEngine:
+    """The worker's "sync one batch of scenes" seam: everything between a claim and its recorded outcome."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.rt = runtime
+        self.store = runtime.store
+        self.config = runtime.config
+        self.mapper = PathMapper(self.config.path_rules)
+        self.matcher = Matcher(self.store, self.mapper, strict=self.config.strict_matching)
+        self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
+        self.breaker = Breaker(self.store)
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    def sync_batch(self, token: str, claims: Sequence[Claim]) -> BatchReport:
+        try:
+            scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
+        except StashError as exc:
+            delay = backoff.stash_delay(1)
+            for claim in claims:  # not the scenes' fault: no attempt counted, just a later due time
+                self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__,
+                                      message=str(exc), lane=claim.lane, count_attempt=False)
+            raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
+        if any(claim.rating_key is None for claim in claims):
+            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)  # new files may have reached Plex
+        report = BatchReport()
+        for position, claim in enumerate(claims):
+            started = time.monotonic()
+            try:
+                outcome = self._sync_one(token, claim, scenes.get(claim.scene_id))
+            except (PlexAuthError, PlexConfigError) as exc:
+                self.store.release_claims(token, [c.scene_id for c in claims[position:]])
+                kind = "auth" if isinstance(exc, PlexAuthError) else "config"
+                set_pause(self.store, kind, str(exc))
+                raise Pause(kind, str(exc)) from exc
+            except PlexUnavailable as exc:
+                outcome = self._defer_transient(token, claim, exc)
+                if self.breaker.record_failure(str(exc)):
+                    self.store.release_claims(token, [c.scene_id for c in claims[position + 1:]])
+                    report.processed += 1
+                    report.deferred += 1
+                    raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at(),
+                                report=report) from exc
+            except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter; never lose it
+                log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
+                outcome = self._rejected(token, claim, exc)
+            report.processed += 1
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            log.debug("scene %s: %s in %.2fs", claim.scene_id, outcome, time.monotonic() - started)
+        return report
+
+    # -- one scene -----------------------------------------------------------------------------
+
+    def _sync_one(self, token: str, claim: Claim, scene: dict[str, Any] | None) -> str:
+        if scene is None:
+            self.store.mark_skipped(token, claim.scene_id, reason="The scene no longer exists in Stash",
+                                    error_class="SceneGone")
+            return "skipped"
+        try:
+            wanted = build_metadata(scene, self.config)
+        except SceneDataError as exc:
+            self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
+            return "failed"
+        fingerprint = wanted.fingerprint()
+        if claim.rating_key is not None and claim.fingerprint == fingerprint:
+            self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
+                                claim.push_record or "", fingerprint, scene)
+            return "unchanged"
+        try:
+            return self._match_and_push(token, claim, scene, wanted, fingerprint)
+        except ItemNotInPlex as exc:
+            return self._not_in_plex(token, claim, scene, exc)
+        except AmbiguousMatch as exc:
+            self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
+            log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+            return "skipped"
+        except PlexRejected as exc:
+            return self._rejected(token, claim, exc)
+
+    def _match_and_push(self, token: str, claim: Claim, scene: dict, wanted: Any, fingerprint: str) -> str:
+        link = self._trusted_link(claim, scene)
+        sections = {section.id for section in self.rt.sections}
+        try:
+            match = self.matcher.match(scene.get("files") or [], link, sections)
+            result = self._push(claim, match, wanted, fingerprint)
+        except PlexItemGone:
+            # The linked item was deleted or re-added under a new ratingKey: forget it and match afresh.
+            self.store.forget_link(claim.scene_id)
+            if link is not None:
+                self.store.drop_index_item(link[0])
+            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)
+            match = self.matcher.match(scene.get("files") or [], None, sections)
+            result = self._push(claim, match, wanted, fingerprint, previous_allowed=False)
+        self.breaker.record_success()
+        self._record_synced(token, claim, match.rating_key, match.section_id, match.method,
+                            result.record.to_json(), fingerprint, scene)
+        if result.wrote_fields or result.uploaded:
+            log.info("Scene %s → Plex item %s (%s): %s", claim.scene_id, match.rating_key, match.method,
+                     ", ".join(result.wrote_fields + result.uploaded))
+        return "succeeded"
+
+    def _trusted_link(self, claim: Claim, scene: dict) -> tuple[int, int] | None:
+        """Use the stored link unless the index says the scene's file now belongs to another item."""
+        if claim.rating_key is None or claim.section_id is None:
+            return None
+        for file in scene.get("files") or []:
+            rows = self.store.parts_by_path_key(path_key(self.mapper.to_plex(file.get("path") or "")))
+            if rows and all(row.rating_key != claim.rating_key for row in rows):
+                return None
+        return (claim.rating_key, claim.section_id)
+
+    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str, previous_allowed: bool = True):
+        previous = None
+        if previous_allowed and claim.push_record and claim.rating_key == match.rating_key:
+            previous = PushRecord.from_json(claim.push_record)
+        images = {
+            kind: ImageSource(url=url, fetch=lambda url=url: self.rt.stash.download_image(url))
+            for kind, url in wanted.images.items()
+        }
+        return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
+                                fingerprint)
+
+    def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
+                       record: str, fingerprint: str, scene: dict) -> None:
+        self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
+                               match_method=method, push_record=record, fingerprint=fingerprint,
+                               stash_updated_at=scene.get("updated_at"))
+
+    # -- failures that stay with one scene ----------------------------------------------------
+
+    def _not_in_plex(self, token: str, claim: Claim, scene: dict, exc: ItemNotInPlex) -> str:
+        if self.config.skip_not_found:
+            self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
+            return "skipped"
+        if self.config.trigger_plex_scan and claim.lane != "not_found":
+            self._ask_plex_to_scan(scene)
+        attempt = claim.attempts + 1 if claim.lane == "not_found" else 1
+        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
+                              error_class="ItemNotInPlex", message=str(exc), lane="not_found")
+        return "deferred"
+
+    def _ask_plex_to_scan(self, scene: dict) -> None:
+        for file in scene.get("files") or []:
+            plex_path = self.mapper.to_plex(file.get("path") or "")
+            folder = plex_path[: max(plex_path.rfind("/"), plex_path.rfind("\\"))] or plex_path
+            for section in self.rt.sections:
+                if any(path_key(plex_path).startswith(path_key(loc)) for loc in section.locations):
+                    self.rt.plex.scan_folder(section.id, folder)
+                    log.info("Asked Plex to scan %s for scene %s", folder, scene.get("id"))
+                    return
+
+    def _defer_transient(self, token: str, claim: Claim, exc: PlexUnavailable) -> str:
+        attempt = claim.attempts + 1
+        self.store.mark_retry(token, claim.scene_id, delay=backoff.transient_delay(attempt),
+                              error_class=type(exc).__name__, message=str(exc))
+        return "deferred"
+
+    def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
+        attempt = claim.attempts + 1
+        if attempt >= self.config.max_retries:
+            self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
+            log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc)
+        else:
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
+                                  error_class=type(exc).__name__, message=str(exc))
+        return "failed"

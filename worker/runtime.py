@@ -1,0 +1,99 @@
+"""Everything one task or worker run needs, built once: settings, store, Stash reader, Plex client.
+
+Settings come from Stash (``configuration { plugins(include: [id]) }``) overlaid by command-line or
+``PLEXSYNC_*`` values. The Plex token is registered as a log secret before anything can print it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from plex.client import PlexClient
+from sync_queue.schema import KV_SETTINGS_CACHE
+from sync_queue.store import Store
+from validation import stash_log
+from validation.config import PlexSyncConfig, load_config, plugin_id_from_yml
+from worker.stash_reader import StashReader
+
+
+log = stash_log.get_logger("runtime")
+
+
+def plex_token(config: PlexSyncConfig) -> str:
+    token = config.plex_token
+    return token.get_secret_value() if hasattr(token, "get_secret_value") else str(token)
+
+
+@dataclass
+class Runtime:
+    data_dir: Path
+    store: Store
+    config: PlexSyncConfig
+    stash: StashReader | None
+    plugin_dir: Path
+    warnings: list[str] = field(default_factory=list)
+    _plex: PlexClient | None = None
+    _sections: list[Any] | None = None
+
+    @property
+    def plex(self) -> PlexClient:
+        if self._plex is None:
+            connect, read = self.config.timeouts
+            self._plex = PlexClient(
+                self.config.plex_url,
+                plex_token(self.config),
+                data_dir=self.data_dir,
+                verify_tls=self.config.verify_tls,
+                connect_timeout=connect,
+                read_timeout=read,
+            )
+        return self._plex
+
+    @property
+    def sections(self) -> list[Any]:
+        """The Plex libraries we sync into (listed once per run)."""
+        if self._sections is None:
+            self._sections = self.plex.movie_sections(self.config.library_names)
+        return self._sections
+
+    def plex_requests(self) -> int:
+        return self._plex.request_count if self._plex is not None else 0
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def read_settings(stash: StashReader | None, plugin_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    raw: dict[str, Any] = dict(stash.plugin_settings(plugin_id)) if stash is not None else {}
+    raw.update({key: value for key, value in overrides.items() if value is not None})
+    return raw
+
+
+def apply_logging(config: PlexSyncConfig, *, plain_file: Any = None) -> None:
+    stash_log.register_secret(plex_token(config))
+    stash_log.configure(debug=config.debug_logging, json_format=config.log_format == "json", plain_file=plain_file)
+    stash_log.set_path_obfuscation(config.obfuscate_paths)
+
+
+def build_runtime(
+    data_dir: Path,
+    plugin_dir: Path,
+    *,
+    stash: StashReader | None,
+    overrides: Mapping[str, Any] | None = None,
+    log_file: Any = None,
+) -> Runtime:
+    """Read and validate settings (ConfigError names the bad setting), then wire the run together."""
+    plugin_id = plugin_id_from_yml(plugin_dir)
+    raw = read_settings(stash, plugin_id, overrides or {})
+    stash_log.register_secret(str(raw.get("plex_token") or ""))
+    store = Store(data_dir)
+    config, warnings = load_config(raw)
+    apply_logging(config, plain_file=log_file)
+    for warning in warnings:
+        log.warning(warning)
+    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds})
+    return Runtime(data_dir=data_dir, store=store, config=config, stash=stash, plugin_dir=plugin_dir,
+                   warnings=list(warnings))

@@ -1,0 +1,271 @@
+"""Tasks that talk to Stash and Plex: process_queue, sync_all, sync_recent, reconcile, health, rebuild_index."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable
+
+from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
+from plex.library_index import list_item_summaries
+from plex.metadata_writer import PushRecord
+from sync_queue.store import Store
+from validation.metadata import SceneDataError, build_metadata
+from validation.stash_log import get_logger
+from worker.breaker import Breaker
+from worker.engine import SyncEngine
+from worker.index_sync import refresh_index
+from worker.lease import Lease, wait_for_free_lease
+from worker.loop import STATS_KEY, drain, probe_plex
+from worker.pauses import clear_pause, set_pause
+from worker.runtime import Runtime, build_runtime
+from worker.stash_reader import StashReader, watermark_with_margin
+from worker.tasks import TaskContext, continue_in_background, eta_text
+
+log = get_logger("tasks")
+
+WATERMARK_KEY = "sync_recent_watermark"
+WATERMARK_MARGIN_SECONDS = 600
+FIRST_RUN_WINDOW_SECONDS = 24 * 3600
+HANDOFF_WAIT_SECONDS = 60.0
+BUDGET_SAFETY = 2.0
+BUDGET_SLACK_SECONDS = 60.0
+DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
+
+
+class TaskFailed(RuntimeError):
+    """The task could not do its job; ``output`` still says what is known (counts, state)."""
+
+    def __init__(self, message: str, output: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.output = output
+
+
+def open_runtime(ctx: TaskContext) -> Runtime:
+    if ctx.server_connection is not None:
+        stash: StashReader | None = StashReader(dict(ctx.server_connection))
+    elif ctx.stash_url:
+        stash = StashReader.from_url(ctx.stash_url, ctx.stash_api_key)
+    else:
+        stash = None
+    return build_runtime(ctx.data_dir, ctx.plugin_dir, stash=stash, overrides=ctx.overrides)
+
+
+def _require_stash(rt: Runtime) -> StashReader:
+    if rt.stash is None:
+        raise TaskFailed("This task needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
+    return rt.stash
+
+
+def _probe_or_fail(rt: Runtime) -> None:
+    problem = probe_plex(rt)
+    if problem is not None:
+        holder = rt.store.lease_holder()
+        counts = rt.store.counts(holder["token"] if holder is not None else None)
+        raise TaskFailed(f"{problem}. Nothing was lost: {counts['pending']} scenes stay queued.", {**counts})
+
+
+# -- the foreground drain shared by every sync task -----------------------------------------
+
+def _budget_seconds(rt: Runtime, pending: int) -> float:
+    """min(max_task_minutes, remaining × measured seconds per scene), with room for variance."""
+    ceiling = rt.config.max_task_minutes * 60.0
+    average = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
+    if not average or not pending:
+        return ceiling
+    return min(ceiling, pending * average * BUDGET_SAFETY + BUDGET_SLACK_SECONDS)
+
+
+def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable[[Any], None]:
+    def report(batch_report: Any) -> None:
+        done = batch_report.processed
+        fraction = done / max(total, done, 1)
+        if ctx.progress is not None:
+            ctx.progress(fraction)
+        elapsed = time.time() - started
+        eta = elapsed / done * max(0, total - done) if done else None
+        log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
+
+    return report
+
+
+def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    lease = Lease(lambda: Store(rt.data_dir))
+    try:
+        if not lease.acquire(rt.store):
+            if not wait_for_free_lease(rt.store, HANDOFF_WAIT_SECONDS) or not lease.acquire(rt.store):
+                raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
+        rt.store.absorb_intake(0.0)
+        total = rt.store.counts(lease.token)["pending"]
+        started = time.time()
+        budget = _budget_seconds(rt, total)
+        log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
+        result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
+                       progress=_progress_reporter(ctx, total, started))
+    finally:
+        lease.release(rt.store)
+        lease.close()
+    counts = rt.store.counts()
+    output: dict[str, Any] = {
+        "processed": result.report.processed,
+        "succeeded": result.report.succeeded + result.report.unchanged,
+        "unchanged": result.report.unchanged,
+        "failed": result.report.failed,
+        "skipped": result.report.skipped,
+        "deferred": result.report.deferred,
+        "remaining": counts["pending"],
+        "dead": counts["dead"],
+        "stopped": result.stopped,
+        "seconds": round(time.time() - started, 2),
+    }
+    if result.message:
+        output["message"] = result.message
+    if counts["pending"] and result.stopped in ("idle", "budget"):
+        output["background_worker"] = continue_in_background(ctx, rt.store)
+    if ctx.progress is not None:
+        ctx.progress(1.0)
+    return output
+
+
+# -- what to queue ---------------------------------------------------------------------------
+
+def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
+    """Scenes whose wanted Plex state differs from what we last pushed (no Plex request)."""
+    pushed = rt.store.fingerprints()
+    changed, seen = [], 0
+    for scene in scenes:
+        seen += 1
+        scene_id = int(scene["id"])
+        try:
+            fingerprint = build_metadata(scene, rt.config).fingerprint()
+        except SceneDataError:
+            fingerprint = None  # queue it: the worker dead-letters it with the reason
+        if fingerprint is None or pushed.get(scene_id) != fingerprint:
+            changed.append(scene_id)
+    return changed, seen
+
+
+def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
+    Breaker(rt.store).force_close()
+    rt.store.make_all_due()
+    return foreground_drain(rt, ctx)
+
+
+def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    stash = _require_stash(rt)
+    _probe_or_fail(rt)
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    rt.store.queue_scenes(changed)
+    log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
+    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
+
+
+def _first_run_watermark(stash: StashReader) -> str | None:
+    newest = next(iter(stash.iter_scenes(per_page=1, newest_first=True)), None)
+    if newest is None:
+        return None
+    return watermark_with_margin(newest["updated_at"], 0, not_after_seconds_ago=FIRST_RUN_WINDOW_SECONDS)
+
+
+def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    stash = _require_stash(rt)
+    _probe_or_fail(rt)
+    mark = rt.store.get_json(WATERMARK_KEY, None)
+    since = watermark_with_margin(mark, WATERMARK_MARGIN_SECONDS) if mark else _first_run_watermark(stash)
+    scenes = list(stash.iter_scenes(updated_after=since)) if since is not None else []
+    changed, seen = _differing_scene_ids(rt, scenes)
+    rt.store.queue_scenes(changed)
+    if scenes:
+        rt.store.set_json(WATERMARK_KEY, max(scene["updated_at"] for scene in scenes))
+    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
+
+
+def _plex_side_drift(rt: Runtime) -> list[int]:
+    """Linked scenes whose Plex item is gone or whose synced scalar fields were changed in Plex."""
+    states = rt.store.linked_scenes()
+    by_key = {state["rating_key"]: state for state in states}
+    seen_keys, drifted = set(), []
+    for section in rt.sections:
+        for summary in list_item_summaries(rt.plex, section.id):
+            state = by_key.get(summary.rating_key)
+            if state is None:
+                continue
+            seen_keys.add(summary.rating_key)
+            snapshot = PushRecord.from_json(state["push_record"]).snapshot if state["push_record"] else {}
+            if any(field in snapshot and str(snapshot[field] or "") != str(summary.fields.get(field) or "")
+                   for field in DRIFT_FIELDS):
+                drifted.append(state["scene_id"])
+    gone = [state["scene_id"] for key, state in by_key.items() if key not in seen_keys]
+    for scene_id in gone:
+        rt.store.forget_link(scene_id)
+    return drifted + gone
+
+
+def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    stash = _require_stash(rt)
+    _probe_or_fail(rt)
+    refresh_index(rt.store, rt.plex, rt.sections, full=True)
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    drifted: list[int] = []
+    if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
+        drifted = _plex_side_drift(rt)
+        rt.store.force_repush(drifted)
+    rt.store.queue_scenes(set(changed) | set(drifted))
+    log.info("Reconcile: %d scenes differ in Stash, %d drifted or vanished in Plex", len(changed), len(drifted))
+    return {**foreground_drain(rt, ctx), "scanned": seen, "stash_drift": len(changed), "plex_drift": len(drifted)}
+
+
+def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    breaker = Breaker(rt.store)
+    try:
+        identity = rt.plex.probe()
+        sections = rt.sections
+    except PlexAuthError as exc:
+        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}")
+        raise TaskFailed("Plex rejected the token (401): check plex_token in PlexSync's settings",
+                         {"plex": "unauthorized", "circuit": breaker.state()}) from exc
+    except PlexConfigError as exc:
+        raise TaskFailed(str(exc), {"plex": "misconfigured", "circuit": breaker.state()}) from exc
+    except PlexSyncError as exc:
+        raise TaskFailed(f"Plex is not reachable at {rt.config.plex_url}: {exc}",
+                         {"plex": "unreachable", "circuit": breaker.state()}) from exc
+    clear_pause(rt.store)
+    breaker.record_success()
+    return {
+        "plex": "ok",
+        "server": identity,
+        "token": "accepted",
+        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations)} for s in sections],
+        "circuit": breaker.state(),
+        "stash": "ok" if rt.stash is not None else "not configured",
+        "warnings": rt.warnings,
+    }
+
+
+def rebuild_index(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    _probe_or_fail(rt)
+    forgotten = rt.store.forget_all_links()
+    listed = refresh_index(rt.store, rt.plex, rt.sections, full=True)
+    return {"forgotten_links": forgotten, "indexed_files": listed,
+            "libraries": [section.title for section in rt.sections]}
+
+
+HANDLERS: dict[str, Callable[[Runtime, TaskContext], dict[str, Any]]] = {
+    "process_queue": process_queue,
+    "sync_all": sync_all,
+    "sync_recent": sync_recent,
+    "reconcile": reconcile,
+    "health": health,
+    "rebuild_index": rebuild_index,
+}
+
+
+def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
+    rt = open_runtime(ctx)
+    try:
+        if not rt.config.enabled and mode != "health":
+            return {"skipped": "PlexSync is disabled in its settings", "processed": 0, "succeeded": 0,
+                    "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
+        return HANDLERS[mode](rt, ctx)
+    finally:
+        rt.close()
