@@ -40,6 +40,8 @@ class DrainResult:
 def expand_fanouts(runtime) -> int:
     """Turn due performer/studio/tag/group markers into the scenes that carry them."""
     queued = 0
+    if runtime.stash is None:
+        return 0  # markers wait for a run that can reach Stash
     for kind, object_id, attempts in runtime.store.due_fanouts():
         try:
             scene_ids = runtime.stash.scene_ids_for(kind, object_id)

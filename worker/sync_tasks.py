@@ -145,6 +145,7 @@ def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple
 
 
 def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
+    _require_stash(rt)  # scenes are read from Stash at sync time, never from stale copies
     _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
     Breaker(rt.store).force_close()
     rt.store.make_all_due()
