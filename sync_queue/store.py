@@ -114,7 +114,9 @@ class Store(SceneStateMixin):
         self.intake.put(event)
 
     def intake_size(self) -> int:
-        return int(self.intake.size)
+        """Events not yet absorbed, counted in the database: persist-queue's ``size`` is a per-process
+        counter that never sees other processes' puts, and hooks are other processes."""
+        return int(self.intake._count())
 
     def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
         """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.

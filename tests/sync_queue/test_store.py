@@ -178,3 +178,11 @@ def test_a_dead_holder_loses_the_lease_at_once(store):
     assert store.acquire_lease("gone", ttl=300, pid=child.pid)
     assert store.lease_holder() is None
     assert store.acquire_lease("next", ttl=300, pid=1)
+
+
+def test_intake_size_sees_other_processes_events(tmp_path):
+    with Store(tmp_path) as worker_view:
+        assert worker_view.intake_size() == 0
+        with Store(tmp_path) as hook_view:
+            hook_view.append_event(scene_event(1))
+        assert worker_view.intake_size() == 1
