@@ -1,0 +1,169 @@
+"""What PlexSync wants a Plex item to show for one Stash scene (the model), built from Stash's data.
+
+Stash is authoritative: an empty field clears Plex's, lists are exact sets. One exception: an empty Stash title
+never clears Plex's (scan-created scenes have none, and Plex's file-name title is better than nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from validation import limits
+from validation.sanitizers import clean_summary, clean_text, unique_names
+
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+
+class SceneDataError(ValueError):
+    """Stash sent a scene PlexSync cannot read; the message names the scene and the field."""
+
+
+class PlexMetadata(BaseModel):
+    """The wanted state of one Plex item. ``None``/``""``/``[]`` mean "clear it in Plex"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scene_id: int
+    title: str | None = None
+    summary: str = ""
+    tagline: str = ""
+    originally_available_at: str | None = None
+    year: int | None = None
+    studio: str = ""
+    user_rating: float | None = None
+    directors: list[str] = Field(default_factory=list)
+    genres: list[str] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+    collections: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+    primary_file: str | None = None
+    enabled_fields: frozenset[str] = frozenset()
+    warnings: list[str] = Field(default_factory=list)
+
+    def plex_fields(self) -> dict[str, Any]:
+        """Wanted values keyed by Plex field name; fields switched off in the settings are absent."""
+        every = {
+            "title": self.title,
+            "summary": self.summary,
+            "tagline": self.tagline,
+            "originallyAvailableAt": self.originally_available_at,
+            "year": self.year,
+            "studio": self.studio,
+            "userRating": self.user_rating,
+            "director": list(self.directors),
+            "genre": list(self.genres),
+            "actor": list(self.actors),
+            "collection": list(self.collections),
+        }
+        fields = {key: value for key, value in every.items() if key in self.enabled_fields}
+        if not fields.get("title"):
+            fields.pop("title", None)  # an empty Stash title never clears Plex's
+        return fields
+
+    @property
+    def images(self) -> dict[str, str]:
+        """Image kind → Stash URL (poster and background both come from the scene's cover)."""
+        if not self.image_url:
+            return {}
+        return {kind: self.image_url for kind in ("poster", "art") if kind in self.enabled_fields}
+
+    def fingerprint(self) -> str:
+        """Stable hash of everything that decides what Plex gets; equal fingerprints need no Plex request."""
+        canonical = {
+            "fields": self.plex_fields(),
+            "images": self.images,
+            "file": self.primary_file,
+            "enabled": sorted(self.enabled_fields),
+        }
+        encoded = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def parse_date(value: Any, scene_id: int) -> tuple[str | None, int | None, list[str]]:
+    """Stash dates: ``YYYY-MM-DD`` → (date, year); ``YYYY-MM``/``YYYY`` → (None, year); none → (None, None)."""
+    if value in (None, ""):
+        return None, None, []
+    text = str(value).strip()
+    full = _FULL_DATE.match(text)
+    if full and 1 <= int(full.group(2)) <= 12 and 1 <= int(full.group(3)) <= 31:
+        return text, int(full.group(1)), []
+    partial = _PARTIAL_DATE.match(text)
+    if partial and (partial.group(2) is None or 1 <= int(partial.group(2)) <= 12):
+        return None, int(partial.group(1)), []
+    return None, None, [f"scene {scene_id}: date {text!r} is not YYYY-MM-DD, YYYY-MM or YYYY; date and year cleared"]
+
+
+def _names(items: Any, scene_id: int, field: str) -> list[Mapping[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+        raise SceneDataError(f"scene {scene_id}: {field} must be a list of objects, got {type(items).__name__}")
+    return items
+
+
+def actor_name(performer: Mapping[str, Any]) -> str:
+    """``Name (Disambiguation)`` keeps two different performers from merging into one Plex actor."""
+    name = clean_text(performer.get("name"), limits.TAG)
+    disambiguation = clean_text(performer.get("disambiguation"), limits.TAG)
+    return f"{name} ({disambiguation})" if name and disambiguation else name
+
+
+def _studio_names(studio: Any) -> tuple[str, list[str]]:
+    if not isinstance(studio, Mapping):
+        return "", []
+    name = clean_text(studio.get("name"), limits.STUDIO)
+    parent = studio.get("parent_studio")
+    parent_name = clean_text(parent.get("name"), limits.STUDIO) if isinstance(parent, Mapping) else ""
+    return name, [n for n in (name, parent_name) if n]
+
+
+def _rating(value: Any, scene_id: int) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise SceneDataError(f"scene {scene_id}: rating100 must be a number from 0 to 100, got {value!r}")
+    return round(value / 10, 1)
+
+
+def _scene_id(scene: Any) -> int:
+    if not isinstance(scene, Mapping):
+        raise SceneDataError(f"a scene must be an object, got {type(scene).__name__}")
+    raw = scene.get("id")
+    if not str(raw or "").isdigit():
+        raise SceneDataError(f"scene without a numeric id: {raw!r}")
+    return int(raw)
+
+
+def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
+    """Map a Stash scene (GraphQL dict) to the Plex state we want, honouring the field toggles."""
+    scene_id = _scene_id(scene)
+    date, year, warnings = parse_date(scene.get("date"), scene_id)
+    studio, collections = _studio_names(scene.get("studio"))
+    director = clean_text(scene.get("director"), limits.DIRECTOR)
+    files = _names(scene.get("files"), scene_id, "files")
+    paths = scene.get("paths") if isinstance(scene.get("paths"), Mapping) else {}
+    return PlexMetadata(
+        scene_id=scene_id,
+        title=clean_text(scene.get("title"), limits.TITLE) or None,
+        summary=clean_summary(scene.get("details")),
+        tagline=clean_text(scene.get("code"), limits.TAGLINE),
+        originally_available_at=date,
+        year=year,
+        studio=studio,
+        user_rating=_rating(scene.get("rating100"), scene_id),
+        directors=[director] if director else [],
+        genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags),
+        actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
+                            limits.MAX_ACTORS),
+        collections=unique_names(collections, limits.MAX_COLLECTIONS),
+        image_url=paths.get("screenshot") or None,
+        primary_file=str(files[0].get("path")) if files else None,
+        enabled_fields=config.enabled_fields,
+        warnings=warnings,
+    )
