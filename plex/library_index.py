@@ -1,0 +1,78 @@
+"""List a Plex library fast: raw XML pages (plexapi objects are too slow for 100k items) → media parts.
+
+One paged listing per library builds the path index; later refreshes ask only for items added since the
+newest one we know (``addedAt>>=``), so matching costs no request per scene.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from xml.etree.ElementTree import Element
+
+PAGE_SIZE = 2000
+SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
+
+
+@dataclass(frozen=True)
+class IndexedPart:
+    rating_key: int
+    section_id: int
+    file: str
+    size: int | None
+    added_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    """The scalar fields a list view carries in full (tags are truncated there, so none are kept)."""
+
+    rating_key: int
+    section_id: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def iter_videos(client: Any, section_id: int, *, added_since: int | None = None,
+                page_size: int = PAGE_SIZE) -> Iterator[Element]:
+    """Every movie element of a library, page by page (container headers, like plexapi's own paging)."""
+    path = f"/library/sections/{int(section_id)}/all?type=1"
+    if added_since:
+        path += f"&addedAt>>={int(added_since)}"
+    start = 0
+    while True:
+        headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(page_size)}
+        page = client.query(path, headers=headers)
+        videos = [] if page is None else [child for child in page if child.tag == "Video"]
+        yield from videos
+        total = _int(page.attrib.get("totalSize") if page is not None else None, start + len(videos))
+        start += len(videos)
+        if not videos or start >= total:
+            return
+
+
+def list_parts(client: Any, section_id: int, *, added_since: int | None = None,
+               page_size: int = PAGE_SIZE) -> Iterator[IndexedPart]:
+    """One IndexedPart per media part (an item with several files yields several)."""
+    for video in iter_videos(client, section_id, added_since=added_since, page_size=page_size):
+        rating_key = _int(video.attrib.get("ratingKey"))
+        added_at, updated_at = _int(video.attrib.get("addedAt")), _int(video.attrib.get("updatedAt"))
+        for part in video.iter("Part"):
+            file = part.attrib.get("file")
+            if file:
+                size = _int(part.attrib.get("size"), -1)
+                yield IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
+                                  updated_at)
+
+
+def list_item_summaries(client: Any, section_id: int) -> Iterator[ItemSummary]:
+    for video in iter_videos(client, section_id):
+        fields = {name: video.attrib[name] for name in SUMMARY_FIELDS if name in video.attrib}
+        yield ItemSummary(_int(video.attrib.get("ratingKey")), int(section_id), fields)
