@@ -18,7 +18,7 @@ from worker.lease import Lease, wait_for_free_lease
 from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
 from worker.runtime import Runtime, build_runtime
-from worker.stash_reader import StashReader, watermark_with_margin
+from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
 from worker.tasks import TaskContext, continue_in_background, eta_text
 
 log = get_logger("tasks")
@@ -165,7 +165,7 @@ def _first_run_watermark(stash: StashReader) -> str | None:
     newest = next(iter(stash.iter_scenes(per_page=1, newest_first=True)), None)
     if newest is None:
         return None
-    return watermark_with_margin(newest["updated_at"], 0, not_after_seconds_ago=FIRST_RUN_WINDOW_SECONDS)
+    return window_start_like(newest["updated_at"], FIRST_RUN_WINDOW_SECONDS)
 
 
 def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:

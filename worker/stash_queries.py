@@ -1,0 +1,43 @@
+"""Every GraphQL document PlexSync sends to Stash, as named constants (a test validates each against
+Stash's real schema). Explicit field lists only: stashapi's default fragments change between versions."""
+
+SCENE_FIELDS = """
+    id title code details director date rating100 organized updated_at urls
+    studio { id name parent_studio { id name } }
+    performers { id name disambiguation }
+    tags { id name }
+    groups { scene_index group { id name } }
+    files { path basename size }
+    paths { screenshot }
+"""
+
+PLUGIN_SETTINGS = """
+query PlexSyncPluginSettings($ids: [ID!]) {
+  configuration { plugins(include: $ids) }
+}
+"""
+
+SCENES_BY_IDS = f"""
+query PlexSyncScenesByIds($ids: [ID!]) {{
+  findScenes(ids: $ids, filter: {{per_page: -1}}) {{ count scenes {{ {SCENE_FIELDS} }} }}
+}}
+"""
+
+SCENES_PAGE = f"""
+query PlexSyncScenesPage($filter: FindFilterType, $scene_filter: SceneFilterType) {{
+  findScenes(filter: $filter, scene_filter: $scene_filter) {{ count scenes {{ {SCENE_FIELDS} }} }}
+}}
+"""
+
+SCENE_IDS_PAGE = """
+query PlexSyncSceneIds($filter: FindFilterType, $scene_filter: SceneFilterType) {
+  findScenes(filter: $filter, scene_filter: $scene_filter) { count scenes { id } }
+}
+"""
+
+ALL_DOCUMENTS = {
+    "PLUGIN_SETTINGS": PLUGIN_SETTINGS,
+    "SCENES_BY_IDS": SCENES_BY_IDS,
+    "SCENES_PAGE": SCENES_PAGE,
+    "SCENE_IDS_PAGE": SCENE_IDS_PAGE,
+}

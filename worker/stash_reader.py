@@ -1,0 +1,242 @@
+"""Everything PlexSync reads from Stash, over stashapi's transport with our own explicit queries.
+
+stashapi sets no HTTP timeout and logs to stderr itself; here every request (the three at construction
+included) has (connect, read) timeouts, its log goes through ours, and the session cookie (which expires after
+an hour) is swapped for the API key on long runs or on a 401.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Iterator, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from validation.stash_log import get_logger, register_secret
+from worker import stash_queries as q
+
+COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
+IDS_PER_REQUEST = 200
+IMAGE_LIMIT_BYTES = 20 * 1024 * 1024
+FANOUT_FILTERS = {
+    "performer": ("performers", None),
+    "studio": ("studios", -1),  # parent studio renames reach the children's scenes (collections use both)
+    "tag": ("tags", 0),
+    "group": ("groups", 0),
+}
+
+log = get_logger("stash")
+
+
+class StashError(Exception):
+    """Stash could not give us what we asked for."""
+
+
+class StashUnavailable(StashError):
+    """Connection refused/reset, timeout, 5xx or "database is locked": try again later."""
+
+
+class StashAuthError(StashError):
+    """401: the session cookie expired and no API key is available (or it was rejected)."""
+
+
+class StashDataError(StashError):
+    """Stash answered, but not with what the schema promises."""
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+class _LogAdapter:
+    """stashapi's ``Logger`` hook: its messages join ours instead of writing Stash's wire themselves."""
+
+    def __getattr__(self, level: str):
+        method = {"trace": "debug", "progress": "debug", "exit": "info"}.get(level, level)
+        return lambda message="", *args, **kwargs: getattr(log, method, log.debug)(str(message))
+
+
+def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
+    from stashapi.stashapp import StashInterface
+
+    class TimedStashInterface(StashInterface):
+        """stashapi with a default timeout on every request, including those its constructor makes."""
+
+        @property
+        def s(self) -> requests.Session:
+            return self.__dict__["_session"]
+
+        @s.setter
+        def s(self, session: requests.Session) -> None:
+            adapter = _TimeoutAdapter(timeout)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self.__dict__["_session"] = session
+
+    return TimedStashInterface(dict(conn))
+
+
+def _translate(exc: Exception) -> StashError:
+    if isinstance(exc, StashError):
+        return exc
+    text = str(exc)
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)) or "database is locked" in text:
+        return StashUnavailable(f"{type(exc).__name__}: {text}")
+    if text.startswith("401") or " 401 " in text:
+        return StashAuthError("Stash rejected our credentials (401). If the session expired, set an API key in "
+                              "Stash (Settings → Security) so long runs can continue.")
+    if re.match(r"^5\d\d ", text):
+        return StashUnavailable(text)
+    return StashDataError(text)
+
+
+class StashReader:
+    def __init__(self, server_connection: Mapping[str, Any], *, timeout: float = 30.0) -> None:
+        conn = dict(server_connection)
+        conn["Logger"] = _LogAdapter()
+        self._timeout = (min(10.0, timeout), timeout)
+        try:
+            self.stash = _make_interface(conn, self._timeout)
+            self.api_key = self.stash.call_GQL("query { configuration { general { apiKey } } }")[
+                "configuration"]["general"]["apiKey"] or None
+        except Exception as exc:
+            raise _translate(exc) from None
+        register_secret(self.api_key)
+        self.started = time.monotonic()
+        self.using_api_key = bool(conn.get("ApiKey"))
+
+    @classmethod
+    def from_url(cls, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> StashReader:
+        match = re.match(r"^(https?)://([^/:]+)(?::(\d+))?/?", url.strip())
+        if not match:
+            raise ValueError(f"Stash URL must look like http://host:9999, got {url!r}")
+        scheme, host, port = match.group(1), match.group(2), int(match.group(3) or 9999)
+        conn: dict[str, Any] = {"Scheme": scheme, "Host": host, "Port": port}
+        if api_key:
+            register_secret(api_key)
+            conn["ApiKey"] = api_key
+        return cls(conn, timeout=timeout)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def ensure_fresh_auth(self) -> None:
+        """Before Stash's session cookie expires, continue with the API key (if Stash has one)."""
+        if not self.using_api_key and time.monotonic() - self.started > COOKIE_MAX_AGE_SECONDS:
+            self._switch_to_api_key()
+
+    def _switch_to_api_key(self) -> bool:
+        if not self.api_key:
+            return False
+        self.stash.s.headers["ApiKey"] = self.api_key
+        self.stash.s.cookies.clear()
+        self.using_api_key = True
+        log.info("Continuing with Stash's API key (the session cookie expires after an hour)")
+        return True
+
+    def call(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        for attempt in (1, 2):
+            try:
+                return self.stash.call_GQL(query, dict(variables or {}))
+            except Exception as exc:
+                error = _translate(exc)
+                if isinstance(error, StashAuthError) and attempt == 1 and not self.using_api_key \
+                        and self._switch_to_api_key():
+                    continue
+                raise error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- what PlexSync reads -----------------------------------------------------------------
+
+    def plugin_settings(self, plugin_id: str) -> dict[str, Any]:
+        plugins = self.call(q.PLUGIN_SETTINGS, {"ids": [plugin_id]})["configuration"]["plugins"] or {}
+        settings = plugins.get(plugin_id) or {}
+        if not isinstance(settings, dict):
+            raise StashDataError(f"Stash returned settings for {plugin_id} that are not an object")
+        return settings
+
+    def scenes_by_ids(self, ids: Iterable[int | str]) -> dict[int, dict[str, Any]]:
+        """Hydrate scenes, ≤200 ids per request; scenes Stash no longer has are simply absent."""
+        wanted = [str(int(i)) for i in ids]
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(wanted), IDS_PER_REQUEST):
+            chunk = wanted[start:start + IDS_PER_REQUEST]
+            for scene in self.call(q.SCENES_BY_IDS, {"ids": chunk})["findScenes"]["scenes"]:
+                found[int(scene["id"])] = scene
+        return found
+
+    def _pages(self, document: str, scene_filter: dict | None, per_page: int, sort: str,
+               direction: str) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            variables = {"filter": {"page": page, "per_page": per_page, "sort": sort, "direction": direction},
+                         "scene_filter": scene_filter}
+            result = self.call(document, variables)["findScenes"]
+            scenes = result["scenes"]
+            yield from scenes
+            if not scenes or page * per_page >= int(result["count"]):
+                return
+            page += 1
+
+    def iter_scenes(self, *, updated_after: str | None = None, per_page: int = 500,
+                    newest_first: bool = False) -> Iterator[dict[str, Any]]:
+        scene_filter = {"updated_at": {"value": updated_after, "modifier": "GREATER_THAN"}} if updated_after else None
+        return self._pages(q.SCENES_PAGE, scene_filter, per_page, "updated_at", "DESC" if newest_first else "ASC")
+
+    def scene_ids_for(self, kind: str, object_id: str | int) -> list[int]:
+        """Scenes carrying a performer / studio / tag / group (renames bump no scene, fire no scene hook)."""
+        field, depth = FANOUT_FILTERS[kind]
+        criterion: dict[str, Any] = {"value": [str(object_id)], "modifier": "INCLUDES"}
+        if depth is not None:
+            criterion["depth"] = depth
+        return [int(scene["id"]) for scene in self._pages(q.SCENE_IDS_PAGE, {field: criterion}, 1000, "id", "ASC")]
+
+    def download_image(self, url: str) -> bytes:
+        try:
+            response = self.stash.s.get(url, timeout=self._timeout, stream=True)
+            if response.status_code == 401 and self._switch_to_api_key():
+                response = self.stash.s.get(url, timeout=self._timeout, stream=True)
+            if response.status_code >= 500:
+                raise StashUnavailable(f"Stash answered {response.status_code} for an image")
+            if response.status_code != 200:
+                raise StashDataError(f"Stash answered {response.status_code} for the scene's cover")
+            data = response.raw.read(IMAGE_LIMIT_BYTES + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise _translate(exc) from None
+        if len(data) > IMAGE_LIMIT_BYTES:
+            raise StashDataError(f"the scene's cover is larger than {IMAGE_LIMIT_BYTES // (1024 * 1024)} MB")
+        return data
+
+
+def parse_stash_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def format_like(moment: datetime, template: str) -> str:
+    """Format ``moment`` in the offset and shape of ``template`` (Stash compares these as text)."""
+    reference = parse_stash_time(template)
+    local = moment.astimezone(reference.tzinfo or timezone.utc)
+    has_fraction = "." in template.split("T", 1)[-1]
+    text = local.isoformat(timespec="microseconds" if has_fraction else "seconds")
+    if template.endswith("Z"):
+        text = text.replace("+00:00", "Z")
+    return text
+
+
+def watermark_with_margin(updated_at_text: str, margin_seconds: float = 600) -> str:
+    """An ``updated_at`` Stash returned, moved back by a safety margin, in the same offset and shape."""
+    return format_like(parse_stash_time(updated_at_text) - timedelta(seconds=margin_seconds), updated_at_text)
+
+
+def window_start_like(template: str, seconds_ago: float) -> str:
+    """``now - seconds_ago`` written the way Stash writes ``template`` (first Sync Recent: the last 24 h)."""
+    return format_like(datetime.now(timezone.utc) - timedelta(seconds=seconds_ago), template)
