@@ -38,7 +38,8 @@ def wait_until_synced(runner: PluginRunner, expected: int) -> dict[str, Any]:
     status: dict[str, Any] = {}
     while time.time() < deadline:
         status = runner.run_task("Queue Status").output or {}
-        settled = status.get("pending", 1) == 0 and status.get("in_progress", 1) == 0
+        settled = (status.get("pending", 1) == 0 and status.get("in_progress", 1) == 0
+                   and status.get("fanout_pending", 1) == 0 and not status.get("worker_running", True))
         if settled and status.get("synced", 0) + status.get("skipped", 0) >= expected:
             return status
         time.sleep(0.5)
@@ -95,7 +96,7 @@ def run_demo(out=sys.stdout) -> int:
 
         writes_before = plex.writes()
         resync = runner.run_task("Sync All Scenes").output or {}
-        print(f"\nSync All on an unchanged library: {resync.get('processed', 0)} scenes checked, "
+        print(f"\nSync All on an unchanged library: {resync.get('scanned', 0)} scenes compared, "
               f"{plex.writes() - writes_before} Plex writes", file=out)
         synced = int(status.get("synced", 0))
         print(f"\nSynced {synced} of {len(scene_ids)} scenes ({changed} Plex items updated; "

@@ -52,7 +52,8 @@ class Harness:
         status = {}
         while time.time() < deadline:
             status = self.status()
-            if status["pending"] == 0 and status["in_progress"] == 0 and not status["worker_running"]:
+            idle = status["pending"] == 0 and status["in_progress"] == 0 and status["fanout_pending"] == 0
+            if idle and not status["worker_running"]:
                 return status
             time.sleep(0.3)
         raise AssertionError(f"worker did not finish: {status}")

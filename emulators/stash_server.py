@@ -1,0 +1,257 @@
+"""A Stash GraphQL emulator on a faithful subset of Stash's schema (graphql-core), for the real stashapi.
+
+POST /graphql answers like Stash's gqlgen server (422 for parse/validation errors, 200 with ``errors`` for
+resolver errors); auth by ``session`` cookie or ``ApiKey`` header (401 with an empty body otherwise);
+GET /scene/<id>/screenshot serves covers under the same auth. Faults: 5xx answers and hangs on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from graphql import GraphQLError, build_schema, execute, parse, validate
+
+from emulators.stash_data import StashData
+from emulators.stash_resolvers import install_resolvers
+
+SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
+STASH_VERSION = "v0.30.1"
+STASH_HASH = "cf3489e1a"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class StashEmulator:
+    def __init__(self, api_key: str = "", require_auth: bool = False) -> None:
+        self.api_key = api_key
+        self.require_auth = require_auth
+        self.session_cookie = secrets.token_hex(16)
+        self._session_valid = True
+        self.data = StashData()
+        self.schema = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+        install_resolvers(self.schema, self)
+        self.queries: list[tuple[str, str, dict[str, Any]]] = []
+        self._faults: list[list[Any]] = []  # [kind, remaining, value]
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self.port = 0
+
+    # -- data (names mirror Stash's objects) -----------------------------------------------------
+
+    def add_studio(self, name: str, parent_id: str | None = None) -> str:
+        return self.data.add_studio(name, parent_id)
+
+    def add_performer(self, name: str, disambiguation: str | None = None) -> str:
+        return self.data.add_performer(name, disambiguation)
+
+    def add_tag(self, name: str) -> str:
+        return self.data.add_tag(name)
+
+    def add_group(self, name: str) -> str:
+        return self.data.add_group(name)
+
+    def add_scene(self, *, studio_id: str | None = None, performer_ids=(), tag_ids=(), group_ids=(),
+                  files=({"path": "/data/scene.mp4", "size": 1},), urls=(), screenshot: bytes | None = None,
+                  **fields: Any) -> str:
+        return self.data.add_scene(files=files, screenshot=screenshot, studio_id=studio_id,
+                                   performer_ids=[str(p) for p in performer_ids], tag_ids=[str(t) for t in tag_ids],
+                                   group_ids=[str(g) for g in group_ids], urls=list(urls), **fields)
+
+    def update_scene(self, scene_id: str, **changes: Any) -> None:
+        for key in ("performer_ids", "tag_ids", "group_ids"):
+            if key in changes:
+                changes[key] = [str(v) for v in changes[key]]
+        self.data.update_scene(scene_id, **changes)
+
+    def scene(self, scene_id: str) -> dict[str, Any]:
+        with self.data.lock:
+            return self.data.scene_dict(self.data.scenes[str(scene_id)], self.url)
+
+    def rename_performer(self, performer_id: str, name: str) -> None:
+        self.data.rename(self.data.performers, performer_id, name)
+
+    def rename_studio(self, studio_id: str, name: str) -> None:
+        self.data.rename(self.data.studios, studio_id, name)
+
+    def rename_tag(self, tag_id: str, name: str) -> None:
+        self.data.rename(self.data.tags, tag_id, name)
+
+    def rename_group(self, group_id: str, name: str) -> None:
+        self.data.rename(self.data.groups, group_id, name)
+
+    def merge_tags(self, source_ids, destination_id: str) -> None:
+        self.data.merge_tags(source_ids, destination_id)
+
+    def delete_scene(self, scene_id: str) -> None:
+        self.data.delete_scene(scene_id)
+
+    def set_plugin_settings(self, plugin_id: str, settings: dict[str, Any]) -> None:
+        with self.data.lock:
+            self.data.plugin_settings[plugin_id] = dict(settings)
+
+    def plugin_settings(self, plugin_id: str) -> dict[str, Any]:
+        with self.data.lock:
+            return dict(self.data.plugin_settings.get(plugin_id, {}))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name="stash-emulator", daemon=True).start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> StashEmulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def server_connection(self, data_dir: str, plugin_dir: str) -> dict[str, Any]:
+        """Exactly the shape Stash puts in a plugin's stdin (Go's http.Cookie marshalled field by field)."""
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        return {
+            "Scheme": "http", "Host": "0.0.0.0", "Port": self.port,
+            "SessionCookie": {"Name": "session", "Value": self.session_cookie, "Quoted": False, "Path": "/",
+                              "Domain": "", "Expires": expires, "RawExpires": "", "MaxAge": 3600, "Secure": False,
+                              "HttpOnly": False, "SameSite": 2, "Partitioned": False, "Raw": "", "Unparsed": None},
+            "Dir": data_dir, "PluginDir": plugin_dir,
+        }
+
+    # -- auth and faults -------------------------------------------------------------------------
+
+    def expire_session(self) -> None:
+        self._session_valid = False
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        api_key = headers.get("apikey")
+        if api_key is not None:
+            return bool(self.api_key) and api_key == self.api_key
+        if not self.require_auth:
+            return True
+        cookie = headers.get("cookie", "")
+        sent = dict(part.strip().split("=", 1) for part in cookie.split(";") if "=" in part)
+        return self._session_valid and sent.get("session") == self.session_cookie
+
+    def fail(self, times: int = 1, status: int = 500) -> None:
+        with self._lock:
+            self._faults.append(["status", times, status])
+
+    def hang(self, seconds: float, times: int = 1) -> None:
+        with self._lock:
+            self._faults.append(["hang", times, seconds])
+
+    def take_fault(self) -> tuple[str, Any] | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault[1] > 0:
+                    fault[1] -= 1
+                    return fault[0], fault[2]
+        return None
+
+    def reset_queries(self) -> None:
+        with self._lock:
+            self.queries.clear()
+
+    def run_graphql(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        query, variables = body.get("query") or "", body.get("variables") or {}
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return 422, {"errors": [{"message": exc.message, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}],
+                         "data": None}
+        errors = validate(self.schema, document)
+        if errors:
+            return 422, {"errors": [{"message": e.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+                                    for e in errors], "data": None}
+        operation = next((d for d in document.definitions if hasattr(d, "selection_set")), None)
+        name = operation.name.value if operation is not None and operation.name else ""
+        with self._lock:
+            self.queries.append((name, query, dict(variables)))
+        result = execute(self.schema, document, variable_values=variables, operation_name=body.get("operationName"))
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [{"message": e.message, "path": e.path} for e in result.errors]
+        return 200, payload
+
+
+def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, payload: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            if status == 401:
+                self.send_header("WWW-Authenticate", "FormBased")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _gate(self) -> bool:
+            fault = emulator.take_fault()
+            if fault is not None and fault[0] == "hang":
+                time.sleep(fault[1])
+            elif fault is not None:
+                self._send(fault[1], b'{"errors":[{"message":"emulated failure"}]}')
+                return False
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            if not emulator.authorized(headers):
+                self._send(401, b"")
+                return False
+            return True
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if urlsplit(self.path).path != "/graphql":
+                self._send(404, b"")
+                return
+            if not self._gate():
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except json.JSONDecodeError:
+                self._send(400, b'{"errors":[{"message":"body is not JSON"}]}')
+                return
+            status, payload = emulator.run_graphql(body)
+            self._send(status, json.dumps(payload).encode("utf-8"))
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path).path.strip("/").split("/")
+            if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
+                self._send(404, b"")
+                return
+            if not self._gate():
+                return
+            image = emulator.data.screenshots.get(parts[1])
+            if image is None:
+                self._send(404, b"")
+                return
+            self._send(200, image, "image/png")
+
+    return Handler
