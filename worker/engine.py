@@ -76,7 +76,7 @@ class SyncEngine:
                                       message=str(exc), lane=claim.lane, count_attempt=False)
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
         if any(claim.rating_key is None for claim in claims):
-            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)  # new files may have reached Plex
+            self._refresh_index_or_pause(token, claims)  # new files may have reached Plex
         report = BatchReport()
         for position, claim in enumerate(claims):
             started = time.monotonic()
@@ -102,6 +102,21 @@ class SyncEngine:
             setattr(report, outcome, getattr(report, outcome) + 1)
             log.debug("scene %s: %s in %.2fs", claim.scene_id, outcome, time.monotonic() - started)
         return report
+
+    def _refresh_index_or_pause(self, token: str, claims: Sequence[Claim]) -> None:
+        """The index refresh is the batch's first Plex request: a failure here stops the batch untouched."""
+        try:
+            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)
+        except (PlexAuthError, PlexConfigError) as exc:
+            self.store.release_claims(token, [claim.scene_id for claim in claims])
+            kind = "auth" if isinstance(exc, PlexAuthError) else "config"
+            set_pause(self.store, kind, str(exc))
+            raise Pause(kind, str(exc)) from exc
+        except PlexUnavailable as exc:
+            self.store.release_claims(token, [claim.scene_id for claim in claims])
+            self.breaker.record_failure(str(exc))
+            raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at()
+                        or time.time() + backoff.TRANSIENT_BASE) from exc
 
     # -- one scene -----------------------------------------------------------------------------
 

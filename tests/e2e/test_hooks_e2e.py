@@ -146,6 +146,7 @@ def test_performer_rename_queues_exactly_the_scenes_that_carry_it(harness):
                 for n in range(3)]
     others = [stash.add_scene(title=f"B{n}", performer_ids=[other], files=[{"path": f"/x/b{n}.mp4", "size": 1}])
               for n in range(4)]
+    harness.plex.add_section(title="Stash", locations=[lib.PLEX_ROOT], type="movie")
     harness.settings(settle_seconds=0, skip_not_found=True)
     with Store(harness.data_dir) as store:
         before = {sid: (store.scene_state(int(sid)) or {}).get("generation", 0) for sid in carrying + others}
