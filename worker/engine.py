@@ -28,7 +28,7 @@ from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker import backoff
 from worker.breaker import Breaker
-from worker.index_sync import refresh_if_stale
+from worker.index_sync import refresh_if_stale, refresh_index
 from worker.pauses import Pause, set_pause
 from worker.stash_reader import StashError
 
@@ -157,7 +157,7 @@ class SyncEngine:
             self.store.forget_link(claim.scene_id)
             if link is not None:
                 self.store.drop_index_item(link[0])
-            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)
+            refresh_index(self.store, self.rt.plex, self.rt.sections)  # its new ratingKey, if re-added
             match = self.matcher.match(scene.get("files") or [], None, sections)
             result = self._push(claim, match, wanted, fingerprint, previous_allowed=False)
         self.breaker.record_success()

@@ -149,6 +149,7 @@ def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
     Breaker(rt.store).force_close()
     rt.store.make_all_due()
+    refresh_index(rt.store, rt.plex, rt.sections)  # files Plex scanned since: the slow lane gets its chance
     return foreground_drain(rt, ctx)
 
 

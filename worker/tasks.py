@@ -7,6 +7,7 @@ detached worker so Stash's one-job-at-a-time queue is never held for long.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -23,6 +24,7 @@ QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
 SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
 ALL_TASKS = QUEUE_TASKS + SYNC_TASKS
 DEFAULT_SETTLE_SECONDS = 5.0
+BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
 
 
 @dataclass
@@ -130,6 +132,9 @@ def continue_in_background(ctx: TaskContext, store: Store) -> str:
     """Hand leftover work to a detached worker (Stash runs one job at a time; don't hold it)."""
     if ctx.server_connection is None:
         return "not started (no Stash connection to hand over)"
+    due = store.next_due_at()
+    if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
+        return "not needed (nothing falls due soon; the next hook or task picks it up)"
     return ensure_worker(store, ctx.entry_script, dict(ctx.server_connection))
 
 
