@@ -1,24 +1,23 @@
-"""The Plex emulator's library: sections, items, tags, locks, images, and PMS's edit semantics.
+"""The Plex emulator's library: sections, items, collections, tag ids, images and scans.
 
-Edits follow plexapi 4.18.3's wire (plex-api.md §3, §6.4): ``F.value``/``F.locked`` for fields;
-``T[].tag`` clears a tag type, ``T[].tag.tag-`` removes a comma list of double-encoded names, and
-``T[i].tag.tag`` replaces the list in index order. Removals apply before replacements.
+Edit semantics (plexapi's query encoding) live in :mod:`emulators.plex_edits`; this module holds the state they
+act on. Every public method takes the library lock, so HTTP handler threads and test code can share one library.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
-from urllib.parse import unquote
+from typing import Callable, Iterable
 
 TAG_ELEMENTS = {"genre": "Genre", "actor": "Role", "director": "Director", "collection": "Collection",
-                "label": "Label", "writer": "Writer", "producer": "Producer", "country": "Country"}
+                "label": "Label", "writer": "Writer", "producer": "Producer", "country": "Country",
+                "mood": "Mood", "style": "Style", "similar": "Similar"}
+# Real PMS list/search views carry only the first few tags of these types (plex-api.md §0.1).
 LIST_VIEW_LIMITS = {"genre": 2, "director": 1, "writer": 1, "country": 1, "actor": 3}
-_INDEXED_TAG = re.compile(r"^(\w+)\[(\d+)\]\.(tag\.tag|tagging\.text|tag\.thumb|tag\.tagKey)$")
+IMAGE_KINDS = {"poster": ("posters", "thumb"), "art": ("art", "art")}  # kind → (upload folder, item attribute)
 
 
 @dataclass
@@ -28,6 +27,7 @@ class Section:
     type: str
     locations: list[str]
     uuid: str
+    collections: dict[str, int] = field(default_factory=dict)  # collection title → its ratingKey
 
 
 @dataclass
@@ -40,7 +40,7 @@ class EmuItem:
     updated_at: int
     fields: dict[str, str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
-    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # actor name → role/thumb
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # actor name → {role, thumb, tagKey}
     locks: set[str] = field(default_factory=set)
     posters: list[str] = field(default_factory=list)
     arts: list[str] = field(default_factory=list)
@@ -48,29 +48,55 @@ class EmuItem:
     selected_art: str | None = None
 
 
+@dataclass
+class PendingFile:
+    section_id: int
+    file: str
+    size: int | None
+    title: str | None
+
+
+def _normalised(path: str) -> str:
+    return path.replace("\\", "/").rstrip("/")
+
+
+def file_stem(path: str) -> str:
+    return _normalised(path).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
 class PlexLibrary:
     """Thread-safe in-memory state of one emulated Plex Media Server."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
         self.lock = threading.RLock()
         self.sections: dict[int, Section] = {}
         self.items: dict[int, EmuItem] = {}
-        self.pending: list[tuple[int, str, int | None, str | None]] = []
+        self.pending: list[PendingFile] = []
         self.tag_ids: dict[tuple[str, str], int] = {}
+        self.clock = clock or (lambda: int(time.time()))
         self._next_key = 100
         self._next_tag = 1000
-        self.clock = lambda: int(time.time())
+
+    # -- identities --------------------------------------------------------------------------------
 
     def _key(self) -> int:
         self._next_key += 1
         return self._next_key
 
     def tag_id(self, tag_type: str, name: str) -> int:
+        """A stable id per (type, name), like PMS's global tag table."""
         with self.lock:
             if (tag_type, name) not in self.tag_ids:
                 self._next_tag += 1
                 self.tag_ids[(tag_type, name)] = self._next_tag
             return self.tag_ids[(tag_type, name)]
+
+    def tag_name(self, tag_type: str, tag_id: int) -> str | None:
+        with self.lock:
+            return next((name for (kind, name), number in self.tag_ids.items()
+                         if kind == tag_type and number == tag_id), None)
+
+    # -- sections and items ------------------------------------------------------------------------
 
     def add_section(self, title: str, locations: Iterable[str], type: str = "movie") -> int:
         with self.lock:
@@ -78,96 +104,140 @@ class PlexLibrary:
             self.sections[key] = Section(key, title, type, list(locations), f"emu-section-{key:04d}")
             return key
 
-    def add_item(self, section_id: int, file: str, size: int | None, title: str, added_at: int | None = None,
-                 **attrs: str) -> int:
+    def section(self, section_id: int) -> Section:
         with self.lock:
             if section_id not in self.sections:
                 raise KeyError(f"no section {section_id}")
+            return self.sections[section_id]
+
+    def add_item(self, section_id: int, file: str, size: int | None, title: str, added_at: int | None = None,
+                 **attrs: object) -> int:
+        with self.lock:
+            self.section(section_id)
             key = self._key()
             now = self.clock()
             item = EmuItem(key, section_id, file, size, added_at if added_at is not None else now, now)
-            item.fields.update({"title": title, "titleSort": title, **{k: str(v) for k, v in attrs.items()}})
+            item.fields["title"] = title
+            item.fields.update({name: str(value) for name, value in attrs.items() if value is not None})
             self.items[key] = item
             return key
 
+    def item(self, rating_key: int) -> EmuItem:
+        with self.lock:
+            return self.items[int(rating_key)]
+
     def items_in(self, section_id: int) -> list[EmuItem]:
         with self.lock:
-            return [item for item in self.items.values() if item.section_id == section_id]
+            return sorted((item for item in self.items.values() if item.section_id == section_id),
+                          key=lambda item: item.rating_key)
 
-    # -- scans ---------------------------------------------------------------------------------
+    def set_field(self, rating_key: int, name: str, value: str | None) -> None:
+        with self.lock:
+            item = self.item(rating_key)
+            if name == "addedAt":
+                item.added_at = int(value or 0)
+            elif value in (None, ""):
+                item.fields.pop(name, None)
+            else:
+                item.fields[name] = str(value)
+            self.touch(item)
+
+    def set_tags(self, rating_key: int, tag_type: str, names: Iterable[str]) -> None:
+        with self.lock:
+            item = self.item(rating_key)
+            item.tags[tag_type] = list(dict.fromkeys(names))
+            self.register_tags(item, tag_type)
+            self.touch(item)
+
+    def register_tags(self, item: EmuItem, tag_type: str) -> None:
+        """Give new tags their ids; a collection tag creates the section's collection on first use."""
+        for name in item.tags.get(tag_type, []):
+            self.tag_id(tag_type, name)
+            if tag_type == "collection":
+                collections = self.sections[item.section_id].collections
+                if name not in collections:
+                    collections[name] = self._key()
+
+    def touch(self, item: EmuItem) -> None:
+        item.updated_at = max(item.updated_at + 1, self.clock())
+
+    # -- collections -------------------------------------------------------------------------------
+
+    def collection_members(self, section_id: int, title: str) -> list[EmuItem]:
+        with self.lock:
+            return [item for item in self.items_in(section_id) if title in item.tags.get("collection", [])]
+
+    def collections_in(self, section_id: int) -> list[tuple[int, str, int]]:
+        """(ratingKey, title, child count) of the section's collections; PMS drops empty ones."""
+        with self.lock:
+            listed = []
+            for title, key in self.section(section_id).collections.items():
+                count = len(self.collection_members(section_id, title))
+                if count:
+                    listed.append((key, title, count))
+            return listed
+
+    def find_collection(self, rating_key: int) -> tuple[int, str] | None:
+        """(section id, title) of the collection with this ratingKey."""
+        with self.lock:
+            for section in self.sections.values():
+                for title, key in section.collections.items():
+                    if key == rating_key:
+                        return section.key, title
+            return None
+
+    # -- scans -------------------------------------------------------------------------------------
 
     def add_pending_file(self, section_id: int, file: str, size: int | None, title: str | None) -> None:
         with self.lock:
-            self.pending.append((section_id, file, size, title))
+            self.section(section_id)
+            self.pending.append(PendingFile(section_id, file, size, title))
 
     def scan(self, section_id: int, path: str | None) -> list[int]:
-        """Pending files under ``path`` (or the whole section) become items, as a real scan would."""
+        """Pending files under ``path`` (or anywhere in the section) become items, as a real scan would."""
         with self.lock:
             found, keep = [], []
+            folder = _normalised(path) if path else None
             for pending in self.pending:
-                sid, file, size, title = pending
-                inside = path is None or file.startswith(path.rstrip("/") + "/") or file == path
-                if sid == section_id and inside:
-                    stem = file.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-                    found.append(self.add_item(sid, file, size, title or stem))
+                file = _normalised(pending.file)
+                inside = folder is None or file == folder or file.startswith(folder + "/")
+                if pending.section_id == section_id and inside:
+                    found.append(self.add_item(section_id, pending.file, pending.size,
+                                               pending.title or file_stem(pending.file)))
                 else:
                     keep.append(pending)
             self.pending = keep
             return found
 
-    # -- edits ---------------------------------------------------------------------------------
+    # -- images ------------------------------------------------------------------------------------
 
-    def apply_edit(self, item: EmuItem, query: list[tuple[str, str]]) -> None:
-        """One PUT's worth of edits on one item (``type``/``id`` already consumed by the caller)."""
+    def add_image(self, item: EmuItem, kind: str, data: bytes | None, url: str | None) -> str:
+        """Store an uploaded image (body → ``upload://<folder>/<sha1>``, or the given URL), select and lock it."""
         with self.lock:
-            replacements: dict[str, dict[int, dict[str, str]]] = {}
-            for key, value in query:
-                if key.endswith(".locked") and "[" not in key:
-                    name = key[: -len(".locked")]
-                    (item.locks.add if value == "1" else item.locks.discard)(name)
-                elif key.endswith(".value"):
-                    item.fields[key[: -len(".value")]] = value
-                elif key.endswith("[].tag"):
-                    item.tags[key[: -len("[].tag")]] = []
-                elif key.endswith("[].tag.tag-"):
-                    tag_type = key[: -len("[].tag.tag-")]
-                    gone = {unquote(name) for name in value.split(",")}
-                    item.tags[tag_type] = [t for t in item.tags.get(tag_type, []) if t not in gone]
-                else:
-                    match = _INDEXED_TAG.match(key)
-                    if match:
-                        tag_type, index, attribute = match.group(1), int(match.group(2)), match.group(3)
-                        replacements.setdefault(tag_type, {}).setdefault(index, {})[attribute] = value
-            for tag_type, entries in replacements.items():
-                names = [entries[i]["tag.tag"] for i in sorted(entries) if "tag.tag" in entries[i]]
-                item.tags[tag_type] = names
-                for name in names:
-                    self.tag_id(tag_type, name)
-                if tag_type == "actor":
-                    for i in sorted(entries):
-                        details = entries[i]
-                        if "tag.tag" in details:
-                            item.roles[details["tag.tag"]] = {"role": details.get("tagging.text", ""),
-                                                              "thumb": details.get("tag.thumb", "")}
-            item.updated_at = max(item.updated_at + 1, self.clock())
-
-    def upload_image(self, item: EmuItem, kind: str, data: bytes | None, url: str | None) -> None:
-        with self.lock:
-            if data:
-                reference = f"upload://{'posters' if kind == 'poster' else 'art'}/{hashlib.sha1(data).hexdigest()}"
-            else:
-                reference = url or ""
+            folder, _ = IMAGE_KINDS[kind]
+            reference = f"upload://{folder}/{hashlib.sha1(data).hexdigest()}" if data else (url or "")
             images = item.posters if kind == "poster" else item.arts
             if reference not in images:
                 images.append(reference)
-            attribute = "thumb" if kind == "poster" else "art"
+            self.select_image(item, kind, reference)
+            item.locks.add(IMAGE_KINDS[kind][1])
+            return reference
+
+    def select_image(self, item: EmuItem, kind: str, reference: str | None) -> None:
+        with self.lock:
+            attribute = IMAGE_KINDS[kind][1]
+            images = item.posters if kind == "poster" else item.arts
+            if reference and reference not in images:
+                images.append(reference)
             if kind == "poster":
                 item.selected_poster = reference
             else:
                 item.selected_art = reference
-            item.locks.add(attribute)
-            item.updated_at = max(item.updated_at + 1, self.clock())
-            item.fields[attribute] = f"/library/metadata/{item.rating_key}/{attribute}/{item.updated_at}"
+            self.touch(item)
+            if reference:
+                item.fields[attribute] = f"/library/metadata/{item.rating_key}/{attribute}/{item.updated_at}"
+            else:
+                item.fields.pop(attribute, None)
 
 
 def list_view_tags(item: EmuItem, truncate: bool) -> dict[str, list[str]]:

@@ -3,167 +3,261 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Callable, Match
 
+from emulators import plex_meta
 from emulators import plex_xml as xml
+from emulators.plex_edits import apply_edits, parse_edits
+from emulators.plex_filters import filter_items, page, paging, sort_items
+from emulators.plex_model import EmuItem
+from emulators.plex_xml import FILTER_TAGS
 
-NOT_FOUND = (404, b"<html><h1>404 Not Found</h1></html>")
-EMPTY = (200, b"")
-_SECTION_ALL = re.compile(r"^/library/sections/(\d+)/all$")
-_SECTION_REFRESH = re.compile(r"^/library/sections/(\d+|all)/refresh$")
-_METADATA = re.compile(r"^/library/metadata/([\d,]+)$")
-_IMAGES = re.compile(r"^/library/metadata/(\d+)/(posters|arts)$")
-_SELECT_IMAGE = re.compile(r"^/library/metadata/(\d+)/(poster|art)$")
-_EDIT_CONTROL = {"type", "id", "includeExternalMedia", "X-Plex-Token"}
+if TYPE_CHECKING:
+    from emulators.plex_server import PlexEmulator, RecordedRequest
+
+Answer = tuple[int, bytes]
+Handler = Callable[["PlexEmulator", "RecordedRequest", Match[str]], Answer]
+NOT_FOUND: Answer = (404, b"<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>")
+BAD_REQUEST: Answer = (400, b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>")
+EMPTY: Answer = (200, b"")
+MOVIE, COLLECTION = "1", "18"
 
 
-def _ok(root: Any) -> tuple[int, bytes]:
+def _ok(root) -> Answer:
     return 200, xml.to_bytes(root)
 
 
-def _paging(request: Any) -> tuple[int, int | None]:
-    start = request.headers.get("x-plex-container-start") or request.param("X-Plex-Container-Start") or "0"
-    size = request.headers.get("x-plex-container-size") or request.param("X-Plex-Container-Size")
-    return int(start), (int(size) if size not in (None, "") else None)
+# -- server and library roots ----------------------------------------------------------------------
+
+def _root(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return _ok(xml.root_container(emu.machine_identifier))
 
 
-def _filtered(items: list, request: Any) -> list:
-    for key, value in request.query:
-        if key == "title":
-            items = [i for i in items if value.casefold() in i.fields.get("title", "").casefold()]
-        elif key == "file":
-            items = [i for i in items if value in i.file]
-        elif key in ("addedAt>>", "addedAt>"):
-            items = [i for i in items if i.added_at >= int(value.lstrip("="))]
-        elif key in ("updatedAt>>", "updatedAt>"):
-            items = [i for i in items if i.updated_at >= int(value.lstrip("="))]
-        elif key == "sort":
-            field, _, direction = value.partition(":")
-            attribute = {"addedAt": "added_at", "updatedAt": "updated_at"}.get(field.split(".")[-1], "rating_key")
-            items = sorted(items, key=lambda i: getattr(i, attribute), reverse=direction == "desc")
-    return items
+def _identity(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return _ok(xml.identity(emu.machine_identifier))
 
 
-def _section_listing(emulator: Any, request: Any, section_id: int) -> tuple[int, bytes]:
-    library = emulator.library
+def _library(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return _ok(xml.library_root())
+
+
+def _sections(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    with emu.library.lock:
+        wanted = match.group(1)
+        listed = [s for key, s in emu.library.sections.items() if wanted is None or str(key) == wanted]
+        return _ok(xml.sections(listed)) if listed else NOT_FOUND
+
+
+def _activities(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return _ok(xml.container(size=0))
+
+
+# -- listings --------------------------------------------------------------------------------------
+
+def _listing(emu: PlexEmulator, request: RecordedRequest, section_ids: list[int]) -> Answer:
+    library = emu.library
     with library.lock:
-        items = _filtered(sorted(library.items_in(section_id), key=lambda i: i.rating_key), request)
-        start, size = _paging(request)
-        if request.param("limit"):
-            size = int(request.param("limit"))
-        page = items[start:] if size is None else items[start:start + size]
-        return _ok(xml.item_list(library, page, detail=False, truncate=emulator.truncate_list_tags,
-                                 section_id=section_id, total=len(items), offset=start))
+        items = [item for section_id in section_ids for item in library.items_in(section_id)]
+        items = sort_items(filter_items(library, items, request.query), request.param("sort"))
+        start, size = paging(request.headers, request.param)
+        rows, total = page(items, start, size, request.param("limit"))
+        section_id = section_ids[0] if len(section_ids) == 1 else None
+        root = xml.item_list(library, rows, detail=False, truncate=emu.truncate_list_tags, section_id=section_id,
+                             total=total, offset=start)
+        if request.param("includeMeta") == "1" and section_id is not None:
+            root.append(plex_meta.meta(section_id, collections=False))
+        return _ok(root)
 
 
-def _targets(emulator: Any, request: Any, section_id: int | None, ids: str | None) -> list | None:
-    library = emulator.library
-    if ids:
-        keys = [int(key) for key in ids.split(",") if key]
-        if any(key not in library.items for key in keys):
-            return None
-        return [library.items[key] for key in keys]
-    return library.items_in(section_id) if section_id is not None else []
+def _collections(emu: PlexEmulator, request: RecordedRequest, section_id: int) -> Answer:
+    library = emu.library
+    with library.lock:
+        rows = library.collections_in(section_id)
+        title = request.param("title")
+        if title:
+            rows = [row for row in rows if title.casefold() in row[1].casefold()]
+        start, size = paging(request.headers, request.param)
+        shown, total = page(rows, start, size, request.param("limit"))
+        root = xml.collection_list(library, section_id, shown, total, start)
+        if request.param("includeMeta") == "1":
+            root.append(plex_meta.meta(section_id, collections=True))
+        return _ok(root)
 
 
-def _edit(emulator: Any, request: Any, section_id: int | None, ids: str | None) -> tuple[int, bytes]:
-    targets = _targets(emulator, request, section_id, ids)
-    if targets is None:
+def _section_all(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    section_id = int(match.group(1))
+    if section_id not in emu.library.sections:
         return NOT_FOUND
-    if request.param("type") not in (None, "1"):
-        return 400, b"<html><h1>400 Bad Request</h1></html>"
-    edits = [(key, value) for key, value in request.query if key not in _EDIT_CONTROL]
-    for item in targets:
-        emulator.library.apply_edit(item, edits)
+    if request.method == "PUT":
+        return _edit(emu, request, section_id, request.param("id"))
+    if request.param("type") == COLLECTION:
+        return _collections(emu, request, section_id)
+    return _listing(emu, request, [section_id])
+
+
+def _section_collections(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    section_id = int(match.group(1))
+    return _collections(emu, request, section_id) if section_id in emu.library.sections else NOT_FOUND
+
+
+def _library_all(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return _listing(emu, request, sorted(emu.library.sections))
+
+
+def _tag_values(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    section_id, tag_type = int(match.group(1)), match.group(2)
+    if section_id not in emu.library.sections or tag_type not in FILTER_TAGS:
+        return NOT_FOUND
+    with emu.library.lock:
+        return _ok(xml.tag_choices(emu.library, section_id, tag_type))
+
+
+def _refresh(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    library = emu.library
+    targets = sorted(library.sections) if match.group(1) == "all" else [int(match.group(1))]
+    if any(target not in library.sections for target in targets):
+        return NOT_FOUND
+    if request.method != "DELETE":  # DELETE cancels a running scan; ours finish at once
+        for target in targets:
+            emu.record_scan(target, request.param("path"))
+            library.scan(target, request.param("path"))
     return EMPTY
 
 
-def _sections_route(emulator: Any, request: Any) -> tuple[int, bytes] | None:
-    library = emulator.library
-    match = _SECTION_ALL.match(request.path)
-    if match:
-        section_id = int(match.group(1))
-        if section_id not in library.sections:
+# -- metadata --------------------------------------------------------------------------------------
+
+def _items(emu: PlexEmulator, ids: str) -> list[EmuItem] | None:
+    keys = [int(key) for key in ids.split(",") if key]
+    with emu.library.lock:
+        if not keys or any(key not in emu.library.items for key in keys):
+            return None
+        return [emu.library.items[key] for key in keys]
+
+
+def _edit(emu: PlexEmulator, request: RecordedRequest, section_id: int | None, ids: str | None) -> Answer:
+    if request.param("type") not in (None, "", MOVIE):
+        return BAD_REQUEST
+    if ids:
+        targets = _items(emu, ids)
+        if targets is None:
             return NOT_FOUND
-        if request.method == "GET":
-            return _section_listing(emulator, request, section_id)
-        if request.method == "PUT":
-            return _edit(emulator, request, section_id, request.param("id"))
-    match = _SECTION_REFRESH.match(request.path)
-    if match:
-        targets = list(library.sections) if match.group(1) == "all" else [int(match.group(1))]
-        if any(target not in library.sections for target in targets):
+    else:  # no id: every item of the type in the section (plex-api.md §0.7)
+        targets = emu.library.items_in(section_id) if section_id is not None else []
+    plan = parse_edits(request.query)
+    for item in targets:
+        apply_edits(emu.library, item, plan)
+    return EMPTY
+
+
+def _collection_detail(emu: PlexEmulator, rating_key: int) -> Answer:
+    found = emu.library.find_collection(rating_key)
+    if found is None:
+        return NOT_FOUND
+    section_id, title = found
+    count = len(emu.library.collection_members(section_id, title))
+    root = xml.container(size=1, identifier=xml.LIBRARY, librarySectionID=section_id)
+    root.append(xml.collection(emu.library, section_id, rating_key, title, count))
+    return _ok(root)
+
+
+def _metadata(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    if request.method == "PUT":
+        return _edit(emu, request, None, match.group(1))
+    with emu.library.lock:
+        items = _items(emu, match.group(1))
+        if items is None:
+            return _collection_detail(emu, int(match.group(1))) if match.group(1).isdigit() else NOT_FOUND
+        return _ok(xml.item_list(emu.library, items, detail=True, truncate=False, section_id=items[0].section_id))
+
+
+def _children(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    library = emu.library
+    with library.lock:
+        found = library.find_collection(int(match.group(1)))
+        if found is None:
             return NOT_FOUND
-        if request.method != "DELETE":
-            for target in targets:
-                emulator.scan_requests.append((target, request.param("path")))
-                library.scan(target, request.param("path"))
+        section_id, title = found
+        members = library.collection_members(section_id, title)
+        start, size = paging(request.headers, request.param)
+        rows, total = page(members, start, size, request.param("limit"))
+        return _ok(xml.item_list(library, rows, detail=False, truncate=emu.truncate_list_tags,
+                                 section_id=section_id, total=total, offset=start))
+
+
+def _one_item(emu: PlexEmulator, match: Match[str]) -> EmuItem | None:
+    return emu.library.items.get(int(match.group(1)))
+
+
+def _images(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    item = _one_item(emu, match)
+    if item is None:
+        return NOT_FOUND
+    kind = "poster" if match.group(2) == "posters" else "art"
+    if request.method == "POST":
+        if not request.body and not request.param("url"):
+            return BAD_REQUEST
+        emu.library.add_image(item, kind, request.body or None, request.param("url"))
         return EMPTY
-    return None
-
-
-def _metadata_route(emulator: Any, request: Any) -> tuple[int, bytes] | None:
-    library = emulator.library
-    match = _METADATA.match(request.path)
-    if match:
-        if request.method == "PUT":
-            return _edit(emulator, request, None, match.group(1))
-        items = _targets(emulator, request, None, match.group(1))
-        if not items:
-            return NOT_FOUND
-        with library.lock:
-            section_id = items[0].section_id
-            return _ok(xml.item_list(library, items, detail=True, truncate=False, section_id=section_id))
-    match = _IMAGES.match(request.path)
-    if match:
-        item = library.items.get(int(match.group(1)))
-        if item is None:
-            return NOT_FOUND
-        kind = "poster" if match.group(2) == "posters" else "art"
-        if request.method == "POST":
-            library.upload_image(item, kind, request.body or None, request.param("url"))
-            return EMPTY
+    with emu.library.lock:
         return _ok(xml.photos(item, kind))
-    match = _SELECT_IMAGE.match(request.path)
-    if match and request.method == "PUT":
-        item = library.items.get(int(match.group(1)))
-        if item is None:
-            return NOT_FOUND
-        with library.lock:
-            reference = request.param("url") or ""
-            if match.group(2) == "poster":
-                item.selected_poster = reference
-            else:
-                item.selected_art = reference
+
+
+def _select_image(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    item = _one_item(emu, match)
+    if item is None:
+        return NOT_FOUND
+    kind = "poster" if match.group(2) in ("poster", "thumb") else "art"
+    if request.method == "DELETE":
+        emu.library.select_image(item, kind, None)
         return EMPTY
-    return None
+    if not request.param("url"):
+        return BAD_REQUEST
+    emu.library.select_image(item, kind, request.param("url"))
+    return EMPTY
 
 
-def route(emulator: Any, request: Any) -> tuple[int, bytes]:
-    library = emulator.library
+def _item_action(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    return EMPTY if _one_item(emu, match) is not None else NOT_FOUND
+
+
+def _rate(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+    key = request.param("key") or ""
+    if not key.isdigit() or int(key) not in emu.library.items:
+        return NOT_FOUND
+    rating = request.param("rating") or ""
+    emu.library.set_field(int(key), "userRating", "" if rating == "-1" else rating)
+    return EMPTY
+
+
+ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [(set(methods.split()), re.compile(pattern), handler) for
+                                                          methods, pattern, handler in (
+    ("GET", r"^/$", _root),
+    ("GET", r"^/identity$", _identity),
+    ("GET", r"^/library$", _library),
+    ("GET", r"^/library/sections(?:/(\d+))?$", _sections),
+    ("GET", r"^/activities$", _activities),
+    ("GET PUT", r"^/library/sections/(\d+)/all$", _section_all),
+    ("GET", r"^/library/sections/(\d+)/collections$", _section_collections),
+    ("GET POST DELETE", r"^/library/sections/(\d+|all)/refresh$", _refresh),
+    ("GET", r"^/library/sections/(\d+)/(\w+)$", _tag_values),
+    ("GET", r"^/library/all$", _library_all),
+    ("GET PUT", r"^/library/metadata/(\d+(?:,\d+)*)$", _metadata),
+    ("GET", r"^/library/(?:metadata|collections)/(\d+)/children$", _children),
+    ("GET POST", r"^/library/metadata/(\d+)/(posters|arts)$", _images),
+    ("PUT", r"^/library/metadata/(\d+)/(poster|art)$", _select_image),
+    ("DELETE", r"^/library/metadata/(\d+)/(thumb|art)$", _select_image),
+    ("PUT", r"^/library/metadata/(\d+)/(refresh|analyze)$", _item_action),
+    ("PUT", r"^/:/rate$", _rate),
+)]
+
+
+def route(emu: PlexEmulator, request: RecordedRequest) -> Answer:
     path = request.path.rstrip("/") or "/"
-    request.path = path
-    if path == "/" and request.method == "GET":
-        return _ok(xml.root_container(emulator.machine_identifier))
-    if path == "/identity":
-        return _ok(xml.identity(emulator.machine_identifier))
-    if path == "/library" and request.method == "GET":
-        return _ok(xml.library_root())
-    if path == "/library/sections" and request.method == "GET":
-        with library.lock:
-            return _ok(xml.sections(library.sections.values()))
-    if path == "/activities":
-        return _ok(xml.container(size=0))
-    if path == "/:/rate" and request.method == "PUT":
-        item = library.items.get(int(request.param("key") or 0))
-        if item is None:
-            return NOT_FOUND
-        rating = request.param("rating") or ""
-        with library.lock:
-            item.fields["userRating"] = "" if rating == "-1" else rating
-        return EMPTY
-    for handler in (_sections_route, _metadata_route):
-        answer = handler(emulator, request)
-        if answer is not None:
-            return answer
+    for methods, pattern, handler in ROUTES:
+        match = pattern.match(path)
+        if match and request.method in methods:
+            try:
+                return handler(emu, request, match)
+            except ValueError:  # a malformed number in the query string
+                return BAD_REQUEST
     return NOT_FOUND

@@ -1,8 +1,9 @@
 """A Plex Media Server emulator that the real, unmodified plexapi 4.18.3 talks to over HTTP.
 
 XML with ``text/xml;charset=utf-8``, paging with ``totalSize``, list views with truncated tags, edits in
-plexapi's exact query encoding, images, locks, scans, and faults on demand (status codes, dropped
-connections, delays, going down and coming back on the same port). Every request is recorded.
+plexapi's exact query encoding, images, locks, scans, collections, and faults on demand (status codes,
+dropped connections, delays, going down and coming back on the same port). Every request is recorded,
+faulted and unauthorised ones included. Routes: :mod:`emulators.plex_routes`; state: :mod:`emulators.plex_model`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators import plex_xml as xml
 from emulators.plex_model import EmuItem, PlexLibrary
+from emulators.plex_routes import route
+
+__all__ = ["EmuItem", "PlexEmulator", "RecordedRequest"]
+
+
+class Headers(dict):
+    """Request headers keyed in lower case; lookups ignore case (``headers["X-Plex-Token"]`` works)."""
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(key.lower(), default)
 
 
 @dataclass
@@ -25,10 +41,11 @@ class RecordedRequest:
     method: str
     path: str
     query: list[tuple[str, str]]
-    headers: dict[str, str]
+    headers: Headers
     body: bytes = b""
 
     def param(self, name: str) -> str | None:
+        """First value of a query parameter (decoded), or None."""
         return next((value for key, value in self.query if key == name), None)
 
 
@@ -42,13 +59,46 @@ class _Fault:
     seconds: float = 0.0
     hits: int = field(default=0)
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and bool(self.pattern.search(path))
+    def matches(self, method: str, path: str, target: str) -> bool:
+        """Matched against the path, or the raw path with its query string."""
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return bool(self.pattern.search(path) or self.pattern.search(target))
 
 
 class _Server(ThreadingHTTPServer):
+    """Tracks open connections so going down also cuts keep-alive sockets, as a PMS restart would."""
+
     daemon_threads = True
     allow_reuse_address = True
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        with self.connections_lock:
+            self.connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self.connections_lock:
+            connections, self.connections = list(self.connections), set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up, or a connection we cut on purpose
 
 
 class PlexEmulator:
@@ -61,34 +111,35 @@ class PlexEmulator:
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []
+        self.port = 0
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
 
-    # -- library setup ---------------------------------------------------------------------------
+    # -- library setup and inspection ------------------------------------------------------------
 
     def add_section(self, title: str, locations: list[str], type: str = "movie") -> int:
         return self.library.add_section(title, locations, type)
 
-    def add_item(self, section_id: int, file: str, size: int | None = None, title: str = "", added_at: int | None = None,
-                 **attrs: str) -> int:
-        return self.library.add_item(section_id, file, size, title, added_at, **attrs)
+    def add_item(self, section_id: int, file: str, size: int | None = None, title: str = "",
+                 added_at: int | None = None, **xml_attrs: object) -> int:
+        return self.library.add_item(section_id, file, size, title, added_at, **xml_attrs)
 
     def add_pending_file(self, section_id: int, file: str, size: int | None = None, title: str | None = None) -> None:
+        """A file on disk Plex has not scanned yet: it becomes an item when a scan covers its folder."""
         self.library.add_pending_file(section_id, file, size, title)
 
     def item(self, rating_key: int) -> EmuItem:
-        return self.library.items[int(rating_key)]
+        return self.library.item(rating_key)
 
-    def set_field(self, rating_key: int, name: str, value: str) -> None:
-        with self.library.lock:
-            self.item(rating_key).fields[name] = value
+    def set_field(self, rating_key: int, name: str, value: str | None) -> None:
+        """Simulate a user editing a field in Plex (``None``/``""`` clears it)."""
+        self.library.set_field(rating_key, name, value)
 
     def set_tags(self, rating_key: int, tag_type: str, names: list[str]) -> None:
-        with self.library.lock:
-            self.item(rating_key).tags[tag_type] = list(names)
+        """Simulate a user replacing one tag type's list in Plex."""
+        self.library.set_tags(rating_key, tag_type, names)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -99,21 +150,27 @@ class PlexEmulator:
     def start(self) -> str:
         self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="plex-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"plex-emulator-{self.port}", daemon=True)
         self._thread.start()
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.cut_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def go_down(self) -> None:
-        """Stop listening: clients get 'connection refused' until :meth:`come_up`."""
+        """Stop listening and cut open connections: clients get connection errors until :meth:`come_up`."""
         self.stop()
 
     def come_up(self) -> None:
+        """Listen again on the same port."""
         self.start()
 
     def __enter__(self) -> PlexEmulator:
@@ -123,11 +180,11 @@ class PlexEmulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- requests and faults ---------------------------------------------------------------------
+    # -- recorded requests -----------------------------------------------------------------------
 
     def count(self, method: str | None = None, path_prefix: str | None = None) -> int:
         with self._lock:
-            return sum(1 for r in self.requests if (method is None or r.method == method)
+            return sum(1 for r in self.requests if (method is None or r.method == method.upper())
                        and (path_prefix is None or r.path.startswith(path_prefix)))
 
     def writes(self) -> int:
@@ -137,14 +194,31 @@ class PlexEmulator:
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.scan_requests.clear()
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            identifier = request.headers.get("x-plex-client-identifier")
+            if identifier:
+                self.client_identifiers.add(identifier)
+
+    def record_scan(self, section_id: int, path: str | None) -> None:
+        with self._lock:
+            self.scan_requests.append((section_id, path))
+
+    # -- faults ----------------------------------------------------------------------------------
 
     def fail(self, path_regex: str, status: int, times: int | None = 1, method: str | None = None) -> None:
+        """The next ``times`` matching requests (None: all) answer ``status`` with a small HTML body."""
         self._add_fault(_Fault(re.compile(path_regex), "status", times, method, status=status))
 
     def drop(self, path_regex: str, times: int | None = 1, method: str | None = None) -> None:
+        """The next ``times`` matching requests get their connection closed without an answer."""
         self._add_fault(_Fault(re.compile(path_regex), "drop", times, method))
 
     def delay(self, path_regex: str, seconds: float, times: int | None = None, method: str | None = None) -> None:
+        """Matching requests wait ``seconds`` before being handled (beyond a client timeout: ReadTimeout)."""
         self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, seconds=seconds))
 
     def clear_faults(self) -> None:
@@ -155,72 +229,70 @@ class PlexEmulator:
         with self._lock:
             self._faults.append(fault)
 
-    def take_faults(self, method: str, path: str) -> list[_Fault]:
+    def take_faults(self, method: str, path: str, target: str) -> list[_Fault]:
+        """The faults this request triggers, each counted against its ``times``."""
         with self._lock:
             hit = []
             for fault in self._faults:
-                if fault.matches(method, path) and (fault.times is None or fault.hits < fault.times):
+                if fault.matches(method, path, target) and (fault.times is None or fault.hits < fault.times):
                     fault.hits += 1
                     hit.append(fault)
+            self._faults = [f for f in self._faults if f.times is None or f.hits < f.times]
             return hit
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-            identifier = request.headers.get("x-plex-client-identifier")
-            if identifier:
-                self.client_identifiers.add(identifier)
 
 
 def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
-    from emulators.plex_routes import route
-
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        server_version = "PlexMediaServer-emulator"
 
-        def log_message(self, format: str, *args: object) -> None:  # quiet
-            pass
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # tests read emulator.requests instead
 
         def _handle(self) -> None:
             parts = urlsplit(self.path)
-            query = parse_qsl(parts.query, keep_blank_values=True)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            request = RecordedRequest(self.command, parts.path, query, headers, body)
+            headers = Headers((key.lower(), value) for key, value in self.headers.items())
+            request = RecordedRequest(self.command, parts.path,
+                                      parse_qsl(parts.query, keep_blank_values=True), headers, body)
             emulator.record(request)
-            for fault in emulator.take_faults(self.command, parts.path):
+            for fault in emulator.take_faults(self.command, parts.path, self.path):
                 if fault.kind == "delay":
                     time.sleep(fault.seconds)
                 elif fault.kind == "drop":
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                    self._drop()
                     return
                 else:
-                    self._send(fault.status, f"<html><h1>{fault.status}</h1></html>".encode(), "text/html")
+                    self._send(fault.status, f"<html><body><h1>{fault.status}</h1></body></html>".encode(),
+                               "text/html")
                     return
             token = headers.get("x-plex-token") or request.param("X-Plex-Token")
             if token != emulator.token:
-                self._send(401, b"<html><h1>401 Unauthorized</h1></html>", "text/html")
+                self._send(401, b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
+                                b"</body></html>", "text/html")
                 return
             status, payload = route(emulator, request)
-            content_type = "text/xml;charset=utf-8" if status == 200 else "text/html"
-            self._send(status, payload, content_type)
+            self._send(status, payload, "text/xml;charset=utf-8" if status == 200 else "text/html")
+
+        def _drop(self) -> None:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
         def _send(self, status: int, payload: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if payload:
-                self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if payload:
+                    self.wfile.write(payload)
+            except OSError:
+                self.close_connection = True  # the client went away (timed out, or we are going down)
 
         do_GET = do_PUT = do_POST = do_DELETE = _handle
 
     return Handler
-
-
-Route = Callable[[PlexEmulator, RecordedRequest], tuple[int, bytes]]
