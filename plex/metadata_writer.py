@@ -32,6 +32,7 @@ class PushRecord:
     """What we last put into the item: the next push diffs against this instead of reading Plex."""
 
     fingerprint: str
+    rating_key: int | None = None  # the item it describes: a re-added item starts from scratch
     snapshot: dict[str, Any] = field(default_factory=dict)
     image_urls: dict[str, str] = field(default_factory=dict)
     image_hashes: dict[str, str] = field(default_factory=dict)
@@ -43,8 +44,8 @@ class PushRecord:
     @classmethod
     def from_json(cls, text: str) -> PushRecord:
         data = json.loads(text)
-        return cls(**{key: data[key] for key in ("fingerprint", "snapshot", "image_urls", "image_hashes",
-                                                 "added_collections") if key in data})
+        return cls(**{key: data[key] for key in ("fingerprint", "rating_key", "snapshot", "image_urls",
+                                                 "image_hashes", "added_collections") if key in data})
 
 
 @dataclass
@@ -132,6 +133,7 @@ class MetadataWriter:
             self.client.put_edits(section_id, rating_key, edit_params(changes, removals))
         record = PushRecord(
             fingerprint=fingerprint,
+            rating_key=int(rating_key),
             snapshot={**known, **wanted},
             image_urls=dict(previous.image_urls) if previous else {},
             image_hashes=dict(previous.image_hashes) if previous else {},

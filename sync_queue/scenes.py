@@ -187,14 +187,14 @@ class SceneStateMixin:
 
     def forget_link(self, scene_id: int) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, push_record = NULL, "
-                         "fingerprint = NULL WHERE scene_id = ?", (scene_id,))
+            conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, fingerprint = NULL "
+                         "WHERE scene_id = ?", (scene_id,))
 
     def forget_all_links(self) -> int:
         with self.transaction() as conn:
             conn.execute("DELETE FROM plex_index")
-            return conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, push_record = NULL, "
-                                "fingerprint = NULL WHERE rating_key IS NOT NULL").rowcount
+            return conn.execute("UPDATE scenes SET rating_key = NULL, section_id = NULL, fingerprint = NULL "
+                                "WHERE rating_key IS NOT NULL").rowcount
 
     def make_all_due(self) -> int:
         """'Try now': every pending scene (backed-off ones included) becomes ready."""
@@ -246,11 +246,11 @@ class SceneStateMixin:
                                  "WHERE rating_key IS NOT NULL").fetchall()
         return [dict(row) for row in rows]
 
-    def force_repush(self, scene_ids: Iterable[int]) -> None:
-        """Drop the 'unchanged' shortcut for these scenes so their next sync writes to Plex again."""
+    def force_repush(self, scene_id: int, push_record: str) -> None:
+        """Drop the 'unchanged' shortcut and store a push record that no longer claims the drifted fields."""
         with self.transaction() as conn:
-            conn.executemany("UPDATE scenes SET fingerprint = NULL WHERE scene_id = ?",
-                             [(scene_id,) for scene_id in scene_ids])
+            conn.execute("UPDATE scenes SET fingerprint = NULL, push_record = ? WHERE scene_id = ?",
+                         (push_record, scene_id))
 
     # -- fan-out markers ---------------------------------------------------------------------
 

@@ -229,13 +229,17 @@ def load_config(raw: Mapping[str, Any] | None) -> tuple[PlexSyncConfig, list[str
     raw = dict(raw or {})
     known = set(PlexSyncConfig.model_fields)
     values, problems = _coerce(raw, known)
-    if not problems:
-        try:
-            return PlexSyncConfig(**values), _unknown_key_warnings(raw, known)
-        except ValidationError as exc:
-            problems = [str(error.get("ctx", {}).get("error") or f"{'.'.join(map(str, error['loc']))}: "
-                            f"{error['msg']}") for error in exc.errors(include_input=False)]
-    raise ConfigError("PlexSync settings need attention: " + "; ".join(problems))
+    try:
+        config = PlexSyncConfig(**values)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False):
+            name = ".".join(map(str, error["loc"]))
+            if error["type"] == "missing" and name in _MISSING_MESSAGES:
+                continue  # already said, in words a user can act on
+            problems.append(str(error.get("ctx", {}).get("error") or f"{name}: {error['msg']}"))
+    if problems:
+        raise ConfigError("PlexSync settings need attention: " + "; ".join(problems))
+    return config, _unknown_key_warnings(raw, known)
 
 
 def config_from_env(environ: Mapping[str, str]) -> dict[str, str]:

@@ -159,7 +159,7 @@ class SyncEngine:
                 self.store.drop_index_item(link[0])
             refresh_index(self.store, self.rt.plex, self.rt.sections)  # its new ratingKey, if re-added
             match = self.matcher.match(scene.get("files") or [], None, sections)
-            result = self._push(claim, match, wanted, fingerprint, previous_allowed=False)
+            result = self._push(claim, match, wanted, fingerprint)
         self.breaker.record_success()
         self._record_synced(token, claim, match.rating_key, match.section_id, match.method,
                             result.record.to_json(), fingerprint, scene)
@@ -178,10 +178,10 @@ class SyncEngine:
                 return None
         return (claim.rating_key, claim.section_id)
 
-    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str, previous_allowed: bool = True):
-        previous = None
-        if previous_allowed and claim.push_record and claim.rating_key == match.rating_key:
-            previous = PushRecord.from_json(claim.push_record)
+    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str):
+        previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
+        if previous is not None and previous.rating_key != match.rating_key:
+            previous = None  # a different (re-added) item: nothing we wrote is known to be there
         images = {
             kind: ImageSource(url=url, fetch=lambda url=url: self.rt.stash.download_image(url))
             for kind, url in wanted.images.items()

@@ -57,11 +57,13 @@ def _require_stash(rt: Runtime) -> StashReader:
 
 
 def _probe_or_fail(rt: Runtime) -> None:
+    """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
         holder = rt.store.lease_holder()
         counts = rt.store.counts(holder["token"] if holder is not None else None)
         raise TaskFailed(f"{problem}. Nothing was lost: {counts['pending']} scenes stay queued.", {**counts})
+    refresh_index(rt.store, rt.plex, rt.sections)
 
 
 # -- the foreground drain shared by every sync task -----------------------------------------
@@ -149,7 +151,6 @@ def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
     Breaker(rt.store).force_close()
     rt.store.make_all_due()
-    refresh_index(rt.store, rt.plex, rt.sections)  # files Plex scanned since: the slow lane gets its chance
     return foreground_drain(rt, ctx)
 
 
@@ -182,20 +183,31 @@ def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
 
 
+def _drifted_fields(record: PushRecord, plex_fields: dict[str, str]) -> list[str]:
+    return [name for name in DRIFT_FIELDS if name in record.snapshot
+            and _text(record.snapshot[name]) != _text(plex_fields.get(name))]
+
+
+def _text(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value if value is not None else "")
+
+
 def _plex_side_drift(rt: Runtime) -> list[int]:
-    """Linked scenes whose Plex item is gone or whose synced scalar fields were changed in Plex."""
-    states = rt.store.linked_scenes()
-    by_key = {state["rating_key"]: state for state in states}
+    """Linked scenes whose Plex item is gone, or whose synced fields someone changed in Plex. The changed
+    fields are dropped from the push record so the next push writes them again."""
+    by_key = {state["rating_key"]: state for state in rt.store.linked_scenes()}
     seen_keys, drifted = set(), []
     for section in rt.sections:
         for summary in list_item_summaries(rt.plex, section.id):
             state = by_key.get(summary.rating_key)
-            if state is None:
+            if state is None or not state["push_record"]:
                 continue
             seen_keys.add(summary.rating_key)
-            snapshot = PushRecord.from_json(state["push_record"]).snapshot if state["push_record"] else {}
-            if any(field in snapshot and str(snapshot[field] or "") != str(summary.fields.get(field) or "")
-                   for field in DRIFT_FIELDS):
+            record = PushRecord.from_json(state["push_record"])
+            changed = _drifted_fields(record, summary.fields)
+            if changed:
+                record.snapshot = {k: v for k, v in record.snapshot.items() if k not in changed}
+                rt.store.force_repush(state["scene_id"], record.to_json())
                 drifted.append(state["scene_id"])
     gone = [state["scene_id"] for key, state in by_key.items() if key not in seen_keys]
     for scene_id in gone:
@@ -211,7 +223,6 @@ def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     drifted: list[int] = []
     if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
         drifted = _plex_side_drift(rt)
-        rt.store.force_repush(drifted)
     rt.store.queue_scenes(set(changed) | set(drifted))
     log.info("Reconcile: %d scenes differ in Stash, %d drifted or vanished in Plex", len(changed), len(drifted))
     return {**foreground_drain(rt, ctx), "scanned": seen, "stash_drift": len(changed), "plex_drift": len(drifted)}

@@ -1,0 +1,63 @@
+"""The command line: help, settings from PLEXSYNC_* variables and flags, a task run outside Stash."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from emulators import demo_library as lib
+from emulators.plex_server import PlexEmulator
+from emulators.stash_server import StashEmulator
+from worker.cli import build_parser, overrides_from
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "PlexSync.py"), *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=120)
+
+
+def test_help_lists_every_task_command():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("process-queue", "sync-all", "sync-recent", "reconcile", "status", "health", "retry-dlq",
+                    "clear-queue", "clear-dlq", "purge-dlq", "rebuild-index", "demo"):
+        assert command in result.stdout
+    assert "worker" not in result.stdout.split("positional")[0] or "PLEXSYNC_" in result.stdout
+
+
+def test_settings_come_from_environment_then_flags():
+    args = build_parser().parse_args(["process-queue", "--plex-url", "http://flag:1", "--set", "max_tags=7"])
+    overrides = overrides_from(args, {"PLEXSYNC_PLEX_URL": "http://env:1", "PLEXSYNC_PLEX_TOKEN": "tok",
+                                      "PLEXSYNC_UNRELATED": "x"})
+    assert overrides == {"plex_url": "http://flag:1", "plex_token": "tok", "max_tags": "7"}
+
+
+def test_status_and_process_queue_outside_stash(tmp_path):
+    with PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator(api_key="cli-key") as stash:
+        section = plex.add_section(title="Stash", locations=[lib.PLEX_ROOT])
+        key = plex.add_item(section, file=f"{lib.PLEX_ROOT}/c.mp4", size=3, title="c")
+        stash.add_scene(title="From the CLI", files=[{"path": f"{lib.STASH_ROOT}/c.mp4", "size": 3}])
+        env = {"PLEXSYNC_DATA_DIR": str(tmp_path / "d"), "PLEXSYNC_PLEX_URL": plex.url,
+               "PLEXSYNC_PLEX_TOKEN": lib.PLEX_TOKEN, "PLEXSYNC_PATH_MAP": lib.PATH_MAP,
+               "PLEXSYNC_STASH_URL": stash.url, "PLEXSYNC_STASH_API_KEY": "cli-key"}
+        result = run_cli("sync-all", "--json", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["output"]["succeeded"] == 1
+        assert plex.item(key).fields["title"] == "From the CLI"
+        status = json.loads(run_cli("status", "--json", env=env).stdout)["output"]
+        assert status["synced"] == 1
+        assert lib.PLEX_TOKEN not in result.stderr and "cli-key" not in result.stderr
+
+
+def test_failed_task_exits_non_zero_with_the_reason(tmp_path):
+    env = {"PLEXSYNC_DATA_DIR": str(tmp_path), "PLEXSYNC_PLEX_URL": "http://127.0.0.1:9", "PLEXSYNC_PLEX_TOKEN": "t"}
+    result = run_cli("process-queue", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "needs Stash" in json.loads(result.stdout)["error"]
+    result = run_cli("status", "--json", env={"PLEXSYNC_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
+    assert result.returncode == 0 and json.loads(result.stdout)["output"]["pending"] == 0
