@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Match
+from re import Match
+from typing import TYPE_CHECKING, Callable
 
 from emulators import plex_meta
 from emulators import plex_xml as xml

@@ -360,3 +360,51 @@ def test_activities_and_write_counts(emu: PlexEmulator, plex: PlexServer, sectio
     plex.library.section("Stash").cancelUpdate()
     assert emu.writes() == 2 and emu.count("DELETE", "/library/sections/") == 1
     assert emu.scan_requests == []
+
+
+def test_operator_variants_relative_dates_and_library_wide_search(emu: PlexEmulator, plex: PlexServer,
+                                                                  section_id: int) -> None:
+    keys = _fill(emu, section_id, 3)
+    other = emu.add_section("Other", ["/data/other"])
+    elsewhere = emu.add_item(other, "/data/other/clip9.mp4", 1, "Clip 0002 copy", originallyAvailableAt="2020-01-02")
+    base = f"{emu.url}/library/sections/{section_id}/all"
+    encoded_equals = requests.get(base, params={"type": 1, "addedAt>>=": 1_700_000_002},
+                                  headers={"X-Plex-Token": TOKEN}, timeout=5)
+    assert encoded_equals.text.count("<Video ") == 1
+    assert [m.ratingKey for m in plex.library.section("Stash").search(filters={"title==": "clip 0001"})] == [keys[1]]
+    emu.add_item(section_id, "/data/stash/new.mp4", 1, "New")  # added now
+    assert plex.query(f"/library/sections/{section_id}/all?addedAt>>=-1d").attrib["size"] == "1"
+    assert sorted(m.ratingKey for m in plex.library.search(title="clip 0002")) == [keys[2], elsewhere]
+    released = plex.query(f"/library/sections/{other}/all?originallyAvailableAt<<=2021-01-01")
+    assert [int(v.attrib["ratingKey"]) for v in released] == [elsewhere]
+
+
+def test_edit_added_at_delete_poster_and_bad_requests(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
+    rk = emu.add_item(section_id, "/data/stash/a.mp4", 1, "A")
+    movie = plex.fetchItem(rk)
+    movie.editAddedAt(datetime.fromtimestamp(1_600_000_000))
+    assert emu.item(rk).added_at == 1_600_000_000 and movie.reload().isLocked("addedAt")
+    movie.uploadPoster(filepath=b"img")
+    movie.deletePoster()
+    assert emu.item(rk).selected_poster is None and "thumb" not in emu.item(rk).fields
+    with pytest.raises(BadRequest, match=r"^\(400\)"):
+        plex.query(f"/library/sections/{section_id}/all?type=2&id={rk}&title.value=x", method=plex._session.put)
+    with pytest.raises(NotFound):
+        plex.query(f"/library/sections/{section_id}/all?type=1&id=9999&title.value=x", method=plex._session.put)
+    with pytest.raises(NotFound):
+        plex.query("/library/sections/77/all")
+    with pytest.raises(BadRequest, match=r"^\(400\)"):
+        plex.query(f"/library/sections/{section_id}/all?addedAt>>=yesterday")
+    with pytest.raises(NotFound):
+        plex.query("/:/rate?key=abc&identifier=com.plexapp.plugins.library&rating=1", method=plex._session.put)
+
+
+def test_collection_detail_and_library_wide_refresh(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
+    rk = emu.add_item(section_id, "/data/stash/a.mp4", 1, "A")
+    emu.set_tags(rk, "collection", ["Series"])
+    emu.add_pending_file(section_id, "/data/stash/b.mp4", 2)
+    collection = plex.library.section("Stash").collection("Series")
+    assert plex.fetchItem(collection.ratingKey).title == "Series" and collection.childCount == 1
+    plex.library.update()
+    assert emu.scan_requests == [(section_id, None)]
+    assert [m.title for m in plex.library.section("Stash").search(title="b")] == ["b"]
