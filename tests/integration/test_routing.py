@@ -61,8 +61,7 @@ def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
     world.queue(scene_id)
     first = world.run("process_queue")
     assert first["failed"] == 1 and world.run("status")["dead"] == 0
-    second = world.run("process_queue")
-    assert second["failed"] == 1
+    world.run("process_queue")  # the second attempt (here, or in the worker the first run handed it to)
     letters = world.run("status")["dead_letters"]
     assert [(d["scene_id"], d["error_class"]) for d in letters] == [(int(scene_id), "PlexRejected")]
     world.plex.clear_faults()
