@@ -1,37 +1,63 @@
 """The one way PlexSync talks to Plex: plexapi's ``PlexServer`` over one keep-alive ``requests.Session``.
 
-Both timeouts really apply (plexapi hands its ``timeout`` straight to requests, so a ``(connect, read)``
-tuple works). Short in-call retries (tenacity) cover a blip; anything longer is the queue's backoff.
-Every exception leaves through ``plex.errors.classify``.
+Both timeouts really apply: plexapi hands its ``timeout`` to requests unchanged (constructor and every
+``query``), so a ``(connect, read)`` tuple bounds the connect and each read separately. Short in-call
+retries (tenacity) cover a blip of a second or two; anything longer is the queue's backoff. Every exception
+leaves through ``plex.errors.classify``. Every HTTP request sent is counted, failed ones included.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import quote_plus
 from xml.etree.ElementTree import Element
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
-from plex.errors import PlexConfigError, PlexUnavailable, classify
+from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify
 from validation.stash_log import get_logger, register_secret
 
 T = TypeVar("T")
 MOVIE_TYPE = 1
-IN_CALL_ATTEMPTS = 3
+IMAGE_ENDPOINTS = {"poster": "posters", "art": "arts"}
+# Two retries within a few seconds: enough for a dropped keep-alive connection or a PMS hiccup. A read
+# timeout already took longer than the bound, so it is not retried in-call (the queue backs off instead).
+DEFAULT_RETRY_STOP = stop_after_attempt(3) | stop_before_delay(8.0)
+DEFAULT_RETRY_WAIT = wait_random_exponential(multiplier=0.5, max=2.0)
 
-log = get_logger("plex")
+log = get_logger("plex.client")
 
 
 @dataclass(frozen=True)
 class SectionInfo:
     id: int
     title: str
-    locations: tuple[str, ...]
+    locations: list[str] = field(default_factory=list)
+
+
+class CountingSession(requests.Session):
+    """A session that counts every request it sends (redirects and failed attempts included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent += 1
+        return super().send(request, **kwargs)
 
 
 class PlexClient:
@@ -46,97 +72,129 @@ class PlexClient:
         verify_tls: bool = True,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
-        wait: Any = None,
+        retry_wait: wait_base | None = None,
+        retry_stop: stop_base | None = None,
     ) -> None:
         register_secret(token)
         self.url = url.rstrip("/")
         self._token = token
         self.timeout = (float(connect_timeout), float(read_timeout))
-        self.session = requests.Session()
+        self.session = CountingSession()
         self.session.verify = verify_tls
-        self.session.hooks["response"].append(self._count_response)
-        self.request_count = 0
+        self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
+        self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None
-        self._wait = wait if wait is not None else wait_random_exponential(multiplier=0.5, max=4)
         apply_identity(load_or_create_identifier(data_dir))
 
-    def _count_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.request_count += 1
+    @property
+    def request_count(self) -> int:
+        return self.session.sent
+
+    # -- plumbing ------------------------------------------------------------------------------------
 
     def call(self, action: Callable[[], T]) -> T:
         """Run one Plex interaction: transient failures retried briefly, everything else classified."""
         retrying = Retrying(
             retry=retry_if_exception_type(PlexUnavailable),
-            stop=stop_after_attempt(IN_CALL_ATTEMPTS),
-            wait=self._wait,
+            stop=self._retry_stop,
+            wait=self._retry_wait,
+            before_sleep=_log_retry,
             reraise=True,
         )
         for attempt in retrying:
             with attempt:
                 try:
                     return action()
+                except PlexSyncError:
+                    raise
                 except Exception as exc:
-                    raise classify(exc) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+                    raise classify(exc) from None  # the cause's text carries URLs with edit values
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or reraises
 
-    @property
-    def server(self) -> Any:
+    def _connect(self) -> Any:
         if self._server is None:
             from plexapi.server import PlexServer
 
-            self._server = self.call(lambda: PlexServer(self.url, self._token, session=self.session,
-                                                        timeout=self.timeout))
+            self._server = PlexServer(self.url, self._token, session=self.session, timeout=self.timeout)
         return self._server
 
-    def query(self, key: str, method: str = "get", **kwargs: Any) -> Element | None:
-        verb = getattr(self.session, method)
-        return self.call(lambda: self.server.query(key, method=verb, timeout=self.timeout, **kwargs))
+    @property
+    def server(self) -> Any:
+        """plexapi's ``PlexServer`` (built on first use: one ``GET /``)."""
+        return self.call(self._connect)
 
-    # -- what PlexSync asks of Plex --------------------------------------------------------------
+    def query(self, key: str, method: str = "get", **kwargs: Any) -> Element | None:
+        """One raw request through plexapi (its headers, its status handling), parsed XML back."""
+        verb = getattr(self.session, method)
+        return self.call(lambda: self._connect().query(key, method=verb, timeout=self.timeout, **kwargs))
+
+    # -- what PlexSync asks of Plex ------------------------------------------------------------------
 
     def probe(self) -> dict[str, str]:
-        """GET /identity: is Plex there, and does it accept the token."""
+        """Is Plex there and does it take the token (``GET /`` on first use), then ``GET /identity``."""
         root = self.query("/identity")
-        root_attrs = root.attrib if root is not None else {}
-        return {"machineIdentifier": root_attrs.get("machineIdentifier", ""), "version": root_attrs.get("version", "")}
+        attrs = root.attrib if root is not None else {}
+        return {"machineIdentifier": attrs.get("machineIdentifier", ""), "version": attrs.get("version", "")}
 
     def movie_sections(self, names: Sequence[str] = ()) -> list[SectionInfo]:
         """Libraries by name (case-insensitive), or every movie-type library when no names are given."""
         root = self.query("/library/sections")
-        sections = [
-            SectionInfo(int(d.attrib["key"]), d.attrib.get("title", ""),
-                        tuple(loc.attrib.get("path", "") for loc in d.iter("Location")))
-            for d in (root if root is not None else []) if d.tag == "Directory" and d.attrib.get("type") == "movie"
-        ]
+        directories = [d for d in (root if root is not None else []) if d.tag == "Directory"]
+        movies = [_section_info(d) for d in directories if d.attrib.get("type") == "movie"]
         if not names:
-            if not sections:
+            if not movies:
                 raise PlexConfigError("Plex has no movie-type library to sync into")
-            return sections
-        by_title = {section.title.casefold(): section for section in sections}
-        missing = [name for name in names if name.casefold() not in by_title]
+            return movies
+        by_title = {section.title.casefold(): section for section in movies}
+        wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+        missing = [name for name in wanted if name.casefold() not in by_title]
         if missing:
-            known = ", ".join(sorted(section.title for section in sections)) or "none"
-            raise PlexConfigError(f"Plex library not found: {', '.join(missing)} (movie libraries on this server: "
-                                  f"{known}); check plex_library")
-        return [by_title[name.casefold()] for name in names]
+            known = ", ".join(f"{d.attrib.get('title', '')} ({d.attrib.get('type', '?')})" for d in directories)
+            raise PlexConfigError(f"Plex library not found (or not a movie library): {', '.join(missing)}; "
+                                  f"libraries on this server: {known or 'none'}; check plex_library")
+        return [by_title[name.casefold()] for name in wanted]
 
     def fetch_detail(self, rating_key: int) -> Any:
-        """The full item (list views truncate tags), as a plexapi object that never auto-reloads."""
-        item = self.call(lambda: self.server.fetchItem(int(rating_key)))
+        """The full item (list views truncate tags) in one GET, as a plexapi object that never auto-reloads."""
+        item = self.call(lambda: self._connect().fetchItem(int(rating_key)))
         item._autoReload = False
         return item
 
+    def fetch_details(self, rating_keys: Sequence[int]) -> list[Any]:
+        """Several full items in one GET ``/library/metadata/1,2,3``."""
+        keys = [int(key) for key in rating_keys]
+        if not keys:
+            return []
+        items = self.call(lambda: self._connect().fetchItems(keys, container_size=len(keys)))
+        for item in items:
+            item._autoReload = False
+        return list(items)
+
     def put_edits(self, section_id: int, rating_key: int, params: dict[str, Any]) -> None:
-        """Exactly one PUT, encoded the way plexapi encodes its own edits."""
+        """Exactly one PUT ``/library/sections/{sid}/all?id=<rk>&type=1&…``, encoded by plexapi's joinArgs.
+
+        ``id`` is always set: a section edit without it would change every movie in the library."""
         from plexapi import utils
 
-        args = {"type": MOVIE_TYPE, "id": int(rating_key), **params}
+        args = {**params, "type": MOVIE_TYPE, "id": int(rating_key)}
         self.query(f"/library/sections/{int(section_id)}/all{utils.joinArgs(args)}", method="put")
 
     def upload_image(self, rating_key: int, kind: str, data: bytes) -> None:
-        endpoint = "posters" if kind == "poster" else "arts"
-        self.query(f"/library/metadata/{int(rating_key)}/{endpoint}", method="post", data=data)
+        """One POST of the image bytes (Plex selects and locks an uploaded poster/art)."""
+        if kind not in IMAGE_ENDPOINTS:
+            raise ValueError(f"image kind must be one of {sorted(IMAGE_ENDPOINTS)}, not {kind!r}")
+        self.query(f"/library/metadata/{int(rating_key)}/{IMAGE_ENDPOINTS[kind]}", method="post", data=data)
 
     def scan_folder(self, section_id: int, folder: str) -> None:
-        """Ask Plex to scan one folder (as Plex sees it) so a new file gets an item sooner."""
+        """Ask Plex to scan one folder (as Plex sees it) so a new file gets an item sooner (asynchronous)."""
         self.query(f"/library/sections/{int(section_id)}/refresh?path={quote_plus(folder)}")
+
+
+def _section_info(directory: Element) -> SectionInfo:
+    return SectionInfo(int(directory.attrib["key"]), directory.attrib.get("title", ""),
+                       [location.attrib.get("path", "") for location in directory.iter("Location")])
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome is not None else None
+    log.debug("Plex hiccup (attempt %d): %s; retrying", state.attempt_number, error)

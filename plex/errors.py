@@ -1,6 +1,8 @@
-"""What went wrong talking to Plex, named after what happened, each with one routing decision.
+"""What went wrong talking to Plex, named after what happened; each class is one routing decision.
 
 ``classify`` turns anything plexapi / requests raise into one of these, once, at the client boundary.
+Messages never carry the token or a query string (plexapi and urllib3 put the request URL, with the edit
+values, into their messages).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from plexapi import exceptions as plex_exceptions
 
 from validation.stash_log import redact
 
+MAX_MESSAGE = 500
 _STATUS = re.compile(r"^\((\d{3})\)")
-_URL_QUERY = re.compile(r"(https?://[^\s?;]+)\?[^\s;]*")
+# "http://host/path?query" in plexapi's messages, "with url: /path?query" in urllib3's.
+_QUERY_STRING = re.compile(r"((?:https?://|(?<![\w/])/)[^\s?;()'\"]*)\?[^\s;()'\"]*")
+_TRANSIENT_4XX = (408, 429)
 
 
 class PlexSyncError(Exception):
@@ -30,7 +35,8 @@ class PlexAuthError(PlexSyncError):
 
 
 class PlexUnavailable(PlexSyncError):
-    """Plex did not answer properly (refused, reset, timeout, 5xx, 429, unknown status): retry, count toward the breaker."""
+    """Plex did not answer properly (refused, reset, timeout, 5xx, 429, unknown status): retry, count
+    toward the breaker."""
 
 
 class PlexItemGone(PlexSyncError):
@@ -43,20 +49,22 @@ class ItemNotInPlex(PlexSyncError):
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = list(paths)
         shown = ", ".join(self.paths[:3]) or "(the scene has no file)"
-        super().__init__(f"No Plex item has this file: {shown}")
+        more = f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
+        super().__init__(f"No Plex item has this file: {shown}{more}")
 
 
 class AmbiguousMatch(PlexSyncError):
-    """More than one Plex item could be this scene's file: skipped (strict matching), candidates named."""
+    """More than one Plex item could be this scene's file: skipped, candidates named."""
 
     def __init__(self, candidates: Sequence[tuple[int, str]]) -> None:
-        self.candidates = list(candidates)
+        self.candidates = [(int(key), str(file)) for key, file in candidates]
         named = "; ".join(f"ratingKey {key}: {file}" for key, file in self.candidates[:5])
         super().__init__(f"{len(self.candidates)} Plex items could be this scene: {named}")
 
 
 class PlexRejected(PlexSyncError):
-    """Plex refused this request (a 4xx other than 401/404): retried a few times, then dead-lettered."""
+    """Plex refused this request (a 4xx other than 401/404), or something unexpected broke: retried a few
+    times, then dead-lettered. Never counts as an outage."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -67,12 +75,14 @@ class PlexConfigError(PlexSyncError):
     """Not something a retry fixes: a named library is missing, or the URL answers with something not Plex."""
 
 
-def clean_message(message: str) -> str:
-    """No tokens and no query strings (plexapi puts the request URL into its messages)."""
-    return redact(_URL_QUERY.sub(r"\1", str(message))).strip()
+def clean_message(message: object) -> str:
+    """No tokens, no query strings, bounded length."""
+    text = redact(_QUERY_STRING.sub(r"\1", str(message))).strip()
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
 def status_of(exc: BaseException) -> int | None:
+    """The HTTP status plexapi wrote at the start of its message: ``(503) service_unavailable; url body``."""
     match = _STATUS.match(str(exc))
     return int(match.group(1)) if match else None
 
@@ -82,21 +92,35 @@ def classify(exc: BaseException) -> PlexSyncError:
     if isinstance(exc, PlexSyncError):
         return exc
     if isinstance(exc, plex_exceptions.Unauthorized):  # a subclass of BadRequest: check it first
-        return PlexAuthError(f"Plex rejected the token (401): {exc}")
+        return PlexAuthError(f"Plex rejected the token (401); check plex_token: {exc}")
     if isinstance(exc, plex_exceptions.NotFound):
-        return PlexItemGone(str(exc))
+        return PlexItemGone(f"Plex has no such item (404): {exc}")
     if isinstance(exc, plex_exceptions.BadRequest):
-        status = status_of(exc)
-        if status == 401:
-            return PlexAuthError(f"Plex rejected the token (401): {exc}")
-        if status is None or status >= 500 or status in (408, 429):
-            return PlexUnavailable(str(exc))
-        return PlexRejected(str(exc), status)
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
-        return PlexUnavailable(f"{type(exc).__name__}: {exc}")
+        return _classify_status(exc, status_of(exc))
+    if isinstance(exc, requests.exceptions.SSLError):  # a ConnectionError subclass, but no retry fixes it
+        return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / verify_tls): {exc}")
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)):
+        return PlexConfigError(f"The Plex URL is not usable (check plex_url): {exc}")
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                        ConnectionError)):
+        return PlexUnavailable(f"Plex did not answer ({type(exc).__name__}): {exc}")
     if isinstance(exc, ElementTree.ParseError):
         return PlexConfigError(f"The Plex URL answered with something that is not Plex XML ({exc}); "
                                "check plex_url (a proxy login page?)")
-    if isinstance(exc, TypeError) and "NoneType" in str(exc):
-        return PlexUnavailable(f"Plex (or a proxy) answered with an unknown HTTP status: {exc}")
-    return PlexUnavailable(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, TypeError) and "NoneType" in str(exc) and "subscriptable" in str(exc):
+        # plexapi looks the status up in requests' table; a status it does not know (520-524 from a proxy)
+        # comes back as None and plexapi fails on it before raising its own error.
+        return PlexUnavailable(f"Plex (or a proxy in front of it) answered with an unknown HTTP status: {exc}")
+    return PlexRejected(f"Unexpected error talking to Plex ({type(exc).__name__}): {exc}")
+
+
+def _classify_status(exc: BaseException, status: int | None) -> PlexSyncError:
+    if status == 401:
+        return PlexAuthError(f"Plex rejected the token (401); check plex_token: {exc}")
+    if status == 404:
+        return PlexItemGone(f"Plex has no such item (404): {exc}")
+    if status is not None and (status >= 500 or status in _TRANSIENT_4XX):
+        return PlexUnavailable(f"Plex is unavailable: {exc}")
+    # Other 4xx, or a BadRequest plexapi raised on its own without any HTTP request (a bug of ours).
+    return PlexRejected(f"Plex refused the request: {exc}", status)

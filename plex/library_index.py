@@ -1,7 +1,7 @@
-"""List a Plex library fast: raw XML pages (plexapi objects are too slow for 100k items) → media parts.
+"""List a Plex library fast: raw XML pages → media parts (plexapi objects are too slow for 100k items).
 
 One paged listing per library builds the path index; later refreshes ask only for items added since the
-newest one we know (``addedAt>>=``), so matching costs no request per scene.
+newest one known (``addedAt>>=``), so matching a scene costs no request at all.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
 PAGE_SIZE = 2000
-SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
+# Scalars a list view carries in full (tags are truncated there, so none are read from it).
+SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating",
+                  "updatedAt")
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,9 @@ class IndexedPart:
 
 @dataclass(frozen=True)
 class ItemSummary:
-    """The scalar fields a list view carries in full (tags are truncated there, so none are kept)."""
-
     rating_key: int
     section_id: int
+    updated_at: int
     fields: dict[str, str] = field(default_factory=dict)
 
 
@@ -42,9 +43,9 @@ def _int(value: str | None, default: int = 0) -> int:
 
 def iter_videos(client: Any, section_id: int, *, added_since: int | None = None,
                 page_size: int = PAGE_SIZE) -> Iterator[Element]:
-    """Every movie element of a library, page by page (container headers, like plexapi's own paging)."""
+    """Every movie element of a library, page by page (container headers, as plexapi pages)."""
     path = f"/library/sections/{int(section_id)}/all?type=1"
-    if added_since:
+    if added_since is not None:
         path += f"&addedAt>>={int(added_since)}"
     start = 0
     while True:
@@ -52,9 +53,10 @@ def iter_videos(client: Any, section_id: int, *, added_since: int | None = None,
         page = client.query(path, headers=headers)
         videos = [] if page is None else [child for child in page if child.tag == "Video"]
         yield from videos
-        total = _int(page.attrib.get("totalSize") if page is not None else None, start + len(videos))
         start += len(videos)
-        if not videos or start >= total:
+        total = page.attrib.get("totalSize") if page is not None else None
+        more = start < _int(total) if total not in (None, "") else len(videos) >= page_size
+        if not videos or not more:
             return
 
 
@@ -72,7 +74,9 @@ def list_parts(client: Any, section_id: int, *, added_since: int | None = None,
                                   updated_at)
 
 
-def list_item_summaries(client: Any, section_id: int) -> Iterator[ItemSummary]:
-    for video in iter_videos(client, section_id):
+def list_item_summaries(client: Any, section_id: int, *, page_size: int = PAGE_SIZE) -> Iterator[ItemSummary]:
+    """Per item, the scalar fields of the list view (for reconcile's drift check, no detail reads)."""
+    for video in iter_videos(client, section_id, page_size=page_size):
         fields = {name: video.attrib[name] for name in SUMMARY_FIELDS if name in video.attrib}
-        yield ItemSummary(_int(video.attrib.get("ratingKey")), int(section_id), fields)
+        yield ItemSummary(_int(video.attrib.get("ratingKey")), int(section_id), _int(video.attrib.get("updatedAt")),
+                          fields)

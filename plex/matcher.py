@@ -1,8 +1,13 @@
-"""Which Plex item is this Stash scene? Stored link → mapped full path → unique basename and size.
+"""Which Plex item is this Stash scene? Stored link → mapped full path → unique basename with equal size.
 
 Paths are compared as Plex reports them, after the user's ``path_map`` prefix rules (Docker mounts differ),
-normalised: ``\\\\?\\`` long-path prefixes stripped, one separator style, NFC, and case folded only for
-Windows-style paths (Plex on Linux is case-sensitive: ``A.mp4`` and ``a.mp4`` are different files).
+normalised: ``\\\\?\\`` long-path prefixes stripped, one separator style, duplicate separators collapsed, NFC,
+and case folded only for Windows-style paths (Plex on Linux is case-sensitive: ``A.mp4`` and ``a.mp4`` are
+different files there).
+
+When several Plex items fit: strict matching refuses (``AmbiguousMatch`` names them). Non-strict matching
+takes the candidate whose path shares the most trailing path segments with the Stash path, and only when that
+candidate is the single best; a tie is still ``AmbiguousMatch`` (never a guess by list order).
 """
 
 from __future__ import annotations
@@ -14,65 +19,88 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
 
-_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\|//)")
-_LONG_PREFIX = re.compile(r"^(?:\\\\\?\\UNC\\|\\\\\?\\|//\?/)")
+_DRIVE = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")
 _SEPARATORS = re.compile(r"[\\/]+")
 
 
-def is_windows_path(path: str) -> bool:
-    return bool(_WINDOWS_PATH.match(path)) or path.startswith("\\\\?\\")
-
-
 def _strip_long_prefix(path: str) -> str:
-    if path.startswith("\\\\?\\UNC\\"):
-        return "\\\\" + path[8:]
-    return _LONG_PREFIX.sub("", path)
+    r"""``\\?\C:\x`` → ``C:\x``; ``\\?\UNC\srv\share`` → ``\\srv\share`` (also the ``//?/`` spelling)."""
+    for unc_prefix in ("\\\\?\\UNC\\", "//?/UNC/"):
+        if path[: len(unc_prefix)].upper() == unc_prefix.upper():
+            return "\\\\" + path[len(unc_prefix):]
+    for prefix in ("\\\\?\\", "//?/"):
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path
+
+
+def is_windows_path(path: str) -> bool:
+    """A drive letter, a UNC share or a long-path prefix: Windows rules (case-insensitive) apply."""
+    text = _strip_long_prefix(path)
+    return bool(_DRIVE.match(text)) or text.startswith("\\\\") or path != text
 
 
 def path_key(path: str) -> str:
     """The form two paths are compared in."""
     windows = is_windows_path(path)
     text = unicodedata.normalize("NFC", _strip_long_prefix(path))
-    unc = text.startswith(("\\\\", "//"))
+    unc = windows and text.startswith(("\\\\", "//"))
     text = _SEPARATORS.sub("/", text)
     if unc:
-        text = "/" + text if not text.startswith("//") else text
-    text = text.rstrip("/") if len(text) > 1 else text
+        text = "/" + text  # keep UNC (//server/share) apart from a rooted POSIX path (/server/share)
+    if len(text) > 1:
+        text = text.rstrip("/") or "/"
     return text.casefold() if windows else text
 
 
 def basename_key(path: str) -> str:
-    key = path_key(path)
-    return key.rsplit("/", 1)[-1]
+    """The last path segment, compared the way ``path_key`` compares whole paths."""
+    return path_key(path).rsplit("/", 1)[-1]
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in _SEPARATORS.split(_strip_long_prefix(path)) if segment]
 
 
 class PathMapper:
-    """Stash path → the path Plex reports, by the first (longest) matching prefix rule."""
+    """Stash path → the path Plex reports, by the longest matching prefix rule (on whole segments)."""
 
     def __init__(self, rules: Iterable[tuple[str, str]]) -> None:
-        self.rules = sorted(((s, p) for s, p in rules), key=lambda rule: len(rule[0]), reverse=True)
+        cleaned = [(stash, plex) for stash, plex in rules if stash and plex]
+        # Longest Stash prefix first; among equals, the order the user wrote them in (sort is stable).
+        self.rules = sorted(cleaned, key=lambda rule: len(path_key(rule[0])), reverse=True)
 
     def to_plex(self, path: str) -> str:
         for stash_prefix, plex_prefix in self.rules:
             rest = _remainder(path, stash_prefix)
             if rest is not None:
-                separator = "\\" if is_windows_path(plex_prefix) and "/" not in plex_prefix else "/"
-                parts = [segment for segment in _SEPARATORS.split(rest) if segment]
-                head = plex_prefix.rstrip("\\/")
-                return separator.join([head, *parts]) if parts else head
+                return _join(plex_prefix, rest)
         return path
 
 
-def _remainder(path: str, prefix: str) -> str | None:
-    """What follows ``prefix`` in ``path`` when it matches on whole path segments, else None."""
+def _plex_separator(plex_prefix: str) -> str:
+    return "\\" if "\\" in plex_prefix or _DRIVE.match(plex_prefix) else "/"
+
+
+def _join(plex_prefix: str, rest: list[str]) -> str:
+    separator = _plex_separator(plex_prefix)
+    head = plex_prefix.rstrip("\\/")
+    if separator == "\\":
+        head = head.replace("/", "\\")
+    if not head:  # the rule maps onto the root "/"
+        return separator + separator.join(rest)
+    if _DRIVE.match(plex_prefix) and len(head) == 2:  # "D:" + rest → "D:\rest"
+        head += separator
+        return head + separator.join(rest)
+    return separator.join([head, *rest]) if rest else head
+
+
+def _remainder(path: str, prefix: str) -> list[str] | None:
+    """The segments that follow ``prefix`` in ``path`` when it matches on whole segments, else None."""
     path_norm, prefix_norm = path_key(path), path_key(prefix)
-    if path_norm == prefix_norm:
-        return ""
-    if not path_norm.startswith(prefix_norm.rstrip("/") + "/"):
+    if path_norm != prefix_norm and not path_norm.startswith(prefix_norm.rstrip("/") + "/"):
         return None
-    segments = len([s for s in _SEPARATORS.split(_strip_long_prefix(prefix)) if s])
-    original = [s for s in _SEPARATORS.split(_strip_long_prefix(path)) if s]
-    return "/".join(original[segments:])
+    return _segments(path)[len(_segments(prefix)):]
 
 
 class IndexLookup(Protocol):
@@ -90,6 +118,8 @@ class MatchResult:
 
 
 class Matcher:
+    """Finds the Plex item for a scene's files in the local index; makes no request."""
+
     def __init__(self, lookup: IndexLookup, mapper: PathMapper, *, strict: bool = True) -> None:
         self.lookup = lookup
         self.mapper = mapper
@@ -97,49 +127,57 @@ class Matcher:
 
     def match(self, files: Sequence[Mapping[str, Any]], link: tuple[int, int] | None,
               sections: set[int] | None = None) -> MatchResult:
-        if link is not None:
-            return MatchResult(link[0], link[1], "link", None)
-        stash_paths = [str(f.get("path")) for f in files if f.get("path")]
-        for path in stash_paths:  # full path first: exact, and the only way duplicates stay apart
-            found = self._in_sections(self.lookup.parts_by_path_key(path_key(self.mapper.to_plex(path))), sections)
+        """``files``: the scene's files (``path``, ``size``) in Stash's order, primary first. ``sections``:
+        only items in these libraries count (None: any)."""
+        if link is not None:  # the caller checks the stored link against the index before passing it
+            return MatchResult(int(link[0]), int(link[1]), "link", None)
+        paths = [str(f["path"]) for f in files if f.get("path")]
+        for path in paths:  # full path first: exact, and the only way duplicates stay apart
+            found = self._within(self.lookup.parts_by_path_key(path_key(self.mapper.to_plex(path))), sections)
             result = self._decide(found, "path", path)
             if result is not None:
                 return result
         for stash_file in files:
             path, size = stash_file.get("path"), stash_file.get("size")
             if not path or size is None:
-                continue
-            found = [part for part in self._in_sections(self.lookup.parts_by_basename_key(basename_key(str(path))),
-                                                        sections) if part.size == int(size)]
-            result = self._decide(found, "basename_size", str(path))
+                continue  # without a size, a basename alone is never trusted
+            candidates = self._within(self.lookup.parts_by_basename_key(basename_key(str(path))), sections)
+            result = self._decide([part for part in candidates if part.size == int(size)], "basename_size",
+                                  str(path))
             if result is not None:
                 return result
-        raise ItemNotInPlex([self.mapper.to_plex(path) for path in stash_paths])
+        raise ItemNotInPlex([self.mapper.to_plex(path) for path in paths])
 
     @staticmethod
-    def _in_sections(parts: Sequence[Any], sections: set[int] | None) -> list[Any]:
+    def _within(parts: Sequence[Any], sections: set[int] | None) -> list[Any]:
         return [part for part in parts if sections is None or part.section_id in sections]
 
     def _decide(self, parts: list[Any], method: str, stash_path: str) -> MatchResult | None:
-        distinct = {part.rating_key: part for part in parts}
-        if not distinct:
+        by_key: dict[int, Any] = {}
+        for part in parts:
+            by_key.setdefault(part.rating_key, part)
+        if not by_key:
             return None
-        if len(distinct) > 1:
-            if self.strict:
-                raise AmbiguousMatch([(part.rating_key, part.file) for part in distinct.values()])
-            best = max(distinct.values(), key=lambda part: _common_suffix(part.file, stash_path))
-            return MatchResult(best.rating_key, best.section_id, method, best.file)
-        (part,) = distinct.values()
-        return MatchResult(part.rating_key, part.section_id, method, part.file)
+        if len(by_key) == 1:
+            (part,) = by_key.values()
+            return MatchResult(part.rating_key, part.section_id, method, part.file)
+        candidates = [(part.rating_key, part.file) for part in by_key.values()]
+        if self.strict:
+            raise AmbiguousMatch(candidates)
+        scored = sorted(by_key.values(), key=lambda part: common_suffix(part.file, stash_path), reverse=True)
+        if common_suffix(scored[0].file, stash_path) == common_suffix(scored[1].file, stash_path):
+            raise AmbiguousMatch(candidates)
+        best = scored[0]
+        return MatchResult(best.rating_key, best.section_id, method, best.file)
 
 
-def _common_suffix(plex_file: str, stash_path: str) -> int:
-    """Matching trailing path segments: the non-strict tie-break prefers the closest folder structure."""
-    a = path_key(plex_file).split("/")[::-1]
-    b = path_key(stash_path).split("/")[::-1]
+def common_suffix(plex_file: str, stash_path: str) -> int:
+    """How many trailing path segments two paths share (case-insensitively: one side may be Windows)."""
+    left = path_key(plex_file).casefold().split("/")[::-1]
+    right = path_key(stash_path).casefold().split("/")[::-1]
     count = 0
-    for left, right in zip(a, b):
-        if left != right:
+    for a, b in zip(left, right):
+        if a != b:
             break
         count += 1
     return count
