@@ -1,0 +1,34 @@
+"""A running Plex emulator and a PlexClient on it (fast in-call retries, so fault tests stay quick)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tenacity import stop_after_attempt, wait_none
+
+from emulators.plex_server import PlexEmulator
+from plex.client import PlexClient
+
+TOKEN = "secret-token"
+
+
+@pytest.fixture()
+def emu():
+    with PlexEmulator(token=TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture()
+def section_id(emu: PlexEmulator) -> int:
+    return emu.add_section(title="Stash", locations=["/data/stash"], type="movie")
+
+
+def make_client(url: str, data_dir: Path, token: str = TOKEN, attempts: int = 3, **kwargs) -> PlexClient:
+    return PlexClient(url, token, data_dir=data_dir, retry_wait=wait_none(), retry_stop=stop_after_attempt(attempts),
+                      **kwargs)
+
+
+@pytest.fixture()
+def client(emu: PlexEmulator, section_id: int, tmp_path: Path) -> PlexClient:
+    return make_client(emu.url, tmp_path, connect_timeout=2.0, read_timeout=5.0)
