@@ -1,0 +1,254 @@
+"""MetadataWriter against the emulator: request counts by counting, exact tag sets, locks, user collections."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from emulators.plex_server import PlexEmulator
+from plex.client import PlexClient
+from plex.errors import PlexItemGone
+from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
+
+WANTED = {
+    "title": "Scene A",
+    "summary": "Line one\n\n  Line two",
+    "tagline": "A tagline",
+    "originallyAvailableAt": "2021-05-04",
+    "year": 2021,
+    "studio": "Acme & Co",
+    "userRating": 8.0,
+    "director": ["Dir One"],
+    "genre": ["g1", "A & B", "Comma, Name", "Ünïcødé"],
+    "actor": ["P One", "P Two", "P Three", "P Four"],
+    "collection": ["Acme & Co"],
+}
+SCALAR_FIELDS = {"title", "summary", "tagline", "originallyAvailableAt", "year", "studio", "userRating"}
+
+
+class Images:
+    """Image sources whose fetches are counted (a fetch is a Stash download, not a Plex request)."""
+
+    def __init__(self) -> None:
+        self.fetches: list[str] = []
+
+    def source(self, url: str, data: bytes) -> ImageSource:
+        def fetch() -> bytes:
+            self.fetches.append(url)
+            return data
+
+        return ImageSource(url, fetch)
+
+
+@pytest.fixture()
+def rk(emu: PlexEmulator, section_id: int) -> int:
+    return emu.add_item(section_id, file="/data/stash/a.mp4", size=123, title="a")
+
+
+@pytest.fixture()
+def writer(client: PlexClient, emu: PlexEmulator) -> MetadataWriter:
+    client.probe()  # connect once, so counts below are the push's own
+    emu.reset_requests()
+    return MetadataWriter(client)
+
+
+def first_push(writer: MetadataWriter, rk: int, section_id: int, wanted=WANTED, images=None) -> PushRecord:
+    return writer.push(rk, section_id, wanted, images or {}, None, "fp1").record
+
+
+def test_new_item_is_one_read_one_put_and_one_post_per_image(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                            section_id: int) -> None:
+    images = Images()
+    poster, art = b"poster-bytes", b"art-bytes"
+    result = writer.push(rk, section_id, WANTED, {"poster": images.source("http://s/p?1", poster),
+                                                  "art": images.source("http://s/a?1", art)}, None, "fp1")
+    assert [(r.method, r.path) for r in emu.requests] == [
+        ("GET", f"/library/metadata/{rk}"), ("PUT", f"/library/sections/{section_id}/all"),
+        ("POST", f"/library/metadata/{rk}/posters"), ("POST", f"/library/metadata/{rk}/arts")]
+    assert result.requests == 4
+    assert sorted(result.wrote_fields) == sorted(WANTED)
+    assert result.uploaded == ["poster", "art"]
+    item = emu.item(rk)
+    assert item.fields["title"] == "Scene A" and item.fields["summary"] == "Line one\n\n  Line two"
+    assert item.fields["studio"] == "Acme & Co" and item.fields["year"] == "2021"
+    assert item.fields["originallyAvailableAt"] == "2021-05-04" and float(item.fields["userRating"]) == 8.0
+    assert item.tags["genre"] == ["g1", "A & B", "Comma, Name", "Ünïcødé"]
+    assert item.tags["actor"] == ["P One", "P Two", "P Three", "P Four"]
+    assert item.tags["director"] == ["Dir One"] and item.tags["collection"] == ["Acme & Co"]
+    assert set(WANTED) | {"thumb", "art"} <= item.locks
+    assert item.posters == [f"upload://posters/{hashlib.sha1(poster).hexdigest()}"]
+    assert result.record.image_hashes == {"poster": hashlib.sha1(poster).hexdigest(),
+                                          "art": hashlib.sha1(art).hexdigest()}
+    assert result.record.added_collections == ["Acme & Co"]
+    assert result.record.rating_key == rk and result.record.fingerprint == "fp1"
+
+
+def test_image_locks_ride_in_the_edit_put(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                          section_id: int) -> None:
+    writer.push(rk, section_id, {"title": "x"}, {"poster": Images().source("u", b"p")}, None, "fp")
+    put = next(r for r in emu.requests if r.method == "PUT")
+    assert put.param("thumb.locked") == "1" and put.param("art.locked") is None
+
+
+def test_unchanged_is_zero_requests(emu: PlexEmulator, writer: MetadataWriter, rk: int, section_id: int) -> None:
+    images = Images()
+    sources = {"poster": images.source("http://s/p?1", b"p")}
+    record = writer.push(rk, section_id, WANTED, sources, None, "fp1").record
+    emu.reset_requests()
+    result = writer.push(rk, section_id, dict(WANTED), sources, PushRecord.from_json(record.to_json()), "fp1")
+    assert result.requests == 0 and emu.count() == 0
+    assert result.wrote_fields == [] and result.uploaded == []
+    assert images.fetches == ["http://s/p?1"]  # same URL: not even downloaded again
+
+
+def test_one_field_edit_is_exactly_one_put(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                           section_id: int) -> None:
+    record = first_push(writer, rk, section_id)
+    emu.reset_requests()
+    result = writer.push(rk, section_id, {**WANTED, "title": "New title"}, {}, record, "fp2")
+    assert result.requests == 1 and [r.method for r in emu.requests] == ["PUT"]
+    sent = {key for key, _ in emu.requests[0].query}
+    assert sent == {"id", "type", "title.value", "title.locked"}
+    assert emu.item(rk).fields["title"] == "New title" and result.wrote_fields == ["title"]
+    assert result.record.snapshot["title"] == "New title"
+
+
+def test_removed_tags_and_performers_disappear(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                               section_id: int) -> None:
+    record = first_push(writer, rk, section_id)
+    emu.reset_requests()
+    wanted = {**WANTED, "genre": ["g1", "Ünïcødé"], "actor": ["P One", "P Three", "New Person"]}
+    result = writer.push(rk, section_id, wanted, {}, record, "fp2")
+    assert result.requests == 1 and emu.count("GET") == 0
+    item = emu.item(rk)
+    assert item.tags["genre"] == ["g1", "Ünïcødé"]
+    assert item.tags["actor"] == ["P One", "P Three", "New Person"]
+    assert {"genre", "actor"} <= item.locks
+
+
+def test_an_empty_list_clears_the_tag_type(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                           section_id: int) -> None:
+    record = first_push(writer, rk, section_id)
+    result = writer.push(rk, section_id, {**WANTED, "genre": [], "director": []}, {}, record, "fp2")
+    item = emu.item(rk)
+    assert item.tags["genre"] == [] and item.tags["director"] == []
+    assert {"genre", "director"} <= item.locks
+    assert result.record.snapshot["genre"] == []
+
+
+def test_a_cleared_scalar_is_emptied_and_locked(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                section_id: int) -> None:
+    record = first_push(writer, rk, section_id)
+    writer.push(rk, section_id, {**WANTED, "tagline": None, "studio": ""}, {}, record, "fp2")
+    item = emu.item(rk)
+    assert "tagline" not in item.fields and "studio" not in item.fields
+    assert {"tagline", "studio"} <= item.locks
+
+
+def test_a_date_edit_locks_year_and_date_together(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                  section_id: int) -> None:
+    writer.push(rk, section_id, {"originallyAvailableAt": "2020-01-02"}, {}, None, "fp")
+    assert {"year", "originallyAvailableAt"} <= emu.item(rk).locks
+    assert emu.item(rk).fields["originallyAvailableAt"] == "2020-01-02"
+
+
+def test_first_push_with_plex_already_right_writes_nothing(emu: PlexEmulator, writer: MetadataWriter,
+                                                           section_id: int) -> None:
+    rk = emu.add_item(section_id, file="/data/stash/b.mp4", size=1, title="Same", year="2021", userRating="8.0")
+    emu.set_tags(rk, "genre", ["x", "y", "z"])
+    result = writer.push(rk, section_id, {"title": "Same", "year": 2021, "userRating": 8, "genre": ["z", "x", "y"]},
+                         {}, None, "fp")
+    assert result.requests == 1 and emu.writes() == 0  # just the read
+    assert result.record.snapshot["genre"] == ["z", "x", "y"]
+
+
+def test_the_users_own_collections_survive(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                           section_id: int) -> None:
+    emu.set_tags(rk, "collection", ["My Favourites"])
+    record = first_push(writer, rk, section_id, {"collection": ["Acme"]})
+    assert emu.item(rk).tags["collection"] == ["My Favourites", "Acme"]
+    assert record.added_collections == ["Acme"]
+
+    emu.reset_requests()
+    record = writer.push(rk, section_id, {"collection": ["Studio B"]}, {}, record, "fp2").record
+    assert [r.method for r in emu.requests] == ["GET", "PUT"]  # a collection change reads Plex first
+    assert emu.item(rk).tags["collection"] == ["My Favourites", "Studio B"]
+    assert record.added_collections == ["Studio B"]
+
+    emu.set_tags(rk, "collection", ["My Favourites", "Studio B", "Made Later"])  # the user adds another
+    writer.push(rk, section_id, {"collection": []}, {}, record, "fp3")
+    assert emu.item(rk).tags["collection"] == ["My Favourites", "Made Later"]
+
+
+def test_a_collection_the_user_already_had_is_not_ours_to_remove(emu: PlexEmulator, writer: MetadataWriter,
+                                                                 rk: int, section_id: int) -> None:
+    emu.set_tags(rk, "collection", ["Acme"])
+    record = first_push(writer, rk, section_id, {"collection": ["Acme"]})
+    assert record.added_collections == [] and emu.writes() == 0
+    writer.push(rk, section_id, {"collection": []}, {}, record, "fp2")
+    assert emu.item(rk).tags["collection"] == ["Acme"]
+
+
+def test_unchanged_collections_need_no_read(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                            section_id: int) -> None:
+    emu.set_tags(rk, "collection", ["Mine"])
+    record = first_push(writer, rk, section_id, {"collection": ["Acme"], "title": "t"})
+    emu.reset_requests()
+    writer.push(rk, section_id, {"collection": ["Acme"], "title": "t2"}, {}, record, "fp2")
+    assert [r.method for r in emu.requests] == ["PUT"]
+    assert emu.item(rk).tags["collection"] == ["Mine", "Acme"]
+
+
+def test_preserve_plex_edits_leaves_fields_edited_in_plex(emu: PlexEmulator, client: PlexClient, rk: int,
+                                                          section_id: int) -> None:
+    writer = MetadataWriter(client, preserve_plex_edits=True)
+    record = first_push(writer, rk, section_id, {"title": "Ours", "summary": "S1"})
+    emu.set_field(rk, "title", "Theirs")
+    emu.reset_requests()
+    result = writer.push(rk, section_id, {"title": "Ours v2", "summary": "S2"}, {}, record, "fp2")
+    assert [r.method for r in emu.requests] == ["GET", "PUT"]
+    assert emu.item(rk).fields["title"] == "Theirs" and emu.item(rk).fields["summary"] == "S2"
+    assert result.wrote_fields == ["summary"]
+    assert result.record.snapshot["title"] == "Ours"  # still what we wrote: left alone next time too
+
+    emu.reset_requests()
+    writer.push(rk, section_id, {"title": "Ours", "summary": "S2"}, {}, result.record, "fp3")
+    assert emu.count() == 0  # nothing to write → nothing read either
+
+
+def test_without_preserve_a_plex_edit_is_overwritten_on_the_next_read(emu: PlexEmulator, writer: MetadataWriter,
+                                                                      rk: int, section_id: int) -> None:
+    emu.set_field(rk, "title", "Edited in Plex")
+    first_push(writer, rk, section_id, {"title": "Stash title"})
+    assert emu.item(rk).fields["title"] == "Stash title"
+
+
+def test_images_upload_only_when_the_bytes_change(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                  section_id: int) -> None:
+    images = Images()
+    record = writer.push(rk, section_id, {}, {"poster": images.source("u1", b"one")}, None, "fp").record
+    emu.reset_requests()
+    same_bytes = writer.push(rk, section_id, {}, {"poster": images.source("u2", b"one")}, record, "fp")
+    assert same_bytes.requests == 0 and same_bytes.record.image_urls["poster"] == "u2"
+    changed = writer.push(rk, section_id, {}, {"poster": images.source("u3", b"two")}, same_bytes.record, "fp")
+    assert changed.uploaded == ["poster"] and changed.requests == 1 and emu.count("POST") == 1
+    assert emu.item(rk).posters[-1] == f"upload://posters/{hashlib.sha1(b'two').hexdigest()}"
+    assert images.fetches == ["u1", "u2", "u3"]
+
+
+def test_a_vanished_item_is_item_gone(writer: MetadataWriter, section_id: int) -> None:
+    with pytest.raises(PlexItemGone):
+        writer.push(987654, section_id, {"title": "x"}, {}, None, "fp")
+
+
+def test_unknown_fields_are_refused(writer: MetadataWriter, rk: int, section_id: int) -> None:
+    with pytest.raises(ValueError, match="contentRating"):
+        writer.push(rk, section_id, {"contentRating": "XXX"}, {}, None, "fp")
+
+
+def test_push_record_round_trips_through_json(writer: MetadataWriter, rk: int, section_id: int) -> None:
+    record = writer.push(rk, section_id, WANTED, {"poster": Images().source("u", b"p")}, None, "fp").record
+    assert PushRecord.from_json(record.to_json()) == record
+    assert PushRecord.from_json('{"fingerprint": "old"}') == PushRecord("old")
