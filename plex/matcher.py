@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
+from plex.library_index import IndexedPart
 
 _DRIVE = re.compile(r"^[A-Za-z]:(?:[\\/]|$)")
 _SEPARATORS = re.compile(r"[\\/]+")
@@ -104,9 +105,12 @@ def _remainder(path: str, prefix: str) -> list[str] | None:
 
 
 class IndexLookup(Protocol):
-    def parts_by_path_key(self, key: str) -> Sequence[Any]: ...
+    """The path index (the store's ``plex_index``), keyed by ``path_key`` / ``basename_key``. Rows need
+    ``rating_key``, ``section_id``, ``file`` and ``size`` like ``IndexedPart``."""
 
-    def parts_by_basename_key(self, key: str) -> Sequence[Any]: ...
+    def parts_by_path_key(self, key: str) -> Sequence[IndexedPart]: ...
+
+    def parts_by_basename_key(self, key: str) -> Sequence[IndexedPart]: ...
 
 
 @dataclass(frozen=True)
