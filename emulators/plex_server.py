@@ -244,6 +244,7 @@ class PlexEmulator:
 def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
         server_version = "PlexMediaServer-emulator"
 
         def log_message(self, format: str, *args: object) -> None:

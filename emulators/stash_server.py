@@ -199,6 +199,7 @@ class StashEmulator:
 def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
 
         def log_message(self, format: str, *args: object) -> None:
             pass

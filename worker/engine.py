@@ -7,6 +7,7 @@ missing library pauses the whole queue and gives every untried claim back untouc
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, fields
@@ -182,10 +183,8 @@ class SyncEngine:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
-        images = {
-            kind: ImageSource(url=url, fetch=lambda url=url: self.rt.stash.download_image(url))
-            for kind, url in wanted.images.items()
-        }
+        download = functools.lru_cache(maxsize=4)(self.rt.stash.download_image)  # poster and art share a cover
+        images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
         return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
                                 fingerprint)
 
