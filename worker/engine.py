@@ -8,7 +8,6 @@ missing library pauses the whole queue and gives every untried claim back untouc
 from __future__ import annotations
 
 import functools
-import os
 import time
 from dataclasses import dataclass, fields
 from typing import Any, Sequence
