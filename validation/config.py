@@ -149,6 +149,12 @@ class PlexSyncConfig(BaseModel):
             raise ValueError("plex_token: is empty")
         return SecretStr(value.get_secret_value().strip())
 
+    @field_validator("path_map")
+    @classmethod
+    def _path_map(cls, value: str) -> str:
+        parse_path_map(value)  # a malformed rule fails here, naming it, not later in the worker
+        return value
+
     def token(self) -> str:
         return self.plex_token.get_secret_value()
 

@@ -1,0 +1,121 @@
+"""Settings coercion and errors, text sanitizing, and the Stash scene → Plex state mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from validation.config import ConfigError, config_from_env, load_config, parse_path_map, plugin_id_from_yml
+from validation.metadata import SceneDataError, build_metadata
+from validation.sanitizers import clean_summary, clean_text, cut, unique_names
+
+BASE = {"plex_url": "http://plex:32400/", "plex_token": "secret-token-value"}
+
+
+def config(**raw):
+    return load_config({**BASE, **raw})[0]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"max_tags": "50"}, 50), ({"max_tags": 50.0}, 50), ({"max_tags": " 7 "}, 7), ({"max_tags": ""}, 100),
+    ({"max_tags": None}, 100),
+])
+def test_numbers_from_every_stash_shape(raw, expected):
+    assert config(**raw).max_tags == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("YES", True), ("1", True), (1, True),
+                                                  ("off", False), ("0", False), ("", False), (False, False)])
+def test_booleans_from_every_stash_shape(value, expected):
+    assert config(verify_tls=value).verify_tls is expected
+
+
+@pytest.mark.parametrize(("raw", "needle"), [
+    ({"max_tags": 5.5}, "max_tags: expected a whole number"), ({"max_tags": 0}, "max_tags: must be between"),
+    ({"read_timeout": "slow"}, "read_timeout: expected a number"), ({"verify_tls": "maybe"}, "verify_tls"),
+    ({"log_format": "xml"}, "log_format"), ({"plex_url": "plex:32400"}, "plex_url: must start with"),
+    ({"path_map": "/only-one-side"}, "path_map"),
+])
+def test_bad_values_are_named(raw, needle):
+    with pytest.raises(ConfigError, match=needle) as failure:
+        config(**raw)
+    assert "secret-token-value" not in str(failure.value)
+
+
+def test_missing_url_and_token_are_clear_errors_not_tracebacks():
+    with pytest.raises(ConfigError) as failure:
+        load_config({})
+    assert "Plex URL is not set" in str(failure.value) and "Plex token is not set" in str(failure.value)
+
+
+def test_defaults_unknown_keys_and_the_token_stays_secret():
+    cfg, warnings = load_config({**BASE, "plexLibrary": "x"})
+    assert cfg.plex_url == "http://plex:32400" and cfg.max_retries == 5 and cfg.settle_seconds == 5
+    assert warnings == ["Unknown PlexSync setting 'plexLibrary' ignored (did you mean 'plex_library'?)"]
+    assert "secret-token-value" not in repr(cfg) and cfg.token() == "secret-token-value"
+
+
+def test_derived_values():
+    cfg = config(plex_library=" Movies , ,Scenes", path_map="/a=/b; /a/c=/d\nD:\\V=/v", sync_date=False)
+    assert cfg.library_names == ["Movies", "Scenes"]
+    assert cfg.path_rules == [("/a/c", "/d"), ("D:\\V", "/v"), ("/a", "/b")]
+    assert "year" not in cfg.enabled_fields and "title" in cfg.enabled_fields
+    assert cfg.timeouts == (5.0, 30.0)
+    assert parse_path_map("") == []
+
+
+def test_environment_and_plugin_id(tmp_path):
+    assert config_from_env({"PLEXSYNC_PLEX_URL": "u", "PLEXSYNC_NOPE": "x", "HOME": "/"}) == {"plex_url": "u"}
+    (tmp_path / "Renamed.yml").write_text("name: x\n")
+    assert plugin_id_from_yml(tmp_path) == "Renamed"
+    assert plugin_id_from_yml(tmp_path / "empty") == "PlexSync"
+
+
+def test_sanitizers():
+    assert clean_text("Cafe\u0301\u200b  \t x\u202e") == "Café x"
+    assert clean_summary("one\r\n\r\n\r\n\r\ntwo  words\n\u200bthree") == "one\n\ntwo words\nthree"
+    assert cut("word " * 100, 30) == "word word word word word word"
+    assert len(cut("東" * 300, 255)) == 255
+    assert unique_names(["A", "a", " B ", "", "C"], 2) == ["A", "B"]
+
+
+def scene(**fields):
+    return {"id": "7", "files": [{"path": "/x.mp4", "size": 1}], "paths": {"screenshot": "http://s/7?t=1"}, **fields}
+
+
+@pytest.mark.parametrize(("date", "released", "year"), [("2024-03-02", "2024-03-02", 2024), ("2023-07", None, 2023),
+                                                       ("2022", None, 2022), (None, None, None), ("03/02/2024", None, None)])
+def test_dates_of_three_precisions(date, released, year):
+    fields = build_metadata(scene(date=date), config()).plex_fields()
+    assert fields["originallyAvailableAt"] == released and fields["year"] == year
+
+
+def test_mapping_rules():
+    meta = build_metadata(scene(
+        title="  T  ", details="a\n\nb", code="C-1", rating100=85, director="D",
+        studio={"name": "Kid", "parent_studio": {"name": "Mom"}},
+        performers=[{"name": "Mia", "disambiguation": "Berlin"}, {"name": "Mia", "disambiguation": None}],
+        tags=[{"name": "x"}, {"name": "X"}, {"name": "y"}, {"name": "z"}]), config(max_tags=2))
+    fields = meta.plex_fields()
+    assert fields["title"] == "T" and fields["summary"] == "a\n\nb" and fields["tagline"] == "C-1"
+    assert fields["userRating"] == 8.5 and fields["director"] == ["D"] and fields["studio"] == "Kid"
+    assert fields["actor"] == ["Mia (Berlin)", "Mia"] and fields["genre"] == ["x", "y"]
+    assert fields["collection"] == ["Kid", "Mom"] and meta.images == {"poster": "http://s/7?t=1",
+                                                                      "art": "http://s/7?t=1"}
+
+
+def test_empty_title_never_clears_and_toggles_remove_fields():
+    fields = build_metadata(scene(title=""), config(sync_tags=False, sync_poster=False)).plex_fields()
+    assert "title" not in fields and "genre" not in fields and fields["summary"] == ""
+
+
+def test_fingerprint_is_stable_and_sensitive():
+    one = build_metadata(scene(title="A"), config())
+    assert one.fingerprint() == build_metadata(scene(title="A"), config()).fingerprint()
+    assert one.fingerprint() != build_metadata(scene(title="B"), config()).fingerprint()
+    assert one.fingerprint() != build_metadata(scene(title="A"), config(sync_summary=False)).fingerprint()
+
+
+@pytest.mark.parametrize("bad", [{"id": "x"}, {"id": "1", "rating100": "high"}, {"id": "1", "tags": "oops"}, []])
+def test_bad_stash_data_names_the_scene(bad):
+    with pytest.raises(SceneDataError):
+        build_metadata(bad, config())
