@@ -101,3 +101,23 @@ def test_settings_errors_name_the_setting(world):
     with pytest.raises(ValueError, match="plex_url") as failure:
         world.run("process_queue")
     assert "max_tags" in str(failure.value)
+
+
+def test_process_queue_reports_progress_and_eta(world, monkeypatch):
+    import io
+
+    from tests.integration.conftest import REPO
+    from validation import stash_log
+    from worker.tasks import TaskContext, run_task
+
+    scene_ids = [world.scene(f"e{n}.mp4", title=f"E{n}")[0] for n in range(3)]
+    world.queue(*scene_ids)
+    seen: list[float] = []
+    stream = io.StringIO()
+    monkeypatch.setattr("worker.runtime.apply_logging", lambda config, plain_file=None: stash_log.configure(stream=stream))
+    ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
+                      server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)),
+                      progress=seen.append)
+    out = run_task("process_queue", ctx)
+    assert out["processed"] == 3 and seen[-1] == 1.0 and all(0 <= p <= 1 for p in seen)
+    assert "Processed 3/3 scenes (100%), ETA 0m00s" in stream.getvalue()
