@@ -6,19 +6,7 @@ import pytest
 from plexapi.server import PlexServer
 
 from emulators.plex_server import PlexEmulator
-
-TOKEN = "secret-token"
-
-
-@pytest.fixture()
-def emu():
-    with PlexEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture()
-def section_id(emu: PlexEmulator) -> int:
-    return emu.add_section(title="Stash", locations=["/data/stash"])
+from tests.conftest import TOKEN
 
 
 @pytest.fixture()

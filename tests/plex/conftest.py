@@ -9,19 +9,7 @@ from tenacity import stop_after_attempt, wait_none
 
 from emulators.plex_server import PlexEmulator
 from plex.client import PlexClient
-
-TOKEN = "secret-token"
-
-
-@pytest.fixture()
-def emu():
-    with PlexEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture()
-def section_id(emu: PlexEmulator) -> int:
-    return emu.add_section(title="Stash", locations=["/data/stash"], type="movie")
+from tests.conftest import TOKEN
 
 
 def make_client(url: str, data_dir: Path, token: str = TOKEN, attempts: int = 3, **kwargs) -> PlexClient:
