@@ -60,6 +60,12 @@ def run_plugin(raw: bytes) -> dict[str, Any]:
     log = stash_log.get_logger("entry")
     try:
         return {"output": _dispatch(_read_payload(raw)), "error": None}
+    except ModuleNotFoundError as exc:
+        message = (f"PlexSync needs the Python package {exc.name!r}, which Stash's Python ({sys.executable}) "
+                   f"cannot import. Install PlexSync's requirements for that Python: "
+                   f"{sys.executable} -m pip install -r {os.path.join(_plugin_dir(), 'requirements.txt')}")
+        log.error(message)
+        return {"output": None, "error": message}
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
         message = stash_log.redact(str(exc) or type(exc).__name__)
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")

@@ -61,3 +61,15 @@ def test_failed_task_exits_non_zero_with_the_reason(tmp_path):
     assert "needs Stash" in json.loads(result.stdout)["error"]
     result = run_cli("status", "--json", env={"PLEXSYNC_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode == 0 and json.loads(result.stdout)["output"]["pending"] == 0
+
+
+def test_a_missing_dependency_names_the_package_and_the_fix(tmp_path):
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "persistqueue.py").write_text("raise ModuleNotFoundError(name='persistqueue')\n")
+    payload = json.dumps({"server_connection": {"Dir": str(tmp_path)},
+                          "args": {"hookContext": {"id": 1, "type": "Scene.Update.Post"}}})
+    result = subprocess.run([sys.executable, str(REPO / "PlexSync.py")], input=payload, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(blocker)}, cwd=tmp_path, timeout=60)
+    error = json.loads(result.stdout)["error"]
+    assert result.returncode == 0 and "persistqueue" in error and "pip install -r" in error
