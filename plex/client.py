@@ -9,6 +9,7 @@ leaves through ``plex.errors.classify``. Every HTTP request sent is counted, fai
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import quote_plus
@@ -54,9 +55,11 @@ class CountingSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.sent = 0
+        self._count_lock = threading.Lock()  # the worker pushes several items at once
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.sent += 1
+        with self._count_lock:
+            self.sent += 1
         return super().send(request, **kwargs)
 
 

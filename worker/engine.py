@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, fields
-from typing import Any, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
 
 from plex.errors import (
     AmbiguousMatch,
@@ -27,12 +28,14 @@ from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker import backoff
-from worker.breaker import Breaker
+from worker.breaker import CLOSED, Breaker
 from worker.index_sync import refresh_if_stale, refresh_index
 from worker.pauses import Pause, set_pause
 from worker.stash_reader import StashError
 
 log = get_logger("engine")
+
+PUSH_WORKERS = 4  # Plex copes with a few concurrent clients; more only queues inside PMS
 
 
 @dataclass
@@ -44,12 +47,28 @@ class BatchReport:
     skipped: int = 0
     deferred: int = 0
 
+    def tally(self, outcome: str) -> None:
+        self.processed += 1
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
     def add(self, other: BatchReport) -> None:
         for field in fields(self):
             setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
     def as_dict(self) -> dict[str, int]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+@dataclass
+class PushJob:
+    """A scene that needs a write to Plex, with everything decided before the write."""
+
+    claim: Claim
+    scene: dict[str, Any]
+    wanted: Any
+    fingerprint: str
+    match: Any
+    link: tuple[int, int] | None
 
 
 class SyncEngine:
@@ -67,6 +86,7 @@ class SyncEngine:
     # -- one batch -----------------------------------------------------------------------------
 
     def sync_batch(self, token: str, claims: Sequence[Claim]) -> BatchReport:
+        """Prepare every claim locally, push the ones that need Plex concurrently, record outcomes in order."""
         try:
             scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
         except StashError as exc:
@@ -75,38 +95,72 @@ class SyncEngine:
                 self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__,
                                       message=str(exc), lane=claim.lane, count_attempt=False)
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
-        if any(claim.rating_key is None for claim in claims):
-            self._refresh_index_or_pause(token, claims)  # new files may have reached Plex
+        self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
         report = BatchReport()
-        for position, claim in enumerate(claims):
-            started = time.monotonic()
+        jobs: list[PushJob] = []
+        for claim in claims:  # local work only: Plex was reached just above
+            prepared = self._guarded(token, claim, lambda c=claim: self._prepare(token, c, scenes.get(c.scene_id)))
+            if isinstance(prepared, PushJob):
+                jobs.append(prepared)
+            else:
+                report.tally(prepared)
+        global_problem: Exception | None = None
+        outage: Exception | None = None
+        for job, result in self._push_all(jobs):
             try:
-                outcome = self._sync_one(token, claim, scenes.get(claim.scene_id))
+                if isinstance(result, (PlexAuthError, PlexConfigError)):
+                    raise result
+                outcome = self._guarded(token, job.claim, lambda j=job, r=result: self._settle(token, j, r))
             except (PlexAuthError, PlexConfigError) as exc:
-                self.store.release_claims(token, [c.scene_id for c in claims[position:]])
-                kind = "auth" if isinstance(exc, PlexAuthError) else "config"
-                set_pause(self.store, kind, str(exc))
-                raise Pause(kind, str(exc)) from exc
-            except PlexUnavailable as exc:
-                outcome = self._defer_transient(token, claim, exc)
-                if self.breaker.record_failure(str(exc)):
-                    self.store.release_claims(token, [c.scene_id for c in claims[position + 1:]])
-                    report.processed += 1
-                    report.deferred += 1
-                    raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at(),
-                                report=report) from exc
-            except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter; never lose it
-                log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
-                outcome = self._rejected(token, claim, exc)
-            report.processed += 1
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            log.debug("scene %s: %s in %.2fs", claim.scene_id, outcome, time.monotonic() - started)
+                self.store.release_claims(token, [job.claim.scene_id])  # untried as far as the scene goes
+                global_problem = global_problem or exc
+                continue
+            if isinstance(result, PlexUnavailable) and self.breaker.state() != CLOSED:
+                outage = result
+            report.tally(outcome)
+        if global_problem is not None:
+            kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
+            set_pause(self.store, kind, str(global_problem))
+            raise Pause(kind, str(global_problem), report=report) from global_problem
+        if outage is not None:
+            raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
+                        report=report) from outage
         return report
 
-    def _refresh_index_or_pause(self, token: str, claims: Sequence[Claim]) -> None:
-        """The index refresh is the batch's first Plex request: a failure here stops the batch untouched."""
+    def _guarded(self, token: str, claim: Claim, step: Callable[[], Any]) -> Any:
+        """Run one scene's step; whatever a scene's own failure is, it is recorded and never lost."""
         try:
-            refresh_if_stale(self.store, self.rt.plex, self.rt.sections)
+            return step()
+        except PlexUnavailable as exc:
+            self.breaker.record_failure(str(exc))
+            return self._defer_transient(token, claim, exc)
+        except (PlexAuthError, PlexConfigError):
+            raise
+        except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
+            log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
+            return self._rejected(token, claim, exc)
+
+    def _push_all(self, jobs: list[PushJob]) -> list[tuple[PushJob, Any]]:
+        """Each job's PushResult or exception, in job order; a few items are pushed at once."""
+        def run(job: PushJob) -> Any:
+            try:
+                return self._push(job.claim, job.match, job.wanted, job.fingerprint)
+            except Exception as exc:
+                return exc
+
+        if len(jobs) <= 1:
+            return [(job, run(job)) for job in jobs]
+        with ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="push") as pool:
+            return list(zip(jobs, pool.map(run, jobs)))
+
+    def _plex_ready_or_pause(self, token: str, claims: Sequence[Claim], refresh: bool) -> None:
+        """The libraries (and, for unlinked scenes, new files) come first: a failure here stops the batch
+        with every claim untouched."""
+        try:
+            if refresh:
+                refresh_if_stale(self.store, self.rt.plex, self.rt.sections)
+            else:
+                self.rt.sections  # listed once per run; the matcher needs them
         except (PlexAuthError, PlexConfigError) as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
             kind = "auth" if isinstance(exc, PlexAuthError) else "config"
@@ -120,7 +174,8 @@ class SyncEngine:
 
     # -- one scene -----------------------------------------------------------------------------
 
-    def _sync_one(self, token: str, claim: Claim, scene: dict[str, Any] | None) -> str:
+    def _prepare(self, token: str, claim: Claim, scene: dict[str, Any] | None) -> str | PushJob:
+        """Everything short of writing to Plex: the outcome when that settles it, else the push to make."""
         if scene is None:
             self.store.mark_skipped(token, claim.scene_id, reason="The scene no longer exists in Stash",
                                     error_class="SceneGone")
@@ -135,38 +190,48 @@ class SyncEngine:
             self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
                                 claim.push_record or "", fingerprint, scene)
             return "unchanged"
-        try:
-            return self._match_and_push(token, claim, scene, wanted, fingerprint)
-        except ItemNotInPlex as exc:
-            return self._not_in_plex(token, claim, scene, exc)
-        except AmbiguousMatch as exc:
-            self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
-            log.warning("Scene %s skipped: %s", claim.scene_id, exc)
-            return "skipped"
-        except PlexRejected as exc:
-            return self._rejected(token, claim, exc)
-
-    def _match_and_push(self, token: str, claim: Claim, scene: dict, wanted: Any, fingerprint: str) -> str:
         link = self._trusted_link(claim, scene)
-        sections = {section.id for section in self.rt.sections}
         try:
-            match = self.matcher.match(scene.get("files") or [], link, sections)
-            result = self._push(claim, match, wanted, fingerprint)
-        except PlexItemGone:
+            match = self.matcher.match(scene.get("files") or [], link, self._section_ids())
+        except (ItemNotInPlex, AmbiguousMatch) as exc:
+            return self._unmatched(token, claim, scene, exc)
+        return PushJob(claim, scene, wanted, fingerprint, match, link)
+
+    def _settle(self, token: str, job: PushJob, result: Any) -> str:
+        """Record one push's result; a vanished linked item is matched again and pushed once more."""
+        if isinstance(result, PlexItemGone):
             # The linked item was deleted or re-added under a new ratingKey: forget it and match afresh.
-            self.store.forget_link(claim.scene_id)
-            if link is not None:
-                self.store.drop_index_item(link[0])
+            self.store.forget_link(job.claim.scene_id)
+            if job.link is not None:
+                self.store.drop_index_item(job.link[0])
             refresh_index(self.store, self.rt.plex, self.rt.sections)  # its new ratingKey, if re-added
-            match = self.matcher.match(scene.get("files") or [], None, sections)
-            result = self._push(claim, match, wanted, fingerprint)
+            try:
+                job.match = self.matcher.match(job.scene.get("files") or [], None, self._section_ids())
+            except (ItemNotInPlex, AmbiguousMatch) as exc:
+                return self._unmatched(token, job.claim, job.scene, exc)
+            result = self._push(job.claim, job.match, job.wanted, job.fingerprint)
+        if isinstance(result, PlexRejected):
+            return self._rejected(token, job.claim, result)
+        if isinstance(result, Exception):
+            raise result
         self.breaker.record_success()
-        self._record_synced(token, claim, match.rating_key, match.section_id, match.method,
-                            result.record.to_json(), fingerprint, scene)
+        match = job.match
+        self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
+                            result.record.to_json(), job.fingerprint, job.scene)
         if result.wrote_fields or result.uploaded:
-            log.info("Scene %s → Plex item %s (%s): %s", claim.scene_id, match.rating_key, match.method,
+            log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
                      ", ".join(result.wrote_fields + result.uploaded))
         return "succeeded"
+
+    def _unmatched(self, token: str, claim: Claim, scene: dict, exc: Exception) -> str:
+        if isinstance(exc, ItemNotInPlex):
+            return self._not_in_plex(token, claim, scene, exc)
+        self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
+        log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+        return "skipped"
+
+    def _section_ids(self) -> set[int]:
+        return {section.id for section in self.rt.sections}
 
     def _trusted_link(self, claim: Claim, scene: dict) -> tuple[int, int] | None:
         """Use the stored link unless the index says the scene's file now belongs to another item."""
