@@ -96,12 +96,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=int, default=2000)
     parser.add_argument("--hook-runs", type=int, default=40)
+    parser.add_argument("--plex-latency-ms", type=float, default=0.0,
+                        help="add this much latency to every Plex answer (a real server over a LAN is not instant)")
     args = parser.parse_args()
     figures: dict[str, object] = {"python": sys.version.split()[0]}
     figures["interpreter_floor_ms"] = round(interpreter_floor_ms(10), 1)
     with tempfile.TemporaryDirectory(prefix="plexsync-bench-") as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN, truncate_list_tags=True) as plex, StashEmulator() as stash:
         scene_ids = populate(stash, plex, args.scenes)
+        if args.plex_latency_ms:
+            plex.delay(r".", args.plex_latency_ms / 1000.0)
+            figures["plex_latency_ms"] = args.plex_latency_ms
         runner = PluginRunner(REPO, stash.server_connection(data_dir=tmp, plugin_dir=str(REPO)))
         stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=3600))
         figures["hook"] = bench_hooks(runner, scene_ids, args.hook_runs)
