@@ -52,7 +52,8 @@ class SceneStateMixin:
         if not isinstance(event, dict):
             return
         kind, object_id = event.get("kind"), str(event.get("id", ""))
-        at = float(event.get("at") or time.time())
+        at = event.get("at")
+        at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else time.time()
         if kind == "scene" and object_id.isdigit():
             self._bump_scenes([int(object_id)], at + settle_seconds)
         elif kind == "destroy" and object_id.isdigit():

@@ -186,3 +186,11 @@ def test_intake_size_sees_other_processes_events(tmp_path):
         with Store(tmp_path) as hook_view:
             hook_view.append_event(scene_event(1))
         assert worker_view.intake_size() == 1
+
+
+def test_malformed_intake_events_are_dropped_not_stuck(store):
+    store.append_event({"kind": "scene", "id": "3", "at": "yesterday"})
+    store.append_event(["not", "an", "event"])
+    store.append_event({"kind": "scene", "id": "../etc"})
+    assert store.absorb_intake(0) == 3
+    assert store.intake_size() == 0 and store.counts()["pending"] == 1
