@@ -13,10 +13,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators import plex_xml as xml
+from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_routes import route
 
@@ -66,44 +67,12 @@ class _Fault:
         return bool(self.pattern.search(path) or self.pattern.search(target))
 
 
-class _Server(ThreadingHTTPServer):
-    """Tracks open connections so going down also cuts keep-alive sockets, as a PMS restart would."""
+class PlexEmulator(LoopbackEmulator):
+    thread_name = "plex-emulator"
 
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-
-    def get_request(self) -> tuple[socket.socket, object]:
-        connection, address = super().get_request()
-        with self.connections_lock:
-            self.connections.add(connection)
-        return connection, address
-
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def cut_connections(self) -> None:
-        with self.connections_lock:
-            connections, self.connections = list(self.connections), set()
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hung up, or a connection we cut on purpose
-
-
-class PlexEmulator:
     def __init__(self, token: str = "secret-token", machine_identifier: str | None = None,
                  truncate_list_tags: bool = True) -> None:
+        super().__init__()
         self.token = token
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
@@ -111,11 +80,8 @@ class PlexEmulator:
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []
-        self.port = 0
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     # -- library setup and inspection ------------------------------------------------------------
 
@@ -143,27 +109,8 @@ class PlexEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> str:
-        self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"plex-emulator-{self.port}", daemon=True)
-        self._thread.start()
-        return self.url
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.cut_connections()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def go_down(self) -> None:
         """Stop listening and cut open connections: clients get connection errors until :meth:`come_up`."""
@@ -172,13 +119,6 @@ class PlexEmulator:
     def come_up(self) -> None:
         """Listen again on the same port."""
         self.start()
-
-    def __enter__(self) -> PlexEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- recorded requests -----------------------------------------------------------------------
 

@@ -11,13 +11,14 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from graphql import GraphQLError, build_schema, execute, parse, validate
 
+from emulators.loopback import LoopbackEmulator
 from emulators.stash_data import StashData
 from emulators.stash_resolvers import install_resolvers
 
@@ -26,13 +27,11 @@ STASH_VERSION = "v0.30.1"
 STASH_HASH = "cf3489e1a"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class StashEmulator(LoopbackEmulator):
+    thread_name = "stash-emulator"
 
-
-class StashEmulator:
     def __init__(self, api_key: str = "", require_auth: bool = False) -> None:
+        super().__init__()
         self.api_key = api_key
         self.require_auth = require_auth
         self.session_cookie = secrets.token_hex(16)
@@ -43,8 +42,6 @@ class StashEmulator:
         self.queries: list[tuple[str, str, dict[str, Any]]] = []
         self._faults: list[list[Any]] = []  # [kind, remaining, value]
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self.port = 0
 
     # -- data (names mirror Stash's objects) -----------------------------------------------------
 
@@ -105,28 +102,8 @@ class StashEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> str:
-        self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, name="stash-emulator", daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> StashEmulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def server_connection(self, data_dir: str, plugin_dir: str) -> dict[str, Any]:
         """Exactly the shape Stash puts in a plugin's stdin (Go's http.Cookie marshalled field by field)."""
