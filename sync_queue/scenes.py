@@ -212,6 +212,9 @@ class SceneStateMixin:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
+    def pending_scene_ids(self) -> set[int]:
+        return {row[0] for row in self.conn.execute(f"SELECT scene_id FROM scenes WHERE {PENDING}")}
+
     def scene_state(self, scene_id: int) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
         return None if row is None else dict(row)

@@ -142,6 +142,16 @@ class Store(SceneStateMixin):
         self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
         return len(taken)
 
+    def intake_scene_ids(self) -> set[int]:
+        """Scenes named by hook events not absorbed yet (read only: absorbing is the lease holder's job)."""
+        ids = set()
+        for row in self.intake.queue():
+            event = row.get("data")
+            if row.get("status", 0) < 2 and isinstance(event, dict) and event.get("kind") == "scene" \
+                    and str(event.get("id", "")).isdigit():
+                ids.add(int(event["id"]))
+        return ids
+
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from sync_queue.launcher import ensure_worker
-from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
@@ -23,7 +22,6 @@ log = get_logger("tasks")
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
 SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
 ALL_TASKS = QUEUE_TASKS + SYNC_TASKS
-DEFAULT_SETTLE_SECONDS = 5.0
 BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
 
 
@@ -42,16 +40,11 @@ class TaskContext:
     progress: Callable[[float], None] | None = None
 
 
-def absorb_pending_events(store: Store) -> None:
-    """Fold hook events nobody absorbed yet into the scene table, so counts are per scene."""
-    settings = store.get_json(KV_SETTINGS_CACHE, {}) or {}
-    store.absorb_intake(float(settings.get("settle_seconds", DEFAULT_SETTLE_SECONDS)))
-
-
 def queue_status(store: Store) -> dict[str, Any]:
-    absorb_pending_events(store)
+    """Read-only: hook events no worker absorbed yet count as pending scenes too (each scene once)."""
     holder = store.lease_holder()
     counts = store.counts(holder["token"] if holder is not None else None)
+    counts["pending"] += len(store.intake_scene_ids() - store.pending_scene_ids())
     stats = store.get_json("stats", {}) or {}
     breaker = Breaker(store).snapshot()
     pause = store.get_json("pause", None)

@@ -194,3 +194,12 @@ def test_malformed_intake_events_are_dropped_not_stuck(store):
     store.append_event({"kind": "scene", "id": "../etc"})
     assert store.absorb_intake(0) == 3
     assert store.intake_size() == 0 and store.counts()["pending"] == 1
+
+
+def test_status_view_of_unabsorbed_events_is_read_only(store):
+    store.append_event(scene_event(4))
+    store.append_event(scene_event(4))
+    store.append_event({"kind": "tag", "id": "9", "at": time.time()})
+    store.queue_scenes([4, 5])
+    assert store.intake_scene_ids() == {4} and store.pending_scene_ids() == {4, 5}
+    assert store.intake_size() == 3  # nothing was absorbed by looking
