@@ -31,7 +31,7 @@ from worker import backoff
 from worker.breaker import CLOSED, Breaker
 from worker.index_sync import refresh_if_stale, refresh_index
 from worker.pauses import Pause, set_pause
-from worker.stash_reader import StashError
+from worker.stash_reader import StashError, StashUnavailable
 
 log = get_logger("engine")
 
@@ -136,6 +136,11 @@ class SyncEngine:
             return self._defer_transient(token, claim, exc)
         except (PlexAuthError, PlexConfigError):
             raise
+        except StashUnavailable as exc:  # the cover download found Stash busy or restarting: not the scene's fault
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
+                                  error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
+                                  count_attempt=False)
+            return "deferred"
         except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
             log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
             return self._rejected(token, claim, exc)

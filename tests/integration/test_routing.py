@@ -131,3 +131,18 @@ def test_deleted_stash_scene_is_skipped_not_failed(world):
     world.stash.delete_scene(scene_id)
     out = world.run("process_queue")
     assert out["skipped"] == 1 and world.state(scene_id)["last_error_class"] == "SceneGone"
+
+
+def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world, monkeypatch):
+    from worker import stash_reader
+
+    def unavailable(self, url):
+        raise stash_reader.StashUnavailable("Stash answered 503 for an image")
+
+    scene_id, _ = world.scene("cover.mp4", title="Needs a cover")
+    world.queue(scene_id)
+    monkeypatch.setattr(stash_reader.StashReader, "download_image", unavailable)
+    out = world.run("process_queue")
+    state = world.state(scene_id)
+    assert out["deferred"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
+    assert world.run("status")["dead"] == 0
