@@ -21,6 +21,7 @@ from sync_queue.processes import pid_alive
 from sync_queue.scenes import SceneStateMixin
 
 BUSY_TIMEOUT_SECONDS = 30.0
+INTAKE_ACKED = 5  # persist-queue's AckStatus.acked: rows below it still carry work
 
 
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
@@ -142,13 +143,32 @@ class Store(SceneStateMixin):
         self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
         return len(taken)
 
-    def intake_scene_ids(self) -> set[int]:
-        """Scenes named by hook events not absorbed yet (read only: absorbing is the lease holder's job)."""
+    def status_counts(self, live_token: str | None) -> dict[str, int]:
+        """:meth:`counts`, with scenes named only by un-absorbed hook events counted as pending (each once).
+
+        Read in one snapshot: the worker absorbing events between two separate reads would make them
+        vanish from both (taken off the intake, not yet committed to ``scenes``) and undercount.
+        """
+        table = self.intake._table_name  # persist-queue creates its table on construction
+        conn = self.conn
+        conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
+        try:
+            counts = self.counts(live_token)
+            queued = self._unabsorbed_scene_ids(table) - self.pending_scene_ids()
+        finally:
+            conn.execute("COMMIT")
+        counts["pending"] += len(queued)
+        return counts
+
+    def _unabsorbed_scene_ids(self, table: str) -> set[int]:
+        """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
         ids = set()
-        for row in self.intake.queue():
-            event = row.get("data")
-            if row.get("status", 0) < 2 and isinstance(event, dict) and event.get("kind") == "scene" \
-                    and str(event.get("id", "")).isdigit():
+        for (data,) in self.conn.execute(f"SELECT data FROM {table} WHERE status < ?", (INTAKE_ACKED,)):
+            try:
+                event = json.loads(data)
+            except (TypeError, ValueError):
+                continue  # absorbing drops malformed events; they are no scene's work
+            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit():
                 ids.add(int(event["id"]))
         return ids
 

@@ -43,8 +43,7 @@ class TaskContext:
 def queue_status(store: Store) -> dict[str, Any]:
     """Read-only: hook events no worker absorbed yet count as pending scenes too (each scene once)."""
     holder = store.lease_holder()
-    counts = store.counts(holder["token"] if holder is not None else None)
-    counts["pending"] += len(store.intake_scene_ids() - store.pending_scene_ids())
+    counts = store.status_counts(holder["token"] if holder is not None else None)
     stats = store.get_json("stats", {}) or {}
     breaker = Breaker(store).snapshot()
     pause = store.get_json("pause", None)

@@ -200,6 +200,21 @@ def test_status_view_of_unabsorbed_events_is_read_only(store):
     store.append_event(scene_event(4))
     store.append_event(scene_event(4))
     store.append_event({"kind": "tag", "id": "9", "at": time.time()})
+    store.append_event(scene_event(6))
     store.queue_scenes([4, 5])
-    assert store.intake_scene_ids() == {4} and store.pending_scene_ids() == {4, 5}
-    assert store.intake_size() == 3  # nothing was absorbed by looking
+    assert store.status_counts(None)["pending"] == 3  # 4 and 5 queued, 6 only in the intake, each once
+    assert store.intake_size() == 4  # nothing was absorbed by looking
+
+
+def test_status_counts_events_a_worker_took_but_has_not_applied(tmp_path):
+    """The window between taking intake rows and committing them to ``scenes`` must not hide them."""
+    with Store(tmp_path) as hooks:
+        for scene_id in (1, 2, 3):
+            hooks.append_event(scene_event(scene_id))
+    with Store(tmp_path) as worker, Store(tmp_path) as status_view:
+        taken = [worker.intake.get(block=False, raw=True) for _ in range(2)]  # unacked, not applied yet
+        assert status_view.intake_size() == 1
+        assert status_view.status_counts(None)["pending"] == 3
+        for raw in taken:
+            worker.intake.ack(id=raw["pqid"])
+        assert status_view.status_counts(None)["pending"] == 1  # acked rows are the worker's now
