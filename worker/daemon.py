@@ -19,6 +19,7 @@ from validation import stash_log
 from worker.lease import Lease
 from worker.loop import drain, next_wake_time, probe_plex
 from worker.pauses import current_pause
+from worker.runtime import SETTINGS_REFRESH_SECONDS
 
 IDLE_HORIZON = 15 * 60.0
 LOG_MAX_BYTES = 2 * 1024 * 1024
@@ -50,7 +51,12 @@ def serve(runtime, lease: Lease) -> str:
     engine = SyncEngine(runtime)
     store = runtime.store
     while True:
-        result = drain(runtime, engine, lease)
+        if runtime.refresh_settings():
+            if not runtime.config.enabled:
+                return "disabled"
+            engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
+        # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
+        result = drain(runtime, engine, lease, deadline=time.time() + SETTINGS_REFRESH_SECONDS)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())
         if result.stopped in ("lease", "auth", "config"):

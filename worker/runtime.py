@@ -6,6 +6,7 @@ Settings come from Stash (``configuration { plugins(include: [id]) }``) overlaid
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,11 +15,13 @@ from plex.client import PlexClient
 from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from validation import stash_log
-from validation.config import PlexSyncConfig, load_config, plugin_id_from_yml
+from validation.config import ConfigError, PlexSyncConfig, load_config, plugin_id_from_yml
 from worker.stash_reader import StashReader
 
 
 log = stash_log.get_logger("runtime")
+
+SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
 
 
 def plex_token(config: PlexSyncConfig) -> str:
@@ -34,6 +37,9 @@ class Runtime:
     stash: StashReader | None
     plugin_dir: Path
     warnings: list[str] = field(default_factory=list)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    log_file: Any = None
+    settings_read_at: float = field(default_factory=time.monotonic)
     _plex: PlexClient | None = None
     _sections: list[Any] | None = None
 
@@ -63,6 +69,34 @@ class Runtime:
 
     def close(self) -> None:
         self.store.close()
+
+    def refresh_settings(self, *, max_age: float = SETTINGS_REFRESH_SECONDS) -> bool:
+        """Re-read the settings once they are ``max_age`` old; True when they changed.
+
+        A detached worker can live for hours; without this a switched-off plugin or a corrected path map
+        would wait for it to go idle. Settings Stash cannot give us right now, or that no longer validate,
+        leave the current ones in force (and say why)."""
+        if self.stash is None or time.monotonic() - self.settings_read_at < max_age:
+            return False
+        self.settings_read_at = time.monotonic()
+        try:
+            raw = read_settings(self.stash, plugin_id_from_yml(self.plugin_dir), self.overrides)
+            stash_log.register_secret(str(raw.get("plex_token") or ""))
+            config, warnings = load_config(raw)
+        except ConfigError as exc:
+            log.error("PlexSync's settings changed but are not valid; keeping the previous ones: %s", exc)
+            return False
+        except Exception as exc:  # Stash busy or restarting: the settings we have are still good
+            log.debug("Could not re-read settings (%s); keeping the current ones", exc)
+            return False
+        if config == self.config:
+            return False
+        log.info("PlexSync's settings changed; applying them")
+        self.config, self.warnings = config, list(warnings)
+        self._plex, self._sections = None, None  # URL, token, timeouts or libraries may be new
+        apply_logging(config, plain_file=self.log_file)
+        cache_settings(self.store, config)
+        return True
 
 
 def read_settings(stash: StashReader | None, plugin_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,6 +128,11 @@ def build_runtime(
     apply_logging(config, plain_file=log_file)
     for warning in warnings:
         log.warning(warning)
-    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds})
+    cache_settings(store, config)
     return Runtime(data_dir=data_dir, store=store, config=config, stash=stash, plugin_dir=plugin_dir,
-                   warnings=list(warnings))
+                   warnings=list(warnings), overrides=dict(overrides or {}), log_file=log_file)
+
+
+def cache_settings(store: Store, config: PlexSyncConfig) -> None:
+    """What hooks need to know without asking Stash: the master switch and the settle window."""
+    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds})

@@ -1,0 +1,61 @@
+"""A long-lived worker follows edits to PlexSync's settings instead of keeping the ones it started with."""
+
+from __future__ import annotations
+
+import time
+
+from sync_queue.schema import KV_SETTINGS_CACHE
+from sync_queue.store import Store
+from worker.daemon import serve
+from worker.lease import Lease
+from worker.sync_tasks import open_runtime
+from worker.tasks import TaskContext
+
+from tests.integration.conftest import REPO
+
+
+def runtime_for(world):
+    ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
+                      server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)))
+    return open_runtime(ctx)
+
+
+def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
+    rt = runtime_for(world)
+    first_client = rt.plex
+    assert rt.refresh_settings(max_age=0) is False  # nothing changed: keep everything
+    assert rt.plex is first_client
+    world.settings(max_tags=3, settle_seconds=9)
+    assert rt.refresh_settings() is False  # read moments ago: not yet
+    assert rt.refresh_settings(max_age=0) is True
+    assert rt.config.max_tags == 3
+    assert rt.plex is not first_client  # a new token or URL must reach the client too
+    assert rt.store.get_json(KV_SETTINGS_CACHE)["settle_seconds"] == 9  # what hooks read
+    rt.close()
+
+
+def test_invalid_new_settings_keep_the_previous_ones(world):
+    rt = runtime_for(world)
+    world.settings(max_retries="lots")
+    assert rt.refresh_settings(max_age=0) is False
+    assert rt.config.max_retries == 5
+    rt.close()
+
+
+def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
+    monkeypatch.setattr("worker.daemon.IDLE_HORIZON", 0.0)  # a worker that ignored the switch returns "idle"
+    scene_id, _ = world.scene("later.mp4", plex=False)  # pending work keeps the worker alive
+    world.queue(scene_id)
+    rt = runtime_for(world)
+    world.settings(enabled=False)
+    rt.settings_read_at = time.monotonic() - 60  # as if it had been running a while
+    lease = Lease(lambda: Store(world.data_dir))
+    assert lease.acquire(rt.store)
+    try:
+        assert serve(rt, lease) == "disabled"
+    finally:
+        lease.release(rt.store)
+        lease.close()
+    assert rt.store.get_json(KV_SETTINGS_CACHE)["enabled"] is False  # hooks stop queueing too
+    assert world.state(scene_id)["generation"] > world.state(scene_id)["done_generation"]  # work kept
+    rt.close()
