@@ -71,6 +71,10 @@ class PlexRejected(PlexSyncError):
         self.status = status
 
 
+class ImageUnusable(PlexSyncError):
+    """A cover cannot go to Plex (too large, or its source refused it): the item's fields sync without it."""
+
+
 class PlexConfigError(PlexSyncError):
     """Not something a retry fixes: a named library is missing, or the URL answers with something not Plex."""
 

@@ -16,6 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
+from plex.errors import ImageUnusable
 from plex.metadata_fields import (
     FIELDS,
     current_values,
@@ -61,6 +62,7 @@ class PushResult:
     wrote_fields: list[str]
     uploaded: list[str]
     requests: int
+    unusable_images: dict[str, str] = field(default_factory=dict)  # kind → why it was left out
 
 
 @dataclass
@@ -103,7 +105,8 @@ class MetadataWriter:
                             image_urls=dict(previous.image_urls) if previous else {},
                             image_hashes=dict(previous.image_hashes) if previous else {},
                             added_collections=added, rating_key=int(rating_key))
-        uploads = self._image_uploads(images, record)
+        unusable: dict[str, str] = {}
+        uploads = self._image_uploads(images, record, unusable)
         if changes:
             self.client.put_edits(section_id, rating_key,
                                   edit_params(changes, base, image_locks=[upload.kind for upload in uploads]))
@@ -112,7 +115,7 @@ class MetadataWriter:
             record.image_urls[upload.kind] = upload.url
             record.image_hashes[upload.kind] = upload.digest
         return PushResult(record, sorted(changes), [upload.kind for upload in uploads],
-                          self.client.request_count - before_count)
+                          self.client.request_count - before_count, unusable)
 
     def _needs_read(self, wanted: Mapping[str, Any], previous: PushRecord | None, known: Mapping[str, Any],
                     ours_before: list[str]) -> bool:
@@ -140,14 +143,19 @@ class MetadataWriter:
                 if name != "collection" and name in known and not same(name, current.get(name), known[name])}
 
     @staticmethod
-    def _image_uploads(images: Mapping[str, ImageSource], record: PushRecord) -> list[_Upload]:
+    def _image_uploads(images: Mapping[str, ImageSource], record: PushRecord,
+                       unusable: dict[str, str]) -> list[_Upload]:
         """Images to upload: a new URL whose bytes differ from what we uploaded last (a same-bytes new URL is
-        just recorded)."""
+        just recorded). An unusable cover is left out (and named in ``unusable``), never the whole item."""
         uploads = []
         for kind, source in images.items():
             if record.image_urls.get(kind) == source.url:
                 continue
-            data = source.fetch()
+            try:
+                data = source.fetch()
+            except ImageUnusable as exc:
+                unusable[kind] = str(exc)
+                continue
             digest = hashlib.sha1(data).hexdigest()
             if record.image_hashes.get(kind) == digest:
                 record.image_urls[kind] = source.url

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from plex.errors import (
     AmbiguousMatch,
+    ImageUnusable,
     ItemNotInPlex,
     PlexAuthError,
     PlexConfigError,
@@ -31,7 +32,7 @@ from worker import backoff
 from worker.breaker import CLOSED, Breaker
 from worker.index_sync import refresh_if_stale, refresh_index
 from worker.pauses import Pause, set_pause
-from worker.stash_reader import StashError, StashUnavailable
+from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
 
@@ -82,6 +83,7 @@ class SyncEngine:
         self.matcher = Matcher(self.store, self.mapper, strict=self.config.strict_matching)
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
         self.breaker = Breaker(self.store)
+        self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -223,6 +225,9 @@ class SyncEngine:
         match = job.match
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
                             result.record.to_json(), job.fingerprint, job.scene)
+        for kind, reason in result.unusable_images.items():
+            log.warning("Scene %s: %s left out (%s); its other fields are in Plex", job.claim.scene_id,
+                        "poster" if kind == "poster" else "background", reason)
         if result.wrote_fields or result.uploaded:
             log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
                      ", ".join(result.wrote_fields + result.uploaded))
@@ -252,10 +257,21 @@ class SyncEngine:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
-        download = functools.lru_cache(maxsize=4)(self.rt.stash.download_image)  # poster and art share a cover
+        download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
         return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
                                 fingerprint)
+
+    def _cover_downloader(self) -> Callable[[str], bytes]:
+        """Poster and background share one download; a cover Plex can't take is left out, not the item."""
+        @functools.lru_cache(maxsize=4)
+        def download(url: str) -> bytes:
+            try:
+                return self.rt.stash.download_image(url)
+            except CoverUnusable as exc:
+                raise ImageUnusable(str(exc)) from None
+
+        return download
 
     def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
                        record: str, fingerprint: str, scene: dict) -> None:
@@ -282,6 +298,9 @@ class SyncEngine:
             folder = plex_path[: max(plex_path.rfind("/"), plex_path.rfind("\\"))] or plex_path
             for section in self.rt.sections:
                 if any(path_key(plex_path).startswith(path_key(loc)) for loc in section.locations):
+                    if (section.id, path_key(folder)) in self._scanned_folders:
+                        return
+                    self._scanned_folders.add((section.id, path_key(folder)))
                     self.rt.plex.scan_folder(section.id, folder)
                     log.info("Asked Plex to scan %s for scene %s", folder, scene.get("id"))
                     return

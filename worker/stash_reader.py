@@ -20,7 +20,7 @@ from worker import stash_queries as q
 
 COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
 IDS_PER_REQUEST = 200
-IMAGE_LIMIT_BYTES = 20 * 1024 * 1024
+IMAGE_LIMIT_BYTES = 10 * 1024 * 1024  # Plex refuses uploads above about 10 MB
 FANOUT_FILTERS = {
     "performer": ("performers", None),
     "studio": ("studios", -1),  # parent studio renames reach the children's scenes (collections use both)
@@ -45,6 +45,10 @@ class StashAuthError(StashError):
 
 class StashDataError(StashError):
     """Stash answered, but not with what the schema promises."""
+
+
+class CoverUnusable(StashDataError):
+    """The scene's cover could not be had (Stash refused it, or it is larger than Plex accepts)."""
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -208,12 +212,13 @@ class StashReader:
             if response.status_code >= 500:
                 raise StashUnavailable(f"Stash answered {response.status_code} for an image")
             if response.status_code != 200:
-                raise StashDataError(f"Stash answered {response.status_code} for the scene's cover")
+                raise CoverUnusable(f"Stash answered {response.status_code} for the scene's cover")
             data = response.raw.read(IMAGE_LIMIT_BYTES + 1, decode_content=True)
         except requests.RequestException as exc:
             raise _translate(exc) from None
         if len(data) > IMAGE_LIMIT_BYTES:
-            raise StashDataError(f"the scene's cover is larger than {IMAGE_LIMIT_BYTES // (1024 * 1024)} MB")
+            raise CoverUnusable(f"the scene's cover is larger than the {IMAGE_LIMIT_BYTES // (1024 * 1024)} MB "
+                                "Plex accepts")
         return data
 
 

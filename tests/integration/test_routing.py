@@ -23,6 +23,15 @@ def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
     assert world.run("status")["dead"] == 0
 
 
+def test_many_new_files_in_one_folder_ask_plex_for_one_scan(world):
+    world.settings(trigger_plex_scan=True)
+    scene_ids = [world.scene(f"batch/new{n}.mp4", plex=False)[0] for n in range(5)]
+    world.queue(*scene_ids)
+    out = world.run("process_queue")
+    assert out["deferred"] == 5
+    assert world.plex.scan_requests == [(world.section, f"{lib.PLEX_ROOT}/batch")]
+
+
 def test_skip_not_found_skips_instead_of_retrying(world):
     world.settings(skip_not_found=True)
     scene_id, _ = world.scene("nowhere.mp4", plex=False)
@@ -146,3 +155,17 @@ def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world
     state = world.state(scene_id)
     assert out["deferred"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
     assert world.run("status")["dead"] == 0
+
+
+def test_a_cover_too_large_for_plex_is_left_out_and_the_fields_still_sync(world, monkeypatch):
+    from worker import stash_reader
+
+    monkeypatch.setattr(stash_reader, "IMAGE_LIMIT_BYTES", 64)  # stands in for Plex's ~10 MB upload limit
+    scene_id, rating_key = world.scene("huge-cover.mp4", title="Fields without a cover", screenshot=b"x" * 65)
+    world.queue(scene_id)
+    out = world.run("process_queue")
+    assert out["succeeded"] == 1 and out["failed"] == 0
+    item = world.plex.item(rating_key)
+    assert item.fields["title"] == "Fields without a cover"
+    assert item.posters == [] and item.arts == []
+    assert world.state(scene_id)["status"] == "synced" and world.run("status")["dead"] == 0
