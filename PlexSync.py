@@ -61,9 +61,9 @@ def run_plugin(raw: bytes) -> dict[str, Any]:
     try:
         return {"output": _dispatch(_read_payload(raw)), "error": None}
     except ModuleNotFoundError as exc:
-        message = (f"PlexSync needs the Python package {exc.name!r}, which Stash's Python ({sys.executable}) "
-                   f"cannot import. Install PlexSync's requirements for that Python: "
-                   f"{sys.executable} -m pip install -r {os.path.join(_plugin_dir(), 'requirements.txt')}")
+        from validation.install_help import missing_dependency_message
+
+        message = missing_dependency_message(exc.name, _plugin_dir())
         log.error(message)
         return {"output": None, "error": message}
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome

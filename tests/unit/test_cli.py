@@ -73,3 +73,20 @@ def test_a_missing_dependency_names_the_package_and_the_fix(tmp_path):
                             text=True, env={**os.environ, "PYTHONPATH": str(blocker)}, cwd=tmp_path, timeout=60)
     error = json.loads(result.stdout)["error"]
     assert result.returncode == 0 and "persistqueue" in error and "pip install -r" in error
+
+
+def test_an_externally_managed_python_is_told_how_to_install_in_a_lasting_venv(tmp_path, monkeypatch):
+    from validation.install_help import externally_managed, missing_dependency_message
+
+    monkeypatch.delenv("STASH_CONFIG_FILE", raising=False)
+    (tmp_path / "EXTERNALLY-MANAGED").write_text("[externally-managed]\n")
+    assert externally_managed(str(tmp_path)) and not externally_managed(str(tmp_path / "nowhere"))
+    plugin_dir = str(tmp_path / "config" / "plugins" / "community" / "PlexSync")
+    message = missing_dependency_message("plexapi", plugin_dir, python="/usr/bin/python3", managed=True)
+    venv = os.path.join(str(tmp_path / "config"), "plexsync-venv")
+    assert f"/usr/bin/python3 -m venv {venv}" in message and "Python executable path" in message
+    monkeypatch.setenv("STASH_CONFIG_FILE", "/root/.stash/config.yml")
+    assert os.path.join("/root/.stash", "plexsync-venv") in missing_dependency_message(
+        "plexapi", plugin_dir, python="/usr/bin/python3", managed=True)
+    plain = missing_dependency_message("plexapi", plugin_dir, python="/usr/bin/python3", managed=False)
+    assert plain.endswith(f"/usr/bin/python3 -m pip install -r {os.path.join(plugin_dir, 'requirements.txt')}")
