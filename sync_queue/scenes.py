@@ -245,6 +245,19 @@ class SceneStateMixin:
                                  "GROUP BY match_method").fetchall()
         return {row[0]: row[1] for row in rows}
 
+    def needing_attention(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Scenes that did not reach Plex and why (skipped, ambiguous, waiting for Plex to list the file):
+        what a user wants to see next to the dead letters, without opening the database."""
+        rows = self.conn.execute(
+            f"SELECT scene_id, {PENDING} AS pending, attempts, last_error_class, last_error, not_before "
+            f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'not_found') "
+            "ORDER BY scene_id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{"scene_id": row["scene_id"], "state": "waiting_for_plex" if row["pending"] else "skipped",
+                 "reason_class": row["last_error_class"], "reason": row["last_error"], "attempts": row["attempts"],
+                 "next_try_at": row["not_before"] if row["pending"] else None} for row in rows]
+
     def linked_scenes(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT scene_id, rating_key, section_id, push_record FROM scenes "
                                  "WHERE rating_key IS NOT NULL").fetchall()

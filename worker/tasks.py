@@ -59,6 +59,8 @@ def queue_status(store: Store) -> dict[str, Any]:
         "paused": pause,
         "match_methods": store.match_method_histogram(),
         "dead_letters": store.dead_letters()[-20:],
+        "needs_attention": store.needing_attention(),
+        "worker_log": str(store.data_dir / "logs" / "worker.log"),
     }
 
 

@@ -17,6 +17,9 @@ def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
     assert out["deferred"] == 1 and out["remaining"] == 1
     state = world.state(scene_id)
     assert state["lane"] == "not_found" and state["last_error_class"] == "ItemNotInPlex"
+    waiting = world.run("status")["needs_attention"]
+    assert [(e["scene_id"], e["state"], e["reason_class"]) for e in waiting] == \
+        [(int(scene_id), "waiting_for_plex", "ItemNotInPlex")]
     assert world.plex.scan_requests == [(world.section, f"{lib.PLEX_ROOT}/later")]
     world.run("process_queue")  # Plex scanned the folder: the index refresh finds it
     assert world.state(scene_id)["status"] == "synced"
@@ -51,7 +54,10 @@ def test_ambiguous_basename_is_skipped_with_candidates_named(world):
     state = world.state(scene_id)
     assert state["last_error_class"] == "AmbiguousMatch"
     assert str(one) in state["last_error"] and str(two) in state["last_error"]
-    assert world.run("status")["circuit"] == "closed"  # never an outage
+    status = world.run("status")
+    assert status["circuit"] == "closed"  # never an outage
+    shown = {entry["scene_id"]: entry for entry in status["needs_attention"]}  # visible from Stash's task log
+    assert shown[int(scene_id)]["state"] == "skipped" and str(one) in shown[int(scene_id)]["reason"]
 
 
 def test_unique_basename_and_size_matches_when_paths_differ(world):
