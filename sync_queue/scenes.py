@@ -87,6 +87,10 @@ class SceneStateMixin:
     def claim_batch(self, token: str, limit: int, *, now: float | None = None) -> list[Claim]:
         now = time.time() if now is None else now
         with self.transaction() as conn:
+            holder = conn.execute("SELECT expires_at FROM lease WHERE name = 'worker' AND token = ?",
+                                  (token,)).fetchone()
+            if holder is None or holder["expires_at"] < now:
+                return []  # our lease expired (a laptop slept): the new holder owns the queue now
             rows = conn.execute(
                 f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND not_before <= ? "
                 "ORDER BY not_before, scene_id LIMIT ?",

@@ -88,7 +88,6 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0
-        store.resume_intake()  # rows an earlier holder took but never acked
         stash = StashReader(handoff["server_connection"])
         runtime = build_runtime(data_dir, plugin_dir, stash=stash, log_file=log_file)
         if not runtime.config.enabled:

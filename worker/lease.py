@@ -41,7 +41,10 @@ class Lease:
         return int(self.wake_socket.getsockname()[1])
 
     def acquire(self, store: Store) -> bool:
+        """Take the lease; intake rows a killed holder took but never applied become ready again."""
         ok = store.acquire_lease(self.token, LEASE_TTL, pid=os.getpid(), wake_port=self.wake_port)
+        if ok:
+            store.resume_intake()  # only the lease holder absorbs, so no live process is mid-way through them
         if ok and self._thread is None:
             self._stop.clear()
             self.lost.clear()

@@ -106,7 +106,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     finally:
         lease.release(rt.store)
         lease.close()
-    counts = rt.store.counts()
+    counts = rt.store.status_counts(None)  # hook events that came in meanwhile are work remaining too
     output: dict[str, Any] = {
         "processed": result.report.processed,
         "succeeded": result.report.succeeded + result.report.unchanged,
@@ -121,7 +121,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     }
     if result.message:
         output["message"] = result.message
-    if counts["pending"] and result.stopped in ("idle", "budget"):
+    if counts["pending"] and result.stopped not in ("auth", "config"):
         output["background_worker"] = continue_in_background(ctx, rt.store)
     if ctx.progress is not None:
         ctx.progress(1.0)

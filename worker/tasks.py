@@ -127,6 +127,8 @@ def continue_in_background(ctx: TaskContext, store: Store) -> str:
     if ctx.server_connection is None:
         return "not started (no Stash connection to hand over)"
     due = store.next_due_at()
+    if store.intake_size():
+        due = time.time()  # hook events that arrived while the task held the lease
     if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
         return "not needed (nothing falls due soon; the next hook or task picks it up)"
     return ensure_worker(store, ctx.entry_script, dict(ctx.server_connection))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -13,6 +14,11 @@ from sync_queue.store import Store
 def store(tmp_path):
     with Store(tmp_path / "data") as store:
         yield store
+
+
+def hold_lease(store, token):
+    """Claims are taken only by the live lease holder."""
+    assert store.acquire_lease(token, 3600, pid=os.getpid())
 
 
 def scene_event(scene_id, at=None, kind="scene"):
@@ -32,6 +38,7 @@ def test_hook_events_coalesce_per_scene(store):
 def test_settle_window_delays_claims(store):
     store.append_event(scene_event(7))
     store.absorb_intake(settle_seconds=60)
+    hold_lease(store, "t")
     assert store.claim_batch("t", 10) == []
     assert store.next_due_at() == pytest.approx(time.time() + 60, abs=2)
     assert [c.scene_id for c in store.claim_batch("t", 10, now=time.time() + 61)] == [7]
@@ -39,6 +46,7 @@ def test_settle_window_delays_claims(store):
 
 def test_edit_landing_mid_sync_stays_pending(store):
     store.queue_scenes([5])
+    hold_lease(store, "tok")
     (claim,) = store.claim_batch("tok", 10)
     store.queue_scenes([5])  # the user edits again while we push the previous state
     assert store.mark_synced("tok", 5, rating_key=9, section_id=1, match_method="path", push_record="{}",
@@ -50,6 +58,7 @@ def test_edit_landing_mid_sync_stays_pending(store):
 
 def test_outcomes_need_the_claim_token(store):
     store.queue_scenes([1])
+    hold_lease(store, "mine")
     store.claim_batch("mine", 10)
     assert not store.mark_synced("other", 1, rating_key=1, section_id=1, match_method="path", push_record="{}",
                                  fingerprint="f", stash_updated_at=None)
@@ -58,6 +67,7 @@ def test_outcomes_need_the_claim_token(store):
 
 def test_retry_backs_off_without_losing_work(store):
     store.queue_scenes([1])
+    hold_lease(store, "t")
     store.claim_batch("t", 10)
     store.mark_retry("t", 1, delay=300, error_class="PlexUnavailable", message="down")
     assert store.claim_batch("t", 10) == []
@@ -68,6 +78,7 @@ def test_retry_backs_off_without_losing_work(store):
 
 def test_dead_letter_then_retry_and_purge(store):
     store.queue_scenes([1, 2])
+    hold_lease(store, "t")
     store.claim_batch("t", 10)
     store.mark_dead("t", 1, error_class="PlexRejected", message="(400) bad request")
     store.mark_dead("t", 2, error_class="PlexRejected", message="(403) forbidden")
@@ -85,6 +96,7 @@ def test_dead_letter_then_retry_and_purge(store):
 
 def test_success_clears_a_dead_letter(store):
     store.queue_scenes([1])
+    hold_lease(store, "t")
     store.claim_batch("t", 1)
     store.mark_dead("t", 1, error_class="X", message="y")
     store.queue_scenes([1])  # a new edit gives it another chance
@@ -218,3 +230,13 @@ def test_status_counts_events_a_worker_took_but_has_not_applied(tmp_path):
         for raw in taken:
             worker.intake.ack(id=raw["pqid"])
         assert status_view.status_counts(None)["pending"] == 1  # acked rows are the worker's now
+
+
+def test_a_holder_whose_lease_expired_claims_nothing(store):
+    store.queue_scenes([1, 2])
+    assert store.acquire_lease("sleepy", 0.01, pid=os.getpid())
+    time.sleep(0.05)  # the laptop slept past the lease
+    assert store.claim_batch("sleepy", 10) == []
+    assert store.acquire_lease("new", 3600, pid=os.getpid())
+    assert store.claim_batch("sleepy", 10) == []  # never next to the new holder
+    assert [c.scene_id for c in store.claim_batch("new", 10)] == [1, 2]
