@@ -25,6 +25,9 @@ FANOUT_TRIGGERS = {
 }
 
 
+DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted before a worker re-reads it
+
+
 class HookError(ValueError):
     """The hook context Stash sent is not one PlexSync can act on."""
 
@@ -58,14 +61,25 @@ def event_from_hook(hook_context: Any, now: float | None = None) -> dict[str, An
     return {"kind": kind, "id": _object_id(raw_id, trigger), "event": trigger, "at": at}
 
 
+def known_disabled(settings: Mapping[str, Any], now: float) -> bool:
+    """The last settings a worker or task read said "off", recently enough to trust without asking Stash."""
+    read_at = settings.get("read_at")
+    fresh = isinstance(read_at, (int, float)) and 0 <= now - read_at < DISABLED_RECHECK_SECONDS
+    return settings.get("enabled") is False and fresh
+
+
 def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
-    """Queue the event durably and return what happened (the ``output`` of the run)."""
+    """Queue the event durably and return what happened (the ``output`` of the run).
+
+    Events are queued even while PlexSync is switched off: they sync once it is on again. A stale "off"
+    starts a worker anyway, which reads the settings from Stash (a hook can't) and exits if still off.
+    """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
     event = event_from_hook(args.get("hookContext"))
     with Store(data_dir) as store:
-        settings = store.get_json(KV_SETTINGS_CACHE, {}) or {}
-        if settings.get("enabled") is False:
-            return {"queued": None, "reason": "PlexSync is disabled in its settings"}
         store.append_event(event)
-        worker = ensure_worker(store, entry_script, payload.get("server_connection"))
+        if known_disabled(store.get_json(KV_SETTINGS_CACHE, {}) or {}, time.time()):
+            worker = "disabled"
+        else:
+            worker = ensure_worker(store, entry_script, payload.get("server_connection"))
     return {"queued": event["kind"], "id": event["id"], "worker": worker}

@@ -135,4 +135,5 @@ def build_runtime(
 
 def cache_settings(store: Store, config: PlexSyncConfig) -> None:
     """What hooks need to know without asking Stash: the master switch and the settle window."""
-    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds})
+    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds,
+                                       "read_at": time.time()})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from hooks.intake import HookError, event_from_hook, handle_hook
+from hooks.intake import DISABLED_RECHECK_SECONDS, HookError, event_from_hook, handle_hook, known_disabled
 from sync_queue.store import Store
 
 
@@ -51,11 +53,19 @@ def test_bad_hook_context_is_named(context, message):
         event_from_hook(context)
 
 
-def test_disabled_plugin_queues_nothing(tmp_path):
+def test_switched_off_plugin_keeps_edits_queued_and_starts_no_worker(tmp_path):
     with Store(tmp_path) as store:
-        store.set_json("settings_cache", {"enabled": False})
+        store.set_json("settings_cache", {"enabled": False, "read_at": time.time()})
     payload = {"args": {"hookContext": {"id": 1, "type": "Scene.Update.Post"}}, "server_connection": {}}
     result = handle_hook(payload, tmp_path, tmp_path / "PlexSync.py")
-    assert result["queued"] is None
+    assert result["queued"] == "scene" and result["worker"] == "disabled"
     with Store(tmp_path) as store:
-        assert store.intake_size() == 0
+        assert store.intake_size() == 1 and store.lease_holder() is None  # kept for when it is on again
+
+
+def test_a_stale_off_switch_is_rechecked_by_a_worker():
+    now = time.time()
+    assert known_disabled({"enabled": False, "read_at": now - 5}, now)
+    assert not known_disabled({"enabled": False, "read_at": now - DISABLED_RECHECK_SECONDS - 1}, now)
+    assert not known_disabled({"enabled": False}, now)  # written before read_at existed: ask again
+    assert not known_disabled({"enabled": True, "read_at": now}, now)
