@@ -18,10 +18,11 @@ from sync_queue.store import Store
 from validation import stash_log
 from worker.lease import Lease
 from worker.loop import drain, next_wake_time, probe_plex
-from worker.pauses import current_pause
+from worker.pauses import current_pause, stash_failures
 from worker.runtime import SETTINGS_REFRESH_SECONDS
 
 IDLE_HORIZON = 15 * 60.0
+STASH_GIVE_UP_FAILURES = 6  # ~10 min of growing backoff (10, 20, 40, 80, 160, 300 s)
 LOG_MAX_BYTES = 2 * 1024 * 1024
 
 log = stash_log.get_logger("worker")
@@ -44,6 +45,11 @@ def read_handoff(stream) -> dict[str, Any]:
     return handoff
 
 
+def stash_gone(store: Store) -> bool:
+    failing = stash_failures(store)
+    return failing is not None and failing.get("count", 0) >= STASH_GIVE_UP_FAILURES
+
+
 def serve(runtime, lease: Lease) -> str:
     """Drain until idle beyond the horizon; returns why it stopped."""
     from worker.engine import SyncEngine
@@ -61,6 +67,10 @@ def serve(runtime, lease: Lease) -> str:
             log.info("Batch done: %s", result.report.as_dict())
         if result.stopped in ("lease", "auth", "config"):
             return result.stopped
+        if result.stopped == "stash" and stash_gone(store):
+            # Stash must be up to fire the next hook; polling a stopped Stash forever helps nobody.
+            log.warning("Stash has not answered for a while; the worker exits and the next hook or task resumes")
+            return "stash"
         wake_at = next_wake_time(runtime, result)
         if store.intake_size():
             continue

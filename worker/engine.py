@@ -31,7 +31,7 @@ from validation.stash_log import get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
 from worker.index_sync import refresh_if_stale, refresh_index
-from worker.pauses import Pause, set_pause
+from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
@@ -92,11 +92,12 @@ class SyncEngine:
         try:
             scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
         except StashError as exc:
-            delay = backoff.stash_delay(1)
+            delay = backoff.stash_delay(record_stash_failure(self.store, exc))
             for claim in claims:  # not the scenes' fault: no attempt counted, just a later due time
                 self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__,
                                       message=str(exc), lane=claim.lane, count_attempt=False)
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
+        clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
         report = BatchReport()
         jobs: list[PushJob] = []

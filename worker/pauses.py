@@ -12,6 +12,7 @@ from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
 
 PAUSE_KEY = "pause"
+STASH_FAILURES_KEY = "stash_failures"
 HOOK_SPAWN_QUIET_SECONDS = 300.0  # while paused, hooks only queue; a worker retries after this
 
 
@@ -40,3 +41,22 @@ def clear_pause(store: Store) -> None:
 
 def current_pause(store: Store) -> dict[str, Any] | None:
     return store.get_json(PAUSE_KEY, None)
+
+
+def record_stash_failure(store: Store, error: Exception) -> int:
+    """Count one more consecutive failure to read scenes from Stash; returns the count (for the backoff)."""
+    with store.transaction():
+        failing = store.get_json(STASH_FAILURES_KEY, None) or {"count": 0, "since": time.time()}
+        failing.update(count=failing["count"] + 1, last_error=str(error)[:500], last_at=time.time())
+        store.set_json(STASH_FAILURES_KEY, failing)
+    return int(failing["count"])
+
+
+def clear_stash_failures(store: Store) -> None:
+    if store.get_json(STASH_FAILURES_KEY, None) is not None:
+        store.delete_key(STASH_FAILURES_KEY)
+
+
+def stash_failures(store: Store) -> dict[str, Any] | None:
+    """``{count, since, last_error, last_at}`` while Stash keeps failing, else None (shown by status)."""
+    return store.get_json(STASH_FAILURES_KEY, None)

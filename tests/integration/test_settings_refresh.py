@@ -59,3 +59,32 @@ def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
     assert rt.store.get_json(KV_SETTINGS_CACHE)["enabled"] is False  # hooks stop queueing too
     assert world.state(scene_id)["generation"] > world.state(scene_id)["done_generation"]  # work kept
     rt.close()
+
+
+def test_worker_backs_off_longer_while_stash_is_down_then_exits(world, monkeypatch):
+    from worker import backoff
+
+    scene_id, _ = world.scene("stash-down.mp4")
+    world.queue(scene_id)
+    rt = runtime_for(world)
+    world.stash.fail(times=10_000, status=503)  # Stash stopped after the worker started
+    asked = []
+
+    def no_wait(attempt):
+        asked.append(attempt)
+        return 0.0
+
+    monkeypatch.setattr(backoff, "stash_delay", no_wait)
+    lease = Lease(lambda: Store(world.data_dir))
+    assert lease.acquire(rt.store)
+    try:
+        assert serve(rt, lease) == "stash"
+    finally:
+        lease.release(rt.store)
+        lease.close()
+    assert asked == [1, 2, 3, 4, 5, 6]  # each failure in a row waits longer
+    state = world.state(scene_id)
+    assert state["attempts"] == 0 and state["generation"] > state["done_generation"]  # not the scene's fault
+    status = world.run("status")
+    assert status["stash_failing"]["count"] == 6 and status["dead"] == 0
+    rt.close()
