@@ -49,6 +49,17 @@ class SectionInfo:
     locations: list[str] = field(default_factory=list)
 
 
+def quiet_insecure_warnings() -> None:
+    """With ``verify_tls`` off, urllib3 warns on every request: two unformatted stderr lines each, which
+    Stash logs as errors (thousands in one sync). The user chose this; say it once instead."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    log.debug("TLS certificate checks for Plex are off (verify_tls = false)")
+
+
 class CountingSession(requests.Session):
     """A session that counts every request it sends (redirects and failed attempts included)."""
 
@@ -61,6 +72,14 @@ class CountingSession(requests.Session):
         with self._count_lock:
             self.sent += 1
         return super().send(request, **kwargs)
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        """``verify_tls = false`` must win over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, which requests
+        otherwise lets override the session (a self-signed Plex would fail every request)."""
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if self.verify is False:
+            settings["verify"] = False
+        return settings
 
 
 class PlexClient:
@@ -84,6 +103,8 @@ class PlexClient:
         self.timeout = (float(connect_timeout), float(read_timeout))
         self.session = CountingSession()
         self.session.verify = verify_tls
+        if not verify_tls:
+            quiet_insecure_warnings()
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None

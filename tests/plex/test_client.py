@@ -48,6 +48,24 @@ def test_tls_verification_setting_is_honoured(emu: PlexEmulator, tmp_path: Path)
     assert make_client(emu.url, tmp_path).session.verify is True
 
 
+def test_verify_tls_off_wins_over_a_ca_bundle_in_the_environment_and_stays_quiet(emu, tmp_path, monkeypatch):
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "corporate-ca.pem"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.warn("before", InsecureRequestWarning)
+        off = make_client(emu.url, tmp_path, verify_tls=False).session
+        warnings.warn("after", InsecureRequestWarning)  # what urllib3 does on every unverified request
+    assert off.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] is False
+    assert [str(w.message) for w in caught if w.category is InsecureRequestWarning] == ["before"]
+    on = make_client(emu.url, tmp_path).session
+    assert on.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] == \
+        str(tmp_path / "corporate-ca.pem")  # verify_tls on: the user's CA bundle is honoured
+
+
 def test_movie_sections_by_name_case_insensitive(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
     other = emu.add_section(title="Other Videos", locations=["/data/other", "/data/more"])
     emu.add_section(title="Shows", locations=["/tv"], type="show")
