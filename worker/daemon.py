@@ -14,14 +14,15 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
 from worker.lease import Lease
-from worker.loop import drain, next_wake_time, probe_plex
-from worker.pauses import current_pause, stash_failures
-from worker.runtime import SETTINGS_REFRESH_SECONDS
+from worker.pauses import WORKER_FAILURE_KEY, current_pause, stash_failures
 
 IDLE_HORIZON = 15 * 60.0
+SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
+START_FAILURE_QUIET_SECONDS = 300.0  # after a worker could not start, hooks only queue for this long
 STASH_GIVE_UP_FAILURES = 6  # ~10 min of growing backoff (10, 20, 40, 80, 160, 300 s)
 LOG_MAX_BYTES = 2 * 1024 * 1024
 
@@ -34,7 +35,10 @@ def open_log_file(data_dir: Path):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "worker.log"
     if path.exists() and path.stat().st_size > LOG_MAX_BYTES:
-        os.replace(path, folder / "worker.log.1")
+        try:
+            os.replace(path, folder / "worker.log.1")
+        except OSError:
+            pass  # Windows: a worker that is just exiting still has it open; rotate next time
     return open(path, "a", encoding="utf-8")
 
 
@@ -53,11 +57,12 @@ def stash_gone(store: Store) -> bool:
 def serve(runtime, lease: Lease) -> str:
     """Drain until idle beyond the horizon; returns why it stopped."""
     from worker.engine import SyncEngine
+    from worker.loop import drain, next_wake_time
 
     engine = SyncEngine(runtime)
     store = runtime.store
     while True:
-        if runtime.refresh_settings():
+        if runtime.refresh_settings(max_age=SETTINGS_REFRESH_SECONDS):
             if not runtime.config.enabled:
                 return "disabled"
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
@@ -86,9 +91,6 @@ def serve(runtime, lease: Lease) -> str:
 
 
 def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
-    from worker.runtime import build_runtime
-    from worker.stash_reader import StashReader
-
     data_dir = Path(handoff["data_dir"])
     log_file = open_log_file(data_dir)
     stash_log.configure(plain_file=log_file)
@@ -98,11 +100,16 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0
-        stash = StashReader(handoff["server_connection"])
-        runtime = build_runtime(data_dir, plugin_dir, stash=stash, log_file=log_file)
+        try:
+            runtime = start_runtime(handoff, data_dir, plugin_dir, log_file)
+        except Exception as exc:
+            record_start_failure(store, exc, plugin_dir)
+            return 1
         if not runtime.config.enabled:
             log.info("PlexSync is disabled; the queue is kept for later")
             return 0
+        from worker.loop import probe_plex
+
         if current_pause(store) and probe_plex(runtime) is not None:
             log.warning("Still paused: %s", current_pause(store))
             return 0
@@ -117,6 +124,33 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         lease.close()
         store.close()
         log_file.close()
+
+
+def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, log_file: Any):
+    """Import the heavy half (plexapi, stashapi, pydantic) and read the settings: what can fail on a broken
+    install or bad settings, after the log file is open so the reason is written down."""
+    from worker.runtime import build_runtime
+    from worker.stash_reader import StashReader
+
+    runtime = build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]),
+                            log_file=log_file)
+    runtime.store.delete_key(WORKER_FAILURE_KEY)
+    return runtime
+
+
+def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:
+    """Say why in the log and in ``status``, and keep hooks from spawning a doomed worker per save."""
+    if isinstance(exc, ModuleNotFoundError):
+        from validation.install_help import missing_dependency_message
+
+        message = missing_dependency_message(exc.name, str(plugin_dir))
+    else:
+        message = stash_log.redact(f"{type(exc).__name__}: {exc}")
+    log.error("The background worker could not start: %s", message,
+              exc_info=not isinstance(exc, (ModuleNotFoundError, ValueError)))
+    with store.transaction():
+        store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": message[:2000]})
+        store.set_json(KV_SPAWN_PAUSE, time.time() + START_FAILURE_QUIET_SECONDS)
 
 
 def main(plugin_dir: Path) -> int:

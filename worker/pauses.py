@@ -13,6 +13,7 @@ from sync_queue.store import Store
 
 PAUSE_KEY = "pause"
 STASH_FAILURES_KEY = "stash_failures"
+WORKER_FAILURE_KEY = "worker_start_failure"  # why the last background worker could not start (status shows it)
 HOOK_SPAWN_QUIET_SECONDS = 300.0  # while paused, hooks only queue; a worker retries after this
 
 

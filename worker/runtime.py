@@ -21,7 +21,6 @@ from worker.stash_reader import StashReader
 
 log = stash_log.get_logger("runtime")
 
-SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
 
 
 def plex_token(config: PlexSyncConfig) -> str:
@@ -70,7 +69,7 @@ class Runtime:
     def close(self) -> None:
         self.store.close()
 
-    def refresh_settings(self, *, max_age: float = SETTINGS_REFRESH_SECONDS) -> bool:
+    def refresh_settings(self, *, max_age: float) -> bool:
         """Re-read the settings once they are ``max_age`` old; True when they changed.
 
         A detached worker can live for hours; without this a switched-off plugin or a corrected path map

@@ -16,7 +16,7 @@ from sync_queue.launcher import ensure_worker
 from sync_queue.store import Store
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
-from worker.pauses import stash_failures
+from worker.pauses import WORKER_FAILURE_KEY, stash_failures
 
 log = get_logger("tasks")
 
@@ -59,6 +59,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "intake": store.intake_size(),
         "paused": pause,
         "stash_failing": stash_failures(store),
+        "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
         "match_methods": store.match_method_histogram(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),

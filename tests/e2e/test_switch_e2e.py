@@ -48,3 +48,18 @@ def test_edits_made_while_switched_off_sync_once_switched_on(harness):
     final = harness.wait_idle()
     assert final["synced"] == 2 and final["pending"] == 0
     assert [harness.plex.item(key).fields["title"] for key in keys] == ["Edited while off 0", "Edited while off 1"]
+
+
+def test_a_worker_that_cannot_start_says_why_and_hooks_stop_spawning_it(harness):
+    scene_id = harness.stash.add_scene(title="Waits", files=[{"path": f"{lib.STASH_ROOT}/w.mp4", "size": 1}])
+    harness.stash.set_plugin_settings("PlexSync", {"plex_url": "not a url"})  # and no token
+    first = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id})
+    assert first.output["worker"] == "started"
+    wait_for_no_worker(harness)
+    status = harness.status()
+    failure = status["worker_start_failure"]
+    assert failure is not None and "plex_url" in failure["message"] and "plex_token" in failure["message"]
+    assert status["pending"] == 1  # the edit waits for working settings
+    second = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id})
+    assert second.output["worker"] == "paused"  # not one doomed process per save
+    assert "plex_url" in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")

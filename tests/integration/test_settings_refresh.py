@@ -26,7 +26,7 @@ def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
     assert rt.refresh_settings(max_age=0) is False  # nothing changed: keep everything
     assert rt.plex is first_client
     world.settings(max_tags=3, settle_seconds=9)
-    assert rt.refresh_settings() is False  # read moments ago: not yet
+    assert rt.refresh_settings(max_age=30) is False  # read moments ago: not yet
     assert rt.refresh_settings(max_age=0) is True
     assert rt.config.max_tags == 3
     assert rt.plex is not first_client  # a new token or URL must reach the client too

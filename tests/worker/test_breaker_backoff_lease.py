@@ -92,3 +92,15 @@ def test_handoff_wait_returns_when_holder_leaves(store):
     store.acquire_lease("busy", ttl=0.3, pid=1)
     assert wait_for_free_lease(store, timeout=2, poll=0.05) is True
     assert store.handoff_requested("busy") is True
+
+
+def test_a_missing_package_in_the_worker_is_recorded_with_the_install_fix(tmp_path):
+    from sync_queue.schema import KV_SPAWN_PAUSE
+    from worker.daemon import record_start_failure
+    from worker.pauses import WORKER_FAILURE_KEY
+
+    with Store(tmp_path) as store:
+        record_start_failure(store, ModuleNotFoundError("No module named 'plexapi'", name="plexapi"), tmp_path)
+        failure = store.get_json(WORKER_FAILURE_KEY)
+        assert "'plexapi'" in failure["message"] and "requirements.txt" in failure["message"]
+        assert store.get_json(KV_SPAWN_PAUSE) > time.time() + 60
