@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 FALLBACK_PLUGIN_ID = "PlexSync"
 ENV_PREFIX = "PLEXSYNC_"
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t"})
-FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", "f", ""})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", "f"})
 
 # Setting toggle → the Plex fields it controls.
 FIELD_TOGGLES: dict[str, tuple[str, ...]] = {
@@ -206,8 +206,8 @@ def _coerce(raw: Mapping[str, Any], known: set[str]) -> tuple[dict[str, Any], li
     for key, value in raw.items():
         if key not in known or value is None:
             continue
-        if isinstance(value, str) and not value.strip() and key in _COERCERS and key not in BOOL_KEYS:
-            continue  # an emptied number field means "use the default"
+        if isinstance(value, str) and not value.strip() and key in _COERCERS:
+            continue  # an emptied number or switch (``PLEXSYNC_VERIFY_TLS=``) means "use the default"
         coercer = _COERCERS.get(key)
         try:
             values[key] = coercer(key, value) if coercer else (value.strip() if isinstance(value, str) else value)

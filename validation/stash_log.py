@@ -79,12 +79,16 @@ def cut_to_bytes(line: str, limit: int = MAX_LINE_BYTES) -> str:
     return raw[: limit - len(mark)].decode("utf-8", "ignore") + TRUNCATION_MARK
 
 
+WIRE_OVERHEAD_BYTES = 4  # \x01, the level byte, \x02 and the newline
+
+
 def wire_lines(level_byte: str, message: str) -> list[str]:
-    """One Stash wire line per line of ``message``; empty lines are dropped as Stash does."""
+    """One Stash wire line per line of ``message``; empty lines are dropped as Stash does. Each whole line,
+    prefix and newline included, stays under ``MAX_LINE_BYTES``."""
     out = []
     for line in redact(message).splitlines():
         if line.strip():
-            out.append(f"\x01{level_byte}\x02{cut_to_bytes(line)}\n")
+            out.append(f"\x01{level_byte}\x02{cut_to_bytes(line, MAX_LINE_BYTES - WIRE_OVERHEAD_BYTES)}\n")
     return out
 
 

@@ -24,7 +24,8 @@ def test_numbers_from_every_stash_shape(raw, expected):
 
 
 @pytest.mark.parametrize(("value", "expected"), [("true", True), ("YES", True), ("1", True), (1, True),
-                                                  ("off", False), ("0", False), ("", False), (False, False)])
+                                                  ("off", False), ("0", False), (False, False),
+                                                  ("", True), ("  ", True)])  # emptied: the default (on)
 def test_booleans_from_every_stash_shape(value, expected):
     assert config(verify_tls=value).verify_tls is expected
 
