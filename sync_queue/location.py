@@ -9,6 +9,21 @@ from typing import Any, Mapping
 DATA_DIR_ENV = "PLEXSYNC_DATA_DIR"
 
 
+def command_line_data_dir(plugin_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """Outside Stash: ``$PLEXSYNC_DATA_DIR``, else the folder Stash's own runs use when this copy is
+    installed in Stash (so ``PlexSync.py status`` shows the real queue), else ``./plexsync-data``."""
+    from validation.install_help import stash_config_dir
+
+    environ = os.environ if environ is None else environ
+    override = environ.get(DATA_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    config_dir = stash_config_dir(plugin_dir)
+    if config_dir is not None:
+        return Path(config_dir).resolve() / "plugin_data" / "PlexSync"
+    return Path("plexsync-data").resolve()
+
+
 class DataDirError(ValueError):
     """No usable data directory could be derived from the environment or Stash's connection."""
 

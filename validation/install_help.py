@@ -27,7 +27,8 @@ def missing_dependency_message(package: str | None, plugin_dir: str, *, python: 
             "Install PlexSync's requirements for that Python: ")
     if not (externally_managed() if managed is None else managed):
         return head + f"{python} -m pip install -r {requirements}"
-    venv = os.path.join(stash_config_dir(plugin_dir), "plexsync-venv")
+    config_dir = stash_config_dir(plugin_dir) or os.path.dirname(os.path.abspath(plugin_dir))
+    venv = os.path.join(config_dir, "plexsync-venv")
     scripts = os.path.join(venv, "Scripts" if os.name == "nt" else "bin")
     return head + (f"this Python is externally managed (PEP 668, e.g. Stash's Docker image), so make a virtual "
                    f"environment in Stash's config folder, where it survives image updates: "
@@ -36,9 +37,10 @@ def missing_dependency_message(package: str | None, plugin_dir: str, *, python: 
                    f"{os.path.join(scripts, 'python')}")
 
 
-def stash_config_dir(plugin_dir: str) -> str:
+def stash_config_dir(plugin_dir: str | os.PathLike[str]) -> str | None:
     """Stash's config folder: where ``STASH_CONFIG_FILE`` lives (set in the Docker image), else the folder
-    that holds ``plugins/`` (plugins may sit a level deeper, in a plugin source's own folder)."""
+    that holds ``plugins/`` (plugins may sit a level deeper, in a plugin source's own folder); None when
+    the plugin is not inside a Stash install (a development checkout)."""
     config_file = os.environ.get("STASH_CONFIG_FILE")
     if config_file:
         return os.path.dirname(os.path.abspath(config_file))
@@ -47,4 +49,4 @@ def stash_config_dir(plugin_dir: str) -> str:
         if os.path.basename(folder) == "plugins":
             return os.path.dirname(folder)
         folder = os.path.dirname(folder)
-    return os.path.dirname(os.path.abspath(plugin_dir))
+    return None

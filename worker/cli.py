@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_common_options(command: argparse.ArgumentParser) -> None:
     env = os.environ
     command.add_argument("--data-dir", default=env.get("PLEXSYNC_DATA_DIR"),
-                         help="where the queue lives (PLEXSYNC_DATA_DIR; default ./plexsync-data)")
+                         help="where the queue lives (PLEXSYNC_DATA_DIR; default: the one Stash uses when "
+                              "this copy is installed in Stash, else ./plexsync-data)")
     command.add_argument("--stash-url", default=env.get("PLEXSYNC_STASH_URL"),
                          help="Stash address, e.g. http://localhost:9999 (PLEXSYNC_STASH_URL)")
     command.add_argument("--stash-api-key", default=env.get("PLEXSYNC_STASH_API_KEY"),
@@ -94,7 +95,9 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
     # A person at a terminal reads plain lines; anything else gets Stash's wire format.
     stash_log.configure(plain_file=sys.stderr) if on_terminal else stash_log.configure(stream=sys.stderr)
     mode = TASK_COMMANDS[args.command][0]
-    data_dir = Path(args.data_dir or "plexsync-data").resolve()
+    from sync_queue.location import command_line_data_dir
+
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else command_line_data_dir(plugin_dir)
     task_args = {"days": args.days} if mode == "purge_dlq" else {}
     ctx = TaskContext(
         data_dir=data_dir,

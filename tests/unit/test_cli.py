@@ -90,3 +90,15 @@ def test_an_externally_managed_python_is_told_how_to_install_in_a_lasting_venv(t
         "plexapi", plugin_dir, python="/usr/bin/python3", managed=True)
     plain = missing_dependency_message("plexapi", plugin_dir, python="/usr/bin/python3", managed=False)
     assert plain.endswith(f"/usr/bin/python3 -m pip install -r {os.path.join(plugin_dir, 'requirements.txt')}")
+
+
+def test_the_command_line_finds_the_queue_stash_uses(tmp_path, monkeypatch):
+    from sync_queue.location import command_line_data_dir
+
+    monkeypatch.delenv("STASH_CONFIG_FILE", raising=False)
+    installed = tmp_path / "stash-config" / "plugins" / "PlexSync"
+    assert command_line_data_dir(installed, {}) == (tmp_path / "stash-config" / "plugin_data" / "PlexSync").resolve()
+    assert command_line_data_dir(installed, {"PLEXSYNC_DATA_DIR": str(tmp_path / "mine")}) == \
+        (tmp_path / "mine").resolve()
+    monkeypatch.chdir(tmp_path)
+    assert command_line_data_dir(tmp_path / "checkout", {}) == (tmp_path / "plexsync-data").resolve()
