@@ -29,7 +29,7 @@ from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
 from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify
-from validation.stash_log import get_logger, register_secret
+from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")
 MOVIE_TYPE = 1
@@ -47,17 +47,6 @@ class SectionInfo:
     id: int
     title: str
     locations: list[str] = field(default_factory=list)
-
-
-def quiet_insecure_warnings() -> None:
-    """With ``verify_tls`` off, urllib3 warns on every request: two unformatted stderr lines each, which
-    Stash logs as errors (thousands in one sync). The user chose this; say it once instead."""
-    import warnings
-
-    from urllib3.exceptions import InsecureRequestWarning
-
-    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
-    log.debug("TLS certificate checks for Plex are off (verify_tls = false)")
 
 
 class CountingSession(requests.Session):
@@ -105,6 +94,7 @@ class PlexClient:
         self.session.verify = verify_tls
         if not verify_tls:
             quiet_insecure_warnings()
+            log.debug("TLS certificate checks for Plex are off (verify_tls = false)")
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None

@@ -82,6 +82,16 @@ def cut_to_bytes(line: str, limit: int = MAX_LINE_BYTES) -> str:
 WIRE_OVERHEAD_BYTES = 4  # \x01, the level byte, \x02 and the newline
 
 
+def quiet_insecure_warnings() -> None:
+    """Unverified HTTPS (chosen by the user, or to Stash on loopback) makes urllib3 warn on every request:
+    two unformatted stderr lines each, which Stash logs as errors, thousands in one sync."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+
+
 def wire_lines(level_byte: str, message: str) -> list[str]:
     """One Stash wire line per line of ``message``; empty lines are dropped as Stash does. Each whole line,
     prefix and newline included, stays under ``MAX_LINE_BYTES``."""

@@ -15,11 +15,12 @@ from typing import Any, Iterable, Iterator, Mapping
 import requests
 from requests.adapters import HTTPAdapter
 
-from validation.stash_log import get_logger, register_secret
+from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 from worker import stash_queries as q
 
 COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
 IDS_PER_REQUEST = 200
+LOOPBACK_HOSTS = frozenset({"0.0.0.0", "localhost", "::1", "::"})  # stashapi turns 0.0.0.0 into 127.0.0.1
 IMAGE_LIMIT_BYTES = 10 * 1024 * 1024  # Plex refuses uploads above about 10 MB
 FANOUT_FILTERS = {
     "performer": ("performers", None),
@@ -87,7 +88,18 @@ def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
             session.mount("https://", adapter)
             self.__dict__["_session"] = session
 
-    return TimedStashInterface(dict(conn))
+    verify = not talks_to_own_stash_over_tls(conn)
+    if not verify:
+        quiet_insecure_warnings()
+    return TimedStashInterface(dict(conn), verify_ssl=verify)
+
+
+def talks_to_own_stash_over_tls(conn: Mapping[str, Any]) -> bool:
+    """HTTPS to the Stash that started us, on this machine: its certificate names its public host, never
+    127.0.0.1, so checking it would fail every request while protecting nothing (the traffic is loopback)."""
+    scheme = str(conn.get("Scheme") or "http").lower()
+    host = str(conn.get("Host") or "localhost").strip("[]").lower()
+    return scheme == "https" and (host in LOOPBACK_HOSTS or host.startswith("127."))
 
 
 def _translate(exc: Exception) -> StashError:

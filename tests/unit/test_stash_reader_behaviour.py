@@ -115,3 +115,14 @@ def test_watermarks_keep_stash_offset_and_shape():
     assert watermark_with_margin("2026-03-29T02:30:00+02:00", 600) == "2026-03-29T02:20:00+02:00"
     assert watermark_with_margin("2026-01-01T00:05:00Z", 600) == "2025-12-31T23:55:00Z"
     assert window_start_like("2025-06-01T10:00:00-05:00", 0).endswith("-05:00")
+
+
+@pytest.mark.parametrize(("conn", "expected"), [
+    ({"Scheme": "https", "Host": "0.0.0.0"}, True), ({"Scheme": "https", "Host": "127.0.0.1"}, True),
+    ({"Scheme": "https", "Host": "localhost"}, True), ({"Scheme": "https", "Host": "[::1]"}, True),
+    ({"Scheme": "https", "Host": "stash.example.org"}, False), ({"Scheme": "http", "Host": "0.0.0.0"}, False),
+])
+def test_only_tls_to_our_own_stash_on_loopback_skips_the_certificate_check(conn, expected):
+    from worker.stash_reader import talks_to_own_stash_over_tls
+
+    assert talks_to_own_stash_over_tls(conn) is expected
