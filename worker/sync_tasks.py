@@ -90,12 +90,19 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
     return report
 
 
+def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
+    """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
+    deadline = time.time() + timeout
+    while not lease.acquire(store):
+        remaining = deadline - time.time()
+        if remaining <= 0 or not wait_for_free_lease(store, remaining):
+            raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
+
+
 def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     lease = Lease(lambda: Store(rt.data_dir))
     try:
-        if not lease.acquire(rt.store):
-            if not wait_for_free_lease(rt.store, HANDOFF_WAIT_SECONDS) or not lease.acquire(rt.store):
-                raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
+        take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
         started = time.time()

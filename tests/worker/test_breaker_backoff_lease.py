@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -104,3 +105,26 @@ def test_a_missing_package_in_the_worker_is_recorded_with_the_install_fix(tmp_pa
         failure = store.get_json(WORKER_FAILURE_KEY)
         assert "'plexapi'" in failure["message"] and "requirements.txt" in failure["message"]
         assert store.get_json(KV_SPAWN_PAUSE) > time.time() + 60
+
+
+def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_path, monkeypatch):
+    from worker import sync_tasks
+
+    with Store(tmp_path) as store:
+        store.acquire_lease("background", ttl=60, pid=os.getpid())
+        calls = []
+
+        def hand_over(store_, remaining):
+            calls.append(remaining)
+            holder = store_.lease_holder()
+            store_.release_lease(holder["token"])
+            if len(calls) == 1:  # a hook saw the lease free and took it for a new worker
+                store_.acquire_lease("hook-spawned", ttl=60, pid=os.getpid())
+            return True
+
+        monkeypatch.setattr(sync_tasks, "wait_for_free_lease", hand_over)
+        lease = Lease(lambda: Store(tmp_path))
+        sync_tasks.take_over_lease(store, lease, timeout=5)
+        assert len(calls) == 2 and store.lease_holder()["token"] == lease.token
+        lease.release(store)
+        lease.close()
