@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
 from plex.library_index import list_item_summaries
+from plex.metadata_fields import same
 from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from validation.metadata import SceneDataError, build_metadata
@@ -191,12 +192,9 @@ def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 
 
 def _drifted_fields(record: PushRecord, plex_fields: dict[str, str]) -> list[str]:
+    """Compared the way the writer compares (``8.0`` written is ``8`` in Plex's list view: no drift)."""
     return [name for name in DRIFT_FIELDS if name in record.snapshot
-            and _text(record.snapshot[name]) != _text(plex_fields.get(name))]
-
-
-def _text(value: Any) -> str:
-    return f"{value:.1f}" if isinstance(value, float) else str(value if value is not None else "")
+            and not same(name, record.snapshot[name], plex_fields.get(name))]
 
 
 def _plex_side_drift(rt: Runtime) -> list[int]:

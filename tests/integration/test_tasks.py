@@ -34,6 +34,15 @@ def test_reconcile_finds_drift_both_ways(world):
     assert world.state(missing)["status"] == "synced"
 
 
+def test_reconcile_sees_no_drift_in_an_untouched_whole_number_rating(world):
+    scene_id, key = world.scene("rated.mp4", title="Rated", rating100=80)
+    world.queue(scene_id)
+    world.run("process_queue")
+    world.plex.reset_requests()
+    out = world.run("reconcile")
+    assert out["plex_drift"] == 0 and world.plex.writes() == 0  # "8.0" pushed reads back as "8"
+
+
 def test_reconcile_respects_preserve_plex_edits(world):
     scene_id, key = world.scene("p.mp4", title="Ours")
     world.queue(scene_id)
