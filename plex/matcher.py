@@ -104,6 +104,11 @@ def _remainder(path: str, prefix: str) -> list[str] | None:
     return _segments(path)[len(_segments(prefix)):]
 
 
+def is_under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it, on whole segments (``/data/stash2`` is not inside ``/data/stash``)."""
+    return _remainder(path, folder) is not None
+
+
 class IndexLookup(Protocol):
     """The path index (the store's ``plex_index``), keyed by ``path_key`` / ``basename_key``. Rows need
     ``rating_key``, ``section_id``, ``file`` and ``size`` like ``IndexedPart``."""
@@ -130,9 +135,11 @@ class Matcher:
         self.strict = strict
 
     def match(self, files: Sequence[Mapping[str, Any]], link: tuple[int, int] | None,
-              sections: set[int] | None = None) -> MatchResult:
+              sections: set[int] | None = None, locations: Sequence[str] = ()) -> MatchResult:
         """``files``: the scene's files (``path``, ``size``) in Stash's order, primary first. ``sections``:
-        only items in these libraries count (None: any)."""
+        only items in these libraries count (None: any). ``locations``: the libraries' root folders; a file
+        whose mapped path lies inside one is matched by full path only, since Plex would list it right there
+        (a same-named, same-sized copy elsewhere is another file, not this one)."""
         if link is not None:  # the caller checks the stored link against the index before passing it
             return MatchResult(int(link[0]), int(link[1]), "link", None)
         paths = [str(f["path"]) for f in files if f.get("path")]
@@ -145,6 +152,8 @@ class Matcher:
             path, size = stash_file.get("path"), stash_file.get("size")
             if not path or size is None:
                 continue  # without a size, a basename alone is never trusted
+            if any(is_under(self.mapper.to_plex(str(path)), folder) for folder in locations):
+                continue
             candidates = self._within(self.lookup.parts_by_basename_key(basename_key(str(path))), sections)
             result = self._decide([part for part in candidates if part.size == int(size)], "basename_size",
                                   str(path))

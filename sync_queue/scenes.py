@@ -262,6 +262,11 @@ class SceneStateMixin:
                  "reason_class": row["last_error_class"], "reason": row["last_error"], "attempts": row["attempts"],
                  "next_try_at": row["not_before"] if row["pending"] else None} for row in rows]
 
+    def scenes_linked_to(self, rating_key: int, *, besides: int) -> list[int]:
+        return [row[0] for row in self.conn.execute(
+            "SELECT scene_id FROM scenes WHERE rating_key = ? AND scene_id != ? ORDER BY scene_id",
+            (rating_key, besides))]
+
     def linked_scenes(self) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT scene_id, rating_key, section_id, push_record FROM scenes "
                                  "WHERE rating_key IS NOT NULL").fetchall()

@@ -23,7 +23,7 @@ from plex.errors import (
     PlexRejected,
     PlexUnavailable,
 )
-from plex.matcher import Matcher, PathMapper, path_key
+from plex.matcher import Matcher, PathMapper, is_under, path_key
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError, build_metadata
@@ -200,7 +200,7 @@ class SyncEngine:
             return "unchanged"
         link = self._trusted_link(claim, scene)
         try:
-            match = self.matcher.match(scene.get("files") or [], link, self._section_ids())
+            match = self._match(claim, scene, link)
         except (ItemNotInPlex, AmbiguousMatch) as exc:
             return self._unmatched(token, claim, scene, exc)
         return PushJob(claim, scene, wanted, fingerprint, match, link)
@@ -214,7 +214,7 @@ class SyncEngine:
                 self.store.drop_index_item(job.link[0])
             refresh_index(self.store, self.rt.plex, self.rt.sections)  # its new ratingKey, if re-added
             try:
-                job.match = self.matcher.match(job.scene.get("files") or [], None, self._section_ids())
+                job.match = self._match(job.claim, job.scene, None)
             except (ItemNotInPlex, AmbiguousMatch) as exc:
                 return self._unmatched(token, job.claim, job.scene, exc)
             result = self._push(job.claim, job.match, job.wanted, job.fingerprint)
@@ -241,8 +241,17 @@ class SyncEngine:
         log.warning("Scene %s skipped: %s", claim.scene_id, exc)
         return "skipped"
 
-    def _section_ids(self) -> set[int]:
-        return {section.id for section in self.rt.sections}
+    def _match(self, claim: Claim, scene: dict, link: tuple[int, int] | None) -> Any:
+        sections = self.rt.sections
+        match = self.matcher.match(scene.get("files") or [], link, {section.id for section in sections},
+                                   [folder for section in sections for folder in section.locations])
+        if match.method == "basename_size":
+            # A name-and-size guess must not take an item another scene is already the source of.
+            owners = self.store.scenes_linked_to(match.rating_key, besides=claim.scene_id)
+            if owners:
+                raise AmbiguousMatch([(match.rating_key, f"{match.file} (already synced from scene "
+                                                         f"{', '.join(map(str, owners))})")])
+        return match
 
     def _trusted_link(self, claim: Claim, scene: dict) -> tuple[int, int] | None:
         """Use the stored link unless the index says the scene's file now belongs to another item."""
@@ -298,7 +307,7 @@ class SyncEngine:
             plex_path = self.mapper.to_plex(file.get("path") or "")
             folder = plex_path[: max(plex_path.rfind("/"), plex_path.rfind("\\"))] or plex_path
             for section in self.rt.sections:
-                if any(path_key(plex_path).startswith(path_key(loc)) for loc in section.locations):
+                if any(is_under(plex_path, loc) for loc in section.locations):
                     if (section.id, path_key(folder)) in self._scanned_folders:
                         return
                     self._scanned_folders.add((section.id, path_key(folder)))

@@ -69,6 +69,19 @@ def test_unique_basename_and_size_matches_when_paths_differ(world):
     assert world.state(scene_id)["match_method"] == "basename_size"
 
 
+def test_a_name_and_size_guess_never_takes_an_item_another_scene_owns(world):
+    key = world.plex.add_item(world.section, file="/elsewhere/a/dupe.mp4", size=9, title="dupe")
+    owner = world.stash.add_scene(title="Owner", files=[{"path": "/data/one/dupe.mp4", "size": 9}])
+    copy = world.stash.add_scene(title="Copy", files=[{"path": "/data/two/dupe.mp4", "size": 9}])
+    world.queue(owner)
+    world.run("process_queue")
+    world.queue(copy)
+    out = world.run("process_queue")
+    assert out["skipped"] == 1 and world.plex.item(key).fields["title"] == "Owner"
+    state = world.state(copy)
+    assert state["last_error_class"] == "AmbiguousMatch" and f"scene {owner}" in state["last_error"]
+
+
 def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
     world.settings(max_retries=2, sync_poster=False, sync_background=False)
     scene_id, _ = world.scene("bad.mp4", title="Rejected")

@@ -8,7 +8,7 @@ import pytest
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
 from plex.library_index import IndexedPart
-from plex.matcher import Matcher, MatchResult, PathMapper, basename_key, path_key
+from plex.matcher import Matcher, MatchResult, PathMapper, basename_key, is_under, path_key
 
 
 class DictIndex:
@@ -228,3 +228,15 @@ def test_not_found_names_the_mapped_paths_tried() -> None:
     with pytest.raises(ItemNotInPlex) as caught:
         matcher.match([{"path": "/stash/a.mp4", "size": 1}, {"path": "/stash/b.mp4", "size": 2}], None, {1})
     assert caught.value.paths == ["/plex/a.mp4", "/plex/b.mp4"]
+
+
+def test_a_same_sized_copy_inside_a_library_folder_waits_for_its_own_item() -> None:
+    """Stash has A/scene.mp4 and its copy B/scene.mp4; Plex has listed only A so far."""
+    index = DictIndex([part(1, "/plex/A/scene.mp4", size=100)])
+    matcher = Matcher(index, PathMapper([("/stash", "/plex")]))
+    assert matcher.match([{"path": "/stash/A/scene.mp4", "size": 100}], None, {1}, ["/plex"]).method == "path"
+    with pytest.raises(ItemNotInPlex):  # Plex would list B at /plex/B: A is not B
+        matcher.match([{"path": "/stash/B/scene.mp4", "size": 100}], None, {1}, ["/plex"])
+    # Outside every library folder the mapped path says nothing, so the name-and-size match still helps.
+    assert matcher.match([{"path": "/elsewhere/scene.mp4", "size": 100}], None, {1}, ["/plex"]).rating_key == 1
+    assert not is_under("/plex2/A/scene.mp4", "/plex") and is_under("/plex/A/scene.mp4", "/plex/")
