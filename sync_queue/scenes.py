@@ -357,8 +357,9 @@ class SceneStateMixin:
             return self.conn.execute("SELECT COUNT(*) FROM plex_index").fetchone()[0]
         return self.conn.execute("SELECT COUNT(*) FROM plex_index WHERE section_id = ?", (section_id,)).fetchone()[0]
 
-    def index_max_added_at(self, section_id: int) -> int:
-        row = self.conn.execute("SELECT MAX(added_at) FROM plex_index WHERE section_id = ?", (section_id,)).fetchone()
+    def index_max_added_at(self, section_id: int, *, not_after: int | None = None) -> int:
+        row = self.conn.execute("SELECT MAX(added_at) FROM plex_index WHERE section_id = ? AND added_at <= ?",
+                                (section_id, not_after if not_after is not None else 2**62)).fetchone()
         return int(row[0] or 0)
 
     def parts_by_path_key(self, key: str) -> list[IndexRow]:

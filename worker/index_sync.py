@@ -11,7 +11,11 @@ from sync_queue.store import Store
 from validation.stash_log import get_logger
 
 INDEX_STAMP_KEY = "index_refreshed_at"
+FULL_STAMP_KEY = "index_fully_listed_at"  # {section id: time}
 ADDED_AT_OVERLAP = 120  # seconds re-listed on every incremental pass (clock skew, same-second adds)
+# A full re-listing now and then catches what "added since" cannot: deleted items (their rows would make a
+# re-added file ambiguous) and items whose addedAt is older than the watermark (restored, or edited).
+FULL_RELIST_SECONDS = 24 * 3600.0
 MIN_INCREMENTAL_GAP = 20.0  # don't re-list more often than this while a batch keeps missing
 
 log = get_logger("index")
@@ -24,17 +28,29 @@ def index_rows(parts: Iterable[IndexedPart]) -> Iterable[tuple]:
 
 
 def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False) -> int:
-    """Full listing for a library we have never indexed (or when asked), else only recent additions."""
-    listed = 0
+    """Full listing for a library never indexed, not fully listed for a day, or when asked; else only
+    recent additions."""
+    listed, now = 0, time.time()
+    fully_listed = store.get_json(FULL_STAMP_KEY, {}) or {}
     for section in sections:
-        if full or store.index_size(section.id) == 0:
+        last_full = float(fully_listed.get(str(section.id), 0))
+        if full or store.index_size(section.id) == 0 or now - last_full > FULL_RELIST_SECONDS:
             listed += store.replace_index_section(section.id, index_rows(list_parts(plex, section.id)))
+            fully_listed[str(section.id)] = now
             log.info("Indexed Plex library %r: %d files", section.title, store.index_size(section.id))
         else:
-            since = max(0, store.index_max_added_at(section.id) - ADDED_AT_OVERLAP)
+            since = incremental_watermark(store, section.id, now)
             listed += store.upsert_index_rows(section.id, index_rows(list_parts(plex, section.id, added_since=since)))
-    store.set_json(INDEX_STAMP_KEY, time.time())
+    store.set_json(FULL_STAMP_KEY, fully_listed)
+    store.set_json(INDEX_STAMP_KEY, now)
     return listed
+
+
+def incremental_watermark(store: Store, section_id: int, now: float) -> int:
+    """The newest addedAt known that is not in the future (one item dated ahead, by clock skew or an
+    edited added date, must not hide every later addition), less an overlap."""
+    newest = store.index_max_added_at(section_id, not_after=int(now) + ADDED_AT_OVERLAP)
+    return max(0, newest - ADDED_AT_OVERLAP)
 
 
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:

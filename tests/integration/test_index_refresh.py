@@ -1,0 +1,50 @@
+"""The path index stays true: a future-dated item can't hide new ones; a daily full listing drops deleted ones."""
+
+from __future__ import annotations
+
+import time
+
+from emulators import demo_library as lib
+from sync_queue.store import Store
+from worker.index_sync import FULL_STAMP_KEY, refresh_index
+from worker.sync_tasks import open_runtime
+from worker.tasks import TaskContext
+
+from tests.integration.conftest import REPO
+
+
+def runtime_for(world):
+    ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
+                      server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)))
+    return open_runtime(ctx)
+
+
+def indexed_keys(store: Store) -> set[int]:
+    return {row[0] for row in store.conn.execute("SELECT rating_key FROM plex_index")}
+
+
+def test_an_item_dated_in_the_future_does_not_hide_later_additions(world):
+    rt = runtime_for(world)
+    ahead = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/ahead.mp4", size=1, title="ahead",
+                                added_at=int(time.time()) + 30 * 86400)  # a NAS file date, or an edited addedAt
+    refresh_index(rt.store, rt.plex, rt.sections)
+    later = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/later.mp4", size=2, title="later",
+                                added_at=int(time.time()))
+    refresh_index(rt.store, rt.plex, rt.sections)  # incremental
+    assert indexed_keys(rt.store) == {ahead, later}
+    rt.close()
+
+
+def test_a_day_old_index_is_listed_in_full_and_forgets_deleted_items(world):
+    rt = runtime_for(world)
+    kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")
+    gone = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/gone.mp4", size=1, title="gone")
+    refresh_index(rt.store, rt.plex, rt.sections)
+    with world.plex.library.lock:
+        del world.plex.library.items[gone]  # deleted in Plex (trash emptied)
+    refresh_index(rt.store, rt.plex, rt.sections)
+    assert indexed_keys(rt.store) == {kept, gone}  # an incremental pass can't see deletions
+    rt.store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 2 * 86400})
+    refresh_index(rt.store, rt.plex, rt.sections)
+    assert indexed_keys(rt.store) == {kept}
+    rt.close()
