@@ -101,7 +101,7 @@ def classify(exc: BaseException) -> PlexSyncError:
         return PlexItemGone(f"Plex has no such item (404): {exc}")
     if isinstance(exc, plex_exceptions.BadRequest):
         return _classify_status(exc, status_of(exc))
-    if isinstance(exc, requests.exceptions.SSLError):  # a ConnectionError subclass, but no retry fixes it
+    if isinstance(exc, requests.exceptions.SSLError) and _certificate_rejected(exc):  # no retry fixes it
         return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / verify_tls): {exc}")
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema)):
@@ -117,6 +117,13 @@ def classify(exc: BaseException) -> PlexSyncError:
         # comes back as None and plexapi fails on it before raising its own error.
         return PlexUnavailable(f"Plex (or a proxy in front of it) answered with an unknown HTTP status: {exc}")
     return PlexRejected(f"Unexpected error talking to Plex ({type(exc).__name__}): {exc}")
+
+
+def _certificate_rejected(exc: BaseException) -> bool:
+    """A certificate or host-name check failed (configuration), not a TLS session cut short while PMS
+    restarts behind HTTPS (an EOF or reset: transient, like any dropped connection)."""
+    text = str(exc).lower()
+    return "certificate" in text or "hostname" in text or "host name" in text
 
 
 def _classify_status(exc: BaseException, status: int | None) -> PlexSyncError:

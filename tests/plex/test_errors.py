@@ -50,6 +50,9 @@ def plexapi_message(status: int, reason: str) -> str:
         (ConnectionResetError(104, "Connection reset by peer"), PlexUnavailable),
         (TypeError("'NoneType' object is not subscriptable"), PlexUnavailable),  # status 520 from a proxy
         (requests.exceptions.SSLError("certificate verify failed"), PlexConfigError),
+        (requests.exceptions.SSLError("hostname 'plex.local' doesn't match 'nas'"), PlexConfigError),
+        (requests.exceptions.SSLError("EOF occurred in violation of protocol (_ssl.c:2427)"),
+         PlexUnavailable),  # PMS restarting behind HTTPS cut the handshake short
         (requests.exceptions.MissingSchema("No scheme supplied"), PlexConfigError),
         (ElementTree.ParseError("syntax error: line 1, column 0"), PlexConfigError),
         (KeyError("ratingKey"), PlexRejected),  # unexpected: never counted as an outage
