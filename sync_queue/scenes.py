@@ -348,6 +348,18 @@ class SceneStateMixin:
         )
         return cursor.rowcount
 
+    def requeue_unlisted_links(self, section_id: int) -> int:
+        """After a full listing: scenes linked to an item the library no longer has (deleted, or re-added
+        under a new ratingKey) lose the link and are queued to match again."""
+        with self.transaction() as conn:
+            ids = [row[0] for row in conn.execute(
+                "SELECT scene_id FROM scenes WHERE section_id = ? AND rating_key IS NOT NULL AND rating_key NOT IN "
+                "(SELECT rating_key FROM plex_index WHERE section_id = ?)", (section_id, section_id))]
+            conn.executemany("UPDATE scenes SET rating_key = NULL, section_id = NULL, fingerprint = NULL "
+                             "WHERE scene_id = ?", [(scene_id,) for scene_id in ids])
+            self._bump_scenes(ids, time.time())
+        return len(ids)
+
     def drop_index_item(self, rating_key: int) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM plex_index WHERE rating_key = ?", (rating_key,))

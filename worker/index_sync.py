@@ -38,6 +38,10 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
             listed += store.replace_index_section(section.id, index_rows(list_parts(plex, section.id)))
             fully_listed[str(section.id)] = now
             log.info("Indexed Plex library %r: %d files", section.title, store.index_size(section.id))
+            relinking = store.requeue_unlisted_links(section.id)
+            if relinking:
+                log.info("%d synced scenes' Plex items are gone from %r; matching them again", relinking,
+                         section.title)
         else:
             since = incremental_watermark(store, section.id, now)
             listed += store.upsert_index_rows(section.id, index_rows(list_parts(plex, section.id, added_since=since)))

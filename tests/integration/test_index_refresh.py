@@ -48,3 +48,18 @@ def test_a_day_old_index_is_listed_in_full_and_forgets_deleted_items(world):
     refresh_index(rt.store, rt.plex, rt.sections)
     assert indexed_keys(rt.store) == {kept}
     rt.close()
+
+
+def test_a_scene_whose_item_was_re_added_is_matched_again_without_a_reconcile(world):
+    scene_id, old_key = world.scene("readded.mp4", title="Comes back")
+    world.queue(scene_id)
+    world.run("process_queue")
+    with world.plex.library.lock:
+        item = world.plex.library.items.pop(old_key)  # deleted from Plex (trash emptied) ...
+    new_key = world.plex.add_item(world.section, file=item.file, size=item.size, title="fresh agent title",
+                                  added_at=item.added_at)  # ... and found again by a scan, addedAt kept
+    with Store(world.data_dir) as store:
+        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 2 * 86400})
+    world.run("sync_all")  # Stash unchanged: only the daily full listing can notice
+    assert world.state(scene_id)["rating_key"] == new_key
+    assert world.plex.item(new_key).fields["title"] == "Comes back"
