@@ -37,6 +37,14 @@ class World:
                           server_connection=self.stash.server_connection(str(self.data_dir), str(REPO)), args=args)
         return run_task(mode, ctx)
 
+    def runtime(self):
+        """What a worker or task builds: settings read from the Stash emulator, store, Plex client."""
+        from worker.sync_tasks import open_runtime
+
+        return open_runtime(TaskContext(data_dir=self.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
+                                        server_connection=self.stash.server_connection(str(self.data_dir),
+                                                                                       str(REPO))))
+
     def queue(self, *scene_ids) -> None:
         with Store(self.data_dir) as store:
             store.queue_scenes([int(s) for s in scene_ids])

@@ -7,16 +7,6 @@ import time
 from emulators import demo_library as lib
 from sync_queue.store import Store
 from worker.index_sync import FULL_STAMP_KEY, refresh_index
-from worker.sync_tasks import open_runtime
-from worker.tasks import TaskContext
-
-from tests.integration.conftest import REPO
-
-
-def runtime_for(world):
-    ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
-                      server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)))
-    return open_runtime(ctx)
 
 
 def indexed_keys(store: Store) -> set[int]:
@@ -24,7 +14,7 @@ def indexed_keys(store: Store) -> set[int]:
 
 
 def test_an_item_dated_in_the_future_does_not_hide_later_additions(world):
-    rt = runtime_for(world)
+    rt = world.runtime()
     ahead = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/ahead.mp4", size=1, title="ahead",
                                 added_at=int(time.time()) + 30 * 86400)  # a NAS file date, or an edited addedAt
     refresh_index(rt.store, rt.plex, rt.sections)
@@ -36,7 +26,7 @@ def test_an_item_dated_in_the_future_does_not_hide_later_additions(world):
 
 
 def test_a_day_old_index_is_listed_in_full_and_forgets_deleted_items(world):
-    rt = runtime_for(world)
+    rt = world.runtime()
     kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")
     gone = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/gone.mp4", size=1, title="gone")
     refresh_index(rt.store, rt.plex, rt.sections)

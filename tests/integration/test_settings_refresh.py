@@ -8,20 +8,21 @@ from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from worker.daemon import serve
 from worker.lease import Lease
-from worker.sync_tasks import open_runtime
-from worker.tasks import TaskContext
-
-from tests.integration.conftest import REPO
 
 
-def runtime_for(world):
-    ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
-                      server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)))
-    return open_runtime(ctx)
+def serve_holding_the_lease(rt, world) -> str:
+    """Run the detached worker's loop in-process; returns why it stopped."""
+    lease = Lease(lambda: Store(world.data_dir))
+    assert lease.acquire(rt.store)
+    try:
+        return serve(rt, lease)
+    finally:
+        lease.release(rt.store)
+        lease.close()
 
 
 def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
-    rt = runtime_for(world)
+    rt = world.runtime()
     first_client = rt.plex
     assert rt.refresh_settings(max_age=0) is False  # nothing changed: keep everything
     assert rt.plex is first_client
@@ -35,7 +36,7 @@ def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
 
 
 def test_invalid_new_settings_keep_the_previous_ones(world):
-    rt = runtime_for(world)
+    rt = world.runtime()
     world.settings(max_retries="lots")
     assert rt.refresh_settings(max_age=0) is False
     assert rt.config.max_retries == 5
@@ -46,16 +47,10 @@ def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
     monkeypatch.setattr("worker.daemon.IDLE_HORIZON", 0.0)  # a worker that ignored the switch returns "idle"
     scene_id, _ = world.scene("later.mp4", plex=False)  # pending work keeps the worker alive
     world.queue(scene_id)
-    rt = runtime_for(world)
+    rt = world.runtime()
     world.settings(enabled=False)
     rt.settings_read_at = time.monotonic() - 60  # as if it had been running a while
-    lease = Lease(lambda: Store(world.data_dir))
-    assert lease.acquire(rt.store)
-    try:
-        assert serve(rt, lease) == "disabled"
-    finally:
-        lease.release(rt.store)
-        lease.close()
+    assert serve_holding_the_lease(rt, world) == "disabled"
     assert rt.store.get_json(KV_SETTINGS_CACHE)["enabled"] is False  # hooks stop queueing too
     assert world.state(scene_id)["generation"] > world.state(scene_id)["done_generation"]  # work kept
     rt.close()
@@ -66,7 +61,7 @@ def test_worker_backs_off_longer_while_stash_is_down_then_exits(world, monkeypat
 
     scene_id, _ = world.scene("stash-down.mp4")
     world.queue(scene_id)
-    rt = runtime_for(world)
+    rt = world.runtime()
     world.stash.fail(times=10_000, status=503)  # Stash stopped after the worker started
     asked = []
 
@@ -75,13 +70,7 @@ def test_worker_backs_off_longer_while_stash_is_down_then_exits(world, monkeypat
         return 0.0
 
     monkeypatch.setattr(backoff, "stash_delay", no_wait)
-    lease = Lease(lambda: Store(world.data_dir))
-    assert lease.acquire(rt.store)
-    try:
-        assert serve(rt, lease) == "stash"
-    finally:
-        lease.release(rt.store)
-        lease.close()
+    assert serve_holding_the_lease(rt, world) == "stash"
     assert asked == [1, 2, 3, 4, 5, 6]  # each failure in a row waits longer
     state = world.state(scene_id)
     assert state["attempts"] == 0 and state["generation"] > state["done_generation"]  # not the scene's fault
