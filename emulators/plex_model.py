@@ -74,6 +74,9 @@ class PlexLibrary:
         self.pending: list[PendingFile] = []
         self.tag_ids: dict[tuple[str, str], int] = {}
         self.clock = clock or (lambda: int(time.time()))
+        # PMS seems to lock an uploaded image (plex-api.md §3.6, unverified); tests that must see a client send
+        # the lock itself switch this off.
+        self.lock_on_upload = True
         self._next_key = 100
         self._next_tag = 1000
 
@@ -212,7 +215,8 @@ class PlexLibrary:
     # -- images ------------------------------------------------------------------------------------
 
     def add_image(self, item: EmuItem, kind: str, data: bytes | None, url: str | None) -> str:
-        """Store an uploaded image (body → ``upload://<folder>/<sha1>``, or the given URL), select and lock it."""
+        """Store an uploaded image (body → ``upload://<folder>/<sha1>``, or the given URL), select it and, if
+        ``lock_on_upload``, lock it."""
         with self.lock:
             folder, _ = IMAGE_KINDS[kind]
             reference = f"upload://{folder}/{hashlib.sha1(data).hexdigest()}" if data else (url or "")
@@ -220,7 +224,8 @@ class PlexLibrary:
             if reference not in images:
                 images.append(reference)
             self.select_image(item, kind, reference)
-            item.locks.add(IMAGE_KINDS[kind][1])
+            if self.lock_on_upload:
+                item.locks.add(IMAGE_KINDS[kind][1])
             return reference
 
     def select_image(self, item: EmuItem, kind: str, reference: str | None) -> None:

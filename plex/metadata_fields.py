@@ -4,7 +4,8 @@ parameters of one edit PUT (built with plexapi's own tag helper, so encoding is 
 Tag lists are exact sets: the full wanted list is sent as ``genre[0].tag.tag=…`` (which replaces the item's
 list), names no longer wanted are also removed explicitly (``genre[].tag.tag-=…``, plexapi's removal form, so
 the result is right whether the server replaces or appends), and an empty list is cleared with ``genre[].tag=``.
-Every written field is locked so an agent refresh cannot undo it.
+Every written field is locked so an agent refresh cannot undo it; a lock can also be sent on its own (a right
+value Plex has not locked yet, an uploaded image).
 """
 
 from __future__ import annotations
@@ -69,27 +70,50 @@ def current_values(item: Any) -> dict[str, Any]:
     return values
 
 
+def current_locks(item: Any) -> set[str]:
+    """The fields a full (detail) plexapi item has locked (its ``<Field name locked="1"/>`` children)."""
+    return {field.name for field in getattr(item, "fields", None) or [] if field.locked}
+
+
+def lock_names(names: Iterable[str]) -> list[str]:
+    """The Plex fields locked when ``names`` are written, each once."""
+    return list(dict.fromkeys(lock for name in names for lock in LOCKED_TOGETHER.get(name, (name,))))
+
+
+def missing_locks(names: Iterable[str], locked: set[str]) -> list[str]:
+    """The locks writing ``names`` calls for that Plex does not hold yet."""
+    return [lock for lock in lock_names(names) if lock not in locked]
+
+
+def image_locks(kinds: Iterable[str]) -> list[str]:
+    return [IMAGE_LOCK[kind] for kind in kinds]
+
+
 def final_collections(current: Iterable[str], ours_before: Iterable[str], wanted: Iterable[str]) -> list[str]:
     """(Plex's current − the ones PlexSync added before) ∪ wanted: the user's own collections survive."""
     previous = set(ours_before)
     return tag_names([name for name in current if name not in previous] + tag_names(wanted))
 
 
-def edit_params(changes: Mapping[str, Any], before: Mapping[str, Any], image_locks: Iterable[str] = ()) -> dict:
-    """Query parameters for one PUT writing ``changes`` (``before``: the values they replace, for removals)."""
+def edit_params(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterable[str] = ()) -> dict:
+    """Query parameters for one PUT writing and locking ``changes`` and also locking the Plex fields in ``locks``
+    (``before``: the values ``changes`` replace, for removals)."""
     params: dict[str, Any] = {}
-    locks: list[str] = []
     for name, value in changes.items():
         if name in TAG_TYPES:
             names = tag_names(value)
-            removed = [old for old in tag_names(before.get(name)) if old not in names]
-            params.update(_tag_params(name, names, removed))
+            params.update(_tag_params(name, names, _removed(tag_names(before.get(name)), names)))
         else:
             params[f"{name}.value"] = scalar_text(name, value)
-        locks.extend(LOCKED_TOGETHER.get(name, (name,)))
-    locks.extend(IMAGE_LOCK[kind] for kind in image_locks)
-    params.update({f"{name}.locked": 1 for name in locks})
+    params.update({f"{name}.locked": 1 for name in [*lock_names(changes), *locks]})
     return params
+
+
+def _removed(old: list[str], names: list[str]) -> list[str]:
+    """Old names to remove explicitly. A case-only rename is left to the replacement: PMS may match the removal
+    case-insensitively and apply it after the replacement, taking the new spelling away with the old."""
+    wanted = {name.casefold() for name in names}
+    return [name for name in old if name.casefold() not in wanted]
 
 
 def _tag_params(tag_type: str, names: list[str], removed: list[str]) -> dict[str, Any]:

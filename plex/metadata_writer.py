@@ -6,7 +6,12 @@
   something to write → 1 detail read (list views truncate tags), then 1 PUT with every difference.
   With ``preserve_plex_edits``, a field whose Plex value differs from what we last wrote was edited in Plex
   and is left alone (and stays recorded as we wrote it, so it is left alone next time too).
-- Every written field is locked. Images are uploaded (1 POST each) only when their content hash changed.
+- Every written field is locked. When the detail view was read, a wanted field Plex already has right but not
+  locked gets its lock in the same PUT (else an agent refresh could overwrite it); without a read, the fields
+  were locked when we wrote them.
+- Images are uploaded (1 POST each) only when their content hash changed, before the PUT, which carries their
+  locks: Plex selects an uploaded image, and locking after that pins the one we uploaded. An image-only push is
+  its POSTs plus one lock-only PUT.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from typing import Any, Callable, Mapping
 from plex.errors import ImageUnusable
 from plex.metadata_fields import (
     FIELDS,
+    current_locks,
     current_values,
     edit_params,
     final_collections,
+    image_locks,
     json_value,
+    missing_locks,
     same,
     tag_names,
 )
@@ -86,11 +94,7 @@ class MetadataWriter:
         before_count = self.client.request_count
         known = dict(previous.snapshot) if previous else {}
         ours_before = list(previous.added_collections) if previous else []
-        if self._needs_read(wanted, previous, known, ours_before):
-            base = current_values(self.client.fetch_detail(rating_key))
-            kept = self._edited_in_plex(wanted, base, known) if previous else set()
-        else:
-            base, kept = known, set()
+        base, locked, kept = self._starting_point(rating_key, wanted, previous, known, ours_before)
         effective = {name: json_value(name, value) for name, value in wanted.items() if name not in kept}
         added = ours_before
         if "collection" in effective:
@@ -107,15 +111,26 @@ class MetadataWriter:
                             added_collections=added, rating_key=int(rating_key))
         unusable: dict[str, str] = {}
         uploads = self._image_uploads(images, record, unusable)
-        if changes:
-            self.client.put_edits(section_id, rating_key,
-                                  edit_params(changes, base, image_locks=[upload.kind for upload in uploads]))
         for upload in uploads:
             self.client.upload_image(rating_key, upload.kind, upload.data)
             record.image_urls[upload.kind] = upload.url
             record.image_hashes[upload.kind] = upload.digest
+        locks = missing_locks(effective, locked) if locked is not None else []
+        locks += image_locks(upload.kind for upload in uploads)
+        if changes or locks:
+            self.client.put_edits(section_id, rating_key, edit_params(changes, base, locks))
         return PushResult(record, sorted(changes), [upload.kind for upload in uploads],
                           self.client.request_count - before_count, unusable)
+
+    def _starting_point(self, rating_key: int, wanted: Mapping[str, Any], previous: PushRecord | None,
+                        known: dict[str, Any], ours_before: list[str]) -> tuple[dict, set[str] | None, set[str]]:
+        """(values to diff against, Plex's locks, fields left to Plex edits): read from the detail view when
+        needed, else what we wrote last; then no lock is known to be missing (we locked what we wrote)."""
+        if not self._needs_read(wanted, previous, known, ours_before):
+            return known, None, set()
+        item = self.client.fetch_detail(rating_key)
+        base = current_values(item)
+        return base, current_locks(item), self._edited_in_plex(wanted, base, known) if previous else set()
 
     def _needs_read(self, wanted: Mapping[str, Any], previous: PushRecord | None, known: Mapping[str, Any],
                     ours_before: list[str]) -> bool:

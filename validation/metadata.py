@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import MINYEAR, date
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from validation import limits
 from validation.sanitizers import clean_summary, clean_text, unique_names
 
-_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
 class SceneDataError(ValueError):
@@ -86,17 +86,29 @@ class PlexMetadata(BaseModel):
 
 
 def parse_date(value: Any, scene_id: int) -> tuple[str | None, int | None, list[str]]:
-    """Stash dates: ``YYYY-MM-DD`` → (date, year); ``YYYY-MM``/``YYYY`` → (None, year); none → (None, None)."""
+    """Stash dates: ``YYYY-MM-DD`` → (date, year); ``YYYY-MM``/``YYYY`` → (None, year); none → (None, None).
+
+    A day or month that does not exist (2021-02-30, 2021-13) keeps only its year, with a warning: Plex must
+    never get an invalid ``originallyAvailableAt``, and a typo'd day or month says nothing against the year."""
     if value in (None, ""):
         return None, None, []
     text = str(value).strip()
-    full = _FULL_DATE.match(text)
-    if full and 1 <= int(full.group(2)) <= 12 and 1 <= int(full.group(3)) <= 31:
-        return text, int(full.group(1)), []
-    partial = _PARTIAL_DATE.match(text)
-    if partial and (partial.group(2) is None or 1 <= int(partial.group(2)) <= 12):
-        return None, int(partial.group(1)), []
-    return None, None, [f"scene {scene_id}: date {text!r} is not YYYY-MM-DD, YYYY-MM or YYYY; date and year cleared"]
+    shape = _DATE.match(text)
+    if not shape or int(shape.group(1)) < MINYEAR:
+        return None, None, [f"scene {scene_id}: date {text!r} is not YYYY-MM-DD, YYYY-MM or YYYY; "
+                            "date and year cleared"]
+    year, month, day = shape.groups()
+    if not _exists(year, month or "01", day or "01"):
+        return None, int(year), [f"scene {scene_id}: date {text!r} is not a real date; year kept, date cleared"]
+    return (text if day else None), int(year), []
+
+
+def _exists(year: str, month: str, day: str) -> bool:
+    try:
+        date.fromisoformat(f"{year}-{month}-{day}")
+    except ValueError:
+        return False
+    return True
 
 
 def _names(items: Any, scene_id: int, field: str) -> list[Mapping[str, Any]]:
@@ -158,10 +170,11 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
         studio=studio,
         user_rating=_rating(scene.get("rating100"), scene_id),
         directors=[director] if director else [],
-        genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags),
+        genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags,
+                            limits.GENRE_BYTES),
         actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
-                            limits.MAX_ACTORS),
-        collections=unique_names(collections, limits.MAX_COLLECTIONS),
+                            limits.MAX_ACTORS, limits.ACTOR_BYTES),
+        collections=unique_names(collections, limits.MAX_COLLECTIONS, limits.COLLECTION_BYTES),
         image_url=paths.get("screenshot") or None,
         primary_file=str(files[0].get("path")) if files else None,
         enabled_fields=config.enabled_fields,

@@ -222,7 +222,10 @@ def test_user_edits_in_plex_are_visible_to_plexapi(emu: PlexEmulator, plex: Plex
     assert emu.item(rk).updated_at > before
 
 
-def test_poster_upload_is_selected_and_locked(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
+@pytest.mark.parametrize("lock_on_upload", [True, False])  # off: a client must send thumb.locked itself
+def test_poster_upload_is_selected_and_locked_unless_switched_off(emu: PlexEmulator, plex: PlexServer,
+                                                                  section_id: int, lock_on_upload: bool) -> None:
+    emu.library.lock_on_upload = lock_on_upload
     rk = emu.add_item(section_id, "/data/stash/a.mp4", 1, "A")
     image = b"\x89PNG fake image bytes"
     movie = plex.fetchItem(rk)
@@ -234,9 +237,9 @@ def test_poster_upload_is_selected_and_locked(emu: PlexEmulator, plex: PlexServe
     posters = movie.posters()
     assert [(p.ratingKey, p.selected) for p in posters] == [(expected, True)]
     state = emu.item(rk)
-    assert state.selected_poster == expected and "thumb" in state.locks
+    assert state.selected_poster == expected and ("thumb" in state.locks) is lock_on_upload
     movie.reload()
-    assert movie.thumb.startswith(f"/library/metadata/{rk}/thumb/") and movie.isLocked("thumb")
+    assert movie.thumb.startswith(f"/library/metadata/{rk}/thumb/") and movie.isLocked("thumb") is lock_on_upload
 
 
 def test_art_upload_by_url_and_selecting_a_poster(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:

@@ -6,11 +6,16 @@ import hashlib
 from pathlib import Path
 
 import pytest
+import requests
+from plexapi import utils
 
 from emulators.plex_server import PlexEmulator
-from plex.client import PlexClient
+from plex.client import MOVIE_TYPE, PlexClient
 from plex.errors import PlexItemGone
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
+from validation import limits
+from validation.config import load_config
+from validation.metadata import build_metadata
 
 WANTED = {
     "title": "Scene A",
@@ -65,8 +70,8 @@ def test_new_item_is_one_read_one_put_and_one_post_per_image(emu: PlexEmulator, 
     result = writer.push(rk, section_id, WANTED, {"poster": images.source("http://s/p?1", poster),
                                                   "art": images.source("http://s/a?1", art)}, None, "fp1")
     assert [(r.method, r.path) for r in emu.requests] == [
-        ("GET", f"/library/metadata/{rk}"), ("PUT", f"/library/sections/{section_id}/all"),
-        ("POST", f"/library/metadata/{rk}/posters"), ("POST", f"/library/metadata/{rk}/arts")]
+        ("GET", f"/library/metadata/{rk}"), ("POST", f"/library/metadata/{rk}/posters"),
+        ("POST", f"/library/metadata/{rk}/arts"), ("PUT", f"/library/sections/{section_id}/all")]
     assert result.requests == 4
     assert sorted(result.wrote_fields) == sorted(WANTED)
     assert result.uploaded == ["poster", "art"]
@@ -85,11 +90,26 @@ def test_new_item_is_one_read_one_put_and_one_post_per_image(emu: PlexEmulator, 
     assert result.record.rating_key == rk and result.record.fingerprint == "fp1"
 
 
-def test_image_locks_ride_in_the_edit_put(emu: PlexEmulator, writer: MetadataWriter, rk: int,
-                                          section_id: int) -> None:
+def test_image_locks_ride_in_the_edit_put_after_the_upload(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                           section_id: int) -> None:
+    emu.library.lock_on_upload = False  # so only our own lock can lock it
     writer.push(rk, section_id, {"title": "x"}, {"poster": Images().source("u", b"p")}, None, "fp")
-    put = next(r for r in emu.requests if r.method == "PUT")
+    assert [r.method for r in emu.requests] == ["GET", "POST", "PUT"]
+    put = emu.requests[-1]
     assert put.param("thumb.locked") == "1" and put.param("art.locked") is None
+    assert "thumb" in emu.item(rk).locks
+
+
+def test_an_image_only_push_still_locks_the_image(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                  section_id: int) -> None:
+    emu.library.lock_on_upload = False
+    record = first_push(writer, rk, section_id, {"title": "t"})
+    emu.reset_requests()
+    result = writer.push(rk, section_id, {"title": "t"}, {"art": Images().source("u", b"a")}, record, "fp2")
+    assert [r.method for r in emu.requests] == ["POST", "PUT"] and result.requests == 2
+    sent = {key for key, _ in emu.requests[-1].query}
+    assert sent == {"id", "type", "art.locked"}
+    assert "art" in emu.item(rk).locks and result.wrote_fields == []
 
 
 def test_unchanged_is_zero_requests(emu: PlexEmulator, writer: MetadataWriter, rk: int, section_id: int) -> None:
@@ -154,14 +174,51 @@ def test_a_date_edit_locks_year_and_date_together(emu: PlexEmulator, writer: Met
     assert emu.item(rk).fields["originallyAvailableAt"] == "2020-01-02"
 
 
-def test_first_push_with_plex_already_right_writes_nothing(emu: PlexEmulator, writer: MetadataWriter,
-                                                           section_id: int) -> None:
+ALREADY_RIGHT = {"title": "Same", "year": 2021, "userRating": 8, "genre": ["z", "x", "y"]}
+
+
+def _already_right(emu: PlexEmulator, section_id: int, locks: set[str]) -> int:
     rk = emu.add_item(section_id, file="/data/stash/b.mp4", size=1, title="Same", year="2021", userRating="8.0")
     emu.set_tags(rk, "genre", ["x", "y", "z"])
-    result = writer.push(rk, section_id, {"title": "Same", "year": 2021, "userRating": 8, "genre": ["z", "x", "y"]},
-                         {}, None, "fp")
+    emu.item(rk).locks.update(locks)
+    return rk
+
+
+def test_first_push_with_plex_already_right_and_locked_writes_nothing(emu: PlexEmulator, writer: MetadataWriter,
+                                                                      section_id: int) -> None:
+    rk = _already_right(emu, section_id, {"title", "year", "originallyAvailableAt", "userRating", "genre"})
+    result = writer.push(rk, section_id, ALREADY_RIGHT, {}, None, "fp")
     assert result.requests == 1 and emu.writes() == 0  # just the read
     assert result.record.snapshot["genre"] == ["z", "x", "y"]
+
+
+def test_a_right_value_that_is_not_locked_gets_its_lock(emu: PlexEmulator, writer: MetadataWriter,
+                                                        section_id: int) -> None:
+    rk = _already_right(emu, section_id, {"title", "year"})
+    result = writer.push(rk, section_id, ALREADY_RIGHT, {}, None, "fp")
+    assert [r.method for r in emu.requests] == ["GET", "PUT"] and result.requests == 2
+    sent = {key for key, _ in emu.requests[-1].query}  # locks only: no value is re-sent
+    assert sent == {"id", "type", "originallyAvailableAt.locked", "userRating.locked", "genre.locked"}
+    assert {"title", "year", "originallyAvailableAt", "userRating", "genre"} <= emu.item(rk).locks
+    assert result.wrote_fields == [] and emu.item(rk).tags["genre"] == ["x", "y", "z"]
+
+
+def test_a_changed_value_and_a_missing_lock_share_one_put(emu: PlexEmulator, writer: MetadataWriter,
+                                                          section_id: int) -> None:
+    rk = _already_right(emu, section_id, set())
+    result = writer.push(rk, section_id, {**ALREADY_RIGHT, "title": "New"}, {}, None, "fp")
+    assert [r.method for r in emu.requests] == ["GET", "PUT"] and result.wrote_fields == ["title"]
+    assert {"title", "year", "originallyAvailableAt", "userRating", "genre"} <= emu.item(rk).locks
+
+
+def test_a_case_only_rename_is_not_also_a_removal(emu: PlexEmulator, writer: MetadataWriter, rk: int,
+                                                  section_id: int) -> None:
+    record = first_push(writer, rk, section_id, {"genre": ["Outdoor", "Beach"]})
+    emu.reset_requests()
+    writer.push(rk, section_id, {"genre": ["outdoor"]}, {}, record, "fp2")
+    put = emu.requests[-1]
+    assert put.param("genre[].tag.tag-") == "Beach"  # "Outdoor" would match "outdoor" case-insensitively
+    assert put.param("genre[0].tag.tag") == "outdoor" and emu.item(rk).tags["genre"] == ["outdoor"]
 
 
 def test_the_users_own_collections_survive(emu: PlexEmulator, writer: MetadataWriter, rk: int,
@@ -186,7 +243,8 @@ def test_a_collection_the_user_already_had_is_not_ours_to_remove(emu: PlexEmulat
                                                                  rk: int, section_id: int) -> None:
     emu.set_tags(rk, "collection", ["Acme"])
     record = first_push(writer, rk, section_id, {"collection": ["Acme"]})
-    assert record.added_collections == [] and emu.writes() == 0
+    assert record.added_collections == []
+    assert {key for key, _ in emu.requests[-1].query} == {"id", "type", "collection.locked"}  # only its lock
     writer.push(rk, section_id, {"collection": []}, {}, record, "fp2")
     assert emu.item(rk).tags["collection"] == ["Acme"]
 
@@ -233,7 +291,8 @@ def test_images_upload_only_when_the_bytes_change(emu: PlexEmulator, writer: Met
     same_bytes = writer.push(rk, section_id, {}, {"poster": images.source("u2", b"one")}, record, "fp")
     assert same_bytes.requests == 0 and same_bytes.record.image_urls["poster"] == "u2"
     changed = writer.push(rk, section_id, {}, {"poster": images.source("u3", b"two")}, same_bytes.record, "fp")
-    assert changed.uploaded == ["poster"] and changed.requests == 1 and emu.count("POST") == 1
+    assert changed.uploaded == ["poster"] and changed.requests == 2  # the upload and its lock
+    assert [r.method for r in emu.requests] == ["POST", "PUT"]
     assert emu.item(rk).posters[-1] == f"upload://posters/{hashlib.sha1(b'two').hexdigest()}"
     assert images.fetches == ["u1", "u2", "u3"]
 
@@ -252,3 +311,31 @@ def test_push_record_round_trips_through_json(writer: MetadataWriter, rk: int, s
     record = writer.push(rk, section_id, WANTED, {"poster": Images().source("u", b"p")}, None, "fp").record
     assert PushRecord.from_json(record.to_json()) == record
     assert PushRecord.from_json('{"fingerprint": "old"}') == PushRecord("old")
+
+
+def _scene_past_every_cap(seed: str) -> dict:
+    """A Stash scene past every cap in CJK text (9 bytes a character once percent-encoded; 15 in a removal)."""
+    return {"id": "7", "files": [{"path": "/data/stash/a.mp4"}], "date": "2021-05-04", "rating100": 85,
+            "title": seed + "題" * 999, "code": seed + "码" * 999, "director": seed + "导" * 999,
+            "details": (seed + "東" * 59 + "\n\n") * 1000,
+            "studio": {"name": seed + "社" * 999, "parent_studio": {"name": seed + "母" * 999}},
+            "performers": [{"name": f"{seed}{i}" + "演" * 200, "disambiguation": "区" * 200} for i in range(300)],
+            "tags": [{"name": f"{seed}{i}" + "标" * 200} for i in range(1200)]}
+
+
+def test_the_worst_case_edit_stays_within_the_url_budget(emu: PlexEmulator, client: PlexClient,
+                                                         writer: MetadataWriter, rk: int, section_id: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config({"plex_url": emu.url, "plex_token": "t", "max_tags": 1000})[0]
+    sent: list[dict] = []
+    put_edits = client.put_edits
+    monkeypatch.setattr(client, "put_edits", lambda sid, key, params: (sent.append(params),
+                                                                       put_edits(sid, key, params)))
+    record = first_push(writer, rk, section_id, build_metadata(_scene_past_every_cap("甲"), config).plex_fields())
+    wanted = build_metadata(_scene_past_every_cap("乙"), config).plex_fields()
+    writer.push(rk, section_id, wanted, {}, record, "fp2")  # every value new, every old tag removed
+    assert len(sent) == 2 and sent[1]["genre[].tag.tag-"] and sent[1]["actor[].tag.tag-"]
+    sizes = [len(requests.Request("PUT", f"{emu.url}/library/sections/{section_id}/all" + utils.joinArgs(
+        {**params, "type": MOVIE_TYPE, "id": rk})).prepare().path_url) for params in sent]  # as sent on the wire
+    assert max(sizes) < limits.EDIT_URL_BYTES and sizes[1] > 0.8 * limits.EDIT_URL_BYTES  # near the real worst
+    assert emu.item(rk).fields["summary"] == wanted["summary"] and emu.item(rk).tags["actor"] == wanted["actor"]

@@ -6,7 +6,8 @@ import pytest
 
 from validation.config import ConfigError, config_from_env, load_config, parse_path_map, plugin_id_from_yml
 from validation.metadata import SceneDataError, build_metadata
-from validation.sanitizers import clean_summary, clean_text, cut, unique_names
+from validation import limits
+from validation.sanitizers import clean_summary, clean_text, cut, encoded_size, unique_names
 
 BASE = {"plex_url": "http://plex:32400/", "plex_token": "secret-token-value"}
 
@@ -79,15 +80,54 @@ def test_sanitizers():
     assert unique_names(["A", "a", " B ", "", "C"], 2) == ["A", "B"]
 
 
+def test_long_values_are_cut_by_their_encoded_size_at_a_boundary():
+    summary = clean_summary(("東" * 60 + "\n\n") * 100)
+    assert encoded_size(summary) <= limits.SUMMARY_BYTES and summary.endswith("\n\n" + "東" * 60)  # whole paragraphs
+    words = clean_summary("word " * 10_000)
+    assert limits.SUMMARY_BYTES - 10 < encoded_size(words) <= limits.SUMMARY_BYTES and words.endswith(" word")
+    title = clean_text("東京 " * 100)
+    assert encoded_size(title) <= limits.LINE_BYTES and title.endswith("東京")
+    assert clean_text("e" * 300 + "\u0301") == "e" * 255 and clean_text("&" * 300) == "&" * 255  # ASCII: chars bind
+    assert cut("ab\u0301", 2, max_bytes=3) == "a"  # never a base without its mark
+    assert clean_text("bad \ud800surrogate") == "bad surrogate"  # not encodable: the PUT could never be sent
+
+
+def test_name_lists_stop_at_their_encoded_budget():
+    names = unique_names([f"{i}" + "标" * 80 for i in range(50)], 1000, limits.GENRE_BYTES)
+    assert len(names) == 5 and sum(encoded_size(n) + limits.TAG_KEY_BYTES for n in names) <= limits.GENRE_BYTES
+    assert unique_names(["a", "b"], None, 2 * (1 + limits.TAG_KEY_BYTES)) == ["a", "b"]
+
+
+@pytest.mark.parametrize("separator", ["\t", "\v", "\f", "\x1f", "\x85", "\u2028", "\u2029"])
+def test_separators_in_one_line_text_become_spaces(separator):
+    assert clean_text(f"col1{separator}col2") == "col1 col2"
+    assert unique_names([f"Big{separator}Tag"]) == ["Big Tag"]
+
+
+def test_separators_in_summaries_keep_words_and_paragraphs_apart():
+    assert clean_summary("col1\tcol2\vcol3\fcol4") == "col1 col2 col3 col4"
+    assert clean_summary("line one\x85line two\u2028line three") == "line one\nline two\nline three"
+    assert clean_summary("para one\u2029para two\u2029\u2029\u2029para three") == "para one\n\npara two\n\npara three"
+
+
 def scene(**fields):
     return {"id": "7", "files": [{"path": "/x.mp4", "size": 1}], "paths": {"screenshot": "http://s/7?t=1"}, **fields}
 
 
-@pytest.mark.parametrize(("date", "released", "year"), [("2024-03-02", "2024-03-02", 2024), ("2023-07", None, 2023),
-                                                       ("2022", None, 2022), (None, None, None), ("03/02/2024", None, None)])
+@pytest.mark.parametrize(("date", "released", "year"), [
+    ("2024-03-02", "2024-03-02", 2024), ("2023-07", None, 2023), ("2022", None, 2022), (None, None, None),
+    ("03/02/2024", None, None), ("2024-02-29", "2024-02-29", 2024), ("0000-01-01", None, None)])
 def test_dates_of_three_precisions(date, released, year):
     fields = build_metadata(scene(date=date), config()).plex_fields()
     assert fields["originallyAvailableAt"] == released and fields["year"] == year
+
+
+@pytest.mark.parametrize("date", ["2021-02-30", "2023-02-29", "2021-04-31", "2021-13-01", "2021-00-10", "2022-13"])
+def test_an_impossible_day_or_month_keeps_only_its_year(date):
+    meta = build_metadata(scene(date=date), config())
+    fields = meta.plex_fields()
+    assert fields["originallyAvailableAt"] is None and fields["year"] == int(date[:4])
+    assert len(meta.warnings) == 1 and date in meta.warnings[0] and "year kept" in meta.warnings[0]
 
 
 def test_mapping_rules():
