@@ -193,6 +193,8 @@ class SyncEngine:
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
             return "failed"
+        for warning in wanted.warnings:
+            log.warning("Scene %s: %s", claim.scene_id, warning)
         fingerprint = wanted.fingerprint()
         if claim.rating_key is not None and claim.fingerprint == fingerprint:
             self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
