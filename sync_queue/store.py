@@ -155,10 +155,20 @@ class Store(SceneStateMixin):
         try:
             counts = self.counts(live_token)
             queued = self._unabsorbed_scene_ids(table) - self.pending_scene_ids()
+            settled = self._settled_statuses(queued)
         finally:
             conn.execute("COMMIT")
         counts["pending"] += len(queued)
+        for status in ("synced", "skipped"):  # a new edit makes a synced scene pending, not both
+            counts[status] -= settled.count(status)
         return counts
+
+    def _settled_statuses(self, scene_ids: set[int]) -> list[str]:
+        if not scene_ids:
+            return []
+        marks = ",".join("?" * len(scene_ids))
+        return [row[0] for row in self.conn.execute(
+            f"SELECT status FROM scenes WHERE scene_id IN ({marks})", sorted(scene_ids))]
 
     def _unabsorbed_scene_ids(self, table: str) -> set[int]:
         """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""

@@ -240,3 +240,14 @@ def test_a_holder_whose_lease_expired_claims_nothing(store):
     assert store.acquire_lease("new", 3600, pid=os.getpid())
     assert store.claim_batch("sleepy", 10) == []  # never next to the new holder
     assert [c.scene_id for c in store.claim_batch("new", 10)] == [1, 2]
+
+
+def test_a_synced_scene_with_a_new_edit_in_the_intake_counts_as_pending_only(store):
+    store.queue_scenes([1])
+    hold_lease(store, "t")
+    store.claim_batch("t", 1)
+    store.mark_synced("t", 1, rating_key=3, section_id=1, match_method="path", push_record="{}",
+                      fingerprint="f", stash_updated_at=None)
+    store.append_event(scene_event(1))  # edited again; no worker has absorbed it yet
+    counts = store.status_counts(None)
+    assert (counts["pending"], counts["synced"]) == (1, 0)
