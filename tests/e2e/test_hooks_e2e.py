@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -18,6 +19,45 @@ pytestmark = pytest.mark.e2e
 
 CONTRACT_STATUS_KEYS = {"pending", "in_progress", "dead", "synced", "circuit", "worker_running", "last_sync_at",
                         "plex_requests"}
+
+
+class PlexGate:
+    """Matching Plex requests wait at the door until :meth:`release` (recorded first, then held).
+
+    "The worker is mid-push" without timing luck: while the gate is shut the worker cannot finish, however
+    slow or fast the machine is. Wraps the emulator's fault hook for this test only."""
+
+    def __init__(self, plex, path_regex: str, method: str, hold_seconds: float = 120.0) -> None:
+        self.plex, self.pattern, self.method, self.hold_seconds = plex, re.compile(path_regex), method, hold_seconds
+        self.arrived = threading.Event()
+        self._open = threading.Event()
+        self._take_faults = plex.take_faults
+
+    def _gated_take_faults(self, method: str, path: str, target: str):
+        if method == self.method and self.pattern.search(path) and not self._open.is_set():
+            self.arrived.set()
+            self._open.wait(self.hold_seconds)
+        return self._take_faults(method, path, target)
+
+    def release(self) -> None:
+        self._open.set()
+
+    def __enter__(self) -> PlexGate:
+        self.plex.take_faults = self._gated_take_faults  # the handler looks it up per request
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.plex.take_faults = self._take_faults
+
+
+PUT_EDITS = r"^/library/sections/\d+/all$"
+
+
+def title_puts(plex, rating_key: int) -> list[str]:
+    """The titles PlexSync wrote to one item, in the order Plex received them."""
+    puts = [r for r in list(plex.requests) if r.method == "PUT" and r.param("id") == str(rating_key)]
+    return [r.param("title.value") for r in puts if r.param("title.value") is not None]
 
 
 def add_scenes(stash, count: int) -> list[str]:
@@ -88,17 +128,28 @@ def test_hook_process_imports_no_plexapi_stashapi_or_pydantic(harness, tmp_path)
 
 
 def test_hook_returns_before_the_worker_finishes_and_never_waits_on_it(harness):
-    harness.settings(settle_seconds=3)  # the detached worker lives at least this long
+    harness.settings(settle_seconds=0)
     scene_id = add_scenes(harness.stash, 1)[0]
     section = harness.plex.add_section(title="Stash", locations=[lib.PLEX_ROOT], type="movie")
-    harness.plex.add_item(section, file=f"{lib.PLEX_ROOT}/s0.mp4", size=1000, title="s0")
-    result = harness.runner.run_hook("Scene.Create.Post", int(scene_id), input=None)
-    assert result.error is None and result.output["worker"] == "started"
-    assert result.seconds < 2.5, "Stash waited for the worker: it must not inherit stdout"
-    status = harness.status()
-    assert status["worker_running"] is True  # still working after the hook returned
+    rating_key = harness.plex.add_item(section, file=f"{lib.PLEX_ROOT}/s0.mp4", size=1000, title="s0")
+    with PlexGate(harness.plex, PUT_EDITS, "PUT") as gate:  # the worker's write hangs until we let it go
+        try:
+            # The runner reads stdout to EOF, as Stash does: a worker holding it would keep this waiting,
+            # and the worker cannot finish while its PUT hangs.
+            result = harness.runner.run_hook("Scene.Create.Post", int(scene_id), input=None, timeout=60)
+        except TimeoutError:
+            pytest.fail("Stash waited for the worker: it must not inherit stdout/stderr")
+        assert result.error is None and result.output["worker"] == "started"
+        with Store(harness.data_dir) as store:
+            holder, state = store.lease_holder(), store.scene_state(int(scene_id))
+        assert holder is not None, "the worker must still be running after the hook returned"
+        assert state is None or state["status"] != "synced"
+        assert gate.arrived.wait(60), "the worker never pushed to Plex"
+        status = harness.status()  # a separate process sees it working, held up by Plex
+        assert status["worker_running"] is True and status["synced"] == 0, status
     final = harness.wait_idle()
     assert final["synced"] == 1
+    assert title_puts(harness.plex, rating_key) == ["Scene 0"]
 
 
 def test_forty_concurrent_hooks_lose_nothing(harness):
@@ -179,13 +230,20 @@ def test_an_edit_during_its_own_sync_is_synced_again(harness):
     rating_key = plex.add_item(section, file="/media/stash/mid.mp4", size=77, title="mid")
     scene_id = stash.add_scene(title="First", files=[{"path": f"{lib.STASH_ROOT}/mid.mp4", "size": 77}])
     harness.settings(settle_seconds=0)
-    plex.delay(r"^/library/sections/\d+/all$", 2.0, times=1)  # the first metadata PUT hangs a while
-    harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)
-    deadline = time.time() + 20
-    while time.time() < deadline and harness.status()["in_progress"] == 0:
-        time.sleep(0.05)
-    stash.update_scene(scene_id, title="Second")
-    harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id, "title": "Second"},
-                            input_fields=["id", "title"])
+    with PlexGate(plex, PUT_EDITS, "PUT") as gate:  # the first metadata PUT hangs until the edit is in
+        harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)
+        assert gate.arrived.wait(60), "the worker never pushed to Plex"
+        with Store(harness.data_dir) as store:
+            claimed = store.scene_state(int(scene_id))
+        assert claimed["claim_token"] is not None and claimed["claimed_generation"] == claimed["generation"]
+        assert title_puts(plex, rating_key) == ["First"]  # mid-sync: "First" is on its way to Plex
+        stash.update_scene(scene_id, title="Second")
+        result = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id, "title": "Second"},
+                                         input_fields=["id", "title"])
+        assert result.error is None and result.output["worker"] == "running", result.output
     harness.wait_idle()
+    assert title_puts(plex, rating_key) == ["First", "Second"]  # the edit made during the sync was pushed too
     assert plex.item(rating_key).fields["title"] == "Second"
+    with Store(harness.data_dir) as store:
+        state = store.scene_state(int(scene_id))
+    assert state["generation"] == state["done_generation"] == claimed["generation"] + 1 and state["status"] == "synced"
