@@ -154,12 +154,22 @@ class Matcher:
                 continue  # without a size, a basename alone is never trusted
             if any(is_under(self.mapper.to_plex(str(path)), folder) for folder in locations):
                 continue
-            candidates = self._within(self.lookup.parts_by_basename_key(basename_key(str(path))), sections)
+            candidates = self._within(self._parts_named_like(str(path)), sections)
             result = self._decide([part for part in candidates if part.size == int(size)], "basename_size",
                                   str(path))
             if result is not None:
                 return result
         raise ItemNotInPlex([self.mapper.to_plex(path) for path in paths])
+
+    def _parts_named_like(self, path: str) -> list[Any]:
+        """Index rows with this file name. A Windows Plex stores its names case-folded, so a POSIX Stash name
+        (``Scene.MP4``) is also looked up folded, among Windows-style rows only."""
+        parts = list(self.lookup.parts_by_basename_key(basename_key(path)))
+        if not is_windows_path(path):
+            folded = basename_key(path).casefold()
+            parts += [part for part in self.lookup.parts_by_basename_key(folded)
+                      if is_windows_path(part.file) and part not in parts]
+        return parts
 
     @staticmethod
     def _within(parts: Sequence[Any], sections: set[int] | None) -> list[Any]:

@@ -240,3 +240,9 @@ def test_a_same_sized_copy_inside_a_library_folder_waits_for_its_own_item() -> N
     # Outside every library folder the mapped path says nothing, so the name-and-size match still helps.
     assert matcher.match([{"path": "/elsewhere/scene.mp4", "size": 100}], None, {1}, ["/plex"]).rating_key == 1
     assert not is_under("/plex2/A/scene.mp4", "/plex") and is_under("/plex/A/scene.mp4", "/plex/")
+
+
+def test_a_posix_stash_name_finds_a_windows_plex_file_whatever_its_case() -> None:
+    index = DictIndex([part(1, r"D:\Media\scene.mp4", size=100), part(2, "/posix/SCENE.mp4", size=100)])
+    found = Matcher(index, PathMapper([])).match([{"path": "/stash/Scene.MP4", "size": 100}], None, {1})
+    assert (found.rating_key, found.method) == (1, "basename_size")  # Linux names stay case-sensitive
