@@ -21,6 +21,7 @@ from sync_queue.processes import pid_alive
 from sync_queue.scenes import SceneStateMixin
 
 BUSY_TIMEOUT_SECONDS = 30.0
+SQL_VARIABLES_PER_QUERY = 500
 INTAKE_ACKED = 5  # persist-queue's AckStatus.acked: rows below it still carry work
 
 
@@ -164,11 +165,12 @@ class Store(SceneStateMixin):
         return counts
 
     def _settled_statuses(self, scene_ids: set[int]) -> list[str]:
-        if not scene_ids:
-            return []
-        marks = ",".join("?" * len(scene_ids))
-        return [row[0] for row in self.conn.execute(
-            f"SELECT status FROM scenes WHERE scene_id IN ({marks})", sorted(scene_ids))]
+        ordered, statuses = sorted(scene_ids), []
+        for start in range(0, len(ordered), SQL_VARIABLES_PER_QUERY):  # older SQLite allows 999 variables
+            chunk = ordered[start:start + SQL_VARIABLES_PER_QUERY]
+            statuses += [row[0] for row in self.conn.execute(
+                f"SELECT status FROM scenes WHERE scene_id IN ({','.join('?' * len(chunk))})", chunk)]
+        return statuses
 
     def _unabsorbed_scene_ids(self, table: str) -> set[int]:
         """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""

@@ -22,7 +22,7 @@ from worker.pauses import WORKER_FAILURE_KEY, current_pause, stash_failures
 
 IDLE_HORIZON = 15 * 60.0
 SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
-START_FAILURE_QUIET_SECONDS = 300.0  # after a worker could not start, hooks only queue for this long
+START_FAILURE_QUIET_SECONDS = 60.0  # after a worker could not start, hooks only queue for this long
 STASH_GIVE_UP_FAILURES = 6  # ~10 min of growing backoff (10, 20, 40, 80, 160, 300 s)
 LOG_MAX_BYTES = 2 * 1024 * 1024
 
@@ -132,10 +132,7 @@ def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, 
     from worker.runtime import build_runtime
     from worker.stash_reader import StashReader
 
-    runtime = build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]),
-                            log_file=log_file)
-    runtime.store.delete_key(WORKER_FAILURE_KEY)
-    return runtime
+    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file)
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:

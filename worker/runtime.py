@@ -16,6 +16,7 @@ from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from validation import stash_log
 from validation.config import ConfigError, PlexSyncConfig, load_config, plugin_id_from_yml
+from worker.pauses import WORKER_FAILURE_KEY
 from worker.stash_reader import StashReader
 
 
@@ -133,6 +134,9 @@ def build_runtime(
 
 
 def cache_settings(store: Store, config: PlexSyncConfig) -> None:
-    """What hooks need to know without asking Stash: the master switch and the settle window."""
-    store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds,
-                                       "read_at": time.time()})
+    """What hooks need to know without asking Stash: the master switch and the settle window. Settings
+    that load also settle an earlier worker's failure to start (status stops showing it)."""
+    with store.transaction():
+        store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds,
+                                           "read_at": time.time()})
+        store.delete_key(WORKER_FAILURE_KEY)
