@@ -249,7 +249,9 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                          {"plex": "unreachable", "circuit": breaker.state()}) from exc
     clear_pause(rt.store)
     breaker.record_success()
+    waiting = rt.store.status_counts(None)["pending"]  # e.g. held by the pause this check just lifted
     return {
+        "background_worker": continue_in_background(ctx, rt.store) if waiting else "not needed",
         "plex": "ok",
         "server": identity,
         "token": "accepted",

@@ -127,10 +127,10 @@ def test_rejected_token_pauses_the_queue_and_health_names_it(harness, library):
     status = harness.status()
     assert status["dead"] == 0 and status["pending"] == len(scene_ids)
     assert status["paused"]["kind"] == "auth"
-    harness.settings()  # the user fixes the token
-    assert harness.task("Health Check").error is None
-    assert harness.task("Process Queue").error is None
-    assert harness.status()["synced"] == len(scene_ids)
+    harness.settings()  # the user fixes the token and checks it, as README says
+    health = harness.task("Health Check")
+    assert health.error is None and health.output["background_worker"] == "started"
+    assert harness.wait_idle()["synced"] == len(scene_ids)  # the held edits sync without another save
 
 
 def test_two_runs_use_one_client_identifier(harness, library):
