@@ -23,7 +23,6 @@ from worker.stash_reader import StashReader
 log = stash_log.get_logger("runtime")
 
 
-
 def plex_token(config: PlexSyncConfig) -> str:
     token = config.plex_token
     return token.get_secret_value() if hasattr(token, "get_secret_value") else str(token)
@@ -40,6 +39,7 @@ class Runtime:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     log_file: Any = None
     settings_read_at: float = field(default_factory=time.monotonic)
+    settings_problem: str | None = None  # the last invalid-settings message, logged once
     _plex: PlexClient | None = None
     _sections: list[Any] | None = None
 
@@ -84,11 +84,14 @@ class Runtime:
             stash_log.register_secret(str(raw.get("plex_token") or ""))
             config, warnings = load_config(raw)
         except ConfigError as exc:
-            log.error("PlexSync's settings changed but are not valid; keeping the previous ones: %s", exc)
+            if str(exc) != self.settings_problem:
+                log.error("PlexSync's settings changed but are not valid; keeping the previous ones: %s", exc)
+            self.settings_problem = str(exc)
             return False
         except Exception as exc:  # Stash busy or restarting: the settings we have are still good
             log.debug("Could not re-read settings (%s); keeping the current ones", exc)
             return False
+        self.settings_problem = None
         if config == self.config:
             return False
         log.info("PlexSync's settings changed; applying them")
