@@ -81,22 +81,17 @@ def clean_tag(value: object) -> str:
     return clean_text(value, limits.TAG)
 
 
-def unique_names(names: list[str], limit: int | None = None, max_bytes: int | None = None) -> list[str]:
-    """Cleaned, empty ones dropped, de-duplicated case-insensitively keeping the first spelling and order; at most
-    ``limit`` names and ``max_bytes`` as sent (each name encoded plus its query key)."""
+def unique_names(names: list[str], limit: int | None = None) -> list[str]:
+    """Cleaned (each name within the one-line caps), empty ones dropped, de-duplicated case-insensitively keeping
+    the first spelling and order; at most ``limit`` names."""
     seen: set[str] = set()
     out: list[str] = []
-    used = 0
     for name in names:
         cleaned = clean_tag(name)
         key = cleaned.casefold()
-        if not cleaned or key in seen:
-            continue
-        used += encoded_size(cleaned) + limits.TAG_KEY_BYTES
-        if max_bytes is not None and used > max_bytes:
-            break
-        seen.add(key)
-        out.append(cleaned)
-        if limit is not None and len(out) >= limit:
-            break
+        if cleaned and key not in seen:
+            seen.add(key)
+            out.append(cleaned)
+            if limit is not None and len(out) >= limit:
+                break
     return out

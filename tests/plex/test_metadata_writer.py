@@ -314,19 +314,20 @@ def test_push_record_round_trips_through_json(writer: MetadataWriter, rk: int, s
 
 
 def _scene_past_every_cap(seed: str) -> dict:
-    """A Stash scene past every cap in CJK text (9 bytes a character once percent-encoded; 15 in a removal)."""
+    """A Stash scene past every one-line and summary cap in CJK text (9 bytes a character once percent-encoded;
+    15 in a removal), with as many ordinary tags as the default ``max_tags`` keeps and a big cast."""
     return {"id": "7", "files": [{"path": "/data/stash/a.mp4"}], "date": "2021-05-04", "rating100": 85,
             "title": seed + "題" * 999, "code": seed + "码" * 999, "director": seed + "导" * 999,
             "details": (seed + "東" * 59 + "\n\n") * 1000,
             "studio": {"name": seed + "社" * 999, "parent_studio": {"name": seed + "母" * 999}},
-            "performers": [{"name": f"{seed}{i}" + "演" * 200, "disambiguation": "区" * 200} for i in range(300)],
-            "tags": [{"name": f"{seed}{i}" + "标" * 200} for i in range(1200)]}
+            "performers": [{"name": f"{seed} Performer Name {i}"} for i in range(60)],
+            "tags": [{"name": f"{seed} Tag Category {i}"} for i in range(150)]}
 
 
 def test_the_worst_case_edit_stays_within_the_url_budget(emu: PlexEmulator, client: PlexClient,
                                                          writer: MetadataWriter, rk: int, section_id: int,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config({"plex_url": emu.url, "plex_token": "t", "max_tags": 1000})[0]
+    config = load_config({"plex_url": emu.url, "plex_token": "t"})[0]
     sent: list[dict] = []
     put_edits = client.put_edits
     monkeypatch.setattr(client, "put_edits", lambda sid, key, params: (sent.append(params),

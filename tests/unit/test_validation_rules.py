@@ -92,10 +92,12 @@ def test_long_values_are_cut_by_their_encoded_size_at_a_boundary():
     assert clean_text("bad \ud800surrogate") == "bad surrogate"  # not encodable: the PUT could never be sent
 
 
-def test_name_lists_stop_at_their_encoded_budget():
-    names = unique_names([f"{i}" + "标" * 80 for i in range(50)], 1000, limits.GENRE_BYTES)
-    assert len(names) == 5 and sum(encoded_size(n) + limits.TAG_KEY_BYTES for n in names) <= limits.GENRE_BYTES
-    assert unique_names(["a", "b"], None, 2 * (1 + limits.TAG_KEY_BYTES)) == ["a", "b"]
+def test_max_tags_keeps_the_first_n_tags_whatever_their_names():
+    tags = [{"name": f"Some Longer Category {i}"} for i in range(150)]
+    genres = build_metadata(scene(tags=tags), config()).plex_fields()["genre"]
+    assert genres == [f"Some Longer Category {i}" for i in range(100)]  # the default max_tags, in Stash's order
+    long_names = unique_names([f"{i}" + "标" * 200 for i in range(50)], 1000)
+    assert len(long_names) == 50 and all(encoded_size(n) <= limits.LINE_BYTES for n in long_names)
 
 
 @pytest.mark.parametrize("separator", ["\t", "\v", "\f", "\x1f", "\x85", "\u2028", "\u2029"])
