@@ -47,6 +47,10 @@ def _dispatch(payload: dict[str, Any]) -> Any:
         from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only
 
         return handle_hook(payload, data_dir, entry)
+    if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
+        from worker.ui_ops import run_ui_operation
+
+        return run_ui_operation(payload, data_dir, entry)
     from worker.tasks import run_stash_task
 
     return run_stash_task(payload, data_dir, entry)

@@ -12,6 +12,8 @@ OPERATION_KEYS = {"name", "description", "execArgs", "defaultArgs"}
 HOOK_KEYS = OPERATION_KEYS | {"triggeredBy"}
 SETTING_KEYS = {"displayName", "description", "type"}
 SETTING_TYPES = {"STRING", "NUMBER", "BOOLEAN"}
+# Stash's UIConfig (pkg/plugin/config.go): the page assets a plugin ships; strict like the rest.
+UI_KEYS = {"requires", "javascript", "css", "csp", "interactive", "assets"}
 
 
 class PluginYmlError(ValueError):
@@ -36,6 +38,8 @@ class PluginYml:
     tasks: list[Operation]
     hooks: list[Operation]
     settings: dict[str, dict[str, str]]
+    ui_javascript: list[str] = field(default_factory=list)
+    ui_css: list[str] = field(default_factory=list)
 
     def task(self, name: str) -> Operation:
         for task in self.tasks:
@@ -78,6 +82,7 @@ def parse_plugin_yml(text: str, plugin_id: str) -> PluginYml:
         if checked.get("type", "STRING") not in SETTING_TYPES:
             raise PluginYmlError(f"settings.{key}: type must be one of {sorted(SETTING_TYPES)}")
         settings[key] = checked
+    ui = _check_keys("ui", data.get("ui") or {}, UI_KEYS)
     return PluginYml(
         plugin_id=plugin_id,
         name=str(data.get("name", plugin_id)),
@@ -87,6 +92,8 @@ def parse_plugin_yml(text: str, plugin_id: str) -> PluginYml:
         tasks=[_operation(f"tasks[{n}]", raw, OPERATION_KEYS) for n, raw in enumerate(data.get("tasks") or [])],
         hooks=[_operation(f"hooks[{n}]", raw, HOOK_KEYS) for n, raw in enumerate(data.get("hooks") or [])],
         settings=settings,
+        ui_javascript=[str(path) for path in ui.get("javascript") or []],
+        ui_css=[str(path) for path in ui.get("css") or []],
     )
 
 

@@ -20,6 +20,7 @@ from graphql import GraphQLError, build_schema, execute, parse, validate
 
 from emulators.loopback import LoopbackEmulator
 from emulators.stash_data import StashData
+from emulators.stash_plugins import PluginHost, install_plugin_resolvers, ui_response
 from emulators.stash_resolvers import install_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
@@ -39,6 +40,8 @@ class StashEmulator(LoopbackEmulator):
         self.data = StashData()
         self.schema = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
         install_resolvers(self.schema, self)
+        install_plugin_resolvers(self.schema, self)
+        self.plugin_host: PluginHost | None = None
         self.queries: list[tuple[str, str, dict[str, Any]]] = []
         self._faults: list[list[Any]] = []  # [kind, remaining, value]
         self._lock = threading.Lock()
@@ -117,6 +120,14 @@ class StashEmulator(LoopbackEmulator):
         }
 
     # -- auth and faults -------------------------------------------------------------------------
+
+    def install_plugin(self, plugin_dir: str | Path, data_dir: str | Path) -> PluginHost:
+        """Install a plugin: runPluginOperation/runPluginTask run it, and its ``ui:`` assets are served."""
+        from emulators.plugin_runner import PluginRunner
+
+        connection = self.server_connection(data_dir=str(data_dir), plugin_dir=str(plugin_dir))
+        self.plugin_host = PluginHost(PluginRunner(plugin_dir, connection))
+        return self.plugin_host
 
     def expire_session(self) -> None:
         self._session_valid = False
@@ -220,6 +231,15 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, json.dumps(payload).encode("utf-8"))
 
         def do_GET(self) -> None:
+            page = ui_response(emulator.plugin_host, urlsplit(self.path).path)
+            if page is not None:
+                status, body, content_type, headers = page
+                self.send_response(status)
+                for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+                return
             parts = urlsplit(self.path).path.strip("/").split("/")
             if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
                 self._send(404, b"")

@@ -216,6 +216,13 @@ class SceneStateMixin:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
+    def count_in_backoff(self, now: float | None = None) -> int:
+        """Pending scenes waiting out a retry delay after an error (not the ones waiting for Plex's listing)."""
+        row = self.conn.execute(
+            f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'not_found' AND not_before > ?",
+            (time.time() if now is None else now,)).fetchone()
+        return int(row[0])
+
     def pending_scene_ids(self) -> set[int]:
         return {row[0] for row in self.conn.execute(f"SELECT scene_id FROM scenes WHERE {PENDING}")}
 

@@ -184,6 +184,10 @@ class Store(SceneStateMixin):
                 ids.add(int(event["id"]))
         return ids
 
+    def unabsorbed_scene_ids(self) -> set[int]:
+        """Scenes that hook (or "Sync now") events name and no worker has absorbed yet."""
+        return self._unabsorbed_scene_ids(self.intake._table_name)
+
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()
 

@@ -1,0 +1,150 @@
+"""Answers for PlexSync's pages inside Stash (``runPluginOperation`` with ``args.mode == "ui"``).
+
+Stash runs these inside the browser's HTTP request, so each one only reads the store or queues work
+and returns at once: no Plex or Stash request, no sync, and nothing secret (the store holds no token;
+messages were redacted when they were recorded). Long work (Process Queue, Sync Recent, Preview) runs as a
+Stash task from the page, through ``runPluginTask``, never here.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from sync_queue.launcher import ensure_worker
+from sync_queue.store import Store
+from worker.tasks import queue_status
+
+UI_MODE = "ui"
+PREVIEW_KEY = "last_preview"
+MAX_SCENE_ID = 2**63 - 1
+
+
+class UiRequestError(ValueError):
+    """The page asked for something PlexSync can't answer (unknown operation, bad scene id)."""
+
+
+def _scene_id(args: Mapping[str, Any]) -> int:
+    raw = args.get("scene_id")
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    if not text.isdigit() or not 0 < int(text) <= MAX_SCENE_ID:
+        raise UiRequestError(f"scene_id must be a positive whole number (a Stash scene id), got {raw!r}")
+    return int(text)
+
+
+def _dead_letters_by_class(store: Store) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for letter in store.dead_letters():
+        grouped.setdefault(letter["error_class"], []).append(
+            {"scene_id": letter["scene_id"], "message": letter["message"], "attempts": letter["attempts"],
+             "last_failed_at": letter["last_failed_at"]})
+    return grouped
+
+
+def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
+    """Everything the PlexSync page shows: the Queue Status answer plus dead letters grouped by class."""
+    status = queue_status(store)
+    status["dead_letters_by_class"] = _dead_letters_by_class(store)
+    status.pop("dead_letters", None)  # the grouped form replaces the flat tail
+    status["has_preview"] = store.get_json(PREVIEW_KEY, None) is not None
+    status["in_backoff"] = store.count_in_backoff()
+    return status
+
+
+def _pending_state(row: Mapping[str, Any], live_token: str | None, now: float) -> tuple[str, str]:
+    if row["lane"] == "not_found":
+        return "waiting_for_plex", row["last_error"] or "Plex has not listed this file yet"
+    if row["claim_token"] is not None and row["claim_token"] == live_token:
+        return "syncing", "being written to Plex now"
+    if row["attempts"] and row["not_before"] > now:
+        return "in_backoff", row["last_error"] or "retrying after an error"
+    return "pending", "queued; syncs within seconds"
+
+
+def _settled_state(row: Mapping[str, Any]) -> tuple[str, str]:
+    if row["status"] == "synced":
+        return "synced", ""
+    if row["last_error_class"] == "AmbiguousMatch":
+        return "ambiguous", row["last_error"] or "several Plex items could be this file"
+    if row["status"] == "skipped":
+        return "skipped", row["last_error"] or ""
+    return "unknown", ""
+
+
+def scene(store: Store, args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
+    """One scene's Plex state for the badge on its page."""
+    scene_id = _scene_id(args)
+    row = store.scene_state(scene_id)
+    dead = next((d for d in store.dead_letters() if d["scene_id"] == scene_id), None)
+    answer: dict[str, Any] = {"scene_id": scene_id, "plex_item": None, "synced_at": None, "next_try_at": None}
+    if row is not None and row["rating_key"] is not None:
+        answer["plex_item"] = {"rating_key": row["rating_key"], "section_id": row["section_id"],
+                               "match_method": row["match_method"]}
+        answer["synced_at"] = row["synced_at"]
+    holder = store.lease_holder()
+    if dead is not None:
+        state, reason = "failed", f"{dead['error_class']}: {dead['message']}"
+    elif scene_id in store.unabsorbed_scene_ids():
+        state, reason = "pending", "queued; syncs within seconds"
+    elif row is None:
+        state, reason = "unknown", "PlexSync has not seen this scene yet: edit it, use Sync now, or run Sync All"
+    elif row["generation"] > row["done_generation"]:
+        state, reason = _pending_state(row, holder["token"] if holder is not None else None, time.time())
+        answer["next_try_at"] = row["not_before"]
+    else:
+        state, reason = _settled_state(row)
+    answer.update(state=state, reason=reason)
+    return answer
+
+
+def sync_scene(store: Store, args: Mapping[str, Any], ctx: UiContext) -> dict[str, Any]:
+    """Queue one scene like a hook does (durable intake event) and make sure a worker runs; never sync here."""
+    scene_id = _scene_id(args)
+    store.append_event({"kind": "scene", "id": str(scene_id), "event": "PlexSync.SyncNow", "at": time.time()})
+    return {"queued": scene_id, "worker": ctx.start_worker(store)}
+
+
+def retry_failed(store: Store, _args: Mapping[str, Any], ctx: UiContext) -> dict[str, Any]:
+    requeued = store.retry_dead_letters()
+    return {"requeued": requeued, "worker": ctx.start_worker(store) if requeued else "not needed"}
+
+
+def clear_dead_letters(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
+    return {"cleared": store.clear_dead_letters()}
+
+
+def last_preview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
+    """The newest Preview Sync result (the task stores it), for the page's diff table."""
+    return {"preview": store.get_json(PREVIEW_KEY, None)}
+
+
+class UiContext:
+    def __init__(self, entry_script: Path, server_connection: Any) -> None:
+        self.entry_script = entry_script
+        self.server_connection = server_connection
+
+    def start_worker(self, store: Store) -> str:
+        if not isinstance(self.server_connection, Mapping):
+            return "not started (no Stash connection)"
+        return ensure_worker(store, self.entry_script, dict(self.server_connection))
+
+
+OPERATIONS: dict[str, Callable[[Store, Mapping[str, Any], UiContext], dict[str, Any]]] = {
+    "overview": overview,
+    "scene": scene,
+    "sync_scene": sync_scene,
+    "retry_failed": retry_failed,
+    "clear_dead_letters": clear_dead_letters,
+    "last_preview": last_preview,
+}
+
+
+def run_ui_operation(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
+    args = payload["args"]
+    op = args.get("op")
+    if op not in OPERATIONS:
+        raise UiRequestError(f"Unknown PlexSync page operation {op!r}; expected one of: {', '.join(OPERATIONS)}")
+    ctx = UiContext(entry_script, payload.get("server_connection"))
+    with Store(data_dir) as store:
+        return OPERATIONS[op](store, args, ctx)
