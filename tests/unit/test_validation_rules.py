@@ -73,8 +73,8 @@ def test_environment_and_plugin_id(tmp_path):
 
 
 def test_sanitizers():
-    assert clean_text("Cafe\u0301\u200b  \t x\u202e") == "Café x"
-    assert clean_summary("one\r\n\r\n\r\n\r\ntwo  words\n\u200bthree") == "one\n\ntwo words\nthree"
+    assert clean_text("Cafe\u0301\u200b  \t x\u202e\x00\x9b") == "Cafe\u0301\u200b x\u202e"  # only controls go
+    assert clean_summary("one\r\n\r\n\r\n\r\ntwo  words\n\u200bthree") == "one\n\n\n\ntwo  words\n\u200bthree"
     assert cut("word " * 100, 30) == "word word word word word word"
     assert len(cut("東" * 300, 255)) == 255
     assert unique_names(["A", "a", " B ", "", "C"], 2) == ["A", "B"]
@@ -106,10 +106,10 @@ def test_separators_in_one_line_text_become_spaces(separator):
     assert unique_names([f"Big{separator}Tag"]) == ["Big Tag"]
 
 
-def test_separators_in_summaries_keep_words_and_paragraphs_apart():
-    assert clean_summary("col1\tcol2\vcol3\fcol4") == "col1 col2 col3 col4"
-    assert clean_summary("line one\x85line two\u2028line three") == "line one\nline two\nline three"
-    assert clean_summary("para one\u2029para two\u2029\u2029\u2029para three") == "para one\n\npara two\n\npara three"
+def test_separators_in_summaries_keep_words_and_lines_apart():
+    assert clean_summary("col1\tcol2\vcol3\fcol4\x1fcol5") == "col1\tcol2\ncol3\ncol4 col5"  # tabs are kept
+    assert clean_summary("line one\x85line two\rline three") == "line one\nline two\nline three"
+    assert clean_summary("para one\u2029para two\u2028three") == "para one\u2029para two\u2028three"  # not controls
 
 
 def scene(**fields):
