@@ -155,7 +155,8 @@ def test_the_metadata_builder_takes_any_text(title, details, code, studio, tags,
 
 REPRODUCED = {
     "joined emoji": "Family 👨\u200d👩\u200d👧 day", "Persian ZWNJ": "می\u200cخواهم", "Hebrew RLM": "שלום\u200f 2024",
-    "isolates": "\u2067مرحبا\u2069 world", "subdivision flag": "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+    "isolates": "\u2067مرحبا\u2069 world",
+    "subdivision flag": "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
     "visible Cf": "\u0600\u0661 \u06dd", "ideographic space": "東京\u3000物語", "French NNBSP": "«\u202fOui\u202f»",
     "CJK compatibility ideograph": "\uf900", "decomposed accent": "Cafe\u0301",
 }
