@@ -40,7 +40,8 @@ def _graphemes_that_fit(text: str, limit: int, max_bytes: int | None) -> list[st
     """The leading grapheme clusters of ``text`` within ``limit`` characters and ``max_bytes`` encoded."""
     kept: list[str] = []
     chars = used = 0
-    for cluster in _GRAPHEME.findall(text):
+    for match in _GRAPHEME.finditer(text):  # lazily: a huge text is read only as far as the cut
+        cluster = match.group()
         chars += len(cluster)
         used += encoded_size(cluster)
         if chars > limit or (max_bytes is not None and used > max_bytes):
@@ -66,8 +67,8 @@ def _break_near_end(clusters: list[str]) -> int:
 def cut(text: str, limit: int, max_bytes: int | None = None) -> str:
     """At most ``limit`` characters and ``max_bytes`` once percent-encoded, at a paragraph, line or word boundary
     when one is near, always at a grapheme cluster boundary."""
-    if len(text) <= limit and (max_bytes is None or encoded_size(text) <= max_bytes):
-        return text
+    if len(text) <= limit and (max_bytes is None or (len(text) <= max_bytes and encoded_size(text) <= max_bytes)):
+        return text  # (every character costs at least one byte: a long text is never quoted whole)
     clusters = _graphemes_that_fit(text, limit, max_bytes)
     clusters = clusters[:_break_near_end(clusters)]
     while clusters and clusters[-1] in _TRAILING_SPACE:
