@@ -94,7 +94,7 @@ class PlexClient:
         self.session.verify = verify_tls
         if not verify_tls:
             quiet_insecure_warnings()
-            log.debug("TLS certificate checks for Plex are off (verify_tls = false)")
+            log.debug("TLS certificate checks for Plex are off (skip_tls_verify)")
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None

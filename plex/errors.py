@@ -102,7 +102,7 @@ def classify(exc: BaseException) -> PlexSyncError:
     if isinstance(exc, plex_exceptions.BadRequest):
         return _classify_status(exc, status_of(exc))
     if isinstance(exc, requests.exceptions.SSLError) and _certificate_rejected(exc):  # no retry fixes it
-        return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / verify_tls): {exc}")
+        return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / skip_tls_verify): {exc}")
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema)):
         return PlexConfigError(f"The Plex URL is not usable (check plex_url): {exc}")

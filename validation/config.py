@@ -8,30 +8,32 @@ lives here, and every error names the setting.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 FALLBACK_PLUGIN_ID = "PlexSync"
 ENV_PREFIX = "PLEXSYNC_"
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", "f"})
 
-# Setting toggle → the Plex fields it controls.
+# Field switch → the Plex fields it keeps PlexSync from writing. Every BOOLEAN setting means false by default
+# (Stash shows a never-saved switch as off), so each switch is named for what it stops.
 FIELD_TOGGLES: dict[str, tuple[str, ...]] = {
-    "sync_title": ("title",),
-    "sync_summary": ("summary",),
-    "sync_tagline": ("tagline",),
-    "sync_date": ("originallyAvailableAt", "year"),
-    "sync_studio": ("studio",),
-    "sync_performers": ("actor",),
-    "sync_tags": ("genre",),
-    "sync_rating": ("userRating",),
-    "sync_director": ("director",),
-    "sync_poster": ("poster",),
-    "sync_background": ("art",),
-    "sync_collections": ("collection",),
+    "skip_title": ("title",),
+    "skip_summary": ("summary",),
+    "skip_tagline": ("tagline",),
+    "skip_date": ("originallyAvailableAt", "year"),
+    "skip_studio": ("studio",),
+    "skip_performers": ("actor",),
+    "skip_tags": ("genre",),
+    "skip_rating": ("userRating",),
+    "skip_director": ("director",),
+    "skip_poster": ("poster",),
+    "skip_background": ("art",),
+    "skip_collections": ("collection",),
 }
 INT_BOUNDS = {
     "max_retries": (1, 50),
@@ -44,7 +46,7 @@ FLOAT_BOUNDS = {
     "settle_seconds": (0.0, 3600.0),
 }
 BOOL_KEYS = frozenset(
-    {"verify_tls", "enabled", "strict_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
+    {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
      "debug_logging", "obfuscate_paths", *FIELD_TOGGLES}
 )
 
@@ -97,42 +99,71 @@ def coerce_float(key: str, value: Any) -> float:
     return number
 
 
+class _Opposite:
+    """A read-only view of a switch under its positive name: ``config.sync_poster`` is ``not config.skip_poster``,
+    so code reads the way it thinks while every setting a user sees defaults to off."""
+
+    def __init__(self, switch: str) -> None:
+        self.switch = switch
+
+    def __get__(self, config: Any, owner: type | None = None) -> Any:
+        return self if config is None else not getattr(config, self.switch)
+
+
 class PlexSyncConfig(BaseModel):
-    """Every setting of the plugin contract, with PlexSync's defaults (Stash has none)."""
+    """Every setting of the plugin contract, with PlexSync's defaults (Stash has none). Each field's description
+    is its display name in PlexSync.yml (the command line's help shows it; a test keeps them equal)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", ignored_types=(_Opposite,))
 
-    plex_url: str
-    plex_token: SecretStr
-    plex_library: str = ""
-    path_map: str = ""
-    verify_tls: bool = True
-    enabled: bool = True
-    sync_title: bool = True
-    sync_summary: bool = True
-    sync_tagline: bool = True
-    sync_date: bool = True
-    sync_studio: bool = True
-    sync_performers: bool = True
-    sync_tags: bool = True
-    sync_rating: bool = True
-    sync_director: bool = True
-    sync_poster: bool = True
-    sync_background: bool = True
-    sync_collections: bool = True
-    strict_matching: bool = True
-    preserve_plex_edits: bool = False
-    skip_not_found: bool = False
-    trigger_plex_scan: bool = False
-    max_retries: int = 5
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    max_tags: int = 100
-    settle_seconds: float = 5.0
-    max_task_minutes: int = 60
-    log_format: Literal["text", "json"] = "text"
-    debug_logging: bool = False
-    obfuscate_paths: bool = False
+    plex_url: str = Field(description="Plex URL")
+    plex_token: SecretStr = Field(description="Plex token")
+    plex_library: str = Field("", description="Plex libraries")
+    path_map: str = Field("", description="Path map")
+    pause_sync: bool = Field(False, description="Pause syncing")
+    skip_tls_verify: bool = Field(False, description="Don't verify Plex's TLS certificate (self-signed only)")
+    skip_title: bool = Field(False, description="Don't write the title")
+    skip_summary: bool = Field(False, description="Don't write the summary")
+    skip_tagline: bool = Field(False, description="Don't write the tagline")
+    skip_date: bool = Field(False, description="Don't write the date")
+    skip_studio: bool = Field(False, description="Don't write the studio")
+    skip_performers: bool = Field(False, description="Don't write the performers")
+    skip_tags: bool = Field(False, description="Don't write the tags")
+    skip_rating: bool = Field(False, description="Don't write the rating")
+    skip_director: bool = Field(False, description="Don't write the director")
+    skip_poster: bool = Field(False, description="Don't upload the poster")
+    skip_background: bool = Field(False, description="Don't upload the background")
+    skip_collections: bool = Field(False, description="Don't add studio collections")
+    loose_matching: bool = Field(False, description="Pick the closest match when files look alike")
+    preserve_plex_edits: bool = Field(False, description="Preserve Plex edits")
+    skip_not_found: bool = Field(False, description="Skip scenes not in Plex")
+    trigger_plex_scan: bool = Field(False, description="Ask Plex to scan new files")
+    max_retries: int = Field(5, description="Max retries")
+    connect_timeout: float = Field(5.0, description="Connect timeout (s)")
+    read_timeout: float = Field(30.0, description="Read timeout (s)")
+    max_tags: int = Field(100, description="Max tags")
+    settle_seconds: float = Field(5.0, description="Settle seconds")
+    max_task_minutes: int = Field(60, description="Max task minutes")
+    log_format: Literal["text", "json"] = Field("text", description="Log format")
+    debug_logging: bool = Field(False, description="Debug logging")
+    obfuscate_paths: bool = Field(False, description="Obfuscate paths")
+
+    # The old, positive names, read-only: the rest of the code keeps reading them.
+    enabled = _Opposite("pause_sync")
+    verify_tls = _Opposite("skip_tls_verify")
+    strict_matching = _Opposite("loose_matching")
+    sync_title = _Opposite("skip_title")
+    sync_summary = _Opposite("skip_summary")
+    sync_tagline = _Opposite("skip_tagline")
+    sync_date = _Opposite("skip_date")
+    sync_studio = _Opposite("skip_studio")
+    sync_performers = _Opposite("skip_performers")
+    sync_tags = _Opposite("skip_tags")
+    sync_rating = _Opposite("skip_rating")
+    sync_director = _Opposite("skip_director")
+    sync_poster = _Opposite("skip_poster")
+    sync_background = _Opposite("skip_background")
+    sync_collections = _Opposite("skip_collections")
 
     @field_validator("plex_url")
     @classmethod
@@ -172,21 +203,46 @@ class PlexSyncConfig(BaseModel):
 
     @property
     def enabled_fields(self) -> frozenset[str]:
-        return frozenset(field for toggle, fields in FIELD_TOGGLES.items() if getattr(self, toggle) for field in fields)
+        return frozenset(field for skip, fields in FIELD_TOGGLES.items() if not getattr(self, skip) for field in fields)
+
+
+_PATH_MAP_FIX = "write Stash prefix=Plex prefix, rules separated by ';' (e.g. /data=/media; /more=/mnt/more)"
+_ABSOLUTE = re.compile(r"^(?:/|\\\\|[A-Za-z]:(?:[\\/]|$))")  # /x, \\server\share, D:\ or D:
 
 
 def parse_path_map(text: str) -> list[tuple[str, str]]:
-    """``"/stash/a=/plex/a; D:\\Videos=/mnt/v"`` → rules, longest Stash prefix first."""
+    """``"/stash/a=/plex/a; D:\\Videos=/mnt/v"`` → rules, longest Stash prefix first.
+
+    Rules are separated by ``;`` or line breaks. A comma list (the separator ``plex_library`` uses) is accepted
+    when every part is a whole rule between absolute paths; anything else with more than one ``=`` in a rule is
+    an error naming the fix, never one rule whose Plex side swallowed the next rule."""
     rules = []
     for raw in text.replace("\n", ";").split(";"):
         rule = raw.strip()
-        if not rule:
-            continue
-        stash_side, sep, plex_side = rule.partition("=")
-        if not sep or not stash_side.strip() or not plex_side.strip():
-            raise ValueError(f"path_map: rule {rule!r} must look like /stash/prefix=/plex/prefix")
-        rules.append((stash_side.strip(), plex_side.strip()))
+        if rule:
+            rules.extend(_path_rules(rule))
     return sorted(rules, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _path_rules(rule: str) -> list[tuple[str, str]]:
+    if rule.count("=") > 1:
+        parts = [_path_rule(part) for part in rule.split(",")]
+        if all(part and all(_ABSOLUTE.match(side) for side in part) for part in parts):
+            return [part for part in parts if part]
+        raise ValueError(f"path_map: {rule!r} holds {rule.count('=')} rules or a stray '=' (a ',' list works "
+                         f"only when every part is a whole rule between absolute paths); {_PATH_MAP_FIX}")
+    pair = _path_rule(rule)
+    if pair is None:
+        raise ValueError(f"path_map: rule {rule!r} has no Stash side, no Plex side or no '='; {_PATH_MAP_FIX}")
+    return [pair]
+
+
+def _path_rule(text: str) -> tuple[str, str] | None:
+    stash_side, sep, plex_side = text.partition("=")
+    stash_side, plex_side = stash_side.strip(), plex_side.strip()
+    if not sep or not stash_side or not plex_side or "=" in plex_side:
+        return None
+    return stash_side, plex_side
 
 
 _COERCERS = {
@@ -207,7 +263,7 @@ def _coerce(raw: Mapping[str, Any], known: set[str]) -> tuple[dict[str, Any], li
         if key not in known or value is None:
             continue
         if isinstance(value, str) and not value.strip() and key in _COERCERS:
-            continue  # an emptied number or switch (``PLEXSYNC_VERIFY_TLS=``) means "use the default"
+            continue  # an emptied number or switch (``PLEXSYNC_SKIP_POSTER=``) means "use the default"
         coercer = _COERCERS.get(key)
         try:
             values[key] = coercer(key, value) if coercer else (value.strip() if isinstance(value, str) else value)
@@ -219,13 +275,18 @@ def _coerce(raw: Mapping[str, Any], known: set[str]) -> tuple[dict[str, Any], li
     return values, problems
 
 
+def _closest(key: str, known: set[str]) -> str | None:
+    guess = difflib.get_close_matches(key.lower(), sorted(known), n=1, cutoff=0.6)
+    return guess[0] if guess else None
+
+
 def _unknown_key_warnings(raw: Mapping[str, Any], known: set[str]) -> list[str]:
     warnings = []
     for key in raw:
         if key in known:
             continue
-        guess = difflib.get_close_matches(str(key).lower(), sorted(known), n=1, cutoff=0.6)
-        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        guess = _closest(str(key), known)
+        hint = f" (did you mean {guess!r}?)" if guess else ""
         warnings.append(f"Unknown PlexSync setting {key!r} ignored{hint}")
     return warnings
 
@@ -258,3 +319,17 @@ def config_from_env(environ: Mapping[str, str]) -> dict[str, str]:
             if key in known:
                 found[key] = value
     return found
+
+
+def unknown_env_warnings(environ: Mapping[str, str], other_variables: frozenset[str] = frozenset()) -> list[str]:
+    """The same "did you mean" warning as an unknown ``--set`` key, for ``PLEXSYNC_*`` variables that are neither
+    a setting nor one of ``other_variables`` (the command line's own, e.g. ``PLEXSYNC_DATA_DIR``)."""
+    known = set(PlexSyncConfig.model_fields) | {name[len(ENV_PREFIX):].lower() for name in other_variables}
+    warnings = []
+    for name in sorted(environ):
+        key = name[len(ENV_PREFIX):].lower()
+        if name.startswith(ENV_PREFIX) and key not in known:
+            guess = _closest(key, known)
+            hint = f" (did you mean {ENV_PREFIX}{guess.upper()}?)" if guess else ""
+            warnings.append(f"Unknown PlexSync environment variable {name} ignored{hint}")
+    return warnings

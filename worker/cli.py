@@ -25,6 +25,10 @@ TASK_COMMANDS = {
     "rebuild-index": ("rebuild_index", "Forget Plex item links and list the Plex libraries again."),
 }
 ENV_PREFIX = "PLEXSYNC_"
+SETTING_DEST = "setting_"  # argparse dest prefix of the per-setting flags
+# PLEXSYNC_* variables that are not settings: the command line's own, and the test suite's schema folder.
+CLI_VARIABLES = frozenset({"PLEXSYNC_DATA_DIR", "PLEXSYNC_STASH_URL", "PLEXSYNC_STASH_API_KEY",
+                           "PLEXSYNC_STASH_SCHEMA_DIR"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,23 +58,49 @@ def _add_common_options(command: argparse.ArgumentParser) -> None:
                          help="Stash address, e.g. http://localhost:9999 (PLEXSYNC_STASH_URL)")
     command.add_argument("--stash-api-key", default=env.get("PLEXSYNC_STASH_API_KEY"),
                          help="Stash API key (PLEXSYNC_STASH_API_KEY)")
-    command.add_argument("--plex-url", help="overrides the plex_url setting")
-    command.add_argument("--plex-library", help="overrides the plex_library setting")
-    command.add_argument("--path-map", help="overrides the path_map setting")
+    _add_setting_flags(command)
     command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                         help="any other setting, e.g. --set settle_seconds=0 (repeatable)")
+                         help="any setting by its name, e.g. --set settle_seconds=0 (repeatable)")
     command.add_argument("--json", action="store_true", help="print the result as JSON only")
 
 
+def _add_setting_flags(command: argparse.ArgumentParser) -> None:
+    """One flag per setting (``--max-tags 50``; switches as ``--skip-poster`` / ``--no-skip-poster``), its help the
+    name Stash's settings page shows. Unset flags leave Stash's value (or the PLEXSYNC_* variable's) alone."""
+    from validation.config import BOOL_KEYS, PlexSyncConfig
+
+    group = command.add_argument_group("settings (override Stash's; each also PLEXSYNC_<SETTING>)")
+    for key, field in PlexSyncConfig.model_fields.items():
+        flag, dest = "--" + key.replace("_", "-"), SETTING_DEST + key
+        if key in BOOL_KEYS:
+            group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
+                               help=field.description)
+            continue
+        default = "" if field.is_required() else f" (default: {field.default or 'empty'})"
+        secret = " (others can read it in the process list: prefer PLEXSYNC_PLEX_TOKEN)" if key == "plex_token" else ""
+        group.add_argument(flag, dest=dest, metavar=key.split("_")[-1].upper(),
+                           help=f"{field.description}{default}{secret}")
+
+
+def setting_warnings(args: argparse.Namespace, environ: dict[str, str]) -> list[str]:
+    """Unknown PLEXSYNC_* variables (as an unknown --set key is warned about), and a token given as a flag."""
+    from validation.config import unknown_env_warnings
+
+    warnings = unknown_env_warnings(environ, CLI_VARIABLES)
+    if getattr(args, SETTING_DEST + "plex_token", None) is not None:
+        warnings.append("--plex-token is visible to every user of this machine in the process list (ps, Task "
+                        "Manager) while PlexSync runs; set PLEXSYNC_PLEX_TOKEN in the environment instead")
+    return warnings
+
+
 def overrides_from(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:
-    """Settings from PLEXSYNC_* variables, then flags (the token only from the environment: argv is visible)."""
+    """Settings from PLEXSYNC_* variables, then flags, then ``--set``."""
     from validation.config import config_from_env
 
     overrides: dict[str, Any] = dict(config_from_env(environ))
-    for flag, key in (("plex_url", "plex_url"), ("plex_library", "plex_library"), ("path_map", "path_map")):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[key] = value
+    for name, value in vars(args).items():
+        if name.startswith(SETTING_DEST) and value is not None:
+            overrides[name[len(SETTING_DEST):]] = value
     for pair in args.set:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
@@ -110,6 +140,9 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         progress=terminal_progress if on_terminal else stash_log.progress,
     )
     stash_log.register_secret(args.stash_api_key)
+    stash_log.register_secret(getattr(args, SETTING_DEST + "plex_token", None))
+    for warning in setting_warnings(args, dict(os.environ)):
+        stash_log.get_logger("plexsync.cli").warning(warning)
     try:
         output, error = run_task(mode, ctx), None
     except Exception as exc:

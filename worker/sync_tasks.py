@@ -284,8 +284,8 @@ def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     rt = open_runtime(ctx)
     try:
         if not rt.config.enabled and mode != "health":
-            return {"skipped": "PlexSync is disabled in its settings", "processed": 0, "succeeded": 0,
-                    "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
+            return {"skipped": "syncing is paused in PlexSync's settings (Pause syncing)", "processed": 0,
+                    "succeeded": 0, "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
         return HANDLERS[mode](rt, ctx)
     finally:
         rt.close()

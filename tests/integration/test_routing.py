@@ -83,7 +83,7 @@ def test_a_name_and_size_guess_never_takes_an_item_another_scene_owns(world):
 
 
 def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
-    world.settings(max_retries=2, sync_poster=False, sync_background=False)
+    world.settings(max_retries=2, skip_poster=True, skip_background=True)
     scene_id, _ = world.scene("bad.mp4", title="Rejected")
     world.plex.fail(r"^/library/sections/\d+/all$", 400, times=None, method="PUT")
     world.queue(scene_id)
@@ -99,7 +99,7 @@ def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
 
 
 def test_deleted_plex_item_is_rematched(world):
-    world.settings(sync_poster=False, sync_background=False)
+    world.settings(skip_poster=True, skip_background=True)
     scene_id, key = world.scene("moved.mp4", title="Keeps syncing")
     world.queue(scene_id)
     world.run("process_queue")
@@ -114,7 +114,7 @@ def test_deleted_plex_item_is_rematched(world):
 
 
 def test_preserve_plex_edits_leaves_a_field_changed_in_plex(world):
-    world.settings(preserve_plex_edits=True, sync_poster=False, sync_background=False)
+    world.settings(preserve_plex_edits=True, skip_poster=True, skip_background=True)
     scene_id, key = world.scene("mine.mp4", title="From Stash", details="Stash summary")
     world.queue(scene_id)
     world.run("process_queue")

@@ -26,14 +26,15 @@ def test_numbers_from_every_stash_shape(raw, expected):
 
 @pytest.mark.parametrize(("value", "expected"), [("true", True), ("YES", True), ("1", True), (1, True),
                                                   ("off", False), ("0", False), (False, False),
-                                                  ("", True), ("  ", True)])  # emptied: the default (on)
+                                                  ("", False), ("  ", False)])  # emptied: the default (off)
 def test_booleans_from_every_stash_shape(value, expected):
-    assert config(verify_tls=value).verify_tls is expected
+    cfg = config(skip_tls_verify=value)
+    assert cfg.skip_tls_verify is expected and cfg.verify_tls is not expected
 
 
 @pytest.mark.parametrize(("raw", "needle"), [
     ({"max_tags": 5.5}, "max_tags: expected a whole number"), ({"max_tags": 0}, "max_tags: must be between"),
-    ({"read_timeout": "slow"}, "read_timeout: expected a number"), ({"verify_tls": "maybe"}, "verify_tls"),
+    ({"read_timeout": "slow"}, "read_timeout: expected a number"), ({"skip_tls_verify": "maybe"}, "skip_tls_verify"),
     ({"log_format": "xml"}, "log_format"), ({"plex_url": "plex:32400"}, "plex_url: must start with"),
     ({"path_map": "/only-one-side"}, "path_map"),
 ])
@@ -57,7 +58,7 @@ def test_defaults_unknown_keys_and_the_token_stays_secret():
 
 
 def test_derived_values():
-    cfg = config(plex_library=" Movies , ,Scenes", path_map="/a=/b; /a/c=/d\nD:\\V=/v", sync_date=False)
+    cfg = config(plex_library=" Movies , ,Scenes", path_map="/a=/b; /a/c=/d\nD:\\V=/v", skip_date=True)
     assert cfg.library_names == ["Movies", "Scenes"]
     assert cfg.path_rules == [("/a/c", "/d"), ("D:\\V", "/v"), ("/a", "/b")]
     assert "year" not in cfg.enabled_fields and "title" in cfg.enabled_fields
@@ -73,8 +74,8 @@ def test_environment_and_plugin_id(tmp_path):
 
 
 def test_sanitizers():
-    assert clean_text("Cafe\u0301\u200b  \t x\u202e") == "Café x"
-    assert clean_summary("one\r\n\r\n\r\n\r\ntwo  words\n\u200bthree") == "one\n\ntwo words\nthree"
+    assert clean_text("Cafe\u0301\u200b  \t x\u202e\x00\x9b") == "Cafe\u0301\u200b x\u202e"  # only controls go
+    assert clean_summary("one\r\n\r\n\r\n\r\ntwo  words\n\u200bthree") == "one\n\n\n\ntwo  words\n\u200bthree"
     assert cut("word " * 100, 30) == "word word word word word word"
     assert len(cut("東" * 300, 255)) == 255
     assert unique_names(["A", "a", " B ", "", "C"], 2) == ["A", "B"]
@@ -106,10 +107,10 @@ def test_separators_in_one_line_text_become_spaces(separator):
     assert unique_names([f"Big{separator}Tag"]) == ["Big Tag"]
 
 
-def test_separators_in_summaries_keep_words_and_paragraphs_apart():
-    assert clean_summary("col1\tcol2\vcol3\fcol4") == "col1 col2 col3 col4"
-    assert clean_summary("line one\x85line two\u2028line three") == "line one\nline two\nline three"
-    assert clean_summary("para one\u2029para two\u2029\u2029\u2029para three") == "para one\n\npara two\n\npara three"
+def test_separators_in_summaries_keep_words_and_lines_apart():
+    assert clean_summary("col1\tcol2\vcol3\fcol4\x1fcol5") == "col1\tcol2\ncol3\ncol4 col5"  # tabs are kept
+    assert clean_summary("line one\x85line two\rline three") == "line one\nline two\nline three"
+    assert clean_summary("para one\u2029para two\u2028three") == "para one\u2029para two\u2028three"  # not controls
 
 
 def scene(**fields):
@@ -147,7 +148,7 @@ def test_mapping_rules():
 
 
 def test_empty_title_never_clears_and_toggles_remove_fields():
-    fields = build_metadata(scene(title=""), config(sync_tags=False, sync_poster=False)).plex_fields()
+    fields = build_metadata(scene(title=""), config(skip_tags=True, skip_poster=True)).plex_fields()
     assert "title" not in fields and "genre" not in fields and fields["summary"] == ""
 
 
@@ -155,10 +156,23 @@ def test_fingerprint_is_stable_and_sensitive():
     one = build_metadata(scene(title="A"), config())
     assert one.fingerprint() == build_metadata(scene(title="A"), config()).fingerprint()
     assert one.fingerprint() != build_metadata(scene(title="B"), config()).fingerprint()
-    assert one.fingerprint() != build_metadata(scene(title="A"), config(sync_summary=False)).fingerprint()
+    assert one.fingerprint() != build_metadata(scene(title="A"), config(skip_summary=True)).fingerprint()
 
 
 @pytest.mark.parametrize("bad", [{"id": "x"}, {"id": "1", "rating100": "high"}, {"id": "1", "tags": "oops"}, []])
 def test_bad_stash_data_names_the_scene(bad):
     with pytest.raises(SceneDataError):
         build_metadata(bad, config())
+
+
+def test_a_comma_list_of_whole_path_rules_is_read_as_separate_rules():
+    assert parse_path_map("/data=/media, /more=/mnt/more") == [("/data", "/media"), ("/more", "/mnt/more")]
+    assert parse_path_map("D:\\V=/v,\\\\nas\\x=/x; /y=/z") == [("\\\\nas\\x", "/x"), ("D:\\V", "/v"), ("/y", "/z")]
+    assert parse_path_map("/data/Smith, John=/m/Smith, John") == [("/data/Smith, John", "/m/Smith, John")]
+
+
+@pytest.mark.parametrize("path_map", ["/data/Smith, John=/m/Smith, John, /o=/p", "/a=/b=/c", "/a=/b, c=/d"])
+def test_a_rule_that_reads_two_ways_is_an_error_naming_the_fix(path_map):
+    with pytest.raises(ConfigError) as failure:
+        config(path_map=path_map)
+    assert repr(path_map) in str(failure.value) and "separated by ';'" in str(failure.value)
