@@ -129,6 +129,22 @@ class PlexLibrary:
         with self.lock:
             return self.items[int(rating_key)]
 
+    def remove_item(self, rating_key: int) -> None:
+        """The user (or an empty-trash after the file went away) deleted the item: its key answers 404."""
+        with self.lock:
+            del self.items[int(rating_key)]
+
+    def rename_section(self, section_id: int, title: str) -> None:
+        with self.lock:
+            self.section(section_id).title = title
+
+    def remove_section(self, section_id: int) -> None:
+        with self.lock:
+            self.section(section_id)
+            del self.sections[section_id]
+            for key in [key for key, item in self.items.items() if item.section_id == section_id]:
+                del self.items[key]
+
     def items_in(self, section_id: int) -> list[EmuItem]:
         with self.lock:
             return sorted((item for item in self.items.values() if item.section_id == section_id),

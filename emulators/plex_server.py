@@ -53,11 +53,14 @@ class RecordedRequest:
 @dataclass
 class _Fault:
     pattern: re.Pattern[str]
-    kind: str  # status | drop | delay
+    kind: str  # status | drop | delay | answer | reset
     times: int | None
     method: str | None = None
     status: int = 500
     seconds: float = 0.0
+    body: bytes = b""
+    content_type: str = "text/html"
+    headers: dict[str, str] = field(default_factory=dict)
     hits: int = field(default=0)
 
     def matches(self, method: str, path: str, target: str) -> bool:
@@ -161,6 +164,19 @@ class PlexEmulator(LoopbackEmulator):
         """Matching requests wait ``seconds`` before being handled (beyond a client timeout: ReadTimeout)."""
         self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, seconds=seconds))
 
+    def answer(self, path_regex: str, status: int, body: bytes, content_type: str = "text/html",
+               headers: dict[str, str] | None = None, times: int | None = 1, method: str | None = None) -> None:
+        """The next ``times`` matching requests get this canned answer instead of Plex's: what a reverse proxy
+        in front of Plex sends (an HTML error or login page with 200, 429 with ``Retry-After``, an empty or
+        cut-off body)."""
+        self._add_fault(_Fault(re.compile(path_regex), "answer", times, method, status=status, body=body,
+                               content_type=content_type, headers=dict(headers or {})))
+
+    def reset_mid_response(self, path_regex: str, times: int | None = 1, method: str | None = None) -> None:
+        """The next ``times`` matching requests get the status line, headers and half the body, then the
+        connection is reset (a PMS restarting, or a proxy timing out, in the middle of an answer)."""
+        self._add_fault(_Fault(re.compile(path_regex), "reset", times, method))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -204,6 +220,13 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
                 elif fault.kind == "drop":
                     self._drop()
                     return
+                elif fault.kind == "answer":
+                    self._send(fault.status, fault.body, fault.content_type, fault.headers)
+                    return
+                elif fault.kind == "reset":
+                    status, payload = route(emulator, request)
+                    self._send_cut(status, payload)
+                    return
                 else:
                     self._send(fault.status, f"<html><body><h1>{fault.status}</h1></body></html>".encode(),
                                "text/html")
@@ -223,11 +246,25 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 pass
 
-        def _send(self, status: int, payload: bytes, content_type: str) -> None:
+        def _send_cut(self, status: int, payload: bytes) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml;charset=utf-8")
+                self.send_header("Content-Length", str(len(payload) + 64))  # promises more than it sends
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+            except OSError:
+                pass
+            self._drop()
+
+        def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if payload:
                     self.wfile.write(payload)

@@ -146,13 +146,26 @@ class StashEmulator(LoopbackEmulator):
         with self._lock:
             self._faults.append(["status", times, status])
 
+    def fail_graphql(self, message: str, times: int = 1, status: int = 200, matching: str = "") -> None:
+        """Answer the next ``times`` GraphQL requests (whose text contains ``matching``) with this error: gqlgen
+        sends resolver errors (SQLite's "database is locked" while a scan writes) with 200 and validation
+        errors with 422."""
+        with self._lock:
+            self._faults.append(["graphql", times, (status, message, matching)])
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def hang(self, seconds: float, times: int = 1) -> None:
         with self._lock:
             self._faults.append(["hang", times, seconds])
 
-    def take_fault(self) -> tuple[str, Any] | None:
+    def take_fault(self, body: bytes = b"") -> tuple[str, Any] | None:
         with self._lock:
             for fault in self._faults:
+                if fault[0] == "graphql" and fault[2][2].encode() not in body:
+                    continue
                 if fault[1] > 0:
                     fault[1] -= 1
                     return fault[0], fault[2]
@@ -201,10 +214,14 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def _gate(self) -> bool:
-            fault = emulator.take_fault()
+        def _gate(self, body: bytes = b"") -> bool:
+            fault = emulator.take_fault(body)
             if fault is not None and fault[0] == "hang":
                 time.sleep(fault[1])
+            elif fault is not None and fault[0] == "graphql":
+                status, message, _ = fault[1]
+                self._send(status, json.dumps({"errors": [{"message": message}], "data": None}).encode("utf-8"))
+                return False
             elif fault is not None:
                 self._send(fault[1], b'{"errors":[{"message":"emulated failure"}]}')
                 return False
@@ -220,7 +237,7 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             if urlsplit(self.path).path != "/graphql":
                 self._send(404, b"")
                 return
-            if not self._gate():
+            if not self._gate(raw):
                 return
             try:
                 body = json.loads(raw or b"{}")

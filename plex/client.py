@@ -19,7 +19,7 @@ import requests
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
@@ -28,7 +28,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
-from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify
+from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify, explain_answer
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")
@@ -38,6 +38,7 @@ IMAGE_ENDPOINTS = {"poster": "posters", "art": "arts"}
 # timeout already took longer than the bound, so it is not retried in-call (the queue backs off instead).
 DEFAULT_RETRY_STOP = stop_after_attempt(3) | stop_before_delay(8.0)
 DEFAULT_RETRY_WAIT = wait_random_exponential(multiplier=0.5, max=2.0)
+IN_CALL_RETRY_AFTER_MAX = 2.0
 
 log = get_logger("plex.client")
 
@@ -56,11 +57,19 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
+        self._answers = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._count_lock:
             self.sent += 1
-        return super().send(request, **kwargs)
+        self._answers.last = None
+        response = super().send(request, **kwargs)
+        self._answers.last = response
+        return response
+
+    def last_answer(self) -> requests.Response | None:
+        """This thread's last HTTP answer: how a failure that plexapi reports only as text really looked."""
+        return getattr(self._answers, "last", None)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
         """``verify_tls = false`` must win over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, which requests
@@ -109,7 +118,7 @@ class PlexClient:
     def call(self, action: Callable[[], T]) -> T:
         """Run one Plex interaction: transient failures retried briefly, everything else classified."""
         retrying = Retrying(
-            retry=retry_if_exception_type(PlexUnavailable),
+            retry=retry_if_exception(_worth_retrying_now),
             stop=self._retry_stop,
             wait=self._retry_wait,
             before_sleep=_log_retry,
@@ -121,8 +130,8 @@ class PlexClient:
                     return action()
                 except PlexSyncError:
                     raise
-                except Exception as exc:
-                    raise classify(exc) from None  # the cause's text carries URLs with edit values
+                except Exception as exc:  # the cause's text carries URLs with edit values: never chained
+                    raise explain_answer(classify(exc), self.session.last_answer()) from None
         raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or reraises
 
     def _connect(self) -> Any:
@@ -137,22 +146,32 @@ class PlexClient:
         """plexapi's ``PlexServer`` (built on first use: one ``GET /``)."""
         return self.call(self._connect)
 
-    def query(self, key: str, method: str = "get", **kwargs: Any) -> Element | None:
-        """One raw request through plexapi (its headers, its status handling), parsed XML back."""
+    def query(self, key: str, method: str = "get", *, container: bool = False, **kwargs: Any) -> Element | None:
+        """One raw request through plexapi (its headers, its status handling), parsed XML back.
+
+        ``container``: Plex always answers this one with a MediaContainer, so an empty body is Plex (or a
+        proxy) cut short, retried like any blip (a scan request, by contrast, answers with nothing)."""
         verb = getattr(self.session, method)
-        return self.call(lambda: self._connect().query(key, method=verb, timeout=self.timeout, **kwargs))
+
+        def ask() -> Element | None:
+            root = self._connect().query(key, method=verb, timeout=self.timeout, **kwargs)
+            if root is None and container:
+                raise PlexUnavailable(f"Plex answered {key.split('?')[0]} with an empty body")
+            return root
+
+        return self.call(ask)
 
     # -- what PlexSync asks of Plex ------------------------------------------------------------------
 
     def probe(self) -> dict[str, str]:
         """Is Plex there and does it take the token (``GET /`` on first use), then ``GET /identity``."""
-        root = self.query("/identity")
+        root = self.query("/identity", container=True)
         attrs = root.attrib if root is not None else {}
         return {"machineIdentifier": attrs.get("machineIdentifier", ""), "version": attrs.get("version", "")}
 
     def movie_sections(self, names: Sequence[str] = ()) -> list[SectionInfo]:
         """Libraries by name (case-insensitive), or every movie-type library when no names are given."""
-        root = self.query("/library/sections")
+        root = self.query("/library/sections", container=True)
         directories = [d for d in (root if root is not None else []) if d.tag == "Directory"]
         movies = [_section_info(d) for d in directories if d.attrib.get("type") == "movie"]
         if not names:
@@ -207,6 +226,13 @@ class PlexClient:
 def _section_info(directory: Element) -> SectionInfo:
     return SectionInfo(int(directory.attrib["key"]), directory.attrib.get("title", ""),
                        [location.attrib.get("path", "") for location in directory.iter("Location")])
+
+
+def _worth_retrying_now(exc: BaseException) -> bool:
+    """A blip is retried in-call; not when Plex said to come back later (``Retry-After`` beyond the bound)."""
+    if not isinstance(exc, PlexUnavailable):
+        return False
+    return exc.retry_after_seconds is None or exc.retry_after_seconds <= IN_CALL_RETRY_AFTER_MAX
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -35,8 +35,12 @@ class PlexAuthError(PlexSyncError):
 
 
 class PlexUnavailable(PlexSyncError):
-    """Plex did not answer properly (refused, reset, timeout, 5xx, 429, unknown status): retry, count
-    toward the breaker."""
+    """Plex did not answer properly (refused, reset, timeout, 5xx, 429, unknown status, cut-off XML): retry,
+    count toward the breaker. ``retry_after_seconds`` is how long Plex asked us to wait (``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class PlexItemGone(PlexSyncError):
@@ -117,6 +121,51 @@ def classify(exc: BaseException) -> PlexSyncError:
         # comes back as None and plexapi fails on it before raising its own error.
         return PlexUnavailable(f"Plex (or a proxy in front of it) answered with an unknown HTTP status: {exc}")
     return PlexRejected(f"Unexpected error talking to Plex ({type(exc).__name__}): {exc}")
+
+
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_MAX_RETRY_AFTER = 3600.0
+
+
+def explain_answer(error: PlexSyncError, response: requests.Response | None) -> PlexSyncError:
+    """Sharpen ``error`` with what the last HTTP answer on this thread looked like.
+
+    Plex always answers XML. A web page instead (a proxy's error or login page, often with 200) is a setting
+    to fix, named by its title; XML that does not parse or an empty body is Plex or a proxy cut short, which
+    the next try usually gets right. A ``Retry-After`` header says how long to stay away."""
+    if response is None:
+        return error
+    if isinstance(error, PlexUnavailable) and error.retry_after_seconds is None:
+        error.retry_after_seconds = _retry_after(response.headers.get("Retry-After"))
+        return error
+    if not (isinstance(error, PlexConfigError) and "not Plex XML" in str(error)):
+        return error
+    body = response.content[:65536]
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type or body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        title = _HTML_TITLE.search(body)
+        shown = title.group(1).decode("utf-8", "replace").strip() if title else "untitled"
+        return PlexConfigError(f"The Plex URL answered with a web page ({response.status_code}, \"{shown}\"), not "
+                               "Plex: a proxy error or login page in front of Plex? Check plex_url")
+    return PlexUnavailable(f"Plex answered with XML that is cut off or broken ({response.status_code}, "
+                           f"{len(response.content)} bytes); retrying")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (RFC 9110: delay-seconds or an HTTP date), bounded to an hour."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(0.0, seconds), _MAX_RETRY_AFTER)
 
 
 def _certificate_rejected(exc: BaseException) -> bool:

@@ -48,18 +48,24 @@ class Breaker:
         if data["state"] != CLOSED or data["failures"]:
             self.store.set_json(BREAKER_KEY, {"state": CLOSED, "failures": 0, "trips": 0})
 
-    def record_failure(self, reason: str) -> bool:
-        """Count one transient failure; returns True when this failure opened the circuit."""
+    def record_failure(self, reason: str, retry_after: float | None = None) -> bool:
+        """Count one transient failure; returns True when this failure opened the circuit.
+
+        ``retry_after`` (Plex's ``Retry-After``, e.g. with a 429) opens the circuit at once for that long:
+        Plex said when to come back, so nobody knocks before then."""
         with self.store.transaction():
             data = self._load()
             data["failures"] = data.get("failures", 0) + 1
             data["last_error"] = reason[:500]
             current = self.state()
             opened = current == HALF_OPEN or (current == CLOSED and data["failures"] >= self.threshold)
-            if opened:
-                data["trips"] = data.get("trips", 0) + 1
-                cooldown = min(COOLDOWN_CAP, COOLDOWN_BASE * 2 ** (data["trips"] - 1))
-                data.update(state=OPEN, opened_at=time.time(), retry_at=time.time() + cooldown)
+            if opened or retry_after:
+                data["trips"] = data.get("trips", 0) + (1 if opened else 0)
+                cooldown = min(COOLDOWN_CAP, COOLDOWN_BASE * 2 ** (max(1, data["trips"]) - 1))
+                wait = max(cooldown if opened else 0.0, retry_after or 0.0)
+                data.update(state=OPEN, opened_at=time.time(), retry_at=max(data.get("retry_at") or 0,
+                                                                          time.time() + wait))
+                opened = True
             self.store.set_json(BREAKER_KEY, data)
         return opened
 

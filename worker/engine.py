@@ -135,7 +135,7 @@ class SyncEngine:
         try:
             return step()
         except PlexUnavailable as exc:
-            self.breaker.record_failure(str(exc))
+            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
             return self._defer_transient(token, claim, exc)
         except (PlexAuthError, PlexConfigError):
             raise
@@ -176,7 +176,7 @@ class SyncEngine:
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
-            self.breaker.record_failure(str(exc))
+            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
             raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at()
                         or time.time() + backoff.TRANSIENT_BASE) from exc
 
@@ -319,8 +319,8 @@ class SyncEngine:
 
     def _defer_transient(self, token: str, claim: Claim, exc: PlexUnavailable) -> str:
         attempt = claim.attempts + 1
-        self.store.mark_retry(token, claim.scene_id, delay=backoff.transient_delay(attempt),
-                              error_class=type(exc).__name__, message=str(exc))
+        delay = max(backoff.transient_delay(attempt), exc.retry_after_seconds or 0.0)
+        self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__, message=str(exc))
         return "deferred"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:

@@ -8,9 +8,10 @@ an hour) is swapped for the API key on long runs or on a 401.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,6 +21,8 @@ from worker import stash_queries as q
 
 COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
 IDS_PER_REQUEST = 200
+LOCKED_ATTEMPTS = 4
+T = TypeVar("T")
 LOOPBACK_HOSTS = frozenset({"0.0.0.0", "localhost", "::1", "::"})  # stashapi turns 0.0.0.0 into 127.0.0.1
 IMAGE_LIMIT_BYTES = 10 * 1024 * 1024  # Plex refuses uploads above about 10 MB
 FANOUT_FILTERS = {
@@ -30,6 +33,7 @@ FANOUT_FILTERS = {
 }
 
 log = get_logger("stash")
+_answers = threading.local()  # each thread's last HTTP answer from Stash: stashapi's exceptions drop its errors
 
 
 class StashError(Exception):
@@ -86,6 +90,7 @@ def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
             adapter = _TimeoutAdapter(timeout)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
+            session.hooks["response"].append(_remember_answer)
             self.__dict__["_session"] = session
 
     verify = not talks_to_own_stash_over_tls(conn)
@@ -102,10 +107,32 @@ def talks_to_own_stash_over_tls(conn: Mapping[str, Any]) -> bool:
     return scheme == "https" and (host in LOOPBACK_HOSTS or host.startswith("127."))
 
 
+def _remember_answer(response: requests.Response, *_args: Any, **_kwargs: Any) -> requests.Response:
+    _answers.last = response
+    return response
+
+
+def _graphql_errors(response: requests.Response | None) -> str:
+    """The ``errors`` Stash sent (stashapi logs them, then raises only "200 OK query failed")."""
+    if response is None:
+        return ""
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return ""
+    return "; ".join(str(error.get("message", ""))[:500] for error in errors if isinstance(error, dict))
+
+
 def _translate(exc: Exception) -> StashError:
     if isinstance(exc, StashError):
         return exc
-    text = str(exc)
+    response = getattr(_answers, "last", None)
+    _answers.last = None
+    detail = _graphql_errors(response)
+    text = f"{exc}: {detail}" if detail else str(exc)
+    if response is not None and response.status_code == 422:
+        return StashDataError(f"Stash rejected PlexSync's query (422: {detail or 'invalid query'}). This Stash "
+                              "version does not know a field PlexSync reads: update Stash, or report it")
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)) or "database is locked" in text:
         return StashUnavailable(f"{type(exc).__name__}: {text}")
     if text.startswith("401") or " 401 " in text:
@@ -116,17 +143,36 @@ def _translate(exc: Exception) -> StashError:
     return StashDataError(text)
 
 
+def _is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, StashUnavailable) and "database is locked" in str(exc)
+
+
+def _while_locked(action: Callable[[], T]) -> T:
+    """Stash answers "database is locked" while a scan or another plugin holds SQLite's write lock, for
+    moments: ask again a few times before the queue's longer backoff takes over."""
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+    for attempt in Retrying(retry=retry_if_exception(_is_locked), stop=stop_after_attempt(LOCKED_ATTEMPTS),
+                            wait=wait_random_exponential(multiplier=0.25, max=2.0), reraise=True):
+        with attempt:
+            return action()
+    raise AssertionError("unreachable")  # pragma: no cover - tenacity returns or reraises
+
+
 class StashReader:
     def __init__(self, server_connection: Mapping[str, Any], *, timeout: float = 30.0) -> None:
         conn = dict(server_connection)
         conn["Logger"] = _LogAdapter()
         self._timeout = (min(10.0, timeout), timeout)
-        try:
-            self.stash = _make_interface(conn, self._timeout)
-            self.api_key = self.stash.call_GQL("query { configuration { general { apiKey } } }")[
-                "configuration"]["general"]["apiKey"] or None
-        except Exception as exc:
-            raise _translate(exc) from None
+        def connect() -> None:
+            try:
+                self.stash = _make_interface(conn, self._timeout)
+                self.api_key = self.stash.call_GQL("query { configuration { general { apiKey } } }")[
+                    "configuration"]["general"]["apiKey"] or None
+            except Exception as exc:
+                raise _translate(exc) from None
+
+        _while_locked(connect)
         register_secret(self.api_key)
         self.started = time.monotonic()
         self.using_api_key = bool(conn.get("ApiKey"))
@@ -160,6 +206,9 @@ class StashReader:
         return True
 
     def call(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return _while_locked(lambda: self._call_once(query, variables))
+
+    def _call_once(self, query: str, variables: Mapping[str, Any] | None) -> dict[str, Any]:
         for attempt in (1, 2):
             try:
                 return self.stash.call_GQL(query, dict(variables or {}))
