@@ -116,7 +116,7 @@ def fetch_with_dependency_manager(plugin_dir: str) -> bool:
     from validation.stash_log import get_logger
 
     log = get_logger("install")
-    specs = [requirement if name == _pip_name(requirement).replace("-", "_") else f"{name}:{requirement}"
+    specs = [requirement if name == _pip_name(requirement) else f"{name}:{requirement}"
              for name, requirement in requirements.items() if name in missing]
     log.info("Asking %s for %s", DEPENDENCY_MANAGER, ", ".join(specs))
     try:
