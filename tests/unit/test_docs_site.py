@@ -1,5 +1,6 @@
 """The docs a user reads: every error class the code can report is explained in troubleshoot.md, the install
-page and README point at the same plugin source, and the site builds with warnings as errors.
+page and README point at the same plugin source, reliability.md cites test files that exist, and the site
+builds with warnings as errors.
 
 ``mkdocs build --strict -q`` (README's CI command) does not fail on warnings: ``-q`` hides them from the
 counter that ``--strict`` checks. So the strict build runs here, without ``-q``.
@@ -79,6 +80,12 @@ def test_the_glossary_defines_every_term():
 def test_readme_and_install_page_give_the_plugin_source_the_release_script_publishes():
     assert SOURCE_URL in (REPO / "README.md").read_text(encoding="utf-8")
     assert SOURCE_URL in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
+
+
+def test_reliability_cites_test_files_that_exist():
+    cited = set(re.findall(r"`(tests/[\w/]+\.py)`", (REPO / "docs" / "reliability.md").read_text(encoding="utf-8")))
+    assert len(cited) > 10
+    assert not [path for path in cited if not (REPO / path).is_file()]
 
 
 def test_the_docs_site_builds_with_warnings_as_errors(tmp_path):
