@@ -122,7 +122,7 @@ def fetch_with_dependency_manager(plugin_dir: str) -> bool:
     try:
         with _stdout_kept_clean() as captured:
             importlib.import_module(DEPENDENCY_MANAGER).ensure_import(*specs)
-    except Exception as exc:  # its failure must become our clear message, not a crash
+    except (Exception, SystemExit) as exc:  # its failure (even sys.exit) must become our clear message
         log.warning("%s could not provide %s: %s", DEPENDENCY_MANAGER, ", ".join(missing), exc)
         return False
     if captured.getvalue().strip():

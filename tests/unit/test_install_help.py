@@ -21,7 +21,7 @@ calls = []
 def ensure_import(*requirements):
     calls.append(list(requirements))
     if {fail!r}:
-        raise RuntimeError("pip is not installed")
+        sys.exit("pip is not installed")
     print("Collecting", *requirements)
     os.system("echo pip output")
     os.makedirs(os.path.join(FOLDER, "plexsync_probe_pkg"), exist_ok=True)
