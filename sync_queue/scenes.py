@@ -6,7 +6,7 @@ import sqlite3
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from sync_queue.schema import PENDING
 
@@ -330,23 +330,28 @@ class SceneStateMixin:
 
     # -- Plex path index (the matcher's IndexLookup) -----------------------------------------
 
-    def replace_index_section(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at)."""
+    def upsert_index_rows(self, section_id: int, rows: Sequence[tuple[Any, ...]]) -> int:
+        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at), already listed.
+
+        One short transaction per call: callers write a listing chunk by chunk between its page requests,
+        never holding the write lock while a request is in flight (hooks and the lease heartbeat write too).
+        """
         with self.transaction() as conn:
-            conn.execute("DELETE FROM plex_index WHERE section_id = ?", (section_id,))
-            return self._insert_index_rows(section_id, rows)
-
-    def upsert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        with self.transaction():
-            return self._insert_index_rows(section_id, rows)
-
-    def _insert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        cursor = self.conn.executemany(
-            "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
-            "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            ((section_id, *row) for row in rows),
-        )
+            cursor = conn.executemany(
+                "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
+                "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                [(section_id, *row) for row in rows],
+            )
         return cursor.rowcount
+
+    def prune_index_section(self, section_id: int, listed: set[tuple[int, str]]) -> int:
+        """After a full listing: drop the section's rows it did not list, given as (rating_key, path_key)."""
+        stale = [(section_id, rating_key, path) for rating_key, path in self.conn.execute(
+            "SELECT rating_key, path_key FROM plex_index WHERE section_id = ?", (section_id,))
+            if (rating_key, path) not in listed]
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ? AND path_key = ?", stale)
+        return len(stale)
 
     def requeue_unlisted_links(self, section_id: int) -> int:
         """After a full listing: scenes linked to an item the library no longer has (deleted, or re-added
