@@ -36,8 +36,8 @@ def damaged(db_path: Path) -> bool:
     """Is the file at ``db_path`` (still) unreadable? A fresh file someone else just created is not."""
     if not db_path.exists():
         return False
-    try:
-        conn = sqlite3.connect(db_path, timeout=LOCK_WAIT_SECONDS)
+    try:  # read-only: a read-write connection to a damaged file deletes the -wal we are about to keep
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_SECONDS)
         try:
             return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
         finally:
