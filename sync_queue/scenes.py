@@ -6,9 +6,10 @@ import sqlite3
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Sequence
 
 from sync_queue.schema import PENDING
+from validation.index_record import IndexedPart
 
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
 
@@ -25,17 +26,6 @@ class Claim:
     section_id: int | None
     push_record: str | None
     fingerprint: str | None
-
-
-class IndexRow(NamedTuple):
-    """One Plex media part as stored; same attribute names as ``plex.library_index.IndexedPart``."""
-
-    rating_key: int
-    section_id: int
-    file: str
-    size: int | None
-    added_at: int
-    updated_at: int
 
 
 class SceneStateMixin:
@@ -154,25 +144,15 @@ class SceneStateMixin:
 
     def mark_skipped(self, token: str, scene_id: int, *, reason: str, error_class: str = "Skipped") -> bool:
         """Final for this generation, not an error: a new edit queues the scene again."""
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'skipped', attempts = 0, last_error_class = ?, last_error = ? "
-                "WHERE scene_id = ? AND claim_token = ?",
-                (error_class, reason[:2000], scene_id, token),
-            )
-        return cursor.rowcount == 1
+        with self.transaction():
+            return self._finish_claim(token, scene_id, "skipped", error_class, reason)
 
     def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
+        """Final for this generation and a dead letter (Retry Failed Jobs queues it again)."""
         now = time.time()
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'dead', attempts = attempts + 1, last_error_class = ?, "
-                "last_error = ? WHERE scene_id = ? AND claim_token = ?",
-                (error_class, message[:2000], scene_id, token),
-            )
-            if cursor.rowcount:
+            finished = self._finish_claim(token, scene_id, "dead", error_class, message, count_attempt=True)
+            if finished:
                 conn.execute(
                     "INSERT INTO dead_letters(scene_id, error_class, message, attempts, first_failed_at, "
                     "last_failed_at) SELECT scene_id, ?, ?, attempts, ?, ? FROM scenes WHERE scene_id = ? "
@@ -180,6 +160,17 @@ class SceneStateMixin:
                     "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
                     (error_class, message[:2000], now, now, scene_id),
                 )
+        return finished
+
+    def _finish_claim(self, token: str, scene_id: int, status: str, error_class: str, message: str, *,
+                      count_attempt: bool = False) -> bool:
+        """Close the claimed generation without a sync; inside the caller's transaction."""
+        cursor = self.conn.execute(
+            "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, claimed_generation = NULL, "
+            f"status = ?, attempts = {'attempts + 1' if count_attempt else '0'}, last_error_class = ?, "
+            "last_error = ? WHERE scene_id = ? AND claim_token = ?",
+            (status, error_class, message[:2000], scene_id, token),
+        )
         return cursor.rowcount == 1
 
     def release_claims(self, token: str, scene_ids: Iterable[int]) -> None:
@@ -379,15 +370,15 @@ class SceneStateMixin:
                                 (section_id, not_after if not_after is not None else 2**62)).fetchone()
         return int(row[0] or 0)
 
-    def parts_by_path_key(self, key: str) -> list[IndexRow]:
+    def parts_by_path_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("path_key", key)
 
-    def parts_by_basename_key(self, key: str) -> list[IndexRow]:
+    def parts_by_basename_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("basename_key", key)
 
-    def _index_rows(self, column: str, key: str) -> list[IndexRow]:
+    def _index_rows(self, column: str, key: str) -> list[IndexedPart]:
         rows = self.conn.execute(
             f"SELECT rating_key, section_id, file, size, added_at, updated_at FROM plex_index WHERE {column} = ?",
             (key,),
         ).fetchall()
-        return [IndexRow(*row) for row in rows]
+        return [IndexedPart(*row) for row in rows]

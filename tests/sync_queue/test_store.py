@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from plex.library_index import IndexedPart
 from sync_queue.store import Store
 
 
@@ -173,7 +174,7 @@ def test_kv_round_trip(store):
 def test_index_lookup_by_path_and_basename(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/n/a.mp4", "a.mp4", "/n/a.mp4", 6, 200, 200)]
     store.upsert_index_rows(1, rows)
-    assert [r.rating_key for r in store.parts_by_path_key("/m/a.mp4")] == [10]
+    assert store.parts_by_path_key("/m/a.mp4") == [IndexedPart(10, 1, "/m/a.mp4", 5, 100, 100)]  # plex's record
     assert sorted(r.rating_key for r in store.parts_by_basename_key("a.mp4")) == [10, 11]
     assert store.index_max_added_at(1) == 200
     store.drop_index_item(10)
