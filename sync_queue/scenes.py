@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from sync_queue.schema import PENDING
 from validation.index_record import IndexedPart
@@ -14,8 +13,7 @@ from validation.index_record import IndexedPart
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):  # a NamedTuple, not a dataclass: hooks import this module and pay for every import
     """A scene the worker took for one attempt, with what it needs to sync it without another read."""
 
     scene_id: int
