@@ -58,3 +58,15 @@ def test_other_database_errors_are_not_mistaken_for_damage():
     assert recovery.is_corruption(sqlite3.DatabaseError("file is not a database"))
     assert not recovery.is_corruption(sqlite3.OperationalError("database is locked"))
     assert not recovery.is_corruption(sqlite3.OperationalError("disk I/O error"))
+
+
+def test_a_repair_lock_left_by_a_killed_process_does_not_block_the_next_repair(tmp_path):
+    import os
+
+    (tmp_path / DB_FILE).write_bytes(b"garbage" * 100)
+    lock = tmp_path / f"{DB_FILE}{recovery.LOCK_SUFFIX}"
+    lock.write_bytes(b"")
+    old = lock.stat().st_mtime - recovery.STALE_LOCK_SECONDS - 5
+    os.utime(lock, (old, old))
+    assert recovery.set_aside(tmp_path / DB_FILE) is not None
+    assert not lock.exists()
