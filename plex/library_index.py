@@ -10,20 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
+from validation.index_record import IndexedPart
+
 PAGE_SIZE = 2000
 # Scalars a list view carries in full (tags are truncated there, so none are read from it).
 SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating",
                   "updatedAt")
-
-
-@dataclass(frozen=True)
-class IndexedPart:
-    rating_key: int
-    section_id: int
-    file: str
-    size: int | None
-    added_at: int
-    updated_at: int
 
 
 @dataclass(frozen=True)

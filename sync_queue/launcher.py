@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -36,6 +35,8 @@ def wake(port: int | None) -> None:
 
 
 def detached_popen_kwargs() -> dict[str, Any]:
+    import subprocess  # here, not at the top: most hooks only wake a running worker and never spawn one
+
     kwargs: dict[str, Any] = {
         "stdin": subprocess.PIPE,
         "stdout": subprocess.DEVNULL,
@@ -54,6 +55,8 @@ def detached_popen_kwargs() -> dict[str, Any]:
 
 def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> int:
     """Start ``PlexSync.py worker`` detached; secrets travel on its stdin, never in argv or on disk."""
+    import subprocess
+
     process = subprocess.Popen(
         [sys.executable, str(entry_script), WORKER_COMMAND], cwd=str(cwd), **detached_popen_kwargs()
     )

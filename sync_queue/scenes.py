@@ -5,16 +5,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from sync_queue.schema import PENDING
+from validation.index_record import IndexedPart
 
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):  # a NamedTuple, not a dataclass: hooks import this module and pay for every import
     """A scene the worker took for one attempt, with what it needs to sync it without another read."""
 
     scene_id: int
@@ -25,17 +24,6 @@ class Claim:
     section_id: int | None
     push_record: str | None
     fingerprint: str | None
-
-
-class IndexRow(NamedTuple):
-    """One Plex media part as stored; same attribute names as ``plex.library_index.IndexedPart``."""
-
-    rating_key: int
-    section_id: int
-    file: str
-    size: int | None
-    added_at: int
-    updated_at: int
 
 
 class SceneStateMixin:
@@ -154,25 +142,15 @@ class SceneStateMixin:
 
     def mark_skipped(self, token: str, scene_id: int, *, reason: str, error_class: str = "Skipped") -> bool:
         """Final for this generation, not an error: a new edit queues the scene again."""
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'skipped', attempts = 0, last_error_class = ?, last_error = ? "
-                "WHERE scene_id = ? AND claim_token = ?",
-                (error_class, reason[:2000], scene_id, token),
-            )
-        return cursor.rowcount == 1
+        with self.transaction():
+            return self._finish_claim(token, scene_id, "skipped", error_class, reason)
 
     def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
+        """Final for this generation and a dead letter (Retry Failed Jobs queues it again)."""
         now = time.time()
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'dead', attempts = attempts + 1, last_error_class = ?, "
-                "last_error = ? WHERE scene_id = ? AND claim_token = ?",
-                (error_class, message[:2000], scene_id, token),
-            )
-            if cursor.rowcount:
+            finished = self._finish_claim(token, scene_id, "dead", error_class, message, count_attempt=True)
+            if finished:
                 conn.execute(
                     "INSERT INTO dead_letters(scene_id, error_class, message, attempts, first_failed_at, "
                     "last_failed_at) SELECT scene_id, ?, ?, attempts, ?, ? FROM scenes WHERE scene_id = ? "
@@ -180,6 +158,17 @@ class SceneStateMixin:
                     "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
                     (error_class, message[:2000], now, now, scene_id),
                 )
+        return finished
+
+    def _finish_claim(self, token: str, scene_id: int, status: str, error_class: str, message: str, *,
+                      count_attempt: bool = False) -> bool:
+        """Close the claimed generation without a sync; inside the caller's transaction."""
+        cursor = self.conn.execute(
+            "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, claimed_generation = NULL, "
+            f"status = ?, attempts = {'attempts + 1' if count_attempt else '0'}, last_error_class = ?, "
+            "last_error = ? WHERE scene_id = ? AND claim_token = ?",
+            (status, error_class, message[:2000], scene_id, token),
+        )
         return cursor.rowcount == 1
 
     def release_claims(self, token: str, scene_ids: Iterable[int]) -> None:
@@ -337,23 +326,28 @@ class SceneStateMixin:
 
     # -- Plex path index (the matcher's IndexLookup) -----------------------------------------
 
-    def replace_index_section(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at)."""
+    def upsert_index_rows(self, section_id: int, rows: Sequence[tuple[Any, ...]]) -> int:
+        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at), already listed.
+
+        One short transaction per call: callers write a listing chunk by chunk between its page requests,
+        never holding the write lock while a request is in flight (hooks and the lease heartbeat write too).
+        """
         with self.transaction() as conn:
-            conn.execute("DELETE FROM plex_index WHERE section_id = ?", (section_id,))
-            return self._insert_index_rows(section_id, rows)
-
-    def upsert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        with self.transaction():
-            return self._insert_index_rows(section_id, rows)
-
-    def _insert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        cursor = self.conn.executemany(
-            "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
-            "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            ((section_id, *row) for row in rows),
-        )
+            cursor = conn.executemany(
+                "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
+                "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                [(section_id, *row) for row in rows],
+            )
         return cursor.rowcount
+
+    def prune_index_section(self, section_id: int, listed: set[tuple[int, str]]) -> int:
+        """After a full listing: drop the section's rows it did not list, given as (rating_key, path_key)."""
+        stale = [(section_id, rating_key, path) for rating_key, path in self.conn.execute(
+            "SELECT rating_key, path_key FROM plex_index WHERE section_id = ?", (section_id,))
+            if (rating_key, path) not in listed]
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ? AND path_key = ?", stale)
+        return len(stale)
 
     def requeue_unlisted_links(self, section_id: int) -> int:
         """After a full listing: scenes linked to an item the library no longer has (deleted, or re-added
@@ -381,15 +375,15 @@ class SceneStateMixin:
                                 (section_id, not_after if not_after is not None else 2**62)).fetchone()
         return int(row[0] or 0)
 
-    def parts_by_path_key(self, key: str) -> list[IndexRow]:
+    def parts_by_path_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("path_key", key)
 
-    def parts_by_basename_key(self, key: str) -> list[IndexRow]:
+    def parts_by_basename_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("basename_key", key)
 
-    def _index_rows(self, column: str, key: str) -> list[IndexRow]:
+    def _index_rows(self, column: str, key: str) -> list[IndexedPart]:
         rows = self.conn.execute(
             f"SELECT rating_key, section_id, file, size, added_at, updated_at FROM plex_index WHERE {column} = ?",
             (key,),
         ).fetchall()
-        return [IndexRow(*row) for row in rows]
+        return [IndexedPart(*row) for row in rows]

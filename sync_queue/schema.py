@@ -1,15 +1,30 @@
 """Tables PlexSync keeps beside persist-queue's intake table, in the same SQLite file.
 
-persist-queue owns ``ack_queue_intake`` (what hooks append to). Everything it can't express lives here:
+persist-queue owns ``ack_queue_intake`` (what hooks append to; its format is pinned below, see
+``CREATE_INTAKE``). Everything it can't express lives here:
 coalesced per-scene work with a generation counter, fan-out markers, dead letters, the Plex path index,
 small key-value state and the worker lease. Delayed work is a ``not_before`` column read by due time.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the intake table is created with the others (hooks insert into it directly)
 DB_FILE = "plexsync.db"
 INTAKE_NAME = "intake"
+
+# persist-queue 1.1's SQLiteAckQueue table for INTAKE_NAME, exactly as it creates it. A hook inserts its row
+# with one statement on the store's own connection instead of importing persist-queue (whose package import
+# pulls in asyncio) and opening its two extra connections; the worker reads and acks the rows through
+# persist-queue. requirements.txt pins persist-queue to 1.1.x and tests/sync_queue/test_persistqueue_contract.py
+# fails if a release changes the table, its columns or these status values (persist-queue's AckStatus).
+INTAKE_TABLE = "`ack_queue_intake`"
+CREATE_INTAKE = (
+    f"CREATE TABLE IF NOT EXISTS {INTAKE_TABLE} ("
+    "_id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB, timestamp FLOAT, status INTEGER)"
+)
+INTAKE_NEW = 0  # AckStatus.inited: what put() writes; waiting to be taken
+INTAKE_TAKEN = 2  # AckStatus.unack: a worker took it and has not acked it yet
+INTAKE_ACKED = 5  # AckStatus.acked: absorbed; rows below it still carry work
 
 # A scene has work pending while generation > done_generation. Every hook bumps generation; a finished
 # attempt sets done_generation to the generation it claimed, so an edit that lands mid-sync stays pending.
@@ -96,6 +111,7 @@ CREATE TABLE IF NOT EXISTS lease (
 )"""
 
 ALL_DDL = (
+    CREATE_INTAKE,
     CREATE_SCENES,
     CREATE_SCENES_DUE_INDEX,
     CREATE_SCENES_CLAIM_INDEX,
@@ -113,3 +129,4 @@ PENDING = "generation > done_generation"
 # Keys of the kv table that more than one room reads.
 KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for processes that can't ask Stash
 KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this time (auth/config pause)
+KV_STORE_RESET = "store_reset"  # a damaged database was set aside: where it went, for tasks and status to tell

@@ -16,13 +16,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sync_queue import schema
+from sync_queue import recovery, schema, spool
 from sync_queue.processes import pid_alive
 from sync_queue.scenes import SceneStateMixin
+from validation.stash_log import get_logger
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SQL_VARIABLES_PER_QUERY = 500
-INTAKE_ACKED = 5  # persist-queue's AckStatus.acked: rows below it still carry work
+
+log = get_logger("store")
+
+
+def _scene_ids(events: list[Any]) -> set[int]:
+    return {int(event["id"]) for event in events
+            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit()}
 
 
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
@@ -44,15 +51,28 @@ class Store(SceneStateMixin):
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not recovery.is_corruption(exc):
+                    raise
+                self._start_afresh(str(exc))
+        return self._conn  # type: ignore[return-value]
+
+    def _open(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
             self._ensure_schema(conn)
-        return self._conn
+        except BaseException:
+            self._conn = None
+            conn.close()
+            raise
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
@@ -61,6 +81,47 @@ class Store(SceneStateMixin):
             for statement in schema.ALL_DDL:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+
+    def _start_afresh(self, reason: str) -> None:
+        """Set a damaged file aside, open a fresh one and leave a note that tasks and status pass on."""
+        self.close()
+        moved_to = recovery.set_aside(self.path)
+        self._open()
+        if moved_to is None:
+            return  # another process set it aside a moment ago and left the note
+        message = recovery.reset_message(moved_to, reason)
+        log.error(message)
+        self.set_json(schema.KV_STORE_RESET, {"at": time.time(), "moved_to": str(moved_to), "reason": reason,
+                                              "message": message, "announced": False})
+
+    def recover_if_damaged(self, exc: BaseException) -> bool:
+        """After ``exc`` from an operation: if it says the file is damaged, start afresh; True when it did."""
+        if not recovery.is_corruption(exc):
+            return False
+        self._start_afresh(str(exc))
+        return True
+
+    def verify_integrity(self) -> bool:
+        """``PRAGMA quick_check`` (it reads the whole file, so the worker runs it once at start, never a hook);
+        a damaged file is set aside. True when the file was sound."""
+        try:
+            verdict = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if not self.recover_if_damaged(exc):
+                raise
+            return False
+        if verdict == "ok":
+            return True
+        self._start_afresh(f"integrity check: {verdict}")
+        return False
+
+    def store_reset_to_announce(self) -> str | None:
+        """The message about a damaged database that was set aside, once: the first caller gets it."""
+        note = self.get_json(schema.KV_STORE_RESET)
+        if not isinstance(note, dict) or note.get("announced"):
+            return None
+        self.set_json(schema.KV_STORE_RESET, {**note, "announced": True})
+        return str(note.get("message"))
 
     @property
     def intake(self) -> Any:
@@ -105,20 +166,27 @@ class Store(SceneStateMixin):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite already rolled back after a full disk or an I/O error: a second ROLLBACK would raise
+            # "no transaction is active" and hide the real cause.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     # -- intake (hooks append here) ----------------------------------------------------------
 
     def append_event(self, event: dict[str, Any]) -> None:
-        self.intake.put(event)
+        """One committed insert in persist-queue's format (``schema.CREATE_INTAKE``), as ``put`` writes it."""
+        self.conn.execute(f"INSERT INTO {schema.INTAKE_TABLE}(data, timestamp, status) VALUES(?, ?, ?)",
+                          (json.dumps(event).encode("utf-8"), time.time(), schema.INTAKE_NEW))
 
     def intake_size(self) -> int:
-        """Events not yet absorbed, counted in the database: persist-queue's ``size`` is a per-process
-        counter that never sees other processes' puts, and hooks are other processes."""
-        return int(self.intake._count())
+        """Events not yet absorbed, counted in the database (persist-queue's ``size`` is a per-process
+        counter that never sees other processes' puts, and hooks are other processes) and in the spool."""
+        row = self.conn.execute(f"SELECT COUNT(*) FROM {schema.INTAKE_TABLE} WHERE status < ?",
+                                (schema.INTAKE_TAKEN,)).fetchone()
+        return int(row[0]) + spool.spool_count(self.data_dir)
 
     def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
         """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.
@@ -134,15 +202,20 @@ class Store(SceneStateMixin):
                 taken.append(self.intake.get(block=False, raw=True))
             except Empty:
                 break
-        if not taken:
+        spooled = spool.spooled_files(self.data_dir, limit)
+        if not taken and not spooled:
             return 0
         with self.transaction():
             for raw in taken:
                 self._apply_event(raw.get("data"), settle_seconds)
+            for path in spooled:
+                self._apply_event(spool.read_event(path), settle_seconds)
         for raw in taken:
             self.intake.ack(id=raw["pqid"])
-        self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
-        return len(taken)
+        if taken:
+            self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
+        spool.remove_files(self.data_dir, spooled)
+        return len(taken) + len(spooled)
 
     def status_counts(self, live_token: str | None) -> dict[str, int]:
         """:meth:`counts`, with scenes named only by un-absorbed hook events counted as pending (each once).
@@ -150,12 +223,12 @@ class Store(SceneStateMixin):
         Read in one snapshot: the worker absorbing events between two separate reads would make them
         vanish from both (taken off the intake, not yet committed to ``scenes``) and undercount.
         """
-        table = self.intake._table_name  # persist-queue creates its table on construction
         conn = self.conn
+        spooled = self._spooled_scene_ids()  # before the snapshot: a spool file is deleted after its commit
         conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
         try:
             counts = self.counts(live_token)
-            queued = self._unabsorbed_scene_ids(table) - self.pending_scene_ids()
+            queued = (spooled | self._unabsorbed_scene_ids()) - self.pending_scene_ids()
             settled = self._settled_statuses(queued)
         finally:
             conn.execute("COMMIT")
@@ -172,17 +245,19 @@ class Store(SceneStateMixin):
                 f"SELECT status FROM scenes WHERE scene_id IN ({','.join('?' * len(chunk))})", chunk)]
         return statuses
 
-    def _unabsorbed_scene_ids(self, table: str) -> set[int]:
+    def _unabsorbed_scene_ids(self) -> set[int]:
         """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
-        ids = set()
-        for (data,) in self.conn.execute(f"SELECT data FROM {table} WHERE status < ?", (INTAKE_ACKED,)):
+        events = []
+        for (data,) in self.conn.execute(f"SELECT data FROM {schema.INTAKE_TABLE} WHERE status < ?",
+                                         (schema.INTAKE_ACKED,)):
             try:
-                event = json.loads(data)
+                events.append(json.loads(data))
             except (TypeError, ValueError):
                 continue  # absorbing drops malformed events; they are no scene's work
-            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit():
-                ids.add(int(event["id"]))
-        return ids
+        return _scene_ids(events)
+
+    def _spooled_scene_ids(self) -> set[int]:
+        return _scene_ids([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
 
     def unabsorbed_scene_ids(self) -> set[int]:
         """Scenes that hook (or "Sync now") events name and no worker has absorbed yet."""
@@ -203,7 +278,9 @@ class Store(SceneStateMixin):
             self.intake.ack(id=raw["pqid"])
             dropped += 1
         self.intake.clear_acked_data(max_delete=1_000_000, keep_latest=0, clear_ack_failed=True)
-        return dropped
+        spooled = spool.spooled_files(self.data_dir)
+        spool.remove_files(self.data_dir, spooled)
+        return dropped + len(spooled)
 
     # -- key-value state (breaker, watermarks, stats, pauses, cached settings) ------------------
 
@@ -221,13 +298,6 @@ class Store(SceneStateMixin):
     def delete_key(self, key: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-
-    def add_to_counter(self, key: str, field: str, amount: float) -> None:
-        """Increment one number inside a JSON object atomically (stats that survive every process)."""
-        with self.transaction():
-            current = self.get_json(key, {}) or {}
-            current[field] = current.get(field, 0) + amount
-            self.set_json(key, current)
 
     # -- worker lease ------------------------------------------------------------------------
 

@@ -102,6 +102,19 @@ def wire_lines(level_byte: str, message: str) -> list[str]:
     return out
 
 
+def write_utf8(stream: IO[str], text: str) -> None:
+    """Stash decodes our stderr as UTF-8 whatever the console's code page (cp1252 on a Windows pipe would
+    turn "Café" into invalid UTF-8 and drop "日本" altogether): bytes go to the binary buffer when there is one."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # keep the order of anything already written as text
+    buffer.write(text.encode("utf-8", "replace"))
+    buffer.flush()
+
+
 class StashWireHandler(logging.Handler):
     """Writes records in Stash's stderr format (or as JSON objects inside that format)."""
 
@@ -131,9 +144,7 @@ class StashWireHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level_byte = "t" if record.levelno <= TRACE else _LEVEL_BYTE.get(record.levelno, "i")
         try:
-            lines = wire_lines(level_byte, self.format_message(record))
-            self.stream.write("".join(lines))
-            self.stream.flush()
+            write_utf8(self.stream, "".join(wire_lines(level_byte, self.format_message(record))))
         except (BrokenPipeError, ValueError, OSError):
             # Stash closed our stderr (or the file is gone): losing a log line must not lose work.
             pass
@@ -184,7 +195,6 @@ def progress(fraction: float, stream: IO[str] | None = None) -> None:
     value = min(1.0, max(0.0, fraction))
     target = stream if stream is not None else sys.stderr
     try:
-        target.write(f"\x01p\x02{value:.4f}\n")
-        target.flush()
+        write_utf8(target, f"\x01p\x02{value:.4f}\n")
     except (BrokenPipeError, ValueError, OSError):
         pass

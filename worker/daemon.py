@@ -97,6 +97,7 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
     store = Store(data_dir)
     lease = Lease(lambda: Store(data_dir), handoff.get("lease_token"))
     try:
+        store.verify_integrity()  # reads the whole file: once per worker, never in a hook
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Iterable, Sequence
+from itertools import islice
+from typing import Iterable, Iterator, Sequence
 
 from plex.library_index import IndexedPart, list_parts
 from plex.matcher import basename_key, path_key
@@ -17,6 +18,7 @@ ADDED_AT_OVERLAP = 120  # seconds re-listed on every incremental pass (clock ske
 # re-added file ambiguous) and items whose addedAt is older than the watermark (restored, or edited).
 FULL_RELIST_SECONDS = 24 * 3600.0
 MIN_INCREMENTAL_GAP = 20.0  # don't re-list more often than this while a batch keeps missing
+WRITE_CHUNK = 1000  # rows per write transaction: milliseconds of lock, taken between two page requests
 
 log = get_logger("index")
 
@@ -27,6 +29,23 @@ def index_rows(parts: Iterable[IndexedPart]) -> Iterable[tuple]:
                part.added_at, part.updated_at)
 
 
+def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def store_listing(store: Store, section_id: int, parts: Iterable[IndexedPart]) -> tuple[int, set[tuple[int, str]]]:
+    """Write a listing as it arrives, one short transaction per chunk. The listing is lazy (it requests the
+    next page when iterated), so no write transaction is ever open while a request to Plex is in flight.
+    Returns the rows written and their (rating_key, path_key) keys."""
+    written, keys = 0, set()
+    for chunk in _chunks(index_rows(parts), WRITE_CHUNK):
+        written += store.upsert_index_rows(section_id, chunk)
+        keys.update((row[0], row[1]) for row in chunk)
+    return written, keys
+
+
 def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False) -> int:
     """Full listing for a library never indexed, not fully listed for a day, or when asked; else only
     recent additions."""
@@ -35,7 +54,9 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
     for section in sections:
         last_full = float(fully_listed.get(str(section.id), 0))
         if full or store.index_size(section.id) == 0 or now - last_full > FULL_RELIST_SECONDS:
-            listed += store.replace_index_section(section.id, index_rows(list_parts(plex, section.id)))
+            written, keys = store_listing(store, section.id, list_parts(plex, section.id))
+            listed += written
+            store.prune_index_section(section.id, keys)  # what the listing no longer has: deleted in Plex
             fully_listed[str(section.id)] = now
             log.info("Indexed Plex library %r: %d files", section.title, store.index_size(section.id))
             relinking = store.requeue_unlisted_links(section.id)
@@ -44,7 +65,7 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
                          section.title)
         else:
             since = incremental_watermark(store, section.id, now)
-            listed += store.upsert_index_rows(section.id, index_rows(list_parts(plex, section.id, added_since=since)))
+            listed += store_listing(store, section.id, list_parts(plex, section.id, added_since=since))[0]
     store.set_json(FULL_STAMP_KEY, fully_listed)
     store.set_json(INDEX_STAMP_KEY, now)
     return listed

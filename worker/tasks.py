@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from sync_queue.launcher import ensure_worker
+from sync_queue.schema import KV_STORE_RESET
 from sync_queue.store import Store
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
@@ -60,6 +61,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "paused": pause,
         "stash_failing": stash_failures(store),
         "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
+        "store_reset": store.get_json(KV_STORE_RESET, None),
         "match_methods": store.match_method_histogram(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),
@@ -98,8 +100,11 @@ def run_queue_task(mode: str, store: Store, args: Mapping[str, Any]) -> dict[str
 def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     if mode not in ALL_TASKS:
         raise ValueError(f"Unknown task mode {mode!r}; expected one of: {', '.join(ALL_TASKS)}")
-    if mode in QUEUE_TASKS:
-        with Store(ctx.data_dir) as store:
+    with Store(ctx.data_dir) as store:
+        reset = store.store_reset_to_announce()
+        if reset:
+            log.warning(reset)
+        if mode in QUEUE_TASKS:
             return run_queue_task(mode, store, ctx.args)
     from worker.sync_tasks import run_sync_task
 

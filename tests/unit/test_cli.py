@@ -67,8 +67,8 @@ def test_a_missing_dependency_names_the_package_and_the_fix(tmp_path):
     blocker = tmp_path / "block"
     blocker.mkdir()
     (blocker / "persistqueue.py").write_text("raise ModuleNotFoundError(name='persistqueue')\n")
-    payload = json.dumps({"server_connection": {"Dir": str(tmp_path)},
-                          "args": {"hookContext": {"id": 1, "type": "Scene.Update.Post"}}})
+    payload = json.dumps({"server_connection": {"Dir": str(tmp_path)},  # hooks need no persist-queue; this does
+                          "args": {"mode": "clear_queue"}})
     result = subprocess.run([sys.executable, str(REPO / "PlexSync.py")], input=payload, capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(blocker)}, cwd=tmp_path, timeout=60)
     error = json.loads(result.stdout)["error"]
