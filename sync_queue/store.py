@@ -260,8 +260,8 @@ class Store(SceneStateMixin):
         return _scene_ids([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
 
     def unabsorbed_scene_ids(self) -> set[int]:
-        """Scenes that hook (or "Sync now") events name and no worker has absorbed yet."""
-        return self._unabsorbed_scene_ids(self.intake._table_name)
+        """Scenes that hook (or "Sync now") events name and no worker has absorbed yet, spooled ones included."""
+        return self._spooled_scene_ids() | self._unabsorbed_scene_ids()
 
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()
