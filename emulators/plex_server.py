@@ -96,6 +96,11 @@ class PlexEmulator(LoopbackEmulator):
         """A file on disk Plex has not scanned yet: it becomes an item when a scan covers its folder."""
         self.library.add_pending_file(section_id, file, size, title)
 
+    def move_file(self, rating_key: int, new_file: str, size: int | None = None) -> None:
+        """The item's file moved on disk (renamed, upgraded): a scan covering ``new_file`` keeps the item and
+        changes its Part's file."""
+        self.library.move_file(rating_key, new_file, size)
+
     def item(self, rating_key: int) -> EmuItem:
         return self.library.item(rating_key)
 

@@ -340,6 +340,15 @@ class SceneStateMixin:
         with self.transaction():
             return self._insert_index_rows(section_id, rows)
 
+    def replace_index_items(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+        """The listed items' rows replace what the index had for them (a moved file leaves no stale path
+        behind); items not listed keep theirs."""
+        rows = list(rows)
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ?",
+                             sorted({(section_id, row[0]) for row in rows}))
+            return self._insert_index_rows(section_id, rows)
+
     def _insert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
         cursor = self.conn.executemany(
             "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
