@@ -140,6 +140,10 @@ def _edit(emu: PlexEmulator, request: RecordedRequest, section_id: int | None, i
         return BAD_REQUEST
     if ids:
         targets = _items(emu, ids)
+        if targets is None and section_id is not None and emu.missing_item_edits == "ignored":
+            with emu.library.lock:  # the filtered set: whichever of the ids the section still has
+                wanted = {int(key) for key in ids.split(",") if key}
+                targets = [item for item in emu.library.items_in(section_id) if item.rating_key in wanted]
         if targets is None:
             return NOT_FOUND
     else:  # no id: every item of the type in the section (plex-api.md §0.7)

@@ -71,11 +71,17 @@ class PlexEmulator(LoopbackEmulator):
     thread_name = "plex-emulator"
 
     def __init__(self, token: str = "secret-token", machine_identifier: str | None = None,
-                 truncate_list_tags: bool = True) -> None:
+                 truncate_list_tags: bool = True, missing_item_edits: str = "not_found") -> None:
         super().__init__()
         self.token = token
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
+        # A section edit PUT (``/library/sections/{id}/all?type=1&id=…``) acts on a filtered set: whether an id the
+        # section no longer has answers 404 or 200-and-nothing-happens is undocumented (plex-api.md, addendum), so
+        # both are on offer: "not_found" or "ignored".
+        if missing_item_edits not in ("not_found", "ignored"):
+            raise ValueError("missing_item_edits must be 'not_found' or 'ignored'")
+        self.missing_item_edits = missing_item_edits
         self.library = PlexLibrary()
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()

@@ -19,6 +19,9 @@ ADDED_AT_OVERLAP = 120  # seconds re-listed on every incremental pass (clock ske
 # make a re-added file ambiguous).
 FULL_RELIST_SECONDS = 24 * 3600.0
 MIN_INCREMENTAL_GAP = 20.0  # don't re-list more often than this while a batch keeps missing
+# How long "Plex had this item" stays believed (a listing or a read) before a write that does not read the item
+# first makes sure of it: a PUT to a ratingKey Plex no longer has may answer 200 and change nothing.
+LINK_TRUST_SECONDS = 300.0
 
 log = get_logger("index")
 
@@ -82,6 +85,14 @@ def incremental_watermark(store: Store, section_id: int, now: float) -> int:
     edited added date, must not hide every later addition), less an overlap."""
     newest = store.index_max_added_at(section_id, not_after=int(now) + ADDED_AT_OVERLAP)
     return max(0, newest - ADDED_AT_OVERLAP)
+
+
+def sections_listed_in_full_within(store: Store, seconds: float) -> set[int]:
+    """Libraries a consistent full listing saw within ``seconds``: every link into them that is still stored was
+    in that listing (the listing forgets the others)."""
+    now = time.time()
+    stamps = store.get_json(FULL_STAMP_KEY, {}) or {}
+    return {int(section) for section, at in stamps.items() if 0 <= now - float(at) <= seconds}
 
 
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import pytest
+
 from emulators import demo_library as lib
 from sync_queue.store import Store
 from worker.index_sync import FULL_STAMP_KEY, refresh_index
@@ -139,3 +141,38 @@ def test_a_moved_file_is_matched_by_the_next_incremental_refresh(world):
     assert world.plex.item(old_key).fields["title"] == "Moved clip"
     with Store(world.data_dir) as store:
         assert [row.rating_key for row in store.parts_by_path_key(f"{lib.PLEX_ROOT}/inbox/clip.mp4")] == []
+
+
+@pytest.mark.parametrize("answer", ["not_found", "ignored"])
+def test_an_edit_reaches_the_item_that_replaced_a_deleted_one_whatever_plex_answers(world, answer):
+    """Plex re-added the scene's file under a new ratingKey; a PUT to the old one may answer 404, or 200 and
+    change nothing. Either way the edit lands on the new item."""
+    world.plex.missing_item_edits = answer
+    scene_id, old_key = world.scene("replaced.mp4", title="First title")
+    world.queue(scene_id)
+    world.run("process_queue")
+    with world.plex.library.lock:
+        item = world.plex.library.items.pop(old_key)  # deleted (trash emptied) and found again by a scan
+    new_key = world.plex.add_item(world.section, file=item.file, size=item.size, title="agent title")
+    with Store(world.data_dir) as store:  # five minutes on: the full listing no longer vouches for the link
+        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
+    world.stash.update_scene(scene_id, title="Second title")
+    world.queue(scene_id)
+    world.run("process_queue")
+    assert world.plex.item(new_key).fields["title"] == "Second title"
+    assert world.state(scene_id)["rating_key"] == new_key
+
+
+def test_an_edit_to_an_item_plex_still_has_costs_one_confirming_get(world):
+    scene_id, key = world.scene("kept.mp4", title="First title")
+    world.queue(scene_id)
+    world.run("process_queue")
+    with Store(world.data_dir) as store:
+        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
+    world.stash.update_scene(scene_id, title="Second title")
+    world.queue(scene_id)
+    world.plex.reset_requests()
+    world.run("process_queue")
+    assert world.plex.item(key).fields["title"] == "Second title"
+    assert world.plex.count("GET", f"/library/metadata/{key}") == 1
+    assert world.plex.count("PUT") == 1
