@@ -3,7 +3,8 @@
 XML with ``text/xml;charset=utf-8``, paging with ``totalSize``, list views with truncated tags, edits in
 plexapi's exact query encoding, images, locks, scans, collections, and faults on demand (status codes,
 dropped connections, delays, going down and coming back on the same port). Every request is recorded,
-faulted and unauthorised ones included. Routes: :mod:`emulators.plex_routes`; state: :mod:`emulators.plex_model`.
+faulted and unauthorised ones included. Routes: :mod:`emulators.plex_routes`; state: :mod:`emulators.plex_model`;
+what server and routes share: :mod:`emulators.plex_request`.
 """
 
 from __future__ import annotations
@@ -19,35 +20,10 @@ from urllib.parse import parse_qsl, urlsplit
 from emulators import plex_xml as xml
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
+from emulators.plex_request import Headers, RecordedRequest
 from emulators.plex_routes import route
 
 __all__ = ["EmuItem", "PlexEmulator", "RecordedRequest"]
-
-
-class Headers(dict):
-    """Request headers keyed in lower case; lookups ignore case (``headers["X-Plex-Token"]`` works)."""
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return super().__contains__(key.lower() if isinstance(key, str) else key)
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    headers: Headers
-    body: bytes = b""
-
-    def param(self, name: str) -> str | None:
-        """First value of a query parameter (decoded), or None."""
-        return next((value for key, value in self.query if key == name), None)
 
 
 @dataclass

@@ -53,3 +53,17 @@ def test_a_scan_moves_a_file_under_its_existing_item(emu: PlexEmulator, plex: Pl
     assert (after.ratingKey, after.addedAt, after.locations) == (key, before.addedAt, ["/data/stash/sorted/a.mkv"])
     assert after.media[0].parts[0].size == 12 and after.updatedAt > before.updatedAt
     assert len(plex.library.section("Stash").all()) == 1
+
+
+def test_the_routes_need_nothing_from_the_server_module() -> None:
+    """No import circle: plex_server imports plex_routes, so plex_routes (even for type hints) must not import
+    plex_server."""
+    import ast
+    from pathlib import Path
+
+    import emulators.plex_routes as routes
+
+    tree = ast.parse(Path(routes.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "emulators.plex_server" not in imported
