@@ -3,10 +3,14 @@ sorts PMS takes (and the ones it refuses), and a file moved under an existing it
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from plexapi.exceptions import BadRequest
 from plexapi.server import PlexServer
 
+import emulators.plex_routes as routes
 from emulators.plex_server import PlexEmulator
 
 
@@ -58,11 +62,6 @@ def test_a_scan_moves_a_file_under_its_existing_item(emu: PlexEmulator, plex: Pl
 def test_the_routes_need_nothing_from_the_server_module() -> None:
     """No import circle: plex_server imports plex_routes, so plex_routes (even for type hints) must not import
     plex_server."""
-    import ast
-    from pathlib import Path
-
-    import emulators.plex_routes as routes
-
     tree = ast.parse(Path(routes.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
