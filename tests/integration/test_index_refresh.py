@@ -143,36 +143,59 @@ def test_a_moved_file_is_matched_by_the_next_incremental_refresh(world):
         assert [row.rating_key for row in store.parts_by_path_key(f"{lib.PLEX_ROOT}/inbox/clip.mp4")] == []
 
 
+def _synced_a_while_ago(world, name: str) -> tuple[str, int]:
+    """A scene synced to its Plex item, five minutes ago: the full listing no longer vouches for the link."""
+    scene_id, key = world.scene(name, title="First title")
+    world.queue(scene_id)
+    world.run("process_queue")
+    with Store(world.data_dir) as store:
+        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
+    return scene_id, key
+
+
+def _edit_title_and_sync(world, scene_id: str, title: str) -> None:
+    world.stash.update_scene(scene_id, title=title)
+    world.queue(scene_id)
+    world.run("process_queue")
+
+
 @pytest.mark.parametrize("answer", ["not_found", "ignored"])
 def test_an_edit_reaches_the_item_that_replaced_a_deleted_one_whatever_plex_answers(world, answer):
     """Plex re-added the scene's file under a new ratingKey; a PUT to the old one may answer 404, or 200 and
     change nothing. Either way the edit lands on the new item."""
     world.plex.missing_item_edits = answer
-    scene_id, old_key = world.scene("replaced.mp4", title="First title")
-    world.queue(scene_id)
-    world.run("process_queue")
+    scene_id, old_key = _synced_a_while_ago(world, "replaced.mp4")
     with world.plex.library.lock:
         item = world.plex.library.items.pop(old_key)  # deleted (trash emptied) and found again by a scan
     new_key = world.plex.add_item(world.section, file=item.file, size=item.size, title="agent title")
-    with Store(world.data_dir) as store:  # five minutes on: the full listing no longer vouches for the link
-        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
-    world.stash.update_scene(scene_id, title="Second title")
-    world.queue(scene_id)
-    world.run("process_queue")
-    assert world.plex.item(new_key).fields["title"] == "Second title"
-    assert world.state(scene_id)["rating_key"] == new_key
+    _edit_title_and_sync(world, scene_id, "Second title")
+    assert (world.plex.item(new_key).fields["title"], world.state(scene_id)["rating_key"]) == ("Second title",
+                                                                                               new_key)
 
 
 def test_an_edit_to_an_item_plex_still_has_costs_one_confirming_get(world):
-    scene_id, key = world.scene("kept.mp4", title="First title")
-    world.queue(scene_id)
-    world.run("process_queue")
-    with Store(world.data_dir) as store:
-        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
-    world.stash.update_scene(scene_id, title="Second title")
-    world.queue(scene_id)
+    scene_id, key = _synced_a_while_ago(world, "kept.mp4")
     world.plex.reset_requests()
-    world.run("process_queue")
+    _edit_title_and_sync(world, scene_id, "Second title")
     assert world.plex.item(key).fields["title"] == "Second title"
-    assert world.plex.count("GET", f"/library/metadata/{key}") == 1
-    assert world.plex.count("PUT") == 1
+    assert (world.plex.count("GET", f"/library/metadata/{key}"), world.plex.count("PUT")) == (1, 1)
+
+
+def test_an_incremental_listing_that_changed_while_read_asks_for_a_full_one(world, monkeypatch):
+    monkeypatch.setattr("plex.library_index.PAGE_SIZE", 2)
+    rt = world.runtime()
+    first = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/first.mp4", size=1, title="first",
+                                added_at=int(time.time()) - 3600)
+    refresh_index(rt.store, rt.plex, rt.sections)  # listed in full
+    keys = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/{n}.mp4", size=n, title=f"n{n}")
+            for n in range(5)]
+
+    def delete() -> None:
+        with world.plex.library.lock:
+            del world.plex.library.items[keys[0]]
+
+    refresh_index(rt.store, ChangedDuringListing(rt.plex, delete), rt.sections)  # incremental
+    assert rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] == 0
+    refresh_index(rt.store, rt.plex, rt.sections)
+    assert indexed_keys(rt.store) == {first, *keys[1:]} and rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] > 0
+    rt.close()
