@@ -123,7 +123,8 @@ def sort_items(items: list[EmuItem], sort: str | None) -> list[EmuItem]:
     """``sort=addedAt:desc,titleSort`` (optionally ``movie.addedAt``); stable, applied last key first.
 
     Without ``sort`` PMS orders a section listing by title (the default sort its Meta advertises is ``titleSort``;
-    plex-api.md, addendum), so an item renamed while a listing is paged moves across pages. An unknown field or direction raises ValueError (the route answers 400)."""
+    plex-api.md, addendum), so an item renamed while a listing is paged moves across pages. An unknown field or
+    direction raises ValueError (the route answers 400)."""
     if not sort:
         return sorted(items, key=lambda item: (_sort_key(item, "titleSort"), item.rating_key))
     ordered = sorted(items, key=lambda item: item.rating_key)
