@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
+from plex.errors import PlexRejected
+
 PAGE_SIZE = 2000
 # Scalars a list view carries in full (tags are truncated there, so none are read from it).
 SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating",
@@ -46,6 +48,9 @@ def _int(value: str | None, default: int = 0) -> int:
 # without advertising it (plexapi library.py ``_manualSorts``); new items, with the newest addedAt and the highest
 # ratingKey, land at the end.
 LISTING_SORT = "addedAt:asc,id:asc"
+# Should a server refuse the unadvertised ratingKey sort (400), addedAt alone, which every movie section's Meta
+# advertises, still keeps title edits from reordering the listing; the page-overlap check catches the rest.
+FALLBACK_SORT = "addedAt:asc"
 
 
 class PagedListing:
@@ -58,17 +63,27 @@ class PagedListing:
 
     def __init__(self, client: Any, section_id: int, *, query: str = "", page_size: int | None = None) -> None:
         self.client = client
-        self.path = f"/library/sections/{int(section_id)}/all?type=1&sort={LISTING_SORT}{query}"
+        self.section_id, self.query = int(section_id), query
+        self.sort = LISTING_SORT
         self.page_size = max(1, int(page_size or PAGE_SIZE))
         self.consistent = True
+
+    def _page(self, start: int, size: int) -> Element | None:
+        headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
+        while True:
+            try:
+                return self.client.query(f"/library/sections/{self.section_id}/all?type=1&sort={self.sort}"
+                                         f"{self.query}", headers=headers)
+            except PlexRejected as exc:
+                if exc.status != 400 or self.sort == FALLBACK_SORT:
+                    raise
+                self.sort = FALLBACK_SORT
 
     def __iter__(self) -> Iterator[Element]:
         start, last_key, first_total = 0, None, None
         while True:
             overlap = 1 if last_key is not None else 0
-            headers = {"X-Plex-Container-Start": str(start - overlap),
-                       "X-Plex-Container-Size": str(self.page_size + overlap)}
-            page = self.client.query(self.path, headers=headers)
+            page = self._page(start - overlap, self.page_size + overlap)
             videos = [] if page is None else [child for child in page if child.tag == "Video"]
             if overlap and videos and videos[0].attrib.get("ratingKey") == last_key:
                 videos = videos[1:]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 
+import pytest
+
 from emulators.plex_server import PlexEmulator
 from plex.client import PlexClient
-from plex.library_index import LISTING_SORT, IndexedPart, list_item_summaries, list_parts
+from plex.errors import PlexRejected
+from plex.library_index import FALLBACK_SORT, LISTING_SORT, IndexedPart, list_item_summaries, list_parts
 
 
 def test_pages_through_a_library(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
@@ -26,6 +29,24 @@ def test_pages_through_a_library(emu: PlexEmulator, client: PlexClient, section_
     assert [r.headers.get("x-plex-container-size") for r in listings] == ["3", "4", "4"]
     assert all(r.param("type") == "1" and r.param("sort") == LISTING_SORT == "addedAt:asc,id:asc"
                for r in listings)
+
+
+def test_a_server_refusing_the_rating_key_sort_is_listed_by_added_at(emu: PlexEmulator, client: PlexClient,
+                                                                     section_id: int) -> None:
+    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=n, title=f"t{n}", added_at=100 + n)
+            for n in range(3)]
+    emu.fail(r"sort=addedAt(:|%3A)asc(,|%2C)id", 400, times=None)
+    listing = list_parts(client, section_id, page_size=2)
+    assert [p.rating_key for p in listing.parts] == keys and listing.consistent
+    sorts = [r.param("sort") for r in emu.requests if r.path.endswith("/all")]
+    assert sorts == [LISTING_SORT, FALLBACK_SORT, FALLBACK_SORT]
+
+
+def test_other_refusals_of_a_listing_are_not_retried(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
+    emu.fail(r"/all$", 403, times=None)
+    with pytest.raises(PlexRejected):
+        list_parts(client, section_id)
+    assert emu.count("GET", f"/library/sections/{section_id}/all") == 1
 
 
 def test_incremental_listing_asks_only_for_newer_items(emu: PlexEmulator, client: PlexClient,
