@@ -131,3 +131,13 @@ def test_a_moved_page_boundary_makes_the_listing_inconsistent_and_keeps_what_it_
     pages = XmlPages(_videos(1, 2), _videos(4, 5), _videos(5))  # item 3 went missing: 2 is no longer at 1
     listing = list_parts(pages, 1, page_size=2)
     assert [p.rating_key for p in listing.parts] == [1, 2, 4, 5] and not listing.consistent
+
+
+def test_a_library_that_shrank_while_listed_is_inconsistent_though_the_boundaries_held() -> None:
+    def page(total: int, *keys: int) -> str:
+        return _videos(*keys).replace("<MediaContainer>", f'<MediaContainer totalSize="{total}">')
+
+    listing = list_parts(XmlPages(page(4, 1, 2), page(3, 2, 3)), 1, page_size=2)
+    assert [p.rating_key for p in listing.parts] == [1, 2, 3] and not listing.consistent
+    grown = list_parts(XmlPages(page(3, 1, 2), page(4, 2, 3, 4)), 1, page_size=2)  # new items land at the end
+    assert [p.rating_key for p in grown.parts] == [1, 2, 3, 4] and grown.consistent
