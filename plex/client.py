@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import quote_plus
@@ -28,7 +29,7 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
-from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify, explain_answer
+from plex.errors import PlexConfigError, PlexItemGone, PlexSyncError, PlexUnavailable, classify, explain_answer
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")
@@ -107,6 +108,7 @@ class PlexClient:
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None
+        self._seen: dict[int, float] = {}  # ratingKey → monotonic time this client last read the item itself
         apply_identity(load_or_create_identifier(data_dir))
 
     @property
@@ -191,7 +193,27 @@ class PlexClient:
         """The full item (list views truncate tags) in one GET, as a plexapi object that never auto-reloads."""
         item = self.call(lambda: self._connect().fetchItem(int(rating_key)))
         item._autoReload = False
+        self._seen[int(rating_key)] = time.monotonic()
         return item
+
+    def confirm_item(self, rating_key: int, section_id: int, *, within: float) -> None:
+        """Raise PlexItemGone unless the item is still in that library. A PUT to a ratingKey the section no
+        longer has may answer 200 and change nothing (plex-api.md, addendum), so a write that does not read the
+        item first asks here: no request when this client read the item within ``within`` seconds, else one GET
+        of its metadata (404 for a deleted item)."""
+        seen = self._seen.get(int(rating_key))
+        if seen is not None and 0 <= time.monotonic() - seen <= within:
+            return
+        root = self.query(f"/library/metadata/{int(rating_key)}")
+        container = root.attrib if root is not None else {}
+        video = next((child for child in (root if root is not None else [])
+                      if child.attrib.get("ratingKey") == str(int(rating_key))), None)
+        if video is None:
+            raise PlexItemGone(f"Plex has no item {int(rating_key)} any more")
+        found_in = video.attrib.get("librarySectionID") or container.get("librarySectionID")
+        if found_in not in (None, "", str(int(section_id))):
+            raise PlexItemGone(f"Plex item {int(rating_key)} is now in another library (section {found_in})")
+        self._seen[int(rating_key)] = time.monotonic()
 
     def fetch_details(self, rating_keys: Sequence[int]) -> list[Any]:
         """Several full items in one GET ``/library/metadata/1,2,3``."""

@@ -326,13 +326,17 @@ class SceneStateMixin:
 
     # -- Plex path index (the matcher's IndexLookup) -----------------------------------------
 
-    def upsert_index_rows(self, section_id: int, rows: Sequence[tuple[Any, ...]]) -> int:
+    def replace_index_items(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
         """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at), already listed.
 
-        One short transaction per call: callers write a listing chunk by chunk between its page requests,
-        never holding the write lock while a request is in flight (hooks and the lease heartbeat write too).
+        The listed items' rows replace what the index had for them (a moved file leaves no stale path
+        behind); items not listed keep theirs. One short transaction per call: callers write a listing in
+        chunks, never holding the write lock while a request is in flight (hooks and the heartbeat write too).
         """
+        rows = list(rows)
         with self.transaction() as conn:
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ?",
+                             sorted({(section_id, row[0]) for row in rows}))
             cursor = conn.executemany(
                 "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
                 "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",

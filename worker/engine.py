@@ -30,7 +30,7 @@ from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
-from worker.index_sync import refresh_if_stale, refresh_index
+from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
@@ -84,6 +84,7 @@ class SyncEngine:
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
+        self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class SyncEngine:
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
         clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
+        self._listed_in_full = sections_listed_in_full_within(self.store, LINK_TRUST_SECONDS)
         report = BatchReport()
         jobs: list[PushJob] = []
         for claim in claims:  # local work only: Plex was reached just above
@@ -269,6 +271,9 @@ class SyncEngine:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
+        if previous is not None and match.section_id not in self._listed_in_full:
+            # A write without a read first: a 2xx to a remembered item is no proof it still exists.
+            self.rt.plex.confirm_item(match.rating_key, match.section_id, within=LINK_TRUST_SECONDS)
         download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
         return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,

@@ -173,7 +173,7 @@ def test_kv_round_trip(store):
 
 def test_index_lookup_by_path_and_basename(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/n/a.mp4", "a.mp4", "/n/a.mp4", 6, 200, 200)]
-    store.upsert_index_rows(1, rows)
+    store.replace_index_items(1, rows)
     assert store.parts_by_path_key("/m/a.mp4") == [IndexedPart(10, 1, "/m/a.mp4", 5, 100, 100)]  # plex's record
     assert sorted(r.rating_key for r in store.parts_by_basename_key("a.mp4")) == [10, 11]
     assert store.index_max_added_at(1) == 200
@@ -183,8 +183,8 @@ def test_index_lookup_by_path_and_basename(store):
 
 def test_pruning_a_section_keeps_exactly_what_the_listing_named(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/m/b.mp4", "b.mp4", "/m/b.mp4", 6, 200, 200)]
-    store.upsert_index_rows(1, rows)
-    store.upsert_index_rows(2, [(12, "/x/c.mp4", "c.mp4", "/x/c.mp4", 7, 300, 300)])
+    store.replace_index_items(1, rows)
+    store.replace_index_items(2, [(12, "/x/c.mp4", "c.mp4", "/x/c.mp4", 7, 300, 300)])
     assert store.prune_index_section(1, {(11, "/m/b.mp4")}) == 1
     assert [r.rating_key for r in store.parts_by_basename_key("a.mp4")] == []
     assert store.index_size(1) == 1 and store.index_size(2) == 1  # another library is left alone
