@@ -266,13 +266,25 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str):
+        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint))
+
+    def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
         download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
-        return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
-                                fingerprint)
+        return match.rating_key, match.section_id, wanted.plex_fields(), images, previous, fingerprint
+
+    # -- the dry run (worker.preview): the same decisions, nothing written -------------------------
+
+    def locate(self, claim: Claim, scene: dict) -> Any:
+        """The Plex item a sync of ``scene`` would write to, found the way a sync finds it (no write)."""
+        return self._match(claim, scene, self._trusted_link(claim, scene))
+
+    def plan_push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> Any:
+        """What a push would write to ``match`` (``MetadataWriter.plan``): reads only."""
+        return self.writer.plan(*self._push_inputs(claim, match, wanted, fingerprint))
 
     def _cover_downloader(self) -> Callable[[str], bytes]:
         """Poster and background share one download; a cover Plex can't take is left out, not the item."""
