@@ -173,6 +173,10 @@ class StashEmulator(LoopbackEmulator):
         return 200, payload
 
 
+STASH_UI_PAGE = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><base href="/">'
+                 b'<title>Stash</title></head><body><div id="root"></div></body></html>')
+
+
 def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -220,9 +224,15 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, json.dumps(payload).encode("utf-8"))
 
         def do_GET(self) -> None:
-            parts = urlsplit(self.path).path.strip("/").split("/")
+            path = urlsplit(self.path).path
+            parts = path.strip("/").split("/")
             if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
-                self._send(404, b"")
+                # Stash serves its web UI's index.html for any other path without a file extension, so
+                # a Plex client pointed at Stash's port reads an HTML page (internal/api/server.go, "/*").
+                if "." in parts[-1]:
+                    self._send(404, b"")
+                else:
+                    self._send(200, STASH_UI_PAGE, "text/html; charset=utf-8")
                 return
             if not self._gate():
                 return

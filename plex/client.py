@@ -12,7 +12,8 @@ import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
 import requests
@@ -56,11 +57,18 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
+        self._last = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._count_lock:
             self.sent += 1
-        return super().send(request, **kwargs)
+        response = super().send(request, **kwargs)
+        self._last.response = response  # per thread: what answered, when the answer is not Plex XML
+        return response
+
+    def last_response(self) -> requests.Response | None:
+        """The latest response this thread received."""
+        return getattr(self._last, "response", None)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
         """``verify_tls = false`` must win over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, which requests
@@ -121,11 +129,25 @@ class PlexClient:
                     return action()
                 except PlexSyncError:
                     raise
+                except ElementTree.ParseError as exc:
+                    raise self._not_plex(exc) from None
                 except Exception as exc:
                     raise classify(exc) from None  # the cause's text carries URLs with edit values
         raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or reraises
 
+    def _not_plex(self, exc: ElementTree.ParseError) -> PlexSyncError:
+        """The URL answered, but not with Plex XML: say what answered when it can be told."""
+        response = self.session.last_response()
+        kind = what_answered(response) if response is not None else None
+        if kind == "stash":
+            return PlexConfigError(f"plex_url ({self.url}) is Stash's address, not Plex's: Stash answered. Use "
+                                   "your Plex server's address, usually port 32400, e.g. http://192.168.1.10:32400")
+        return classify(exc)
+
     def _connect(self) -> Any:
+        problem = web_app_url_problem(self.url)
+        if problem is not None:
+            raise PlexConfigError(problem)
         if self._server is None:
             from plexapi.server import PlexServer
 
@@ -202,6 +224,26 @@ class PlexClient:
     def scan_folder(self, section_id: int, folder: str) -> None:
         """Ask Plex to scan one folder (as Plex sees it) so a new file gets an item sooner (asynchronous)."""
         self.query(f"/library/sections/{int(section_id)}/refresh?path={quote_plus(folder)}")
+
+
+def web_app_url_problem(url: str) -> str | None:
+    """A URL copied from the browser (``…:32400/web/index.html#!/…``) is Plex's web app, not the server root
+    the API lives at (every API path would be looked up under ``/web``)."""
+    parts = urlsplit(url)
+    if "web" not in [segment.lower() for segment in parts.path.split("/")]:
+        return None
+    root = f"{parts.scheme or 'http'}://{parts.netloc or 'host:32400'}"
+    return (f"plex_url ({url}) is the address of Plex's web app, not of the server: use {root} "
+            "(just scheme, host and port)")
+
+
+def what_answered(response: requests.Response) -> str | None:
+    """'stash' when the answer is Stash's web UI or its GraphQL endpoint, else None. Stash serves its UI's
+    index.html (``<title>Stash</title>``) for any path without an extension (internal/api/server.go)."""
+    head = response.text[:4096].lower() if response.content else ""
+    if "<title>stash</title>" in head or ('"errors"' in head and "graphql" in head):
+        return "stash"
+    return None
 
 
 def _section_info(directory: Element) -> SectionInfo:

@@ -239,8 +239,8 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         identity = rt.plex.probe()
         sections = rt.sections
     except PlexAuthError as exc:
-        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}")
-        raise TaskFailed("Plex rejected the token (401): check plex_token in PlexSync's settings",
+        set_pause(rt.store, "auth", str(exc))
+        raise TaskFailed(str(exc),
                          {"plex": "unauthorized", "circuit": breaker.state()}) from exc
     except PlexConfigError as exc:
         raise TaskFailed(str(exc), {"plex": "misconfigured", "circuit": breaker.state()}) from exc
