@@ -87,11 +87,20 @@ def _run_stash_mode() -> int:
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, _plugin_dir())  # Stash's cwd is not the plugin folder
     argv = sys.argv[1:] if argv is None else argv
+    if not argv and _stdin_is_a_terminal():
+        argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
     if argv:
         from worker.cli import main as cli_main
 
         return cli_main(argv)
     return _run_stash_mode()
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ def _claim_for(state: dict[str, Any] | None, scene_id: int, repush: dict[int, st
     return claim
 
 
-def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None) -> ScenePreview:
-    """What syncing ``scene`` would do, decided exactly as ``SyncEngine`` decides it, without writing."""
+def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None,
+                  in_plex: dict[str, Any] | None = None) -> ScenePreview:
+    """What syncing ``scene`` would do, decided exactly as ``SyncEngine`` decides it, without writing.
+    ``in_plex``: values just read from Plex, shown as "old" where the push diffs against nothing known."""
     if scene is None:
         return ScenePreview(claim.scene_id, "", "skipped", reason="The scene no longer exists in Stash")
     title = str(scene.get("title") or "")
@@ -87,7 +89,9 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
     except AmbiguousMatch as exc:
         return ScenePreview(claim.scene_id, title, "ambiguous", reason=str(exc))
     plan = engine.plan_push(claim, match, wanted, fingerprint)
-    changes = {name: {"old": plan.base.get(name), "new": value} for name, value in sorted(plan.changes.items())}
+    seen = in_plex or {}
+    changes = {name: {"old": plan.base[name] if name in plan.base else seen.get(name), "new": value}
+               for name, value in sorted(plan.changes.items())}
     outcome = "change" if changes or plan.uploads or plan.locks else "unchanged"
     reason = "; ".join(f"{kind} left out: {why}" for kind, why in plan.unusable.items())
     return ScenePreview(claim.scene_id, title, outcome, plex_item=match.rating_key, match=match.method,
@@ -110,9 +114,10 @@ def _changed_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[l
     return changed, seen
 
 
-def plex_side_repush(rt: Runtime) -> dict[int, str | None]:
+def plex_side_repush(rt: Runtime, in_plex: dict[int, dict[str, Any]]) -> dict[int, str | None]:
     """Reconcile's drift, read only: scene → its push record without the fields changed in Plex (None when
-    its Plex item is gone). Nothing is stored; reconcile itself stores the same."""
+    its Plex item is gone); ``in_plex`` gets the drifted values Plex shows. Nothing is stored; reconcile
+    itself stores the same."""
     if rt.config.preserve_plex_edits:
         return {}  # Plex-side edits are the user's to keep
     by_key = {state["rating_key"]: state for state in rt.store.linked_scenes()}
@@ -129,24 +134,27 @@ def plex_side_repush(rt: Runtime) -> dict[int, str | None]:
             if drifted:
                 record.snapshot = {k: v for k, v in record.snapshot.items() if k not in drifted}
                 repush[state["scene_id"]] = record.to_json()
+                in_plex[state["scene_id"]] = {name: summary.fields.get(name) for name in drifted}
     repush.update({state["scene_id"]: None for key, state in by_key.items() if key not in seen})
     return repush
 
 
-def _scene_ids_in_scope(rt: Runtime, scope: str) -> tuple[list[int], int, dict[int, str | None]]:
+def _scene_ids_in_scope(rt: Runtime, scope: str,
+                        in_plex: dict[int, dict[str, Any]]) -> tuple[list[int], int, dict[int, str | None]]:
     """(scene ids a real run would sync, scenes looked at, reconcile's in-memory drift)."""
     if scope == "process_queue":
         pending = sorted(rt.store.pending_scene_ids())
         return pending, len(pending), {}
     changed, seen = _changed_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
-    repush = plex_side_repush(rt) if scope == "reconcile" else {}
+    repush = plex_side_repush(rt, in_plex) if scope == "reconcile" else {}
     return sorted(set(changed) | set(repush)), seen, repush
 
 
 def build_preview(rt: Runtime, scope: str, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     stash = _require_stash(rt)
     _probe_or_fail(rt)
-    scene_ids, seen, repush = _scene_ids_in_scope(rt, scope)
+    in_plex: dict[int, dict[str, Any]] = {}
+    scene_ids, seen, repush = _scene_ids_in_scope(rt, scope, in_plex)
     engine = SyncEngine(rt)
     requests_before = rt.plex_requests()
     previews: list[ScenePreview] = []
@@ -155,7 +163,7 @@ def build_preview(rt: Runtime, scope: str, progress: Callable[[float], None] | N
         scenes = stash.scenes_by_ids(chunk)
         for scene_id in chunk:
             claim = _claim_for(rt.store.scene_state(scene_id), scene_id, repush)
-            previews.append(preview_scene(engine, claim, scenes.get(scene_id)))
+            previews.append(preview_scene(engine, claim, scenes.get(scene_id), in_plex.get(scene_id)))
         if progress is not None:
             progress(min(1.0, (start + len(chunk)) / len(scene_ids)))
     return summarize(scope, seen, previews, rt.plex_requests() - requests_before)

@@ -82,6 +82,9 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
     def report(batch_report: Any) -> None:
         done = batch_report.processed
         fraction = done / max(total, done, 1)
+        counted = getattr(ctx.progress, "count", None)  # a terminal bar shows count, rate and ETA too
+        if counted is not None:
+            counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
         elapsed = time.time() - started

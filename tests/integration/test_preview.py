@@ -100,7 +100,7 @@ def test_reconcile_preview_shows_the_plex_edit_it_would_overwrite(world):
     preview = world.run("preview", scope="reconcile")
 
     assert world.plex.writes() == 0
-    assert scene_entry(preview, scene_id)["changes"]["title"]["new"] == "Ours"
+    assert scene_entry(preview, scene_id)["changes"]["title"] == {"old": "Theirs", "new": "Ours"}
     world.run("reconcile")
     assert written_fields(world.plex, key) == {"title"}
 
