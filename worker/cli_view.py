@@ -98,7 +98,7 @@ def sync_summary(out: Mapping[str, Any]) -> list[str]:
                      "differ from what Plex was given" + (f", {out['plex_drift']} changed in Plex"
                                                          if "plex_drift" in out else ""))
     lines.append(f"Synced {succeeded} scenes ({unchanged} already right), {out.get('failed', 0)} failed, "
-                 f"{out.get('skipped', 0)} skipped, {out.get('waiting_for_plex', out.get('deferred', 0))} waiting "
+                 f"{out.get('skipped', 0)} skipped, {out.get('waiting_for_plex', 0)} waiting "
                  f"for Plex; {out.get('remaining', 0)} still pending, {out.get('dead', 0)} in the dead-letter queue "
                  f"({out.get('seconds', 0)} s)")
     if out.get("message"):

@@ -46,7 +46,7 @@ class BatchReport:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    waiting_for_plex: int = 0  # not listed by Plex yet, or Plex (or a cover from Stash) not answering: retried
 
     def tally(self, outcome: str) -> None:
         self.processed += 1
@@ -143,7 +143,7 @@ class SyncEngine:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
-            return "deferred"
+            return "waiting_for_plex"
         except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
             log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
             return self._rejected(token, claim, exc)
@@ -309,12 +309,12 @@ class SyncEngine:
         if self.config.skip_not_found:
             self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
             return "skipped"
-        if self.config.trigger_plex_scan and claim.lane != "not_found":
+        if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
-        attempt = claim.attempts + 1 if claim.lane == "not_found" else 1
+        attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
-                              error_class="ItemNotInPlex", message=str(exc), lane="not_found")
-        return "deferred"
+                              error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
+        return "waiting_for_plex"
 
     def _ask_plex_to_scan(self, scene: dict) -> None:
         for file in scene.get("files") or []:
@@ -333,7 +333,7 @@ class SyncEngine:
         attempt = claim.attempts + 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.transient_delay(attempt),
                               error_class=type(exc).__name__, message=str(exc))
-        return "deferred"
+        return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
         attempt = claim.attempts + 1

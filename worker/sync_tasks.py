@@ -124,7 +124,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "unchanged": result.report.unchanged,
         "failed": result.report.failed,
         "skipped": result.report.skipped,
-        "deferred": result.report.deferred,
+        "waiting_for_plex": result.report.waiting_for_plex,
         "remaining": counts["pending"],
         "dead": counts["dead"],
         "stopped": result.stopped,
