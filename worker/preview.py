@@ -14,17 +14,16 @@ scenes) and ``reconcile`` (``sync_all`` plus linked items someone changed in Ple
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
-from plex.library_index import list_item_summaries
-from plex.metadata_writer import PushRecord
 from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
+from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
 from worker.runtime import Runtime
-from worker.sync_tasks import _drifted_fields, _probe_or_fail, _require_stash, open_runtime
+from worker.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
 from worker.tasks import TaskContext
 
 log = get_logger("preview")
@@ -99,44 +98,14 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
                         reason=reason)
 
 
-def _changed_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
-    """Scenes whose wanted state differs from what Plex was last given (Sync All's own test)."""
-    pushed = rt.store.fingerprints()
-    changed, seen = [], 0
-    for scene in scenes:
-        seen += 1
-        try:
-            fingerprint: str | None = build_metadata(scene, rt.config).fingerprint()
-        except SceneDataError:
-            fingerprint = None
-        if fingerprint is None or pushed.get(int(scene["id"])) != fingerprint:
-            changed.append(int(scene["id"]))
-    return changed, seen
-
-
 def plex_side_repush(rt: Runtime, in_plex: dict[int, dict[str, Any]]) -> dict[int, str | None]:
     """Reconcile's drift, read only: scene → its push record without the fields changed in Plex (None when
-    its Plex item is gone); ``in_plex`` gets the drifted values Plex shows. Nothing is stored; reconcile
-    itself stores the same."""
+    its Plex item is gone); ``in_plex`` gets the changed values Plex shows. Nothing is stored."""
     if rt.config.preserve_plex_edits:
         return {}  # Plex-side edits are the user's to keep
-    by_key = {state["rating_key"]: state for state in rt.store.linked_scenes()}
-    repush: dict[int, str | None] = {}
-    seen = set()
-    for section in rt.sections:
-        for summary in list_item_summaries(rt.plex, section.id):
-            state = by_key.get(summary.rating_key)
-            if state is None or not state["push_record"]:
-                continue
-            seen.add(summary.rating_key)
-            record = PushRecord.from_json(state["push_record"])
-            drifted = _drifted_fields(record, summary.fields)
-            if drifted:
-                record.snapshot = {k: v for k, v in record.snapshot.items() if k not in drifted}
-                repush[state["scene_id"]] = record.to_json()
-                in_plex[state["scene_id"]] = {name: summary.fields.get(name) for name in drifted}
-    repush.update({state["scene_id"]: None for key, state in by_key.items() if key not in seen})
-    return repush
+    drift = find_plex_drift(rt)
+    in_plex.update(drift.in_plex)
+    return {**drift.repush, **{scene_id: None for scene_id in drift.gone}}
 
 
 def _scene_ids_in_scope(rt: Runtime, scope: str,
@@ -145,7 +114,7 @@ def _scene_ids_in_scope(rt: Runtime, scope: str,
     if scope == "process_queue":
         pending = sorted(rt.store.pending_scene_ids())
         return pending, len(pending), {}
-    changed, seen = _changed_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
+    changed, seen = _differing_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
     repush = plex_side_repush(rt, in_plex) if scope == "reconcile" else {}
     return sorted(set(changed) | set(repush)), seen, repush
 
