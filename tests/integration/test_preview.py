@@ -53,8 +53,12 @@ def test_preview_writes_nothing_and_the_real_run_writes_exactly_what_it_showed(w
     world.run("sync_all")
 
     for scene_id, key in ((first, key1), (second, key2)):
-        shown = scene_entry(preview, scene_id)["changes"]
+        entry = scene_entry(preview, scene_id)
+        shown = entry["changes"]
         assert written_fields(world.plex, key) == set(shown), scene_id
+        uploads = sorted(request.path.rsplit("/", 1)[1] for request in world.plex.requests
+                         if request.method == "POST" and request.path.startswith(f"/library/metadata/{key}/"))
+        assert uploads == sorted({"poster": "posters", "art": "arts"}[kind] for kind in entry["images"])
         item = world.plex.item(key)
         for name, change in shown.items():
             if isinstance(change["new"], list):
