@@ -112,7 +112,7 @@ def _scene_ids_in_scope(rt: Runtime, scope: str,
                         in_plex: dict[int, dict[str, Any]]) -> tuple[list[int], int, dict[int, str | None]]:
     """(scene ids a real run would sync, scenes looked at, reconcile's in-memory drift)."""
     if scope == "process_queue":
-        pending = sorted(rt.store.pending_scene_ids())
+        pending = sorted(rt.store.queued_scene_ids())
         return pending, len(pending), {}
     changed, seen = _differing_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
     repush = plex_side_repush(rt, in_plex) if scope == "reconcile" else {}

@@ -85,14 +85,19 @@ def test_preview_of_an_edit_shows_what_plex_was_given_and_nothing_for_unchanged_
     assert written_fields(world.plex, key) == {"title"}
 
 
-def test_queue_preview_covers_pending_scenes_and_leaves_them_pending(world):
+def test_queue_preview_covers_pending_scenes_and_hook_events_and_leaves_them_queued(world):
     scene_id, key = world.scene("q.mp4", title="Queued")
+    hooked, _ = world.scene("h.mp4", title="From a hook")
     world.queue(scene_id)
+    with Store(world.data_dir) as store:  # what a hook does: one intake event, not absorbed yet
+        store.append_event({"kind": "scene", "id": str(hooked), "event": "Scene.Update.Post", "at": 0})
+    before = queue_snapshot(world)
 
     preview = world.run("preview", scope="process_queue")
 
     assert world.plex.writes() == 0 and scene_entry(preview, scene_id)["changes"]["title"]["new"] == "Queued"
-    assert world.run("status")["pending"] == 1
+    assert scene_entry(preview, hooked)["changes"]["title"]["new"] == "From a hook"
+    assert queue_snapshot(world) == before and world.run("status")["pending"] == 2
 
 
 def test_reconcile_preview_shows_the_plex_edit_it_would_overwrite(world):
