@@ -30,7 +30,7 @@ TASK_COMMANDS = {
 ENV_PREFIX = "PLEXSYNC_"
 DRY_RUN_COMMANDS = ("sync-all", "reconcile", "process-queue")
 CONFIRM_COMMANDS = ("clear-queue", "clear-dlq", "purge-dlq", "reconcile")
-READ_ONLY_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq", "preview")
+READ_ONLY_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")  # need a queue
 EXIT_STATUS_HELP = ("exit status: 0 done; 1 the task failed; 2 a usage error or a refused confirmation; "
                     "3 it ran, but scenes failed or sit in the dead-letter queue")
 

@@ -148,6 +148,8 @@ def _scalar(value: Any) -> str:
         return "yes"
     if value is False:
         return "no"
+    if isinstance(value, float):
+        return f"{round(value, 3):g}"
     return str(value)
 
 

@@ -188,8 +188,12 @@ def total_line(result: dict[str, Any]) -> str:
     others = {name: count for name, count in result["outcomes"].items() if name not in ("change", "unchanged")}
     extra = "".join(f"; {count} {name.replace('_', ' ')}" for name, count in sorted(others.items()))
     return (f"Preview (nothing was written): {result['would_change']} of {result['scanned']} scenes would change, "
-            f"{result['fields_changed']} fields and {result['images_uploaded']} images; "
+            f"{counted(result['fields_changed'], 'field')} and {counted(result['images_uploaded'], 'image')}; "
             f"{result['unchanged']} unchanged{extra}")
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def log_preview(result: dict[str, Any]) -> None:

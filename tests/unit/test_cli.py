@@ -185,6 +185,17 @@ def test_destructive_commands_show_what_they_would_delete_and_ask(tmp_path):
     assert kept == 1 and json.loads(done.stdout)["output"]["cleared"] == 1
 
 
+def test_a_first_dry_run_on_a_new_data_directory_previews_and_writes_nothing(tmp_path):
+    with PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator() as stash:
+        library(plex, stash, 1)
+        result = run_cli("sync-all", "--dry-run", env=cli_env(tmp_path, plex, stash))
+        writes = plex.writes()
+    assert result.returncode == 0, result.stderr
+    assert "Scene 1 'Scene 0' → Plex item" in result.stdout and "title 's0' → 'Scene 0'" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Preview (nothing was written): 1 of 1 scenes")
+    assert writes == 0
+
+
 def test_reconcile_asks_first_and_its_dry_run_writes_nothing(tmp_path):
     with PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator() as stash:
         (key,) = library(plex, stash, 1)
