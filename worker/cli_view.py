@@ -4,6 +4,7 @@ local date-times, and the exit status a script can test."""
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from datetime import datetime
@@ -20,6 +21,7 @@ class TerminalProgress:
 
     def __init__(self, stream: IO[str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        enable_terminal_sequences()
         self.clock = clock
         self.started = clock()
         self.done: int | None = None
@@ -59,6 +61,23 @@ class TerminalProgress:
             self.stream.write("\n")
             self.stream.flush()
             self.open = False
+
+
+def enable_terminal_sequences() -> None:
+    """Windows consoles act on the "clear to end of line" sequence the bar uses only once asked to
+    (Windows 10 and later); elsewhere terminals always do."""
+    if os.name != "nt":
+        return
+    try:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.GetStdHandle(-12)  # STD_ERROR_HANDLE
+        mode = ctypes.c_uint32()
+        if kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+            kernel32.SetConsoleMode(handle, mode.value | 0x0004)  # ENABLE_VIRTUAL_TERMINAL_PROCESSING
+    except (AttributeError, OSError):
+        pass
 
 
 def duration(seconds: float | None) -> str:
