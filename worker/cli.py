@@ -161,7 +161,7 @@ def confirmed(args: argparse.Namespace, mode: str, data_dir: Path) -> bool:
     if args.command not in CONFIRM_COMMANDS or getattr(args, "dry_run", False) or args.yes:
         return True
     if mode == "reconcile":
-        lines, count = [RECONCILE_WARNING], 1
+        lines = [RECONCILE_WARNING]
     else:
         count, lines = what_it_would_do(mode, data_dir, getattr(args, "days", 30.0))
         if count == 0:
@@ -178,9 +178,10 @@ def confirmed(args: argparse.Namespace, mode: str, data_dir: Path) -> bool:
 
 
 def log_level(args: argparse.Namespace) -> int:
+    """Warnings by default (the progress bar and the summary say the rest); -v each scene, -vv debug."""
     if args.quiet:
         return logging.ERROR
-    return (logging.WARNING, logging.INFO)[min(args.verbose, 1)] if args.verbose < 2 else logging.DEBUG
+    return {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
 
 
 def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
