@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--version"]:
         print(f"PlexSync {plugin_version(_plugin_dir())}")
         return 0
+    if not argv and _stdin_is_a_terminal():
+        argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
     if argv:
         from validation.install_help import fetch_with_dependency_manager
 
@@ -118,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(argv)
     return _run_stash_mode()
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
 import requests
@@ -58,19 +59,19 @@ class CountingSession(requests.Session):
         super().__init__()
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
-        self._answers = threading.local()
+        self._last = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._count_lock:
             self.sent += 1
-        self._answers.last = None
+        self._last.response = None
         response = super().send(request, **kwargs)
-        self._answers.last = response
+        self._last.response = response  # per thread: what answered, when the answer is not Plex XML
         return response
 
-    def last_answer(self) -> requests.Response | None:
+    def last_response(self) -> requests.Response | None:
         """This thread's last HTTP answer: how a failure that plexapi reports only as text really looked."""
-        return getattr(self._answers, "last", None)
+        return getattr(self._last, "response", None)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
         """``verify_tls = false`` must win over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, which requests
@@ -132,11 +133,25 @@ class PlexClient:
                     return action()
                 except PlexSyncError:
                     raise
+                except ElementTree.ParseError as exc:
+                    raise self._not_plex(exc) from None
                 except Exception as exc:  # the cause's text carries URLs with edit values: never chained
-                    raise explain_answer(classify(exc), self.session.last_answer()) from None
+                    raise explain_answer(classify(exc), self.session.last_response()) from None
         raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or reraises
 
+    def _not_plex(self, exc: ElementTree.ParseError) -> PlexSyncError:
+        """The URL answered, but not with Plex XML: say what answered when it can be told."""
+        response = self.session.last_response()
+        kind = what_answered(response) if response is not None else None
+        if kind == "stash":
+            return PlexConfigError(f"plex_url ({self.url}) is Stash's address, not Plex's: Stash answered. Use "
+                                   "your Plex server's address, usually port 32400, e.g. http://192.168.1.10:32400")
+        return explain_answer(classify(exc), response)
+
     def _connect(self) -> Any:
+        problem = web_app_url_problem(self.url)
+        if problem is not None:
+            raise PlexConfigError(problem)
         if self._server is None:
             from plexapi.server import PlexServer
 
@@ -243,6 +258,26 @@ class PlexClient:
     def scan_folder(self, section_id: int, folder: str) -> None:
         """Ask Plex to scan one folder (as Plex sees it) so a new file gets an item sooner (asynchronous)."""
         self.query(f"/library/sections/{int(section_id)}/refresh?path={quote_plus(folder)}")
+
+
+def web_app_url_problem(url: str) -> str | None:
+    """A URL copied from the browser (``…:32400/web/index.html#!/…``) is Plex's web app, not the server root
+    the API lives at (every API path would be looked up under ``/web``)."""
+    parts = urlsplit(url)
+    if "web" not in [segment.lower() for segment in parts.path.split("/")]:
+        return None
+    root = f"{parts.scheme or 'http'}://{parts.netloc or 'host:32400'}"
+    return (f"plex_url ({url}) is the address of Plex's web app, not of the server: use {root} "
+            "(just scheme, host and port)")
+
+
+def what_answered(response: requests.Response) -> str | None:
+    """'stash' when the answer is Stash's web UI or its GraphQL endpoint, else None. Stash serves its UI's
+    index.html (``<title>Stash</title>``) for any path without an extension (internal/api/server.go)."""
+    head = response.text[:4096].lower() if response.content else ""
+    if "<title>stash</title>" in head or ('"errors"' in head and "graphql" in head):
+        return "stash"
+    return None
 
 
 def _section_info(directory: Element) -> SectionInfo:

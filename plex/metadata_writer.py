@@ -81,6 +81,22 @@ class _Upload:
     digest: str
 
 
+@dataclass
+class PushPlan:
+    """One push decided but not made: ``changes`` replace ``base`` (the values diffed against)."""
+
+    base: dict[str, Any]
+    changes: dict[str, Any]
+    record: PushRecord
+    uploads: list[_Upload]
+    locks: list[str]
+    unusable: dict[str, str]
+
+    @property
+    def image_kinds(self) -> list[str]:
+        return [upload.kind for upload in self.uploads]
+
+
 class MetadataWriter:
     def __init__(self, client: Any, *, preserve_plex_edits: bool = False) -> None:
         self.client = client
@@ -88,10 +104,25 @@ class MetadataWriter:
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str) -> PushResult:
+        before_count = self.client.request_count
+        plan = self.plan(rating_key, section_id, wanted, images, previous, fingerprint)
+        record = plan.record
+        for upload in plan.uploads:
+            self.client.upload_image(rating_key, upload.kind, upload.data)
+            record.image_urls[upload.kind] = upload.url
+            record.image_hashes[upload.kind] = upload.digest
+        if plan.changes or plan.locks:
+            self.client.put_edits(section_id, rating_key, edit_params(plan.changes, plan.base, plan.locks))
+        return PushResult(record, sorted(plan.changes), [upload.kind for upload in plan.uploads],
+                          self.client.request_count - before_count, plan.unusable)
+
+    def plan(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
+             previous: PushRecord | None, fingerprint: str) -> PushPlan:
+        """Everything ``push`` would write, decided without writing: reads only (the detail view when a push
+        would read it, image bytes to compare hashes). ``push`` writes exactly this plan."""
         unknown = sorted(set(wanted) - set(FIELDS))
         if unknown:
             raise ValueError(f"MetadataWriter cannot write {', '.join(unknown)}")
-        before_count = self.client.request_count
         known = dict(previous.snapshot) if previous else {}
         ours_before = list(previous.added_collections) if previous else []
         base, locked, kept = self._starting_point(rating_key, wanted, previous, known, ours_before)
@@ -111,16 +142,9 @@ class MetadataWriter:
                             added_collections=added, rating_key=int(rating_key))
         unusable: dict[str, str] = {}
         uploads = self._image_uploads(images, record, unusable)
-        for upload in uploads:
-            self.client.upload_image(rating_key, upload.kind, upload.data)
-            record.image_urls[upload.kind] = upload.url
-            record.image_hashes[upload.kind] = upload.digest
         locks = missing_locks(effective, locked) if locked is not None else []
         locks += image_locks(upload.kind for upload in uploads)
-        if changes or locks:
-            self.client.put_edits(section_id, rating_key, edit_params(changes, base, locks))
-        return PushResult(record, sorted(changes), [upload.kind for upload in uploads],
-                          self.client.request_count - before_count, unusable)
+        return PushPlan(base, changes, record, uploads, locks, unusable)
 
     def _starting_point(self, rating_key: int, wanted: Mapping[str, Any], previous: PushRecord | None,
                         known: dict[str, Any], ours_before: list[str]) -> tuple[dict, set[str] | None, set[str]]:

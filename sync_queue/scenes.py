@@ -228,12 +228,12 @@ class SceneStateMixin:
         row = self.conn.execute(
             f"SELECT SUM({PENDING}), SUM({PENDING} AND claim_token IS NOT NULL AND claim_token = ?), "
             f"SUM(status = 'synced' AND NOT ({PENDING})), SUM(status = 'skipped' AND NOT ({PENDING})), "
-            f"SUM({PENDING} AND lane = 'not_found') FROM scenes",
+            f"SUM({PENDING} AND lane = 'waiting_for_plex') FROM scenes",
             (live_token,),
         ).fetchone()
         dead = self.conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
         fanout = self.conn.execute("SELECT COUNT(*) FROM fanout").fetchone()[0]
-        keys = ("pending", "in_progress", "synced", "skipped", "not_found")
+        keys = ("pending", "in_progress", "synced", "skipped", "waiting_for_plex")
         counts = {key: int(value or 0) for key, value in zip(keys, row)}
         counts["pending"] -= counts["in_progress"]
         counts.update(dead=int(dead), fanout_pending=int(fanout))
@@ -250,7 +250,7 @@ class SceneStateMixin:
         what a user wants to see next to the dead letters, without opening the database."""
         rows = self.conn.execute(
             f"SELECT scene_id, {PENDING} AS pending, attempts, last_error_class, last_error, not_before "
-            f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'not_found') "
+            f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'waiting_for_plex') "
             "ORDER BY scene_id DESC LIMIT ?",
             (limit,),
         ).fetchall()

@@ -245,6 +245,11 @@ class Store(SceneStateMixin):
                 f"SELECT status FROM scenes WHERE scene_id IN ({','.join('?' * len(chunk))})", chunk)]
         return statuses
 
+    def queued_scene_ids(self) -> set[int]:
+        """Every scene with work waiting: pending rows and scenes named by hook events not absorbed yet
+        (read only: the preview of Process Queue shows them without taking them off the intake)."""
+        return self.pending_scene_ids() | self.unabsorbed_scene_ids()
+
     def _unabsorbed_scene_ids(self) -> set[int]:
         """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
         events = []

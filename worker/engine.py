@@ -46,7 +46,7 @@ class BatchReport:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    waiting_for_plex: int = 0  # not listed by Plex yet, or Plex (or a cover from Stash) not answering: retried
 
     def tally(self, outcome: str) -> None:
         self.processed += 1
@@ -145,7 +145,7 @@ class SyncEngine:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
-            return "deferred"
+            return "waiting_for_plex"
         except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
             log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
             return self._rejected(token, claim, exc)
@@ -268,6 +268,9 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str):
+        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint))
+
+    def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
@@ -276,8 +279,17 @@ class SyncEngine:
             self.rt.plex.confirm_item(match.rating_key, match.section_id, within=LINK_TRUST_SECONDS)
         download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
-        return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
-                                fingerprint)
+        return match.rating_key, match.section_id, wanted.plex_fields(), images, previous, fingerprint
+
+    # -- the dry run (worker.preview): the same decisions, nothing written -------------------------
+
+    def locate(self, claim: Claim, scene: dict) -> Any:
+        """The Plex item a sync of ``scene`` would write to, found the way a sync finds it (no write)."""
+        return self._match(claim, scene, self._trusted_link(claim, scene))
+
+    def plan_push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> Any:
+        """What a push would write to ``match`` (``MetadataWriter.plan``): reads only."""
+        return self.writer.plan(*self._push_inputs(claim, match, wanted, fingerprint))
 
     def _cover_downloader(self) -> Callable[[str], bytes]:
         """Poster and background share one download; a cover Plex can't take is left out, not the item."""
@@ -302,12 +314,12 @@ class SyncEngine:
         if self.config.skip_not_found:
             self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
             return "skipped"
-        if self.config.trigger_plex_scan and claim.lane != "not_found":
+        if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
-        attempt = claim.attempts + 1 if claim.lane == "not_found" else 1
+        attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
-                              error_class="ItemNotInPlex", message=str(exc), lane="not_found")
-        return "deferred"
+                              error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
+        return "waiting_for_plex"
 
     def _ask_plex_to_scan(self, scene: dict) -> None:
         for file in scene.get("files") or []:
@@ -326,7 +338,7 @@ class SyncEngine:
         attempt = claim.attempts + 1
         delay = max(backoff.transient_delay(attempt), exc.retry_after_seconds or 0.0)
         self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__, message=str(exc))
-        return "deferred"
+        return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
         attempt = claim.attempts + 1

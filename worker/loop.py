@@ -60,8 +60,8 @@ def probe_plex(runtime) -> str | None:
         runtime.plex.probe()
         runtime.sections  # a missing library is a configuration problem, found here once
     except PlexAuthError as exc:
-        set_pause(runtime.store, "auth", f"Plex rejected the token (401): {exc}")
-        return f"Plex rejected the token (401). Check plex_token in PlexSync's settings. ({exc})"
+        set_pause(runtime.store, "auth", str(exc))
+        return str(exc)  # already says what happened and what to check, once
     except PlexConfigError as exc:
         set_pause(runtime.store, "config", str(exc))
         return str(exc)

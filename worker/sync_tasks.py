@@ -6,13 +6,11 @@ import time
 from typing import Any, Callable, Iterable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
-from plex.library_index import list_item_summaries
-from plex.metadata_fields import same
-from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
+from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
 from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
@@ -30,7 +28,6 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
-DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
 
 
 class TaskFailed(RuntimeError):
@@ -82,6 +79,9 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
     def report(batch_report: Any) -> None:
         done = batch_report.processed
         fraction = done / max(total, done, 1)
+        counted = getattr(ctx.progress, "count", None)  # a terminal bar shows count, rate and ETA too
+        if counted is not None:
+            counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
         elapsed = time.time() - started
@@ -121,7 +121,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "unchanged": result.report.unchanged,
         "failed": result.report.failed,
         "skipped": result.report.skipped,
-        "deferred": result.report.deferred,
+        "waiting_for_plex": result.report.waiting_for_plex,
         "remaining": counts["pending"],
         "dead": counts["dead"],
         "stopped": result.stopped,
@@ -191,33 +191,15 @@ def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
 
 
-def _drifted_fields(record: PushRecord, plex_fields: dict[str, str]) -> list[str]:
-    """Compared the way the writer compares (``8.0`` written is ``8`` in Plex's list view: no drift)."""
-    return [name for name in DRIFT_FIELDS if name in record.snapshot
-            and not same(name, record.snapshot[name], plex_fields.get(name))]
-
-
 def _plex_side_drift(rt: Runtime) -> list[int]:
     """Linked scenes whose Plex item is gone, or whose synced fields someone changed in Plex. The changed
     fields are dropped from the push record so the next push writes them again."""
-    by_key = {state["rating_key"]: state for state in rt.store.linked_scenes()}
-    seen_keys, drifted = set(), []
-    for section in rt.sections:
-        for summary in list_item_summaries(rt.plex, section.id):
-            state = by_key.get(summary.rating_key)
-            if state is None or not state["push_record"]:
-                continue
-            seen_keys.add(summary.rating_key)
-            record = PushRecord.from_json(state["push_record"])
-            changed = _drifted_fields(record, summary.fields)
-            if changed:
-                record.snapshot = {k: v for k, v in record.snapshot.items() if k not in changed}
-                rt.store.force_repush(state["scene_id"], record.to_json())
-                drifted.append(state["scene_id"])
-    gone = [state["scene_id"] for key, state in by_key.items() if key not in seen_keys]
-    for scene_id in gone:
+    drift = find_plex_drift(rt)
+    for scene_id, record in drift.repush.items():
+        rt.store.force_repush(scene_id, record)
+    for scene_id in drift.gone:
         rt.store.forget_link(scene_id)
-    return drifted + gone
+    return list(drift.repush) + drift.gone
 
 
 def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
@@ -239,8 +221,8 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         identity = rt.plex.probe()
         sections = rt.sections
     except PlexAuthError as exc:
-        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}")
-        raise TaskFailed("Plex rejected the token (401): check plex_token in PlexSync's settings",
+        set_pause(rt.store, "auth", str(exc))
+        raise TaskFailed(str(exc),
                          {"plex": "unauthorized", "circuit": breaker.state()}) from exc
     except PlexConfigError as exc:
         raise TaskFailed(str(exc), {"plex": "misconfigured", "circuit": breaker.state()}) from exc

@@ -23,7 +23,8 @@ log = get_logger("tasks")
 
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
 SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
-ALL_TASKS = QUEUE_TASKS + SYNC_TASKS
+PREVIEW_TASK = "preview"  # worker.preview: a dry run, nothing written
+ALL_TASKS = QUEUE_TASKS + SYNC_TASKS + (PREVIEW_TASK,)
 BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
 
 
@@ -106,6 +107,10 @@ def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
             log.warning(reset)
         if mode in QUEUE_TASKS:
             return run_queue_task(mode, store, ctx.args)
+    if mode == PREVIEW_TASK:
+        from worker.preview import run_preview
+
+        return run_preview(ctx)
     from worker.sync_tasks import run_sync_task
 
     return run_sync_task(mode, ctx)

@@ -14,9 +14,9 @@ def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
     world.plex.add_pending_file(world.section, f"{lib.PLEX_ROOT}/later/new.mp4", 100)
     world.queue(scene_id)
     out = world.run("process_queue")
-    assert out["deferred"] == 1 and out["remaining"] == 1
+    assert out["waiting_for_plex"] == 1 and out["remaining"] == 1
     state = world.state(scene_id)
-    assert state["lane"] == "not_found" and state["last_error_class"] == "ItemNotInPlex"
+    assert state["lane"] == "waiting_for_plex" and state["last_error_class"] == "ItemNotInPlex"
     waiting = world.run("status")["needs_attention"]
     assert [(e["scene_id"], e["state"], e["reason_class"]) for e in waiting] == \
         [(int(scene_id), "waiting_for_plex", "ItemNotInPlex")]
@@ -31,7 +31,7 @@ def test_many_new_files_in_one_folder_ask_plex_for_one_scan(world):
     scene_ids = [world.scene(f"batch/new{n}.mp4", plex=False)[0] for n in range(5)]
     world.queue(*scene_ids)
     out = world.run("process_queue")
-    assert out["deferred"] == 5
+    assert out["waiting_for_plex"] == 5
     assert world.plex.scan_requests == [(world.section, f"{lib.PLEX_ROOT}/batch")]
 
 
@@ -172,7 +172,7 @@ def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world
     monkeypatch.setattr(stash_reader.StashReader, "download_image", unavailable)
     out = world.run("process_queue")
     state = world.state(scene_id)
-    assert out["deferred"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
+    assert out["waiting_for_plex"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
     assert world.run("status")["dead"] == 0
 
 
