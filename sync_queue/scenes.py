@@ -208,7 +208,7 @@ class SceneStateMixin:
     def count_in_backoff(self, now: float | None = None) -> int:
         """Pending scenes waiting out a retry delay after an error (not the ones waiting for Plex's listing)."""
         row = self.conn.execute(
-            f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'not_found' AND not_before > ?",
+            f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'waiting_for_plex' AND not_before > ?",
             (time.time() if now is None else now,)).fetchone()
         return int(row[0])
 

@@ -13,7 +13,7 @@ scenes) and ``reconcile`` (``sync_all`` plus linked items someone changed in Ple
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
@@ -60,9 +60,9 @@ def _claim_for(state: dict[str, Any] | None, scene_id: int, repush: dict[int, st
                   push_record=state.get("push_record"), fingerprint=state.get("fingerprint"))
     if scene_id in repush:  # reconcile would drop the drifted fields (or the gone link) before syncing
         record = repush[scene_id]
-        claim = replace(claim, push_record=record, fingerprint=None)
+        claim = claim._replace(push_record=record, fingerprint=None)
         if record is None:
-            claim = replace(claim, rating_key=None, section_id=None)
+            claim = claim._replace(rating_key=None, section_id=None)
     return claim
 
 
