@@ -216,6 +216,9 @@ class SceneStateMixin:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
+    def fanout_keys(self) -> set[tuple[str, str]]:
+        return {(row[0], row[1]) for row in self.conn.execute("SELECT kind, object_id FROM fanout")}
+
     def pending_scene_ids(self) -> set[int]:
         return {row[0] for row in self.conn.execute(f"SELECT scene_id FROM scenes WHERE {PENDING}")}
 

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from sync_queue import schema
 from sync_queue.processes import pid_alive
-from sync_queue.scenes import SceneStateMixin
+from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SQL_VARIABLES_PER_QUERY = 500
@@ -145,7 +145,9 @@ class Store(SceneStateMixin):
         return len(taken)
 
     def status_counts(self, live_token: str | None) -> dict[str, int]:
-        """:meth:`counts`, with scenes named only by un-absorbed hook events counted as pending (each once).
+        """:meth:`counts`, plus the work that only un-absorbed hook events name (each object once):
+        scenes as ``pending``, performer/studio/tag/group changes as ``fanout_pending``, and every
+        un-absorbed row (ready, or taken by a worker and not applied yet) as ``intake``.
 
         Read in one snapshot: the worker absorbing events between two separate reads would make them
         vanish from both (taken off the intake, not yet committed to ``scenes``) and undercount.
@@ -155,14 +157,26 @@ class Store(SceneStateMixin):
         conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
         try:
             counts = self.counts(live_token)
-            queued = self._unabsorbed_scene_ids(table) - self.pending_scene_ids()
+            rows, events = self._unabsorbed_events(table)
+            queued = {int(object_id) for kind, object_id in events if kind == "scene"} - self.pending_scene_ids()
+            markers = {(kind, object_id) for kind, object_id in events if kind in FANOUT_KINDS}
+            markers -= self.fanout_keys()
             settled = self._settled_statuses(queued)
         finally:
             conn.execute("COMMIT")
         counts["pending"] += len(queued)
+        counts["fanout_pending"] += len(markers)
+        counts["intake"] = rows
         for status in ("synced", "skipped"):  # a new edit makes a synced scene pending, not both
             counts[status] -= settled.count(status)
         return counts
+
+    def has_work(self, live_token: str | None = None) -> bool:
+        """The one answer to "is there work?": pending scenes (claims the live holder has not finished
+        included), fan-out markers, and hook events nobody absorbed yet (destroys too: someone must apply
+        them). False means a background worker would have nothing to do."""
+        counts = self.status_counts(live_token)
+        return counts["pending"] + counts["in_progress"] + counts["fanout_pending"] + counts["intake"] > 0
 
     def _settled_statuses(self, scene_ids: set[int]) -> list[str]:
         ordered, statuses = sorted(scene_ids), []
@@ -172,17 +186,21 @@ class Store(SceneStateMixin):
                 f"SELECT status FROM scenes WHERE scene_id IN ({','.join('?' * len(chunk))})", chunk)]
         return statuses
 
-    def _unabsorbed_scene_ids(self, table: str) -> set[int]:
-        """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
-        ids = set()
+    def _unabsorbed_events(self, table: str) -> tuple[int, list[tuple[str, str]]]:
+        """How many intake rows are not acked yet (ready ones and ones a worker took but has not applied),
+        and the (kind, id) each well-formed one names."""
+        rows, events = 0, []
         for (data,) in self.conn.execute(f"SELECT data FROM {table} WHERE status < ?", (INTAKE_ACKED,)):
+            rows += 1
             try:
                 event = json.loads(data)
             except (TypeError, ValueError):
-                continue  # absorbing drops malformed events; they are no scene's work
-            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit():
-                ids.add(int(event["id"]))
-        return ids
+                continue  # absorbing drops malformed events; they are no object's work
+            if isinstance(event, dict) and isinstance(event.get("kind"), str):
+                object_id = str(event.get("id", ""))
+                if object_id and (event["kind"] in FANOUT_KINDS or object_id.isdigit()):
+                    events.append((event["kind"], str(int(object_id)) if object_id.isdigit() else object_id))
+        return rows, events
 
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()

@@ -20,7 +20,7 @@ from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
 from worker.runtime import Runtime, build_runtime
 from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
-from worker.tasks import TaskContext, continue_in_background, eta_text
+from worker.task_context import TaskContext, continue_in_background, eta_text
 
 log = get_logger("tasks")
 
@@ -57,13 +57,23 @@ def _require_stash(rt: Runtime) -> StashReader:
     return rt.stash
 
 
+def queued_text(counts: dict[str, int]) -> str:
+    """'3 scenes and 2 performer/studio/tag/group changes': every kind of waiting work, in words."""
+    scenes = counts["pending"] + counts.get("in_progress", 0)
+    text = f"{scenes} scene{'' if scenes == 1 else 's'}"
+    if counts["fanout_pending"]:
+        text += f" and {counts['fanout_pending']} performer/studio/tag/group change" + (
+            "" if counts["fanout_pending"] == 1 else "s")
+    return text
+
+
 def _probe_or_fail(rt: Runtime) -> None:
     """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
         holder = rt.store.lease_holder()
-        counts = rt.store.counts(holder["token"] if holder is not None else None)
-        raise TaskFailed(f"{problem}. Nothing was lost: {counts['pending']} scenes stay queued.", {**counts})
+        counts = rt.store.status_counts(holder["token"] if holder is not None else None)
+        raise TaskFailed(f"{problem}. Nothing was lost: {queued_text(counts)} stay queued.", {**counts})
     refresh_index(rt.store, rt.plex, rt.sections)
 
 
@@ -123,13 +133,14 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "skipped": result.report.skipped,
         "deferred": result.report.deferred,
         "remaining": counts["pending"],
+        "fanout_pending": counts["fanout_pending"],
         "dead": counts["dead"],
         "stopped": result.stopped,
         "seconds": round(time.time() - started, 2),
     }
     if result.message:
         output["message"] = result.message
-    if counts["pending"] and result.stopped not in ("auth", "config"):
+    if result.stopped not in ("auth", "config") and rt.store.has_work():
         output["background_worker"] = continue_in_background(ctx, rt.store)
     if ctx.progress is not None:
         ctx.progress(1.0)
@@ -249,9 +260,8 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                          {"plex": "unreachable", "circuit": breaker.state()}) from exc
     clear_pause(rt.store)
     breaker.record_success()
-    waiting = rt.store.status_counts(None)["pending"]  # e.g. held by the pause this check just lifted
-    return {
-        "background_worker": continue_in_background(ctx, rt.store) if waiting else "not needed",
+    return {  # work held by the pause this check just lifted goes on now
+        "background_worker": continue_in_background(ctx, rt.store),
         "plex": "ok",
         "server": identity,
         "token": "accepted",
@@ -284,8 +294,10 @@ def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     rt = open_runtime(ctx)
     try:
         if not rt.config.enabled and mode != "health":
+            counts = rt.store.status_counts(None)
             return {"skipped": "PlexSync is disabled in its settings", "processed": 0, "succeeded": 0,
-                    "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
+                    "failed": 0, "skipped_scenes": 0, "remaining": counts["pending"],
+                    "fanout_pending": counts["fanout_pending"]}
         return HANDLERS[mode](rt, ctx)
     finally:
         rt.close()
