@@ -264,7 +264,9 @@ class Store(SceneStateMixin):
                 "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
                 "VALUES('worker', ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
                 "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
-                "wake_port = excluded.wake_port, handoff = 0",
+                "wake_port = excluded.wake_port, "
+                # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
+                "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
                 (token, pid, now, now + ttl, wake_port),
             )
             conn.execute(

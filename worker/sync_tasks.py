@@ -103,9 +103,9 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
 
 def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
     """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout
     while not lease.acquire(store):
-        remaining = deadline - time.time()
+        remaining = deadline - time.monotonic()
         if remaining <= 0 or not wait_for_free_lease(store, remaining):
             raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
 
