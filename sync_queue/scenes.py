@@ -121,16 +121,19 @@ class SceneStateMixin:
         *,
         rating_key: int,
         section_id: int,
-        match_method: str,
+        match_method: str | None,
         push_record: str,
         fingerprint: str,
         stash_updated_at: str | None,
     ) -> bool:
+        """``match_method``: how the link was made (path / basename_size) when this sync made it; None keeps
+        the stored one (a sync over a known link, or an unchanged one, says nothing about the match)."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
                 "claimed_generation = NULL, status = 'synced', attempts = 0, lane = 'normal', "
-                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, match_method = ?, "
+                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, "
+                "match_method = COALESCE(?, match_method), "
                 "push_record = ?, fingerprint = ?, stash_updated_at = ?, synced_at = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
                 (rating_key, section_id, match_method, push_record, fingerprint, stash_updated_at, time.time(),
@@ -247,9 +250,9 @@ class SceneStateMixin:
         return counts
 
     def match_method_histogram(self) -> dict[str, int]:
-        """How synced scenes were matched (link / path / basename_size): the confidence picture."""
+        """How the links of linked scenes were made (path / basename_size): the confidence picture."""
         rows = self.conn.execute("SELECT match_method, COUNT(*) FROM scenes WHERE match_method IS NOT NULL "
-                                 "GROUP BY match_method").fetchall()
+                                 "AND rating_key IS NOT NULL GROUP BY match_method").fetchall()
         return {row[0]: row[1] for row in rows}
 
     def needing_attention(self, limit: int = 20) -> list[dict[str, Any]]:

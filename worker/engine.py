@@ -36,6 +36,7 @@ from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
 
+LINK_REUSED = ("link", "unchanged")  # sync outcomes over a link made earlier, not ways of matching
 PUSH_WORKERS = 4  # Plex copes with a few concurrent clients; more only queues inside PMS
 
 
@@ -287,8 +288,10 @@ class SyncEngine:
 
     def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
                        record: str, fingerprint: str, scene: dict) -> None:
+        made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
-                               match_method=method, push_record=record, fingerprint=fingerprint,
+                               match_method=method if made_link else None, push_record=record,
+                               fingerprint=fingerprint,
                                stash_updated_at=scene.get("updated_at"))
 
     # -- failures that stay with one scene ----------------------------------------------------
