@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sync_queue import schema
+from sync_queue.clock import lease_expiries, lease_unexpired
 from sync_queue.processes import pid_alive
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 
@@ -26,7 +27,7 @@ INTAKE_ACKED = 5  # persist-queue's AckStatus.acked: rows below it still carry w
 
 
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
-    return row["expires_at"] >= now and pid_alive(row["pid"])
+    return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
 class Store(SceneStateMixin):
@@ -257,17 +258,18 @@ class Store(SceneStateMixin):
         """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
         now = time.time()
         with self.transaction() as conn:
-            row = conn.execute("SELECT token, pid, expires_at FROM lease WHERE name = 'worker'").fetchone()
+            row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
             if row is not None and row["token"] != token and _lease_live(row, now):
                 return False
             conn.execute(
-                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
-                "VALUES('worker', ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
+                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, expires_mono, wake_port, handoff) "
+                "VALUES('worker', ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
                 "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
+                "expires_mono = excluded.expires_mono, "
                 "wake_port = excluded.wake_port, "
                 # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
                 "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
-                (token, pid, now, now + ttl, wake_port),
+                (token, pid, now, *lease_expiries(ttl), wake_port),
             )
             conn.execute(
                 "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
@@ -282,9 +284,8 @@ class Store(SceneStateMixin):
 
     def renew_lease(self, token: str, ttl: float) -> bool:
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE lease SET expires_at = ? WHERE name = 'worker' AND token = ?", (time.time() + ttl, token)
-            )
+            cursor = conn.execute("UPDATE lease SET expires_at = ?, expires_mono = ? WHERE name = 'worker' AND token = ?",
+                                  (*lease_expiries(ttl), token))
         return cursor.rowcount == 1
 
     def release_lease(self, token: str) -> None:

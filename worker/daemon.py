@@ -67,7 +67,7 @@ def serve(runtime, lease: Lease) -> str:
                 return "disabled"
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
         # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
-        result = drain(runtime, engine, lease, deadline=time.time() + SETTINGS_REFRESH_SECONDS)
+        result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_SECONDS)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())
         if result.stopped in ("lease", "auth", "config"):

@@ -34,7 +34,7 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
     fully_listed = store.get_json(FULL_STAMP_KEY, {}) or {}
     for section in sections:
         last_full = float(fully_listed.get(str(section.id), 0))
-        if full or store.index_size(section.id) == 0 or now - last_full > FULL_RELIST_SECONDS:
+        if full or store.index_size(section.id) == 0 or not 0 <= now - last_full <= FULL_RELIST_SECONDS:
             listed += store.replace_index_section(section.id, index_rows(list_parts(plex, section.id)))
             fully_listed[str(section.id)] = now
             log.info("Indexed Plex library %r: %d files", section.title, store.index_size(section.id))
@@ -60,7 +60,7 @@ def incremental_watermark(store: Store, section_id: int, now: float) -> int:
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:
     """Incremental refresh at most every MIN_INCREMENTAL_GAP seconds; True when it ran."""
     last = float(store.get_json(INDEX_STAMP_KEY, 0) or 0)
-    if time.time() - last < MIN_INCREMENTAL_GAP:
+    if 0 <= time.time() - last < MIN_INCREMENTAL_GAP:  # a stamp "in the future": the clock stepped back
         return False
     refresh_index(store, plex, sections)
     return True

@@ -108,7 +108,8 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
 
 def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None = None,
           progress: ProgressFn | None = None) -> DrainResult:
-    """Sync ready work until none is ready, the budget ends, the lease goes, or Plex/Stash stop us."""
+    """Sync ready work until none is ready, the budget ends (``deadline`` on the monotonic clock), the lease
+    goes, or Plex/Stash stop us."""
     store, result = runtime.store, DrainResult()
     breaker = Breaker(store)
     while True:
@@ -141,7 +142,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
             return result
         if runtime.stash is not None:
             runtime.stash.ensure_fresh_auth()
-        if deadline is not None and time.time() >= deadline:
+        if deadline is not None and time.monotonic() >= deadline:
             result.stopped = "budget"
             return result
 

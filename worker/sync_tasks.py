@@ -94,7 +94,7 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
         fraction = done / max(total, done, 1)
         if ctx.progress is not None:
             ctx.progress(fraction)
-        elapsed = time.time() - started
+        elapsed = time.monotonic() - started
         eta = elapsed / done * max(0, total - done) if done else None
         log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
 
@@ -116,7 +116,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
-        started = time.time()
+        started = time.monotonic()
         budget = _budget_seconds(rt, total)
         log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
         result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
@@ -136,7 +136,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "fanout_pending": counts["fanout_pending"],
         "dead": counts["dead"],
         "stopped": result.stopped,
-        "seconds": round(time.time() - started, 2),
+        "seconds": round(time.monotonic() - started, 2),
     }
     if result.message:
         output["message"] = result.message

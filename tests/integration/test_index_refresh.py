@@ -53,3 +53,21 @@ def test_a_scene_whose_item_was_re_added_is_matched_again_without_a_reconcile(wo
     world.run("sync_all")  # Stash unchanged: only the daily full listing can notice
     assert world.state(scene_id)["rating_key"] == new_key
     assert world.plex.item(new_key).fields["title"] == "Comes back"
+
+
+def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(world):
+    from worker.index_sync import INDEX_STAMP_KEY, refresh_if_stale
+
+    rt = world.runtime()
+    kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")
+    gone = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/gone.mp4", size=1, title="gone")
+    refresh_index(rt.store, rt.plex, rt.sections)
+    with world.plex.library.lock:
+        del world.plex.library.items[gone]
+    ahead = time.time() + 3600  # written an hour ago by a clock that was then set back an hour
+    rt.store.set_json(INDEX_STAMP_KEY, ahead)
+    rt.store.set_json(FULL_STAMP_KEY, {str(world.section): ahead})
+    assert refresh_if_stale(rt.store, rt.plex, rt.sections) is True  # not skipped for an hour
+    assert indexed_keys(rt.store) == {kept}  # and listed in full: the daily listing is not put off either
+    assert refresh_if_stale(rt.store, rt.plex, rt.sections) is False  # the new stamp is on the new clock
+    rt.close()
