@@ -24,7 +24,6 @@ TASK_COMMANDS = {
     "purge-dlq": ("purge_dlq", "Delete dead letters older than --days (destructive)."),
     "rebuild-index": ("rebuild_index", "Forget Plex item links and list the Plex libraries again."),
 }
-ENV_PREFIX = "PLEXSYNC_"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -101,7 +101,7 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
             log.info("Another worker holds the lease; exiting")
             return 0
         try:
-            runtime = start_runtime(handoff, data_dir, plugin_dir, log_file)
+            runtime = start_runtime(handoff, data_dir, plugin_dir, log_file, store)
         except Exception as exc:
             record_start_failure(store, exc, plugin_dir)
             return 1
@@ -126,13 +126,15 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         log_file.close()
 
 
-def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, log_file: Any):
+def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, log_file: Any, store: Store):
     """Import the heavy half (plexapi, stashapi, pydantic) and read the settings: what can fail on a broken
-    install or bad settings, after the log file is open so the reason is written down."""
+    install or bad settings, after the log file is open so the reason is written down. The worker's one
+    store (this thread's connection) serves the runtime too; the lease heartbeat has its own."""
     from worker.runtime import build_runtime
     from worker.stash_reader import StashReader
 
-    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file)
+    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file,
+                         store=store)
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:

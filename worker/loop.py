@@ -21,6 +21,9 @@ from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
 
 BATCH_SIZE = 50
+# Changes to these reach Plex fields (actors; studio and its collections; genres). A group's name reaches none,
+# so a Group.Update.Post marker is absorbed and dropped without reading the group's scenes from Stash.
+SYNCED_FANOUT_KINDS = ("performer", "studio", "tag")
 STATS_KEY = "stats"
 EWMA_WEIGHT = 0.2
 
@@ -43,6 +46,9 @@ def expand_fanouts(runtime) -> int:
     if runtime.stash is None:
         return 0  # markers wait for a run that can reach Stash
     for kind, object_id, attempts in runtime.store.due_fanouts():
+        if kind not in SYNCED_FANOUT_KINDS:
+            runtime.store.expand_fanout(kind, object_id, [])  # nothing of it reaches Plex: no scene to re-read
+            continue
         try:
             scene_ids = runtime.stash.scene_ids_for(kind, object_id)
         except StashError as exc:
