@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -48,17 +48,20 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
+    # Scenes that did not reach Plex, and why: {"scene_id", "state", "reason"} (what a task's summary names).
+    attention: list[dict[str, Any]] = field(default_factory=list)
 
     def tally(self, outcome: str) -> None:
         self.processed += 1
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     def add(self, other: BatchReport) -> None:
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for name in self.as_dict():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.attention += other.attention
 
     def as_dict(self) -> dict[str, int]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.name != "attention"}
 
 
 @dataclass
@@ -85,6 +88,7 @@ class SyncEngine:
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
+        self._attention: list[dict[str, Any]] = []
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -122,6 +126,7 @@ class SyncEngine:
             if isinstance(result, PlexUnavailable) and self.breaker.state() != CLOSED:
                 outage = result
             report.tally(outcome)
+        report.attention, self._attention = self._attention, []
         if global_problem is not None:
             kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
             set_pause(self.store, kind, str(global_problem))
@@ -188,11 +193,13 @@ class SyncEngine:
         if scene is None:
             self.store.mark_skipped(token, claim.scene_id, reason="The scene no longer exists in Stash",
                                     error_class="SceneGone")
+            self._note(claim, "gone", "it no longer exists in Stash")
             return "skipped"
         try:
             wanted = build_metadata(scene, self.config)
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
+            self._note(claim, "dead", str(exc))
             return "failed"
         for warning in wanted.warnings:
             log.warning("Scene %s: %s", claim.scene_id, warning)
@@ -242,7 +249,11 @@ class SyncEngine:
             return self._not_in_plex(token, claim, scene, exc)
         self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
         log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+        self._note(claim, "ambiguous", str(exc))
         return "skipped"
+
+    def _note(self, claim: Claim, state: str, reason: str) -> None:
+        self._attention.append({"scene_id": claim.scene_id, "state": state, "reason": reason[:300]})
 
     def _match(self, claim: Claim, scene: dict, link: tuple[int, int] | None) -> Any:
         sections = self.rt.sections
@@ -299,12 +310,14 @@ class SyncEngine:
     def _not_in_plex(self, token: str, claim: Claim, scene: dict, exc: ItemNotInPlex) -> str:
         if self.config.skip_not_found:
             self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
+            self._note(claim, "not_in_plex", str(exc))
             return "skipped"
         if self.config.trigger_plex_scan and claim.lane != "not_found":
             self._ask_plex_to_scan(scene)
         attempt = claim.attempts + 1 if claim.lane == "not_found" else 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
                               error_class="ItemNotInPlex", message=str(exc), lane="not_found")
+        self._note(claim, "waiting_for_plex", str(exc))
         return "deferred"
 
     def _ask_plex_to_scan(self, scene: dict) -> None:
@@ -331,6 +344,7 @@ class SyncEngine:
         if attempt >= self.config.max_retries:
             self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
             log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc)
+            self._note(claim, "dead", str(exc))
         else:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
                                   error_class=type(exc).__name__, message=str(exc))

@@ -30,6 +30,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
+ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
 
 
@@ -135,6 +136,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "remaining": counts["pending"],
         "fanout_pending": counts["fanout_pending"],
         "dead": counts["dead"],
+        "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
         "seconds": round(time.monotonic() - started, 2),
     }
@@ -265,7 +267,8 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "plex": "ok",
         "server": identity,
         "token": "accepted",
-        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations)} for s in sections],
+        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations),
+                       "indexed_files": rt.store.index_size(s.id)} for s in sections],
         "circuit": breaker.state(),
         "stash": "ok" if rt.stash is not None else "not configured",
         "warnings": rt.warnings,

@@ -15,6 +15,7 @@ from validation.stash_log import get_logger
 from worker.breaker import Breaker
 from worker.pauses import WORKER_FAILURE_KEY, stash_failures
 from worker.task_context import TaskContext
+from worker.task_summary import summary_lines
 
 log = get_logger("tasks")
 
@@ -63,9 +64,7 @@ def run_queue_task(mode: str, store: Store, args: Mapping[str, Any]) -> dict[str
     if mode == "status":
         return queue_status(store)
     if mode == "clear_queue":
-        dropped = store.clear_pending() + store.clear_intake()
-        log.warning("Cleared %d pending jobs", dropped)
-        return {"cleared": dropped}
+        return {"cleared": store.clear_pending() + store.clear_intake()}
     if mode == "clear_dlq":
         return {"cleared": store.clear_dead_letters()}
     if mode == "purge_dlq":
@@ -103,4 +102,7 @@ def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Pat
         args=args,
         progress=progress,
     )
-    return run_task(mode.strip(), ctx)
+    output = run_task(mode.strip(), ctx)
+    for line in summary_lines(mode.strip(), output):  # Stash shows a task's output only at Debug
+        log.info(line)
+    return output
