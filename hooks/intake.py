@@ -6,13 +6,16 @@ the standard library, ``sync_queue`` and ``validation.stash_log``.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.launcher import ensure_worker
-from sync_queue.schema import KV_SETTINGS_CACHE
+from sync_queue.notices import take_notice
+from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 from sync_queue.store import Store
+from validation.stash_log import get_logger
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
 DESTROY_TRIGGER = "Scene.Destroy.Post"
@@ -78,8 +81,12 @@ def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) 
     event = event_from_hook(args.get("hookContext"))
     with Store(data_dir) as store:
         store.append_event(event)
-        if known_disabled(store.get_json(KV_SETTINGS_CACHE, {}) or {}, time.time()):
+        state = store.get_raw_values(KV_SETTINGS_CACHE, KV_WORKER_NOTICES)  # one indexed read
+        if known_disabled(json.loads(state.get(KV_SETTINGS_CACHE) or "{}") or {}, time.time()):
             worker = "disabled"
         else:
             worker = ensure_worker(store, entry_script, payload.get("server_connection"))
+        notice = take_notice(store, state.get(KV_WORKER_NOTICES))
+    if notice:
+        get_logger("hook").warning(notice)  # the worker has no Stash stderr: shown here, once
     return {"queued": event["kind"], "id": event["id"], "worker": worker}

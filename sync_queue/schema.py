@@ -125,5 +125,6 @@ DUE = f"(not_before <= :now OR scheduled_at > :now + {CLOCK_SLACK_SECONDS})"
 
 # Keys of the kv table that more than one room reads.
 KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for processes that can't ask Stash
+KV_WORKER_NOTICES = "worker_notices"  # what the detached worker wants shown once in Stash's log
 KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this time (auth/config pause)
 SPAWN_PAUSE_MAX_SECONDS = 300.0  # no spawn pause is set for longer (a later time came before a clock step)

@@ -226,6 +226,11 @@ class Store(SceneStateMixin):
         row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
+    def get_raw_values(self, *keys: str) -> dict[str, str]:
+        """Several kv rows in one indexed read (the hook's whole read of state), values left as JSON text."""
+        rows = self.conn.execute(f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(keys))})", keys)
+        return {row[0]: row[1] for row in rows}
+
     def set_json(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
             conn.execute(

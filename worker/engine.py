@@ -129,7 +129,7 @@ class SyncEngine:
         report.attention, self._attention = self._attention, []
         if global_problem is not None:
             kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(global_problem))
+            set_pause(self.store, kind, str(global_problem), self.config)
             raise Pause(kind, str(global_problem), report=report) from global_problem
         if outage is not None:
             raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
@@ -178,7 +178,7 @@ class SyncEngine:
         except (PlexAuthError, PlexConfigError) as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
             kind = "auth" if isinstance(exc, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(exc))
+            set_pause(self.store, kind, str(exc), self.config)
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])

@@ -66,7 +66,7 @@ def probe_plex(runtime) -> str | None:
         runtime.plex.probe()
         runtime.sections  # a missing library is a configuration problem, found here once
     except PlexAuthError as exc:
-        set_pause(runtime.store, "auth", f"Plex rejected the token (401): {exc}")
+        set_pause(runtime.store, "auth", f"Plex rejected the token (401): {exc}", runtime.config)
         return f"Plex rejected the token (401). Check plex_token in PlexSync's settings. ({exc})"
     except PlexConfigError as exc:
         set_pause(runtime.store, "config", str(exc))

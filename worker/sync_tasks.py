@@ -252,7 +252,7 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         identity = rt.plex.probe()
         sections = rt.sections
     except PlexAuthError as exc:
-        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}")
+        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}", rt.config)
         raise TaskFailed("Plex rejected the token (401): check plex_token in PlexSync's settings",
                          {"plex": "unauthorized", "circuit": breaker.state()}) from exc
     except PlexConfigError as exc:

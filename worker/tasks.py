@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from sync_queue.notices import take_notice
+from sync_queue.schema import KV_WORKER_NOTICES
 from sync_queue.store import Store
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
@@ -86,6 +88,14 @@ def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     return run_sync_task(mode, ctx)
 
 
+def announce_worker_notice(data_dir: Path) -> None:
+    """What the background worker noted since the last hook or task (it has no Stash stderr), shown once."""
+    with Store(data_dir) as store:
+        notice = take_notice(store, store.get_raw_values(KV_WORKER_NOTICES).get(KV_WORKER_NOTICES))
+    if notice:
+        log.warning(notice)
+
+
 def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
     """A task started from Stash: ``args.mode`` names it (Stash sends defaultArgs as strings)."""
     args = payload["args"]
@@ -102,6 +112,7 @@ def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Pat
         args=args,
         progress=progress,
     )
+    announce_worker_notice(data_dir)
     output = run_task(mode.strip(), ctx)
     for line in summary_lines(mode.strip(), output):  # Stash shows a task's output only at Debug
         log.info(line)
