@@ -6,13 +6,15 @@ the standard library, ``sync_queue`` and ``validation.stash_log``.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.launcher import ensure_worker
-from sync_queue.schema import KV_SETTINGS_CACHE
+from sync_queue.notices import take_notice
+from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 from sync_queue.spool import spool_event
 from sync_queue.store import Store
 from validation.stash_log import get_logger
@@ -123,17 +125,21 @@ def queue_event(store: Store, event: dict[str, Any]) -> str:
     ) from failure
 
 
-def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> str:
-    if known_disabled(store.get_json(KV_SETTINGS_CACHE, {}) or {}, time.time()):
-        return "disabled"
+def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
+    """Whether a worker runs for this edit, and a notice the detached worker left for Stash's log (once)."""
+    notice = None
     try:
-        return ensure_worker(store, entry_script, server_connection)
+        state = store.get_raw_values(KV_SETTINGS_CACHE, KV_WORKER_NOTICES)  # one indexed read
+        notice = take_notice(store, state.get(KV_WORKER_NOTICES))
+        if known_disabled(json.loads(state.get(KV_SETTINGS_CACHE) or "{}") or {}, time.time()):
+            return "disabled", notice
+        return ensure_worker(store, entry_script, server_connection), notice
     except sqlite3.OperationalError as exc:
         if not _is_busy(exc):
             raise
         log.warning("The queue database stayed busy; no worker was started for this edit (it stays queued, "
                     "and the next hook or task starts one)")
-        return "busy"
+        return "busy", notice
 
 
 def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
@@ -146,7 +152,9 @@ def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) 
     event = event_from_hook(args.get("hookContext"))
     with Store(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
         queued_in = queue_event(store, event)
-        worker = _start_worker(store, entry_script, payload.get("server_connection"))
+        worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))
+    if notice:
+        log.warning(notice)  # the worker has no Stash stderr: shown here, once
     output = {"queued": event["kind"], "id": event["id"], "worker": worker}
     if queued_in == "spool":
         output["spooled"] = True

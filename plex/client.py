@@ -230,16 +230,6 @@ class PlexClient:
             raise PlexItemGone(f"Plex item {int(rating_key)} is now in another library (section {found_in})")
         self._seen[int(rating_key)] = time.monotonic()
 
-    def fetch_details(self, rating_keys: Sequence[int]) -> list[Any]:
-        """Several full items in one GET ``/library/metadata/1,2,3``."""
-        keys = [int(key) for key in rating_keys]
-        if not keys:
-            return []
-        items = self.call(lambda: self._connect().fetchItems(keys, container_size=len(keys)))
-        for item in items:
-            item._autoReload = False
-        return list(items)
-
     def put_edits(self, section_id: int, rating_key: int, params: dict[str, Any]) -> None:
         """Exactly one PUT ``/library/sections/{sid}/all?id=<rk>&type=1&…``, encoded by plexapi's joinArgs.
 

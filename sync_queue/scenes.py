@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple
 
-from sync_queue.schema import PENDING
+from sync_queue.clock import lease_unexpired
+from sync_queue.schema import DUE, PENDING
 from validation.index_record import IndexedPart
 
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
@@ -43,23 +44,26 @@ class SceneStateMixin:
         at = event.get("at")
         at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else time.time()
         if kind == "scene" and object_id.isdigit():
-            self._bump_scenes([int(object_id)], at + settle_seconds)
+            self._bump_scenes([int(object_id)], at + settle_seconds, scheduled_at=at)
         elif kind == "destroy" and object_id.isdigit():
             self.conn.execute("DELETE FROM scenes WHERE scene_id = ?", (int(object_id),))
             self.conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (int(object_id),))
         elif kind in FANOUT_KINDS and object_id:
             self.conn.execute(
-                "INSERT INTO fanout(kind, object_id, not_before) VALUES(?, ?, ?) "
-                "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, attempts = 0",
-                (kind, object_id, at + settle_seconds),
+                "INSERT INTO fanout(kind, object_id, not_before, scheduled_at) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, "
+                "scheduled_at = excluded.scheduled_at, attempts = 0",
+                (kind, object_id, at + settle_seconds, at),
             )
 
-    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float) -> int:
+    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float, *, scheduled_at: float | None = None) -> int:
         now = time.time()
-        rows = [(scene_id, not_before, now) for scene_id in scene_ids]
+        scheduled_at = now if scheduled_at is None else scheduled_at
+        rows = [(scene_id, not_before, scheduled_at, now) for scene_id in scene_ids]
         self.conn.executemany(
-            "INSERT INTO scenes(scene_id, generation, not_before, queued_at) VALUES(?, 1, ?, ?) "
+            "INSERT INTO scenes(scene_id, generation, not_before, scheduled_at, queued_at) VALUES(?, 1, ?, ?, ?) "
             "ON CONFLICT(scene_id) DO UPDATE SET generation = generation + 1, not_before = excluded.not_before, "
+            "scheduled_at = excluded.scheduled_at, "
             "attempts = 0, lane = 'normal', queued_at = COALESCE(queued_at, excluded.queued_at)",
             rows,
         )
@@ -75,14 +79,13 @@ class SceneStateMixin:
     def claim_batch(self, token: str, limit: int, *, now: float | None = None) -> list[Claim]:
         now = time.time() if now is None else now
         with self.transaction() as conn:
-            holder = conn.execute("SELECT expires_at FROM lease WHERE name = 'worker' AND token = ?",
-                                  (token,)).fetchone()
-            if holder is None or holder["expires_at"] < now:
+            holder = conn.execute("SELECT * FROM lease WHERE name = 'worker' AND token = ?", (token,)).fetchone()
+            if holder is None or not lease_unexpired(holder, time.time()):
                 return []  # our lease expired (a laptop slept): the new holder owns the queue now
             rows = conn.execute(
-                f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND not_before <= ? "
-                "ORDER BY not_before, scene_id LIMIT ?",
-                (now, limit),
+                f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND {DUE} "
+                "ORDER BY not_before, scene_id LIMIT :limit",
+                {"now": now, "limit": limit},
             ).fetchall()
             conn.executemany(
                 "UPDATE scenes SET claim_token = ?, claimed_generation = generation WHERE scene_id = ?",
@@ -109,16 +112,19 @@ class SceneStateMixin:
         *,
         rating_key: int,
         section_id: int,
-        match_method: str,
+        match_method: str | None,
         push_record: str,
         fingerprint: str,
         stash_updated_at: str | None,
     ) -> bool:
+        """``match_method``: how the link was made (path / basename_size) when this sync made it; None keeps
+        the stored one (a sync over a known link, or an unchanged one, says nothing about the match)."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
                 "claimed_generation = NULL, status = 'synced', attempts = 0, lane = 'normal', "
-                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, match_method = ?, "
+                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, "
+                "match_method = COALESCE(?, match_method), "
                 "push_record = ?, fingerprint = ?, stash_updated_at = ?, synced_at = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
                 (rating_key, section_id, match_method, push_record, fingerprint, stash_updated_at, time.time(),
@@ -133,10 +139,10 @@ class SceneStateMixin:
         """Back off: the work stays pending and is read again once ``delay`` has passed."""
         with self.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, "
+                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, scheduled_at = ?, "
                 "attempts = attempts + ?, lane = ?, status = 'retrying', last_error_class = ?, last_error = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
-                (time.time() + delay, 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
+                (time.time() + delay, time.time(), 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
             )
         return cursor.rowcount == 1
 
@@ -198,10 +204,12 @@ class SceneStateMixin:
     # -- reading state -----------------------------------------------------------------------
 
     def next_due_at(self) -> float | None:
-        """Earliest time any scene or fan-out marker falls due (None: nothing pending)."""
+        """Earliest time any scene or fan-out marker falls due (None: nothing pending); work scheduled
+        before a step back of the wall clock is due now."""
+        due = f"CASE WHEN {DUE} THEN MIN(not_before, :now) ELSE not_before END"
         row = self.conn.execute(
-            f"SELECT MIN(t) FROM (SELECT MIN(not_before) AS t FROM scenes WHERE {PENDING} AND claim_token IS NULL "
-            "UNION ALL SELECT MIN(not_before) FROM fanout)"
+            f"SELECT MIN(t) FROM (SELECT MIN({due}) AS t FROM scenes WHERE {PENDING} AND claim_token IS NULL "
+            f"UNION ALL SELECT MIN({due}) FROM fanout)", {"now": time.time()}
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
@@ -211,6 +219,9 @@ class SceneStateMixin:
             f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'waiting_for_plex' AND not_before > ?",
             (time.time() if now is None else now,)).fetchone()
         return int(row[0])
+
+    def fanout_keys(self) -> set[tuple[str, str]]:
+        return {(row[0], row[1]) for row in self.conn.execute("SELECT kind, object_id FROM fanout")}
 
     def pending_scene_ids(self) -> set[int]:
         return {row[0] for row in self.conn.execute(f"SELECT scene_id FROM scenes WHERE {PENDING}")}
@@ -240,9 +251,9 @@ class SceneStateMixin:
         return counts
 
     def match_method_histogram(self) -> dict[str, int]:
-        """How synced scenes were matched (link / path / basename_size): the confidence picture."""
+        """How the links of linked scenes were made (path / basename_size): the confidence picture."""
         rows = self.conn.execute("SELECT match_method, COUNT(*) FROM scenes WHERE match_method IS NOT NULL "
-                                 "GROUP BY match_method").fetchall()
+                                 "AND rating_key IS NOT NULL GROUP BY match_method").fetchall()
         return {row[0]: row[1] for row in rows}
 
     def needing_attention(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -278,8 +289,8 @@ class SceneStateMixin:
 
     def due_fanouts(self, limit: int = 50) -> list[tuple[str, str, int]]:
         rows = self.conn.execute(
-            "SELECT kind, object_id, attempts FROM fanout WHERE not_before <= ? ORDER BY not_before LIMIT ?",
-            (time.time(), limit),
+            f"SELECT kind, object_id, attempts FROM fanout WHERE {DUE} ORDER BY not_before LIMIT :limit",
+            {"now": time.time(), "limit": limit},
         ).fetchall()
         return [(row[0], row[1], row[2]) for row in rows]
 
@@ -292,8 +303,9 @@ class SceneStateMixin:
 
     def postpone_fanout(self, kind: str, object_id: str, delay: float, error: str) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE fanout SET not_before = ?, attempts = attempts + 1, last_error = ? "
-                         "WHERE kind = ? AND object_id = ?", (time.time() + delay, error[:2000], kind, object_id))
+            conn.execute("UPDATE fanout SET not_before = ?, scheduled_at = ?, attempts = attempts + 1, last_error = ? "
+                         "WHERE kind = ? AND object_id = ?",
+                         (time.time() + delay, time.time(), error[:2000], kind, object_id))
 
     # -- dead letters ------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sync_queue import recovery, schema, spool
+from sync_queue.clock import lease_expiries, lease_unexpired
 from sync_queue.processes import pid_alive
-from sync_queue.scenes import SceneStateMixin
+from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from validation.stash_log import get_logger
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -27,13 +28,19 @@ SQL_VARIABLES_PER_QUERY = 500
 log = get_logger("store")
 
 
-def _scene_ids(events: list[Any]) -> set[int]:
-    return {int(event["id"]) for event in events
-            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit()}
+def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
+    """The (kind, id) of each well-formed intake event (a scene's id is a number; a fan-out's any text)."""
+    keys = []
+    for event in events:
+        if isinstance(event, dict) and isinstance(event.get("kind"), str):
+            object_id = str(event.get("id", ""))
+            if object_id and (event["kind"] in FANOUT_KINDS or object_id.isdigit()):
+                keys.append((event["kind"], str(int(object_id)) if object_id.isdigit() else object_id))
+    return keys
 
 
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
-    return row["expires_at"] >= now and pid_alive(row["pid"])
+    return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
 class Store(SceneStateMixin):
@@ -218,24 +225,39 @@ class Store(SceneStateMixin):
         return len(taken) + len(spooled)
 
     def status_counts(self, live_token: str | None) -> dict[str, int]:
-        """:meth:`counts`, with scenes named only by un-absorbed hook events counted as pending (each once).
+        """:meth:`counts`, plus the work that only un-absorbed hook events name (each object once):
+        scenes as ``pending``, performer/studio/tag/group changes as ``fanout_pending``, and every
+        un-absorbed row (ready, or taken by a worker and not applied yet) as ``intake``.
 
         Read in one snapshot: the worker absorbing events between two separate reads would make them
         vanish from both (taken off the intake, not yet committed to ``scenes``) and undercount.
         """
         conn = self.conn
-        spooled = self._spooled_scene_ids()  # before the snapshot: a spool file is deleted after its commit
+        spooled = self._spooled_events()  # before the snapshot: a spool file is deleted after its commit
         conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
         try:
             counts = self.counts(live_token)
-            queued = (spooled | self._unabsorbed_scene_ids()) - self.pending_scene_ids()
+            rows, events = self._unabsorbed_events()
+            events += spooled
+            queued = {int(object_id) for kind, object_id in events if kind == "scene"} - self.pending_scene_ids()
+            markers = {(kind, object_id) for kind, object_id in events if kind in FANOUT_KINDS}
+            markers -= self.fanout_keys()
             settled = self._settled_statuses(queued)
         finally:
             conn.execute("COMMIT")
         counts["pending"] += len(queued)
+        counts["fanout_pending"] += len(markers)
+        counts["intake"] = rows + len(spooled)
         for status in ("synced", "skipped"):  # a new edit makes a synced scene pending, not both
             counts[status] -= settled.count(status)
         return counts
+
+    def has_work(self, live_token: str | None = None) -> bool:
+        """The one answer to "is there work?": pending scenes (claims the live holder has not finished
+        included), fan-out markers, and hook events nobody absorbed yet (destroys too: someone must apply
+        them). False means a background worker would have nothing to do."""
+        counts = self.status_counts(live_token)
+        return counts["pending"] + counts["in_progress"] + counts["fanout_pending"] + counts["intake"] > 0
 
     def _settled_statuses(self, scene_ids: set[int]) -> list[str]:
         ordered, statuses = sorted(scene_ids), []
@@ -250,23 +272,26 @@ class Store(SceneStateMixin):
         (read only: the preview of Process Queue shows them without taking them off the intake)."""
         return self.pending_scene_ids() | self.unabsorbed_scene_ids()
 
-    def _unabsorbed_scene_ids(self) -> set[int]:
-        """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
-        events = []
+    def _unabsorbed_events(self) -> tuple[int, list[tuple[str, str]]]:
+        """How many intake rows are not acked yet (ready ones and ones a worker took but has not applied),
+        and the (kind, id) each well-formed one names."""
+        rows, events = 0, []
         for (data,) in self.conn.execute(f"SELECT data FROM {schema.INTAKE_TABLE} WHERE status < ?",
                                          (schema.INTAKE_ACKED,)):
+            rows += 1
             try:
                 events.append(json.loads(data))
             except (TypeError, ValueError):
-                continue  # absorbing drops malformed events; they are no scene's work
-        return _scene_ids(events)
+                continue  # absorbing drops malformed events; they are no object's work
+        return rows, _event_keys(events)
 
-    def _spooled_scene_ids(self) -> set[int]:
-        return _scene_ids([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
+    def _spooled_events(self) -> list[tuple[str, str]]:
+        return _event_keys([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
 
     def unabsorbed_scene_ids(self) -> set[int]:
         """Scenes that hook (or "Sync now") events name and no worker has absorbed yet, spooled ones included."""
-        return self._spooled_scene_ids() | self._unabsorbed_scene_ids()
+        events = self._spooled_events() + self._unabsorbed_events()[1]
+        return {int(object_id) for kind, object_id in events if kind == "scene"}
 
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()
@@ -293,6 +318,11 @@ class Store(SceneStateMixin):
         row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
 
+    def get_raw_values(self, *keys: str) -> dict[str, str]:
+        """Several kv rows in one indexed read (the hook's whole read of state), values left as JSON text."""
+        rows = self.conn.execute(f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(keys))})", keys)
+        return {row[0]: row[1] for row in rows}
+
     def set_json(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
             conn.execute(
@@ -318,15 +348,18 @@ class Store(SceneStateMixin):
         """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
         now = time.time()
         with self.transaction() as conn:
-            row = conn.execute("SELECT token, pid, expires_at FROM lease WHERE name = 'worker'").fetchone()
+            row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
             if row is not None and row["token"] != token and _lease_live(row, now):
                 return False
             conn.execute(
-                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
-                "VALUES('worker', ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
+                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, expires_mono, wake_port, handoff) "
+                "VALUES('worker', ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
                 "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
-                "wake_port = excluded.wake_port, handoff = 0",
-                (token, pid, now, now + ttl, wake_port),
+                "expires_mono = excluded.expires_mono, "
+                "wake_port = excluded.wake_port, "
+                # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
+                "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
+                (token, pid, now, *lease_expiries(ttl), wake_port),
             )
             conn.execute(
                 "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
@@ -341,9 +374,8 @@ class Store(SceneStateMixin):
 
     def renew_lease(self, token: str, ttl: float) -> bool:
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE lease SET expires_at = ? WHERE name = 'worker' AND token = ?", (time.time() + ttl, token)
-            )
+            cursor = conn.execute("UPDATE lease SET expires_at = ?, expires_mono = ? WHERE name = 'worker' AND token = ?",
+                                  (*lease_expiries(ttl), token))
         return cursor.rowcount == 1
 
     def release_lease(self, token: str) -> None:

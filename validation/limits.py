@@ -25,4 +25,3 @@ LINE_BYTES = 768  # any one-line value, encoded: 255 ASCII characters always fit
 SUMMARY_BYTES = 16 * 1024  # ~11 000 characters of English prose, ~1 800 of CJK; paragraphs kept
 MAX_ACTORS = 200
 MAX_COLLECTIONS = 20
-MAX_DIRECTORS = 10

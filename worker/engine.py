@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
@@ -36,6 +36,7 @@ from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
 
+LINK_REUSED = ("link", "unchanged")  # sync outcomes over a link made earlier, not ways of matching
 PUSH_WORKERS = 4  # Plex copes with a few concurrent clients; more only queues inside PMS
 
 
@@ -47,17 +48,20 @@ class BatchReport:
     failed: int = 0
     skipped: int = 0
     waiting_for_plex: int = 0  # not listed by Plex yet, or Plex (or a cover from Stash) not answering: retried
+    # Scenes that did not reach Plex, and why: {"scene_id", "state", "reason"} (what a task's summary names).
+    attention: list[dict[str, Any]] = field(default_factory=list)
 
     def tally(self, outcome: str) -> None:
         self.processed += 1
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     def add(self, other: BatchReport) -> None:
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for name in self.as_dict():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.attention += other.attention
 
     def as_dict(self) -> dict[str, int]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.name != "attention"}
 
 
 @dataclass
@@ -85,6 +89,7 @@ class SyncEngine:
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
+        self._attention: list[dict[str, Any]] = []
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -123,9 +128,10 @@ class SyncEngine:
             if isinstance(result, PlexUnavailable) and self.breaker.state() != CLOSED:
                 outage = result
             report.tally(outcome)
+        report.attention, self._attention = self._attention, []
         if global_problem is not None:
             kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(global_problem))
+            set_pause(self.store, kind, str(global_problem), self.config)
             raise Pause(kind, str(global_problem), report=report) from global_problem
         if outage is not None:
             raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
@@ -174,7 +180,7 @@ class SyncEngine:
         except (PlexAuthError, PlexConfigError) as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
             kind = "auth" if isinstance(exc, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(exc))
+            set_pause(self.store, kind, str(exc), self.config)
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
@@ -189,11 +195,13 @@ class SyncEngine:
         if scene is None:
             self.store.mark_skipped(token, claim.scene_id, reason="The scene no longer exists in Stash",
                                     error_class="SceneGone")
+            self._note(claim, "gone", "it no longer exists in Stash")
             return "skipped"
         try:
             wanted = build_metadata(scene, self.config)
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
+            self._note(claim, "dead", str(exc))
             return "failed"
         for warning in wanted.warnings:
             log.warning("Scene %s: %s", claim.scene_id, warning)
@@ -243,7 +251,11 @@ class SyncEngine:
             return self._not_in_plex(token, claim, scene, exc)
         self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
         log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+        self._note(claim, "ambiguous", str(exc))
         return "skipped"
+
+    def _note(self, claim: Claim, state: str, reason: str) -> None:
+        self._attention.append({"scene_id": claim.scene_id, "state": state, "reason": reason[:300]})
 
     def _match(self, claim: Claim, scene: dict, link: tuple[int, int] | None) -> Any:
         sections = self.rt.sections
@@ -304,8 +316,10 @@ class SyncEngine:
 
     def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
                        record: str, fingerprint: str, scene: dict) -> None:
+        made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
-                               match_method=method, push_record=record, fingerprint=fingerprint,
+                               match_method=method if made_link else None, push_record=record,
+                               fingerprint=fingerprint,
                                stash_updated_at=scene.get("updated_at"))
 
     # -- failures that stay with one scene ----------------------------------------------------
@@ -313,12 +327,14 @@ class SyncEngine:
     def _not_in_plex(self, token: str, claim: Claim, scene: dict, exc: ItemNotInPlex) -> str:
         if self.config.skip_not_found:
             self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
+            self._note(claim, "not_in_plex", str(exc))
             return "skipped"
         if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
         attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
                               error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
+        self._note(claim, "waiting_for_plex", str(exc))
         return "waiting_for_plex"
 
     def _ask_plex_to_scan(self, scene: dict) -> None:
@@ -345,6 +361,7 @@ class SyncEngine:
         if attempt >= self.config.max_retries:
             self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
             log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc)
+            self._note(claim, "dead", str(exc))
         else:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
                                   error_class=type(exc).__name__, message=str(exc))

@@ -53,7 +53,7 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
     updated_marks = store.get_json(UPDATED_MARK_KEY, {}) or {}
     for section in sections:
         last_full = float(fully_listed.get(str(section.id), 0))
-        if full or store.index_size(section.id) == 0 or now - last_full > FULL_RELIST_SECONDS:
+        if full or store.index_size(section.id) == 0 or not 0 <= now - last_full <= FULL_RELIST_SECONDS:
             listing = list_parts(plex, section.id)
             listed += _store_full_listing(store, section, listing)
             fully_listed[str(section.id)] = now if listing.consistent else 0
@@ -114,7 +114,7 @@ def sections_listed_in_full_within(store: Store, seconds: float) -> set[int]:
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:
     """Incremental refresh at most every MIN_INCREMENTAL_GAP seconds; True when it ran."""
     last = float(store.get_json(INDEX_STAMP_KEY, 0) or 0)
-    if time.time() - last < MIN_INCREMENTAL_GAP:
+    if 0 <= time.time() - last < MIN_INCREMENTAL_GAP:  # a stamp "in the future": the clock stepped back
         return False
     refresh_index(store, plex, sections)
     return True

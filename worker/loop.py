@@ -21,6 +21,9 @@ from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
 
 BATCH_SIZE = 50
+# Changes to these reach Plex fields (actors; studio and its collections; genres). A group's name reaches none,
+# so a Group.Update.Post marker is absorbed and dropped without reading the group's scenes from Stash.
+SYNCED_FANOUT_KINDS = ("performer", "studio", "tag")
 STATS_KEY = "stats"
 EWMA_WEIGHT = 0.2
 
@@ -43,6 +46,9 @@ def expand_fanouts(runtime) -> int:
     if runtime.stash is None:
         return 0  # markers wait for a run that can reach Stash
     for kind, object_id, attempts in runtime.store.due_fanouts():
+        if kind not in SYNCED_FANOUT_KINDS:
+            runtime.store.expand_fanout(kind, object_id, [])  # nothing of it reaches Plex: no scene to re-read
+            continue
         try:
             scene_ids = runtime.stash.scene_ids_for(kind, object_id)
         except StashError as exc:
@@ -60,7 +66,7 @@ def probe_plex(runtime) -> str | None:
         runtime.plex.probe()
         runtime.sections  # a missing library is a configuration problem, found here once
     except PlexAuthError as exc:
-        set_pause(runtime.store, "auth", str(exc))
+        set_pause(runtime.store, "auth", str(exc), runtime.config)
         return str(exc)  # already says what happened and what to check, once
     except PlexConfigError as exc:
         set_pause(runtime.store, "config", str(exc))
@@ -108,7 +114,8 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
 
 def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None = None,
           progress: ProgressFn | None = None) -> DrainResult:
-    """Sync ready work until none is ready, the budget ends, the lease goes, or Plex/Stash stop us."""
+    """Sync ready work until none is ready, the budget ends (``deadline`` on the monotonic clock), the lease
+    goes, or Plex/Stash stop us."""
     store, result = runtime.store, DrainResult()
     breaker = Breaker(store)
     while True:
@@ -141,7 +148,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
             return result
         if runtime.stash is not None:
             runtime.stash.ensure_fresh_auth()
-        if deadline is not None and time.time() >= deadline:
+        if deadline is not None and time.monotonic() >= deadline:
             result.stopped = "budget"
             return result
 

@@ -18,7 +18,7 @@ from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
 from worker.runtime import Runtime, build_runtime
 from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
-from worker.tasks import TaskContext, continue_in_background, eta_text
+from worker.task_context import TaskContext, continue_in_background, eta_text
 
 log = get_logger("tasks")
 
@@ -28,6 +28,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
+ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 
 
 class TaskFailed(RuntimeError):
@@ -54,13 +55,23 @@ def _require_stash(rt: Runtime) -> StashReader:
     return rt.stash
 
 
+def queued_text(counts: dict[str, int]) -> str:
+    """'3 scenes and 2 performer/studio/tag/group changes': every kind of waiting work, in words."""
+    scenes = counts["pending"] + counts.get("in_progress", 0)
+    text = f"{scenes} scene{'' if scenes == 1 else 's'}"
+    if counts["fanout_pending"]:
+        text += f" and {counts['fanout_pending']} performer/studio/tag/group change" + (
+            "" if counts["fanout_pending"] == 1 else "s")
+    return text
+
+
 def _probe_or_fail(rt: Runtime) -> None:
     """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
         holder = rt.store.lease_holder()
-        counts = rt.store.counts(holder["token"] if holder is not None else None)
-        raise TaskFailed(f"{problem}. Nothing was lost: {counts['pending']} scenes stay queued.", {**counts})
+        counts = rt.store.status_counts(holder["token"] if holder is not None else None)
+        raise TaskFailed(f"{problem}. Nothing was lost: {queued_text(counts)} stay queued.", {**counts})
     refresh_index(rt.store, rt.plex, rt.sections)
 
 
@@ -84,7 +95,7 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
             counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
-        elapsed = time.time() - started
+        elapsed = time.monotonic() - started
         eta = elapsed / done * max(0, total - done) if done else None
         log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
 
@@ -93,9 +104,9 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
 
 def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
     """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout
     while not lease.acquire(store):
-        remaining = deadline - time.time()
+        remaining = deadline - time.monotonic()
         if remaining <= 0 or not wait_for_free_lease(store, remaining):
             raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
 
@@ -106,7 +117,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
-        started = time.time()
+        started = time.monotonic()
         budget = _budget_seconds(rt, total)
         log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
         result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
@@ -123,13 +134,15 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "skipped": result.report.skipped,
         "waiting_for_plex": result.report.waiting_for_plex,
         "remaining": counts["pending"],
+        "fanout_pending": counts["fanout_pending"],
         "dead": counts["dead"],
+        "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
-        "seconds": round(time.time() - started, 2),
+        "seconds": round(time.monotonic() - started, 2),
     }
     if result.message:
         output["message"] = result.message
-    if counts["pending"] and result.stopped not in ("auth", "config"):
+    if result.stopped not in ("auth", "config") and rt.store.has_work():
         output["background_worker"] = continue_in_background(ctx, rt.store)
     if ctx.progress is not None:
         ctx.progress(1.0)
@@ -221,7 +234,7 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         identity = rt.plex.probe()
         sections = rt.sections
     except PlexAuthError as exc:
-        set_pause(rt.store, "auth", str(exc))
+        set_pause(rt.store, "auth", str(exc), rt.config)
         raise TaskFailed(str(exc),
                          {"plex": "unauthorized", "circuit": breaker.state()}) from exc
     except PlexConfigError as exc:
@@ -231,13 +244,13 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                          {"plex": "unreachable", "circuit": breaker.state()}) from exc
     clear_pause(rt.store)
     breaker.record_success()
-    waiting = rt.store.status_counts(None)["pending"]  # e.g. held by the pause this check just lifted
-    return {
-        "background_worker": continue_in_background(ctx, rt.store) if waiting else "not needed",
+    return {  # work held by the pause this check just lifted goes on now
+        "background_worker": continue_in_background(ctx, rt.store),
         "plex": "ok",
         "server": identity,
         "token": "accepted",
-        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations)} for s in sections],
+        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations),
+                       "indexed_files": rt.store.index_size(s.id)} for s in sections],
         "circuit": breaker.state(),
         "stash": "ok" if rt.stash is not None else "not configured",
         "warnings": rt.warnings,
@@ -266,8 +279,10 @@ def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     rt = open_runtime(ctx)
     try:
         if not rt.config.enabled and mode != "health":
-            return {"skipped": "syncing is paused in PlexSync's settings (Pause syncing)", "processed": 0,
-                    "succeeded": 0, "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
+            counts = rt.store.status_counts(None)
+            return {"skipped": "syncing is paused in PlexSync's settings (Pause syncing)", "processed": 0, "succeeded": 0,
+                    "failed": 0, "skipped_scenes": 0, "remaining": counts["pending"],
+                    "fanout_pending": counts["fanout_pending"]}
         return HANDLERS[mode](rt, ctx)
     finally:
         rt.close()

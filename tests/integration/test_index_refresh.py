@@ -198,4 +198,21 @@ def test_an_incremental_listing_that_changed_while_read_asks_for_a_full_one(worl
     assert rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] == 0
     refresh_index(rt.store, rt.plex, rt.sections)
     assert indexed_keys(rt.store) == {first, *keys[1:]} and rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] > 0
+
+
+def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(world):
+    from worker.index_sync import INDEX_STAMP_KEY, refresh_if_stale
+
+    rt = world.runtime()
+    kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")
+    gone = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/gone.mp4", size=1, title="gone")
+    refresh_index(rt.store, rt.plex, rt.sections)
+    with world.plex.library.lock:
+        del world.plex.library.items[gone]
+    ahead = time.time() + 3600  # written an hour ago by a clock that was then set back an hour
+    rt.store.set_json(INDEX_STAMP_KEY, ahead)
+    rt.store.set_json(FULL_STAMP_KEY, {str(world.section): ahead})
+    assert refresh_if_stale(rt.store, rt.plex, rt.sections) is True  # not skipped for an hour
+    assert indexed_keys(rt.store) == {kept}  # and listed in full: the daily listing is not put off either
+    assert refresh_if_stale(rt.store, rt.plex, rt.sections) is False  # the new stamp is on the new clock
     rt.close()

@@ -188,3 +188,22 @@ def test_a_cover_too_large_for_plex_is_left_out_and_the_fields_still_sync(world,
     assert item.fields["title"] == "Fields without a cover"
     assert item.posters == [] and item.arts == []
     assert world.state(scene_id)["status"] == "synced" and world.run("status")["dead"] == 0
+
+
+def test_how_a_link_was_made_is_kept_through_unchanged_and_later_pushes(world):
+    key = world.plex.add_item(world.section, file="/totally/else/kept.mp4", size=78, title="k")
+    scene_id = world.stash.add_scene(title="Risky match", files=[{"path": "/data/x/kept.mp4", "size": 78}])
+    linked, _ = world.scene("sure.mp4", title="Path match")
+    world.queue(scene_id, linked)
+    world.run("process_queue")
+    expected = {"basename_size": 1, "path": 1}
+    assert world.run("status")["match_methods"] == expected
+    world.queue(scene_id, linked)
+    assert world.run("process_queue")["unchanged"] == 2  # re-synced over the link, nothing to write
+    assert world.run("status")["match_methods"] == expected
+    world.stash.update_scene(scene_id, title="Edited later")
+    world.queue(scene_id)
+    world.run("process_queue")  # pushed over the stored link
+    assert world.plex.item(key).fields["title"] == "Edited later"
+    assert world.run("status")["match_methods"] == expected
+    assert world.state(scene_id)["match_method"] == "basename_size"

@@ -103,16 +103,6 @@ def test_fetch_detail_is_one_get_with_full_tags_and_no_auto_reload(emu: PlexEmul
     assert [(r.method, r.path) for r in emu.requests] == [("GET", f"/library/metadata/{rk}")]
 
 
-def test_fetch_details_is_one_get(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
-    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=n, title=str(n)) for n in range(3)]
-    client.probe()
-    emu.reset_requests()
-    items = client.fetch_details(keys)
-    assert [item.ratingKey for item in items] == keys
-    assert [(r.method, r.path) for r in emu.requests] == [("GET", "/library/metadata/" + ",".join(map(str, keys)))]
-    assert client.fetch_details([]) == [] and emu.count() == 1
-
-
 def test_put_edits_is_one_put_encoded_like_plexapi(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
     rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="old")
     client.probe()

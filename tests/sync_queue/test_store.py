@@ -141,7 +141,7 @@ def test_lease_is_exclusive_and_expires(store):
     assert store.acquire_lease("a", ttl=30, pid=1)
     assert not store.acquire_lease("b", ttl=30, pid=2)
     assert store.lease_holder()["token"] == "a"
-    store.conn.execute("UPDATE lease SET expires_at = 0")
+    store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
     assert store.lease_holder() is None
     assert store.acquire_lease("b", ttl=30, pid=2)
     assert not store.renew_lease("a", ttl=30)
@@ -153,7 +153,7 @@ def test_new_lease_holder_reclaims_stale_claims(store):
     store.claim_batch("dead-worker", 10)
     assert store.counts("dead-worker")["in_progress"] == 2
     assert store.counts(None)["in_progress"] == 0  # nobody alive holds them: they are pending
-    store.conn.execute("UPDATE lease SET expires_at = 0")
+    store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
     store.acquire_lease("new", ttl=30, pid=2)
     assert len(store.claim_batch("new", 10)) == 2
 
