@@ -133,8 +133,13 @@ def _translate(exc: Exception) -> StashError:
     if response is not None and response.status_code == 422:
         return StashDataError(f"Stash rejected PlexSync's query (422: {detail or 'invalid query'}). This Stash "
                               "version does not know a field PlexSync reads: update Stash, or report it")
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)) or "database is locked" in text:
-        return StashUnavailable(f"{type(exc).__name__}: {text}")
+    if isinstance(exc, requests.Timeout):
+        return StashUnavailable(f"Stash did not answer in time (a long scan or a busy database?): {text}")
+    if isinstance(exc, requests.ConnectionError):
+        return StashUnavailable(f"Stash is not reachable (is it running, and is its address the one it gave "
+                                f"PlexSync?): {text}")
+    if "database is locked" in text:
+        return StashUnavailable(f"Stash's database is busy (database is locked): {text}")
     if text.startswith("401") or " 401 " in text:
         return StashAuthError("Stash rejected our credentials (401). If the session expired, set an API key in "
                               "Stash (Settings → Security) so long runs can continue.")

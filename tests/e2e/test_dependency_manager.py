@@ -19,6 +19,7 @@ import pytest
 from emulators.plugin_runner import PluginRunner
 from tests.e2e.release_env import bare_venv, site_packages, unpack, venv_from_requirements
 from tools.make_release import build
+from validation.install_help import runtime_requirements
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +68,7 @@ def dep_manager(installed):
 
 def test_without_it_a_missing_package_is_one_clear_error_with_the_command(installed, tmp_path):
     plugins, bare_python, _ = installed
-    result = runner(plugins, bare_python, tmp_path).run_task("Queue Status")
+    result = runner(plugins, bare_python, tmp_path).run_task("Process Queue")  # Queue Status needs no package
     assert result.exit_code == 0 and not result.protocol_errors
     assert result.error.startswith("PlexSync needs the Python package ")
     assert str(plugins / "PlexSync" / "requirements.txt") in result.error
@@ -77,12 +78,14 @@ def test_without_it_a_missing_package_is_one_clear_error_with_the_command(instal
 
 def test_with_it_the_packages_are_fetched_and_the_task_runs(installed, dep_manager, tmp_path):
     plugins, bare_python, _ = installed
-    result = runner(plugins, bare_python, tmp_path).run_task("Queue Status")
-    assert result.error is None and result.output["pending"] == 0, result.error
+    result = runner(plugins, bare_python, tmp_path).run_task("Process Queue")
+    # the packages arrived; what stops the task now is that no Stash listens on port 9, said plainly
+    assert result.error and "needs the Python package" not in result.error and "Stash" in result.error, result.error
     assert not result.protocol_errors  # its prints and pip's never reached Stash's JSON channel
     calls = [json.loads(line) for line in (dep_manager / "calls.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert calls == [["plexapi>=4.18.3,<4.19", "stashapi:stashapp-tools>=0.2.58,<0.3",
-                      "persistqueue:persist-queue>=1.1.0,<2", "pydantic>=2.6,<3", "tenacity>=8.2,<10"]]
+    wanted = [f"{name}:{line}" if not line.startswith(name) else line
+              for name, line in runtime_requirements(str(plugins / "PlexSync")).items()]
+    assert calls == [wanted] and any(line.startswith("plexapi>=") for line in wanted)
 
 
 def test_a_working_install_never_imports_it_on_the_hook_path(installed, dep_manager, tmp_path):
