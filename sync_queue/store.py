@@ -85,6 +85,8 @@ class Store(SceneStateMixin):
         if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
             return
         with self.transaction():
+            if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
+                return  # another process created it while we waited for the write lock (its ALTERs ran once)
             for statement in schema.ALL_DDL:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
