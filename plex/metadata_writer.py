@@ -127,7 +127,7 @@ class MetadataWriter:
         for params in edit.puts:
             self.client.put_edits(section_id, rating_key, params)
         notes = [f"{IMAGE_LABEL[kind]} left out: {reason}" for kind, reason in unusable.items()]
-        notes += self._lists_not_kept(rating_key, edit.split_types, effective)
+        notes += self._lists_not_kept(rating_key, edit.split_types, effective, record)
         return PushResult(record, sorted(changes), uploaded, self.client.request_count - before_count, unusable,
                           notes)
 
@@ -150,9 +150,11 @@ class MetadataWriter:
             uploaded.append(upload.kind)
         return uploaded
 
-    def _lists_not_kept(self, rating_key: int, split_types: list[str], effective: Mapping[str, Any]) -> list[str]:
+    def _lists_not_kept(self, rating_key: int, split_types: list[str], effective: Mapping[str, Any],
+                        record: PushRecord) -> list[str]:
         """A tag list sent in several PUTs is read back once: a server that replaces a list instead of adding
-        to it keeps only the last part (plex.edit_requests), and the user is told."""
+        to it keeps only the last part (plex.edit_requests). The user is told, and the record holds what Plex
+        kept, so the next push tries the list again."""
         if not split_types:
             return []
         current = current_values(self.client.fetch_detail(rating_key))
@@ -162,6 +164,7 @@ class MetadataWriter:
             wanted = tag_names(effective[tag_type])
             missing = [name for name in wanted if name.casefold() not in kept]
             if missing:
+                record.snapshot[tag_type] = tag_names(current.get(tag_type))
                 notes.append(f"Plex kept {len(wanted) - len(missing)} of {len(wanted)} {tag_type} names: the list "
                              "is longer than one request a proxy takes (8 KiB) and this server replaced it with "
                              "each part instead of adding the parts up")

@@ -73,6 +73,9 @@ def test_a_server_that_replaces_a_list_sent_in_parts_is_reported(emu: PlexEmulat
     assert result.notes == [f"Plex kept {kept} of {len(CAST)} actor names: the list is longer than one request a "
                             "proxy takes (8 KiB) and this server replaced it with each part instead of adding the "
                             "parts up"]
+    assert result.record.snapshot["actor"] == emu.item(rk).tags["actor"]  # what Plex kept, not what we sent
+    again = MetadataWriter(proxied).push(rk, section_id, {"actor": CAST}, {}, result.record, "fp1")
+    assert again.notes and emu.count("PUT") > 2  # the next push tries the whole list again
 
 
 def cover(size: int) -> ImageSource:
