@@ -58,10 +58,14 @@ def plan_edit(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iter
     def fits(params: dict[str, Any]) -> bool:
         return measure(params) <= limit
 
+    groups = _groups(changes, before, locks)
+    whole = {key: value for group in groups for key, value in group.params.items()}
+    if not any(group.renames for group in groups) and (not whole or fits(whole)):
+        return EditRequests([whole] if whole else [])  # the usual case: one PUT (or none), measured once
     plan = EditRequests()
     current: dict[str, Any] = {}
     renamed_here: set[str] = set()
-    for group in _groups(changes, before, locks):
+    for group in groups:
         if current and (group.writes in renamed_here or not fits({**current, **group.params})):
             plan.puts.append(current)
             current, renamed_here = {}, set()

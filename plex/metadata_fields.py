@@ -11,6 +11,10 @@ value Plex has not locked yet, an uploaded image).
 Plex keeps one tag per name ignoring case and gives a name the spelling of a tag already in use ("action" comes
 back "Action"), so a tag list read from Plex is compared ignoring case (``same``), while Stash's wanted list is
 compared with what we wrote last exactly (``identical``): a case-only rename in Stash is a change to write.
+The old spelling is removed before the new one is sent (``plex.edit_requests``); that takes effect when no
+other item on the server carries the old spelling at that moment. While one does (a Stash tag rename re-syncs
+its scenes one after another; a Plex item PlexSync does not manage may keep it), Plex keeps the old spelling
+here too, which compares equal: nothing is rewritten on each read and nothing freezes.
 """
 
 from __future__ import annotations
