@@ -23,7 +23,6 @@ from typing import Any, Callable, Iterable, Mapping
 
 from plex.metadata_fields import (
     TAG_TYPES,
-    lock_params,
     removal_params,
     removed_names,
     renamed_spellings,

@@ -131,8 +131,10 @@ def removed_names(old: Iterable[str], names: list[str]) -> list[str]:
 
 
 def renamed_spellings(old: Iterable[str], names: list[str]) -> list[str]:
-    """Old spellings of names still wanted in another case ("Action" when "action" is wanted). Plex would keep
-    such a tag's spelling when the new one is added, so they are removed in an earlier PUT of their own."""
+    """Old spellings of names still wanted in another case ("Action" when "action" is wanted), removed in an
+    earlier PUT of their own: in one request PMS would resolve the new name to the old tag still in use, or
+    could match the removal ignoring case after adding, taking the new spelling away too; two requests are
+    right whatever order PMS applies one request's parts in."""
     wanted = {name.casefold() for name in names}
     exact = set(names)
     return [name for name in tag_names(old) if name.casefold() in wanted and name not in exact]
