@@ -21,6 +21,7 @@ from emulators import plex_xml as xml
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_request import Headers, RecordedRequest
+from emulators.plex_proxy import ProxyLimits
 from emulators.plex_routes import route
 
 __all__ = ["EmuItem", "PlexEmulator", "RecordedRequest"]
@@ -50,8 +51,10 @@ class PlexEmulator(LoopbackEmulator):
     thread_name = "plex-emulator"
 
     def __init__(self, token: str = "secret-token", machine_identifier: str | None = None,
-                 truncate_list_tags: bool = True, missing_item_edits: str = "not_found") -> None:
+                 truncate_list_tags: bool = True, missing_item_edits: str = "not_found",
+                 proxy: ProxyLimits | None = None) -> None:
         super().__init__()
+        self.proxy = proxy  # behind a reverse proxy (nginx's limits): emulators.plex_proxy
         self.token = token
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
@@ -197,6 +200,10 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            refusal = emulator.proxy.refusal(self.requestline, length) if emulator.proxy else None
+            if refusal is not None:  # the proxy answers; Plex never sees the request
+                self._send(*refusal, "text/html")
+                return
             headers = Headers((key.lower(), value) for key, value in self.headers.items())
             request = RecordedRequest(self.command, parts.path,
                                       parse_qsl(parts.query, keep_blank_values=True), headers, body)

@@ -36,8 +36,9 @@ from validation.stash_log import get_logger, quiet_insecure_warnings, register_s
 T = TypeVar("T")
 MOVIE_TYPE = 1
 IMAGE_ENDPOINTS = {"poster": "posters", "art": "arts"}
-# Two retries within a few seconds: enough for a dropped keep-alive connection or a PMS hiccup. A read
-# timeout already took longer than the bound, so it is not retried in-call (the queue backs off instead).
+NON_IDEMPOTENT = {"post"}  # an edit PUT sets values (sending it twice is harmless); an upload adds an image
+# Two retries within a few seconds: enough for a dropped keep-alive connection or a PMS hiccup. The bound does
+# not stop a retry after a short read timeout, so only idempotent requests are retried in-call (``call``).
 DEFAULT_RETRY_STOP = stop_after_attempt(3) | stop_before_delay(8.0)
 DEFAULT_RETRY_WAIT = wait_random_exponential(multiplier=0.5, max=2.0)
 IN_CALL_RETRY_AFTER_MAX = 2.0
@@ -118,11 +119,14 @@ class PlexClient:
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def call(self, action: Callable[[], T]) -> T:
-        """Run one Plex interaction: transient failures retried briefly, everything else classified."""
+    def call(self, action: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run one Plex interaction: transient failures retried briefly, everything else classified.
+
+        A non-idempotent request (a POST upload) is never retried in-call: after a read timeout or a dropped
+        answer Plex may already have taken it, and sending it again would add a second poster."""
         retrying = Retrying(
             retry=retry_if_exception(_worth_retrying_now),
-            stop=self._retry_stop,
+            stop=self._retry_stop if idempotent else stop_after_attempt(1),
             wait=self._retry_wait,
             before_sleep=_log_retry,
             reraise=True,
@@ -176,7 +180,7 @@ class PlexClient:
                 raise PlexUnavailable(f"Plex answered {key.split('?')[0]} with an empty body")
             return root
 
-        return self.call(ask)
+        return self.call(ask, idempotent=method.lower() not in NON_IDEMPOTENT)
 
     # -- what PlexSync asks of Plex ------------------------------------------------------------------
 
@@ -234,13 +238,16 @@ class PlexClient:
         """Exactly one PUT ``/library/sections/{sid}/all?id=<rk>&type=1&…``, encoded by plexapi's joinArgs.
 
         ``id`` is always set: a section edit without it would change every movie in the library."""
-        from plexapi import utils
+        self.query(_edit_key(section_id, rating_key, params), method="put")
 
-        args = {**params, "type": MOVIE_TYPE, "id": int(rating_key)}
-        self.query(f"/library/sections/{int(section_id)}/all{utils.joinArgs(args)}", method="put")
+    def edit_request_line_bytes(self, section_id: int, rating_key: int, params: dict[str, Any]) -> int:
+        """The size of the request line ``put_edits`` would send (``PUT <path?query> HTTP/1.1``), measured on
+        the URL exactly as requests encodes it (a proxy in front of Plex limits this line)."""
+        url = requests.Request("PUT", self.url + _edit_key(section_id, rating_key, params)).prepare().path_url
+        return len(f"PUT {url} HTTP/1.1".encode("ascii", "replace"))
 
     def upload_image(self, rating_key: int, kind: str, data: bytes) -> None:
-        """One POST of the image bytes (Plex selects and locks an uploaded poster/art)."""
+        """One POST of the image bytes, never re-sent in-call (Plex selects and locks an uploaded poster/art)."""
         if kind not in IMAGE_ENDPOINTS:
             raise ValueError(f"image kind must be one of {sorted(IMAGE_ENDPOINTS)}, not {kind!r}")
         self.query(f"/library/metadata/{int(rating_key)}/{IMAGE_ENDPOINTS[kind]}", method="post", data=data)
@@ -268,6 +275,13 @@ def what_answered(response: requests.Response) -> str | None:
     if "<title>stash</title>" in head or ('"errors"' in head and "graphql" in head):
         return "stash"
     return None
+
+
+def _edit_key(section_id: int, rating_key: int, params: dict[str, Any]) -> str:
+    from plexapi import utils
+
+    args = {**params, "type": MOVIE_TYPE, "id": int(rating_key)}
+    return f"/library/sections/{int(section_id)}/all{utils.joinArgs(args)}"
 
 
 def _section_info(directory: Element) -> SectionInfo:

@@ -114,21 +114,23 @@ class SceneStateMixin:
         section_id: int,
         match_method: str | None,
         push_record: str,
-        fingerprint: str,
+        fingerprint: str | None,
         stash_updated_at: str | None,
+        note: str | None = None,
     ) -> bool:
         """``match_method``: how the link was made (path / basename_size) when this sync made it; None keeps
-        the stored one (a sync over a known link, or an unchanged one, says nothing about the match)."""
+        the stored one (a sync over a known link, or an unchanged one, says nothing about the match).
+        ``note``: what Plex did not get (a cover left out), shown by ``needing_attention``."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
                 "claimed_generation = NULL, status = 'synced', attempts = 0, lane = 'normal', "
-                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, "
+                "last_error_class = ?, last_error = ?, rating_key = ?, section_id = ?, "
                 "match_method = COALESCE(?, match_method), "
                 "push_record = ?, fingerprint = ?, stash_updated_at = ?, synced_at = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
-                (rating_key, section_id, match_method, push_record, fingerprint, stash_updated_at, time.time(),
-                 scene_id, token),
+                ("LeftOut" if note else None, note[:2000] if note else None, rating_key, section_id, match_method,
+                 push_record, fingerprint, stash_updated_at, time.time(), scene_id, token),
             )
             if cursor.rowcount:
                 conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (scene_id,))
@@ -257,15 +259,18 @@ class SceneStateMixin:
         return {row[0]: row[1] for row in rows}
 
     def needing_attention(self, limit: int = 20) -> list[dict[str, Any]]:
-        """Scenes that did not reach Plex and why (skipped, ambiguous, waiting for Plex to list the file):
-        what a user wants to see next to the dead letters, without opening the database."""
+        """Scenes that did not reach Plex, or not all of it, and why (skipped, ambiguous, waiting for Plex to list
+        the file, synced with a cover left out): what a user wants to see next to the dead letters, without
+        opening the database."""
         rows = self.conn.execute(
-            f"SELECT scene_id, {PENDING} AS pending, attempts, last_error_class, last_error, not_before "
+            f"SELECT scene_id, {PENDING} AS pending, status, attempts, last_error_class, last_error, not_before "
             f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'waiting_for_plex') "
+            f"OR (status = 'synced' AND NOT ({PENDING}) AND last_error IS NOT NULL) "
             "ORDER BY scene_id DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        return [{"scene_id": row["scene_id"], "state": "waiting_for_plex" if row["pending"] else "skipped",
+        states = {"skipped": "skipped", "synced": "synced_in_part"}
+        return [{"scene_id": row["scene_id"], "state": "waiting_for_plex" if row["pending"] else states[row["status"]],
                  "reason_class": row["last_error_class"], "reason": row["last_error"], "attempts": row["attempts"],
                  "next_try_at": row["not_before"] if row["pending"] else None} for row in rows]
 

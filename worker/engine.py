@@ -236,11 +236,13 @@ class SyncEngine:
             raise result
         self.breaker.record_success()
         match = job.match
+        # Something left out (a cover Plex refused) is tried again when the scene is next queued: Sync All
+        # and Reconcile queue a scene with no fingerprint.
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
-                            result.record.to_json(), job.fingerprint, job.scene)
-        for kind, reason in result.unusable_images.items():
-            log.warning("Scene %s: %s left out (%s); its other fields are in Plex", job.claim.scene_id,
-                        "poster" if kind == "poster" else "background", reason)
+                            result.record.to_json(), None if result.notes else job.fingerprint, job.scene,
+                            note="; ".join(result.notes) or None)
+        for note in result.notes:
+            log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
         if result.wrote_fields or result.uploaded:
             log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
                      ", ".join(result.wrote_fields + result.uploaded))
@@ -315,12 +317,11 @@ class SyncEngine:
         return download
 
     def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
-                       record: str, fingerprint: str, scene: dict) -> None:
+                       record: str, fingerprint: str | None, scene: dict, note: str | None = None) -> None:
         made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
                                match_method=method if made_link else None, push_record=record,
-                               fingerprint=fingerprint,
-                               stash_updated_at=scene.get("updated_at"))
+                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note)
 
     # -- failures that stay with one scene ----------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
+from validation.limits import IMAGE_UPLOAD_BYTES
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 from worker import stash_queries as q
 
@@ -24,7 +25,7 @@ IDS_PER_REQUEST = 200
 LOCKED_ATTEMPTS = 4
 T = TypeVar("T")
 LOOPBACK_HOSTS = frozenset({"0.0.0.0", "localhost", "::1", "::"})  # stashapi turns 0.0.0.0 into 127.0.0.1
-IMAGE_LIMIT_BYTES = 10 * 1024 * 1024  # Plex refuses uploads above about 10 MB
+IMAGE_LIMIT_BYTES = IMAGE_UPLOAD_BYTES  # a larger cover is never sent to Plex: stop reading it there
 FANOUT_FILTERS = {
     "performer": ("performers", None),
     "studio": ("studios", -1),  # parent studio renames reach the children's scenes (collections use both)

@@ -241,6 +241,26 @@ def test_a_slow_answer_times_out_after_the_read_timeout(emu: PlexEmulator, secti
     assert "Timeout" in str(caught.value)
 
 
+def test_an_upload_that_times_out_is_sent_once(emu: PlexEmulator, section_id: int, tmp_path: Path) -> None:
+    """A read timeout shorter than the retry bound must not re-send a POST Plex may already have taken."""
+    rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="a")
+    client = make_client(emu.url, tmp_path, attempts=3, read_timeout=0.3)
+    client.probe()
+    emu.delay(r"/posters$", 1.0, times=None, method="POST")
+    with pytest.raises(PlexUnavailable):
+        client.upload_image(rk, "poster", b"\xff\xd8\xff poster")
+    assert emu.count("POST") == 1
+
+
+def test_an_edit_put_that_times_out_is_retried(emu: PlexEmulator, section_id: int, tmp_path: Path) -> None:
+    rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="a")
+    client = make_client(emu.url, tmp_path, attempts=3, read_timeout=0.3)
+    client.probe()
+    emu.delay(r"/all$", 1.0, times=1, method="PUT")
+    client.put_edits(section_id, rk, {"title.value": "t", "title.locked": 1})  # setting a value twice is harmless
+    assert emu.count("PUT") == 2 and emu.item(rk).fields["title"] == "t"
+
+
 class _LoginPage(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         body = b"<!DOCTYPE html><html><body><form>Sign in to the proxy</body></html>"
