@@ -19,7 +19,7 @@ here too, which compares equal: nothing is rewritten on each read and nothing fr
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 from plexapi.mixins import EditTagsMixin
 
