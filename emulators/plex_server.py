@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators import plex_xml as xml
+from emulators.plex_history import PlexWatchState, route_watch_state
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_routes import route
@@ -77,6 +78,7 @@ class PlexEmulator(LoopbackEmulator):
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
         self.library = PlexLibrary()
+        self.watch = PlexWatchState(self.library)  # accounts, play history, scrobble (emulators.plex_history)
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []
@@ -213,7 +215,7 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(401, b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
                                 b"</body></html>", "text/html")
                 return
-            status, payload = route(emulator, request)
+            status, payload = route_watch_state(emulator, request) or route(emulator, request)
             self._send(status, payload, "text/xml;charset=utf-8" if status == 200 else "text/html")
 
         def _drop(self) -> None:

@@ -20,6 +20,7 @@ from graphql import GraphQLError, build_schema, execute, parse, validate
 
 from emulators.loopback import LoopbackEmulator
 from emulators.stash_data import StashData
+from emulators.stash_plays import install_play_resolvers
 from emulators.stash_resolvers import install_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
@@ -39,6 +40,7 @@ class StashEmulator(LoopbackEmulator):
         self.data = StashData()
         self.schema = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
         install_resolvers(self.schema, self)
+        self.plays = install_play_resolvers(self.schema, self.data)  # play history, resume (stash_plays)
         self.queries: list[tuple[str, str, dict[str, Any]]] = []
         self._faults: list[list[Any]] = []  # [kind, remaining, value]
         self._lock = threading.Lock()
