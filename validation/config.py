@@ -37,6 +37,7 @@ INT_BOUNDS = {
     "max_retries": (1, 50),
     "max_tags": (1, 1000),
     "max_task_minutes": (1, 1440),
+    "import_plays_minutes": (1, 1440),
 }
 FLOAT_BOUNDS = {
     "connect_timeout": (0.1, 300.0),
@@ -45,7 +46,8 @@ FLOAT_BOUNDS = {
 }
 BOOL_KEYS = frozenset(
     {"verify_tls", "enabled", "strict_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
-     "debug_logging", "obfuscate_paths", *FIELD_TOGGLES}
+     "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
+     "import_plex_plays"}
 )
 
 
@@ -133,6 +135,9 @@ class PlexSyncConfig(BaseModel):
     log_format: Literal["text", "json"] = "text"
     debug_logging: bool = False
     obfuscate_paths: bool = False
+    import_plex_plays: bool = False  # plays from Plex into Stash (worker/plays.py)
+    plex_play_accounts: str = ""
+    import_plays_minutes: int = 15
 
     @field_validator("plex_url")
     @classmethod

@@ -21,7 +21,7 @@ from worker.pauses import WORKER_FAILURE_KEY, stash_failures
 log = get_logger("tasks")
 
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
-SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
+SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index", "import_plays")
 ALL_TASKS = QUEUE_TASKS + SYNC_TASKS
 BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
 
