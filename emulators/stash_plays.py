@@ -12,6 +12,8 @@ and ``last_played_at`` the newest. From Stash's Go source (``internal/api/resolv
 - ``Timestamp`` input is RFC3339 (offset or ``Z`` required) or relative ``<4h`` / ``>5m``; anything else is a
   GraphQL error. ``Time`` output is RFC3339 in the server's local offset.
 - No plugin hook fires for play or activity mutations (stash-protocol.md).
+- ``findScenes(scene_filter: {last_played_at: …})`` compares the newest play's text, like every timestamp
+  criterion (stash-protocol.md §5.3: passed into SQL and compared as TEXT); a scene never played never matches.
 """
 
 from __future__ import annotations
@@ -101,6 +103,35 @@ class ScenePlays:
             raise GraphQLError(f"scene with id {scene_id} not found")
 
 
+def _last_played_matches(text: str | None, criterion: dict[str, Any]) -> bool:
+    value, modifier = criterion.get("value", ""), criterion["modifier"]
+    if modifier in ("IS_NULL", "NOT_NULL"):
+        return (text is None) == (modifier == "IS_NULL")
+    if text is None:
+        return False
+    return {"GREATER_THAN": text > value, "LESS_THAN": text < value, "EQUALS": text == value,
+            "NOT_EQUALS": text != value}.get(modifier, False)
+
+
+def _filter_by_last_played(find_scenes: Any, plays: ScenePlays) -> Any:
+    """``findScenes`` as installed, with the ``last_played_at`` criterion applied first (as an id set)."""
+    def resolve(root: Any, info: Any, scene_filter: Any = None, ids: Any = None, **kwargs: Any) -> Any:
+        criterion = (scene_filter or {}).get("last_played_at")
+        if criterion is None:
+            return find_scenes(root, info, scene_filter=scene_filter, ids=ids, **kwargs)
+        with plays.data.lock:
+            allowed = {scene_id for scene_id in plays.data.scenes
+                       if _last_played_matches((plays.history(scene_id) or [None])[0], criterion)}
+        if ids:
+            allowed &= {str(i) for i in ids}
+        if not allowed:
+            return {"count": 0, "duration": 0.0, "filesize": 0.0, "scenes": []}
+        rest = {key: value for key, value in scene_filter.items() if key != "last_played_at"}
+        return find_scenes(root, info, scene_filter=rest, ids=sorted(allowed), **kwargs)
+
+    return resolve
+
+
 def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
     """Wire the play fields and mutations onto the schema; returns the state tests read back."""
     plays = ScenePlays(data)
@@ -113,6 +144,8 @@ def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
     scene["last_played_at"].resolve = lambda obj, _info: (plays.history(obj["id"]) or [None])[0]
     scene["resume_time"].resolve = lambda obj, _info: plays.of(obj["id"]).resume_time
     scene["play_duration"].resolve = lambda obj, _info: plays.of(obj["id"]).play_duration
+    find_scenes = schema.query_type.fields["findScenes"]  # type: ignore[union-attr]
+    find_scenes.resolve = _filter_by_last_played(find_scenes.resolve, plays)
     mutation = schema.mutation_type.fields  # type: ignore[union-attr]
     mutation["sceneAddPlay"].resolve = lambda _root, _info, id, times=None: plays.add_plays(id, times)
     mutation["sceneSaveActivity"].resolve = (

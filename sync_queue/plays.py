@@ -49,12 +49,25 @@ CREATE TABLE IF NOT EXISTS plex_play_run (
     pid         INTEGER NOT NULL,
     expires_at  REAL NOT NULL
 )"""
+# Stash plays sent to Plex as a scrobble (``scrobble_stash_plays``): intent, then done once Plex took it; the
+# Plex history row the scrobble made (``echo_key``) is never imported back into Stash.
+CREATE_PLEX_SCROBBLES = """
+CREATE TABLE IF NOT EXISTS plex_scrobbles (
+    scene_id    INTEGER NOT NULL,
+    played_at   INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    rating_key  INTEGER NOT NULL,
+    sent_at     REAL    NOT NULL,
+    state       TEXT    NOT NULL DEFAULT 'intent',
+    echo_key    TEXT,
+    PRIMARY KEY (scene_id, played_at, seq)
+)"""
 PLAYS_DDL = (CREATE_PLEX_PLAYS, CREATE_PLEX_PLAYS_OPEN, CREATE_PLEX_PLAY_ITEMS, CREATE_PLEX_RESUME,
-             CREATE_PLEX_PLAY_RUN)
+             CREATE_PLEX_PLAY_RUN, CREATE_PLEX_SCROBBLES)
 WATERMARKS_KEY = "plex_plays_watermarks"  # kv: {account id: newest viewedAt read}
 RUN_TTL_SECONDS = 600.0
 
-INTENT, DONE, GONE = "intent", "done", "gone"
+INTENT, DONE, GONE, ECHO = "intent", "done", "gone", "echo"
 
 
 class Play(NamedTuple):
@@ -144,9 +157,61 @@ class PlayLedger:
             conn.executemany("UPDATE plex_plays SET state = ?, done_at = ? WHERE play_key = ? AND scene_id = ?",
                              [(state, now, p.play_key, p.scene_id) for p in plays])
 
-    def imported_keys(self) -> set[str]:
-        """Every play we took from Plex (done or on its way): never sent back to Plex."""
-        return {row[0] for row in self.store.conn.execute("SELECT play_key FROM plex_plays")}
+    def imported_times(self, scene_id: int) -> Counter[int]:
+        """Times of the plays we put (or are putting) into this scene: never sent back to Plex."""
+        return Counter(row[0] for row in self.store.conn.execute(
+            "SELECT viewed_at FROM plex_plays WHERE scene_id = ? AND state IN ('intent', 'done')", (scene_id,)))
+
+    # -- Stash plays sent to Plex (loop protection both ways) ------------------------------------
+
+    def scrobbled_times(self, scene_id: int) -> Counter[int]:
+        return Counter(row[0] for row in self.store.conn.execute(
+            "SELECT played_at FROM plex_scrobbles WHERE scene_id = ?", (scene_id,)))
+
+    def note_scrobble(self, scene_id: int, played_at: int, rating_key: int) -> int:
+        """Write the intent down before Plex is asked; returns its sequence number (several plays may share a
+        second)."""
+        with self.store.transaction() as conn:
+            seq = conn.execute("SELECT COUNT(*) FROM plex_scrobbles WHERE scene_id = ? AND played_at = ?",
+                               (scene_id, played_at)).fetchone()[0]
+            conn.execute("INSERT INTO plex_scrobbles(scene_id, played_at, seq, rating_key, sent_at) "
+                         "VALUES(?, ?, ?, ?, ?)", (scene_id, played_at, seq, rating_key, time.time()))
+        return seq
+
+    def scrobble_done(self, scene_id: int, played_at: int, seq: int) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE plex_scrobbles SET state = 'done' WHERE scene_id = ? AND played_at = ? AND seq = ?",
+                         (scene_id, played_at, seq))
+
+    def echoed(self, scene_id: int, played_at: int, seq: int) -> bool:
+        row = self.store.conn.execute("SELECT echo_key FROM plex_scrobbles WHERE scene_id = ? AND played_at = ? AND "
+                                      "seq = ?", (scene_id, played_at, seq)).fetchone()
+        return row is not None and row[0] is not None
+
+    def open_scrobbles(self) -> list[Any]:
+        return self.store.conn.execute("SELECT scene_id, played_at, seq, rating_key, sent_at FROM plex_scrobbles "
+                                       "WHERE state = 'intent' ORDER BY sent_at").fetchall()
+
+    def claim_echoes(self, rows: Iterable[tuple[str, int, int]], window: float) -> set[str]:
+        """Of Plex history rows (key, ratingKey, viewedAt) of the owner, the ones our own scrobbles made: each
+        scrobble accounts for at most one row within ``window`` seconds of when it was sent. Recorded, so they
+        stay ours on every later run."""
+        echoes: set[str] = set()
+        with self.store.transaction() as conn:
+            known = {row[0] for row in conn.execute("SELECT echo_key FROM plex_scrobbles WHERE echo_key IS NOT NULL")}
+            for key, rating_key, viewed_at in sorted(rows, key=lambda row: row[2]):
+                if key in known:
+                    echoes.add(key)
+                    continue
+                match = conn.execute(
+                    "SELECT scene_id, played_at, seq FROM plex_scrobbles WHERE rating_key = ? AND echo_key IS NULL "
+                    "AND ABS(sent_at - ?) <= ? ORDER BY ABS(sent_at - ?) LIMIT 1",
+                    (rating_key, viewed_at, window, viewed_at)).fetchone()
+                if match is not None:
+                    conn.execute("UPDATE plex_scrobbles SET echo_key = ?, state = 'done' WHERE scene_id = ? AND "
+                                 "played_at = ? AND seq = ?", (key, *match))
+                    echoes.add(key)
+        return echoes
 
     # -- resume points ---------------------------------------------------------------------------
 
@@ -161,3 +226,6 @@ class PlayLedger:
     def counts(self) -> dict[str, int]:
         rows = self.store.conn.execute("SELECT state, COUNT(*) FROM plex_plays GROUP BY state").fetchall()
         return {state: 0 for state in (INTENT, DONE, GONE)} | {row[0]: row[1] for row in rows}
+
+    def scrobble_count(self) -> int:
+        return int(self.store.conn.execute("SELECT COUNT(*) FROM plex_scrobbles WHERE state = 'done'").fetchone()[0])

@@ -47,7 +47,7 @@ FLOAT_BOUNDS = {
 BOOL_KEYS = frozenset(
     {"verify_tls", "enabled", "strict_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
      "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
-     "import_plex_plays"}
+     "import_plex_plays", "scrobble_stash_plays"}
 )
 
 
@@ -138,6 +138,7 @@ class PlexSyncConfig(BaseModel):
     import_plex_plays: bool = False  # plays from Plex into Stash (worker/plays.py)
     plex_play_accounts: str = ""
     import_plays_minutes: int = 15
+    scrobble_stash_plays: bool = False
 
     @field_validator("plex_url")
     @classmethod

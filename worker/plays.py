@@ -22,6 +22,7 @@ from plex.errors import PlexSyncError
 from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
 from validation.stash_log import get_logger
 from worker import play_stash
+from worker.scrobbles import ECHO_WINDOW_SECONDS, echo_rows, scrobble_stash_plays
 from worker.stash_reader import StashDataError, StashError
 
 log = get_logger("plays")
@@ -42,6 +43,7 @@ class PlayReport:
     resume_points: int = 0
     already_in_stash: int = 0
     seen: int = 0
+    scrobbled: int = 0
     accounts: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -54,6 +56,7 @@ class PlayReport:
     def as_dict(self) -> dict[str, Any]:
         return {"imported": self.imported, "scenes": len(self.scenes), "resume_points": self.resume_points,
                 "already_in_stash": self.already_in_stash, "plex_plays_seen": self.seen, "accounts": self.accounts,
+                "sent_to_plex": self.scrobbled,
                 "message": self.summary()}
 
 
@@ -164,12 +167,15 @@ def import_plays(rt: Any) -> PlayReport:
         report = PlayReport(accounts=list(accounts.values()))
         links = _links(rt)
         entries, marks = _read_history(rt, ledger, accounts, links)
-        plays = _plays(entries, links, accounts)
+        echoes = ledger.claim_echoes(echo_rows(entries), ECHO_WINDOW_SECONDS)  # our own scrobbles: not plays
+        plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
         report.seen = len(plays)
         ledger.note(plays, marks, covered=links)
         _send_intents(rt, ledger, token, report)
         if plex_history.OWNER_ACCOUNT_ID in accounts:
             _import_resume_points(rt, ledger, links, report)
+        if rt.config.scrobble_stash_plays:
+            report.scrobbled = scrobble_stash_plays(rt, ledger, links)
         rt.store.set_json(LAST_RUN_KEY, time.time())
         return report
     finally:

@@ -14,6 +14,9 @@ from emulators.plex_server import PlexEmulator
 from emulators.stash_server import StashEmulator
 from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
 from worker.play_stash import PLAY_DOCUMENTS
+from worker.scrobbles import SCROBBLE_DOCUMENTS
+
+DOCUMENTS = {**PLAY_DOCUMENTS, **SCROBBLE_DOCUMENTS}
 
 T0 = 1_760_000_000
 
@@ -83,11 +86,11 @@ def test_a_scrobble_must_name_the_library_and_an_existing_item(emu, plex: PlexSe
     assert emu.watch.plays_of(movie) == []
 
 
-@pytest.mark.parametrize("name", sorted(PLAY_DOCUMENTS))
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
 def test_play_documents_are_valid_against_stash(real_schema, name):  # noqa: F811
     from graphql import parse, validate
 
-    assert validate(real_schema, parse(PLAY_DOCUMENTS[name])) == []
+    assert validate(real_schema, parse(DOCUMENTS[name])) == []
 
 
 def stash_call(stash: StashEmulator, query: str, variables: dict) -> dict:
@@ -116,3 +119,18 @@ def test_stash_save_activity_sets_resume_and_adds_play_duration() -> None:
         read = stash_call(stash, "query($id: ID) { findScene(id: $id) { resume_time play_duration play_count "
                                  "last_played_at } }", {"id": scene})["data"]["findScene"]
         assert read == {"resume_time": 12.5, "play_duration": 45.0, "play_count": 0, "last_played_at": None}
+
+
+def test_stash_filters_scenes_by_their_newest_play_as_text() -> None:
+    with StashEmulator() as stash:
+        never, old, new = stash.add_scene(), stash.add_scene(), stash.add_scene()
+        stash.plays.add_plays(old, [datetime.fromtimestamp(T0, timezone.utc)])
+        stash.plays.add_plays(new, [datetime.fromtimestamp(T0, timezone.utc),
+                                    datetime.fromtimestamp(T0 + 7200, timezone.utc)])
+        find = ("query($f: SceneFilterType) { findScenes(scene_filter: $f, filter: {per_page: -1}) "
+                "{ count scenes { id last_played_at } } }")
+        after = stash.plays.history(old)[0]  # its one play, in Stash's own text
+        found = stash_call(stash, find, {"f": {"last_played_at": {"value": after, "modifier": "GREATER_THAN"}}})
+        assert [scene["id"] for scene in found["data"]["findScenes"]["scenes"]] == [new]
+        unplayed = stash_call(stash, find, {"f": {"last_played_at": {"value": "", "modifier": "IS_NULL"}}})
+        assert [scene["id"] for scene in unplayed["data"]["findScenes"]["scenes"]] == [never]

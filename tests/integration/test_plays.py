@@ -179,3 +179,84 @@ def test_a_second_importer_waits_its_turn(world, linked):
 def test_timestamps_sent_to_stash_are_rfc3339_utc():
     assert play_stash.timestamp_text(T0) == datetime.fromtimestamp(T0, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert play_stash.epoch_of("2025-10-09T10:53:20+02:00") == play_stash.epoch_of("2025-10-09T08:53:20Z")
+
+
+# -- Stash plays to Plex (scrobble_stash_plays) -------------------------------------------------------
+
+def add_stash_play(world, scene_id, epoch: int) -> None:
+    """A play recorded in Stash (its player), through stashapi."""
+    from stashapi.stashapp import StashInterface
+
+    client = StashInterface({"Scheme": "http", "Host": "127.0.0.1", "Port": world.stash.port})
+    client.call_GQL("mutation($id: ID!, $t: [Timestamp!]) { sceneAddPlay(id: $id, times: $t) { count } }",
+                    {"id": str(scene_id), "t": [play_stash.timestamp_text(epoch)]})
+
+
+def scrobbles(world) -> int:
+    return sum(1 for r in world.plex.requests if r.path == "/:/scrobble")
+
+
+def test_a_stash_play_marks_the_plex_item_watched_once_and_never_comes_back(world, linked):
+    import time
+
+    (s0, k0), _, _ = linked
+    world.settings(scrobble_stash_plays=True)
+    assert world.run("import_plays")["sent_to_plex"] == 0  # the first look only notes "from now on"
+    add_stash_play(world, s0, int(time.time()) + 5)
+    world.plex.reset_requests()
+    assert world.run("import_plays")["sent_to_plex"] == 1
+    assert scrobbles(world) == 1 and world.plex.item(k0).fields["viewCount"] == "1"
+    for _ in range(2):  # Plex's history now holds the scrobble: it is ours, not a play to import
+        again = world.run("import_plays")
+        assert (again["imported"], again["sent_to_plex"]) == (0, 0)
+    assert scrobbles(world) == 1
+    assert stash_plays(world, s0)["play_count"] == 1
+
+
+def test_plays_imported_from_plex_are_never_sent_back(world, linked):
+    import time
+
+    (s0, k0), _, _ = linked
+    world.settings(scrobble_stash_plays=True)
+    world.run("import_plays")
+    world.plex.watch.play(k0, viewed_at=int(time.time()) + 5)
+    world.plex.reset_requests()
+    first = world.run("import_plays")
+    assert (first["imported"], first["sent_to_plex"]) == (1, 0)
+    assert world.run("import_plays")["sent_to_plex"] == 0
+    assert scrobbles(world) == 0 and world.plex.item(k0).fields["viewCount"] == "1"
+
+
+def test_stash_plays_stay_in_stash_by_default(world, linked):
+    import time
+
+    (s0, k0), _, _ = linked
+    world.run("import_plays")
+    add_stash_play(world, s0, int(time.time()) + 5)
+    world.plex.reset_requests()
+    assert world.run("import_plays")["sent_to_plex"] == 0
+    assert scrobbles(world) == 0
+
+
+def test_a_crash_after_plex_took_the_scrobble_does_not_send_it_again(world, linked):
+    import time
+
+    (s0, k0), _, _ = linked
+    world.settings(scrobble_stash_plays=True)
+    world.run("import_plays")
+    add_stash_play(world, s0, int(time.time()) + 5)
+    original = PlayLedger.scrobble_done
+
+    def die_before_commit(self, *args):
+        raise KeyboardInterrupt("killed after Plex took the scrobble")
+
+    PlayLedger.scrobble_done = die_before_commit
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.run("import_plays")
+    finally:
+        PlayLedger.scrobble_done = original
+    for _ in range(2):
+        world.run("import_plays")
+    assert len(world.plex.watch.plays_of(k0)) == 1
+    assert stash_plays(world, s0)["play_count"] == 1
