@@ -6,6 +6,7 @@ emulator through stashapi, so every assertion is about what a user would see in 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -133,22 +134,23 @@ def test_resume_point_is_set_and_only_rewritten_when_it_changes(world, linked):
     assert stash_plays(world, s0)["resume_time"] == 0
 
 
-def test_a_crash_after_stash_took_the_plays_does_not_add_them_again(world, linked):
+def crash_once_in(world, monkeypatch, method: str) -> None:
+    """One import run that dies where ``PlayLedger.<method>`` would commit (as a kill at that instant would)."""
+    def die(*_args, **_kwargs):
+        raise KeyboardInterrupt(f"killed before PlayLedger.{method} committed")
+
+    monkeypatch.setattr(PlayLedger, method, die)
+    with pytest.raises(KeyboardInterrupt):
+        world.run("import_plays")
+    monkeypatch.undo()
+
+
+def test_a_crash_after_stash_took_the_plays_does_not_add_them_again(world, linked, monkeypatch):
     """The intent is written, Stash accepts the plays, the process dies before marking them done."""
     (s0, k0), _, _ = linked
     world.plex.watch.play(k0, viewed_at=T0)
     world.plex.watch.play(k0, viewed_at=T0 + 5)
-    original = PlayLedger.settle
-
-    def die_before_commit(self, plays, state="done"):
-        raise KeyboardInterrupt("killed between Stash's mutation and our commit")
-
-    PlayLedger.settle = die_before_commit
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            world.run("import_plays")
-    finally:
-        PlayLedger.settle = original
+    crash_once_in(world, monkeypatch, "settle")  # between Stash's mutation and our commit
     assert stash_plays(world, s0)["play_count"] == 2  # Stash took them
     result = world.run("import_plays")
     assert (result["imported"], result["already_in_stash"]) == (0, 2)
@@ -197,8 +199,6 @@ def scrobbles(world) -> int:
 
 
 def test_a_stash_play_marks_the_plex_item_watched_once_and_never_comes_back(world, linked):
-    import time
-
     (s0, k0), _, _ = linked
     world.settings(scrobble_stash_plays=True)
     assert world.run("import_plays")["sent_to_plex"] == 0  # the first look only notes "from now on"
@@ -214,8 +214,6 @@ def test_a_stash_play_marks_the_plex_item_watched_once_and_never_comes_back(worl
 
 
 def test_plays_imported_from_plex_are_never_sent_back(world, linked):
-    import time
-
     (s0, k0), _, _ = linked
     world.settings(scrobble_stash_plays=True)
     world.run("import_plays")
@@ -228,8 +226,6 @@ def test_plays_imported_from_plex_are_never_sent_back(world, linked):
 
 
 def test_stash_plays_stay_in_stash_by_default(world, linked):
-    import time
-
     (s0, k0), _, _ = linked
     world.run("import_plays")
     add_stash_play(world, s0, int(time.time()) + 5)
@@ -238,25 +234,39 @@ def test_stash_plays_stay_in_stash_by_default(world, linked):
     assert scrobbles(world) == 0
 
 
-def test_a_crash_after_plex_took_the_scrobble_does_not_send_it_again(world, linked):
-    import time
-
+def test_a_crash_after_plex_took_the_scrobble_does_not_send_it_again(world, linked, monkeypatch):
     (s0, k0), _, _ = linked
     world.settings(scrobble_stash_plays=True)
     world.run("import_plays")
     add_stash_play(world, s0, int(time.time()) + 5)
-    original = PlayLedger.scrobble_done
-
-    def die_before_commit(self, *args):
-        raise KeyboardInterrupt("killed after Plex took the scrobble")
-
-    PlayLedger.scrobble_done = die_before_commit
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            world.run("import_plays")
-    finally:
-        PlayLedger.scrobble_done = original
+    crash_once_in(world, monkeypatch, "scrobble_done")  # after Plex took the scrobble
     for _ in range(2):
         world.run("import_plays")
     assert len(world.plex.watch.plays_of(k0)) == 1
     assert stash_plays(world, s0)["play_count"] == 1
+
+
+def test_a_scrobble_left_open_is_settled_by_plex_history_even_when_the_owner_is_not_imported(world, linked,
+                                                                                           monkeypatch):
+    (s0, k0), _, _ = linked
+    world.plex.watch.add_account("alice")
+    world.settings(scrobble_stash_plays=True, plex_play_accounts="alice")  # the owner's history is not read
+    world.run("import_plays")
+    add_stash_play(world, s0, int(time.time()) + 5)
+    crash_once_in(world, monkeypatch, "scrobble_done")
+    world.run("import_plays")
+    assert len(world.plex.watch.plays_of(k0)) == 1
+
+
+def test_a_scrobble_plex_did_not_take_is_sent_on_the_next_run(world, linked):
+    (s0, k0), _, _ = linked
+    world.settings(scrobble_stash_plays=True)
+    world.run("import_plays")
+    add_stash_play(world, s0, int(time.time()) + 5)
+    world.plex.fail(r"^/:/scrobble$", 503, times=None)
+    with pytest.raises(Exception, match="503"):
+        world.run("import_plays")
+    world.plex.clear_faults()
+    assert world.run("import_plays")["sent_to_plex"] == 1
+    assert len(world.plex.watch.plays_of(k0)) == 1
+    assert world.run("import_plays")["sent_to_plex"] == 0
