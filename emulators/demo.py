@@ -98,11 +98,23 @@ def run_demo(out=sys.stdout) -> int:
         resync = runner.run_task("Sync All Scenes").output or {}
         print(f"\nSync All on an unchanged library: {resync.get('scanned', 0)} scenes compared, "
               f"{plex.writes() - writes_before} Plex writes", file=out)
+        show_play_import(plex, stash, runner, scene_ids, rating_keys, out)
         synced = int(status.get("synced", 0))
         print(f"\nSynced {synced} of {len(scene_ids)} scenes ({changed} Plex items updated; "
               f"{status.get('skipped', 0)} skipped, {status.get('dead', 0)} dead letters, "
               f"{status.get('plex_requests', 0)} Plex requests in all).", file=out)
         return 0 if synced > 0 else 1
+
+
+def show_play_import(plex, stash, runner, scene_ids, rating_keys, out) -> None:
+    """Someone watches a scene in Plex; the Import Plex Plays task puts the play into Stash (issue 14)."""
+    path = lib.SCENES[0].relative_path
+    plex.watch.play(rating_keys[path], viewed_at=int(time.time()) - 3600)
+    result = runner.run_task("Import Plex Plays")
+    scene = stash.scene(scene_ids[path])
+    print(f"\nWatched {scene['title']!r} in Plex an hour ago; Import Plex Plays: "
+          f"{(result.output or {}).get('message', result.error)}; Stash play history now "
+          f"{stash.plays.history(scene_ids[path])}", file=out)
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from emulators import plex_xml as xml
+from emulators.plex_history import PlexWatchState, route_watch_state
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_request import Headers, RecordedRequest
@@ -65,6 +66,7 @@ class PlexEmulator(LoopbackEmulator):
             raise ValueError("missing_item_edits must be 'not_found' or 'ignored'")
         self.missing_item_edits = missing_item_edits
         self.library = PlexLibrary()
+        self.watch = PlexWatchState(self.library)  # accounts, play history, scrobble (emulators.plex_history)
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []
@@ -230,7 +232,7 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(401, b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
                                 b"</body></html>", "text/html")
                 return
-            status, payload = route(emulator, request)
+            status, payload = route_watch_state(emulator, request) or route(emulator, request)
             self._send(status, payload, "text/xml;charset=utf-8" if status == 200 else "text/html")
 
         def _drop(self) -> None:

@@ -21,6 +21,7 @@ from graphql import GraphQLError, build_schema, execute, parse, validate
 from emulators.loopback import LoopbackEmulator
 from emulators.stash_data import StashData
 from emulators.stash_plugins import PluginHost, install_plugin_resolvers, ui_response
+from emulators.stash_plays import install_play_resolvers
 from emulators.stash_resolvers import install_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
@@ -42,6 +43,7 @@ class StashEmulator(LoopbackEmulator):
         install_resolvers(self.schema, self)
         install_plugin_resolvers(self.schema, self)
         self.plugin_host: PluginHost | None = None
+        self.plays = install_play_resolvers(self.schema, self.data)  # play history, resume (stash_plays)
         self.queries: list[tuple[str, str, dict[str, Any]]] = []
         self._faults: list[list[Any]] = []  # [kind, remaining, value]
         self._lock = threading.Lock()

@@ -39,6 +39,7 @@ INT_BOUNDS = {
     "max_retries": (1, 50),
     "max_tags": (1, 1000),
     "max_task_minutes": (1, 1440),
+    "import_plays_minutes": (1, 1440),
 }
 FLOAT_BOUNDS = {
     "connect_timeout": (0.1, 300.0),
@@ -47,7 +48,8 @@ FLOAT_BOUNDS = {
 }
 BOOL_KEYS = frozenset(
     {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
-     "debug_logging", "obfuscate_paths", *FIELD_TOGGLES}
+     "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
+     "import_plex_plays", "scrobble_stash_plays"}
 )
 
 
@@ -147,6 +149,10 @@ class PlexSyncConfig(BaseModel):
     log_format: Literal["text", "json"] = Field("text", description="Log format")
     debug_logging: bool = Field(False, description="Debug logging")
     obfuscate_paths: bool = Field(False, description="Obfuscate paths")
+    import_plex_plays: bool = Field(False, description="Import Plex plays automatically")  # worker/plays.py
+    plex_play_accounts: str = Field("", description="Plex accounts whose plays to import")
+    import_plays_minutes: int = Field(15, description="Play import interval (minutes)")
+    scrobble_stash_plays: bool = Field(False, description="Mark Stash plays watched in Plex")
 
     # The old, positive names, read-only: the rest of the code keeps reading them.
     enabled = _Opposite("pause_sync")

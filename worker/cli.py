@@ -26,6 +26,7 @@ TASK_COMMANDS = {
     "clear-dlq": ("clear_dlq", "Delete every dead letter (destructive)."),
     "purge-dlq": ("purge_dlq", "Delete dead letters older than --days (destructive)."),
     "rebuild-index": ("rebuild_index", "Forget Plex item links and list the Plex libraries again."),
+    "import-plays": ("import_plays", "Import plays and resume points of linked Plex items into Stash, exactly once."),
 }
 ENV_PREFIX = "PLEXSYNC_"
 SETTING_DEST = "setting_"  # argparse dest prefix of the per-setting flags

@@ -60,6 +60,7 @@ def serve(runtime, lease: Lease) -> str:
     """Drain until idle beyond the horizon; returns why it stopped."""
     from worker.engine import SyncEngine
     from worker.loop import drain, next_wake_time
+    from worker.plays import import_plays_if_due
 
     engine = SyncEngine(runtime)
     store = runtime.store
@@ -70,6 +71,7 @@ def serve(runtime, lease: Lease) -> str:
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
         # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
         result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_SECONDS)
+        import_plays_if_due(runtime)  # Plex plays → Stash, at most every import_plays_minutes (worker/plays.py)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())
         note_outcomes(store, result)

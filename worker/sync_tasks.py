@@ -16,6 +16,7 @@ from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
 from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
+from worker.plays import import_plays_task
 from worker.runtime import Runtime, build_runtime
 from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
 from worker.task_context import TaskContext, continue_in_background, eta_text
@@ -272,6 +273,7 @@ HANDLERS: dict[str, Callable[[Runtime, TaskContext], dict[str, Any]]] = {
     "reconcile": reconcile,
     "health": health,
     "rebuild_index": rebuild_index,
+    "import_plays": import_plays_task,
 }
 
 

@@ -23,7 +23,7 @@ from worker.task_summary import summary_lines
 log = get_logger("tasks")
 
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
-SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
+SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index", "import_plays")
 PREVIEW_TASK = "preview"  # worker.preview: a dry run, nothing written
 ALL_TASKS = QUEUE_TASKS + SYNC_TASKS + (PREVIEW_TASK,)
 

@@ -17,6 +17,7 @@ CONTRACT_KEYS = {
     "skip_not_found", "trigger_plex_scan", "max_retries", "connect_timeout", "read_timeout", "max_tags",
     "settle_seconds", "max_task_minutes", "log_format", "debug_logging", "obfuscate_paths",
 }
+CONTRACT_KEYS |= {"import_plex_plays", "plex_play_accounts", "import_plays_minutes", "scrobble_stash_plays"}  # issue 14: plays from Plex
 
 
 def yml_settings() -> dict[str, dict]:

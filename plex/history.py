@@ -1,0 +1,82 @@
+"""Plex's watch state through plexapi, on PlexSync's client (its session, timeouts, retries, classified errors and
+a token that never reaches a log): accounts, play history, resume points, and marking an item played.
+
+plexapi parses ``viewedAt`` into a naive local ``datetime``, which is ambiguous for an hour each autumn; the
+epoch seconds Plex sent are read from the element instead, so a play keeps its exact instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator
+
+from plex.client import PlexClient
+from plex.errors import PlexConfigError
+from plex.library_index import iter_videos
+
+OWNER_ACCOUNT_ID = 1  # PMS's id for the server owner (plex-api.md, "Watch state")
+LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    rating_key: int
+    account_id: int
+    viewed_at: int  # epoch seconds, as Plex sent it
+
+
+def account_ids(client: PlexClient, names: Iterable[str]) -> dict[int, str]:
+    """Account id → name for the names given (case-insensitive); no names: the server owner only."""
+    wanted = [name.strip() for name in names if name.strip()]
+    if not wanted:
+        return {OWNER_ACCOUNT_ID: "owner"}
+    server = client.server
+    accounts = client.call(server.systemAccounts)
+    by_name = {str(account.name or "").casefold(): account for account in accounts}
+    missing = [name for name in wanted if name.casefold() not in by_name]
+    if missing:
+        known = ", ".join(str(account.name) for account in accounts if account.name) or "none"
+        raise PlexConfigError(f"plex_play_accounts: no Plex account named {', '.join(missing)}; "
+                              f"accounts on this server: {known}")
+    return {int(by_name[name.casefold()].id): str(by_name[name.casefold()].name) for name in wanted}
+
+
+def _epoch(item: Any) -> int | None:
+    raw = getattr(item, "_data", None)
+    text = raw.attrib.get("viewedAt") if raw is not None else None
+    if text and text.lstrip("-").isdigit():
+        return int(text)
+    moment = getattr(item, "viewedAt", None)
+    return int(moment.timestamp()) if moment is not None else None
+
+
+def play_history(client: PlexClient, *, account_id: int | None = None, section_id: int | None = None,
+                 rating_key: int | None = None, since: int | None = None) -> list[HistoryEntry]:
+    """``GET /status/sessions/history/all`` through plexapi's ``history()`` (every page), newest first."""
+    server = client.server
+    mindate = datetime.fromtimestamp(since, timezone.utc) if since is not None else None
+    items = client.call(lambda: server.history(mindate=mindate, ratingKey=rating_key, accountID=account_id,
+                                               librarySectionID=section_id))
+    entries = []
+    for item in items:
+        viewed_at = _epoch(item)
+        if viewed_at is None or item.ratingKey is None or item.accountID is None:
+            continue  # a row Plex wrote without an item or account is no play we can place
+        entries.append(HistoryEntry(int(item.ratingKey), int(item.accountID), viewed_at))
+    return entries
+
+
+def view_offsets(client: PlexClient, section_id: int) -> Iterator[tuple[int, int]]:
+    """(ratingKey, viewOffset in ms; 0 when none) of every movie in a library: the owner's resume points, read
+    from the list view (one page per 2,000 items) rather than one request per item."""
+    for video in iter_videos(client, section_id):
+        key = video.attrib.get("ratingKey", "")
+        offset = video.attrib.get("viewOffset", "")
+        if key.isdigit():
+            yield int(key), int(offset) if offset.isdigit() else 0
+
+
+def mark_played(client: PlexClient, rating_key: int) -> None:
+    """plexapi's ``markPlayed``: ``GET /:/scrobble?key=<ratingKey>&identifier=com.plexapp.plugins.library``."""
+    client.query("/:/scrobble", params={"key": int(rating_key), "identifier": LIBRARY_IDENTIFIER})

@@ -1,0 +1,216 @@
+"""Plays from Plex into Stash: each play of a linked Plex item becomes one Stash play at the time it happened, and
+the owner's resume point becomes the scene's resume time. Exactly once (see ``sync_queue.plays``).
+
+Incremental: each picked account's history is read from its watermark (the newest ``viewedAt`` already read)
+minus a safety overlap, since plays can reach Plex's history late (a client that synced offline); plays seen
+again are known by their key. A Plex item linked since the last run has its whole history read once.
+
+Runs as the task "Import Plex Plays" (mode ``import_plays``), from the command line (``import-plays``), and at
+most every ``import_plays_minutes`` while the background worker runs, when ``import_plex_plays`` is on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from plex import history as plex_history
+from plex.errors import PlexSyncError
+from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
+from validation.stash_log import get_logger
+from worker import play_stash
+from worker.scrobbles import ECHO_WINDOW_SECONDS, echo_rows, scrobble_stash_plays
+from worker.stash_reader import StashDataError, StashError
+
+log = get_logger("plays")
+
+OVERLAP_SECONDS = 6 * 3600
+FULL_READ_THRESHOLD = 50  # more newly linked items than this: read the whole history once instead
+LAST_RUN_KEY = "plex_plays_last_run"
+
+
+class PlaysBusy(RuntimeError):
+    """Another process is importing plays right now."""
+
+
+@dataclass
+class PlayReport:
+    imported: int = 0
+    scenes: set[int] = field(default_factory=set)
+    resume_points: int = 0
+    already_in_stash: int = 0
+    seen: int = 0
+    scrobbled: int = 0
+    accounts: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        plays = "play" if self.imported == 1 else "plays"
+        scenes = "scene" if len(self.scenes) == 1 else "scenes"
+        points = "resume point" if self.resume_points == 1 else "resume points"
+        return (f"Imported {self.imported} {plays} for {len(self.scenes)} {scenes} from Plex; "
+                f"{self.resume_points} {points}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"imported": self.imported, "scenes": len(self.scenes), "resume_points": self.resume_points,
+                "already_in_stash": self.already_in_stash, "plex_plays_seen": self.seen, "accounts": self.accounts,
+                "sent_to_plex": self.scrobbled,
+                "message": self.summary()}
+
+
+def account_names(setting: str) -> list[str]:
+    return [name.strip() for name in (setting or "").split(",") if name.strip()]
+
+
+# -- reading Plex ---------------------------------------------------------------------------------
+
+def _links(rt: Any) -> dict[int, list[int]]:
+    """Plex ratingKey → the scenes linked to it (the store knows which item each synced scene is)."""
+    links: dict[int, list[int]] = defaultdict(list)
+    for state in rt.store.linked_scenes():
+        links[int(state["rating_key"])].append(int(state["scene_id"]))
+    return links
+
+
+def _read_history(rt: Any, ledger: PlayLedger, accounts: dict[int, str],
+                  links: dict[int, list[int]]) -> tuple[list[plex_history.HistoryEntry], dict[int, int]]:
+    marks = ledger.watermarks()
+    uncovered = set(links) - ledger.covered_items()
+    full = len(uncovered) > FULL_READ_THRESHOLD
+    entries: list[plex_history.HistoryEntry] = []
+    for account_id in accounts:
+        since = None if full or account_id not in marks else marks[account_id] - OVERLAP_SECONDS
+        for section in rt.sections:
+            entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id, since=since)
+    if not full and any(account_id in marks for account_id in accounts):
+        for rating_key in sorted(uncovered):  # linked since the last run: its older plays are before the mark
+            entries += [entry for entry in plex_history.play_history(rt.plex, rating_key=rating_key)
+                        if entry.account_id in accounts]
+    newest = {account_id: max((e.viewed_at for e in entries if e.account_id == account_id), default=0)
+              for account_id in accounts}
+    return entries, {account_id: mark for account_id, mark in newest.items() if mark}
+
+
+def _plays(entries: list[plex_history.HistoryEntry], links: dict[int, list[int]],
+           accounts: dict[int, str]) -> set[Play]:
+    return {Play(play_key(entry.rating_key, entry.account_id, entry.viewed_at), scene_id, entry.viewed_at)
+            for entry in entries if entry.account_id in accounts
+            for scene_id in links.get(entry.rating_key, ())}
+
+
+# -- writing Stash --------------------------------------------------------------------------------
+
+def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, report: PlayReport) -> None:
+    """Times Stash has more often than we marked done there are plays an interrupted run already sent:
+    they are marked done, not sent again. The rest go in one ``sceneAddPlay``, then are marked done."""
+    intents = ledger.intents(scene_id)
+    spare = in_stash - ledger.done_times(scene_id)
+    present, missing = [], []
+    for play in intents:
+        if spare[play.viewed_at] > 0:
+            spare[play.viewed_at] -= 1
+            present.append(play)
+        else:
+            missing.append(play)
+    if missing:
+        play_stash.add_plays(rt.stash, scene_id, [play.viewed_at for play in missing])
+    ledger.settle(present + missing, DONE)
+    report.imported += len(missing)
+    report.already_in_stash += len(present)
+    if missing:
+        report.scenes.add(scene_id)
+
+
+def _send_intents(rt: Any, ledger: PlayLedger, token: str, report: PlayReport) -> None:
+    open_ids = ledger.open_scene_ids()
+    for start in range(0, len(open_ids), play_stash.IDS_PER_REQUEST):
+        chunk = open_ids[start:start + play_stash.IDS_PER_REQUEST]
+        histories = play_stash.scene_play_times(rt.stash, chunk)
+        for scene_id in chunk:
+            if scene_id not in histories:  # deleted in Stash: nowhere to put the play
+                ledger.settle(ledger.intents(scene_id), GONE)
+                continue
+            try:
+                _import_scene(rt, ledger, scene_id, histories[scene_id], report)
+            except StashDataError as exc:
+                log.warning("Stash refused the plays of scene %s (kept for the next run): %s", scene_id, exc)
+        ledger.renew(token)
+
+
+def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]], report: PlayReport) -> None:
+    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s), written only when it changed since we last wrote
+    it (0 once the item was finished or reset in Plex). Plex shows only the token owner's resume points."""
+    written = ledger.resume_offsets()
+    for section in rt.sections:
+        for rating_key, offset in plex_history.view_offsets(rt.plex, section.id):
+            for scene_id in links.get(rating_key, ()):
+                if offset == written.get(scene_id, 0):
+                    continue
+                play_stash.save_resume(rt.stash, scene_id, offset / 1000.0)
+                ledger.record_resume(scene_id, rating_key, offset)
+                report.resume_points += 1
+
+
+def import_plays(rt: Any) -> PlayReport:
+    """Read new plays and resume points from Plex and put them into Stash; raises PlaysBusy, PlexSyncError,
+    StashError (whatever was done before stays done)."""
+    if rt.stash is None:
+        raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
+    ledger = PlayLedger(rt.store)
+    token = ledger.acquire(os.getpid())
+    if token is None:
+        raise PlaysBusy("Another PlexSync process is importing Plex plays right now; try again in a minute")
+    try:
+        accounts = plex_history.account_ids(rt.plex, account_names(rt.config.plex_play_accounts))
+        report = PlayReport(accounts=list(accounts.values()))
+        links = _links(rt)
+        entries, marks = _read_history(rt, ledger, accounts, links)
+        echoes = ledger.claim_echoes(echo_rows(entries), ECHO_WINDOW_SECONDS)  # our own scrobbles: not plays
+        plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
+        report.seen = len(plays)
+        ledger.note(plays, marks, covered=links)
+        _send_intents(rt, ledger, token, report)
+        if plex_history.OWNER_ACCOUNT_ID in accounts:
+            _import_resume_points(rt, ledger, links, report)
+        if rt.config.scrobble_stash_plays:
+            report.scrobbled = scrobble_stash_plays(rt, ledger, links)
+        rt.store.set_json(LAST_RUN_KEY, time.time())
+        return report
+    finally:
+        ledger.release(token)
+
+
+# -- entry points ---------------------------------------------------------------------------------
+
+def import_plays_task(rt: Any, ctx: Any) -> dict[str, Any]:
+    """The task and CLI command; runs whether or not the automatic import is switched on."""
+    try:
+        report = import_plays(rt)
+    except PlaysBusy as exc:
+        log.info("%s", exc)
+        return {"imported": 0, "skipped": str(exc)}
+    log.info("%s", report.summary())
+    return report.as_dict()
+
+
+def import_plays_if_due(rt: Any) -> None:
+    """The background worker's periodic import: on when ``import_plex_plays`` is, at most every
+    ``import_plays_minutes``; a failure is logged and waits for the next period (it never stops the sync)."""
+    config = rt.config
+    if not config.import_plex_plays or rt.stash is None:
+        return
+    last = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
+    if time.time() - last < config.import_plays_minutes * 60:
+        return
+    rt.store.set_json(LAST_RUN_KEY, time.time())  # a failing import waits a period, not 30 s
+    try:
+        report = import_plays(rt)
+    except PlaysBusy:
+        return
+    except (PlexSyncError, StashError) as exc:
+        log.warning("Importing Plex plays failed (next try in %d minutes): %s", config.import_plays_minutes, exc)
+        return
+    if report.imported or report.resume_points:
+        log.info("%s", report.summary())
