@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from plex.client import PlexClient
 from plex.errors import PlexConfigError
-from plex.library_index import iter_videos
+from plex.library_index import PagedListing
 
 OWNER_ACCOUNT_ID = 1  # PMS's id for the server owner (plex-api.md, "Watch state")
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
@@ -70,7 +70,7 @@ def play_history(client: PlexClient, *, account_id: int | None = None, section_i
 def view_offsets(client: PlexClient, section_id: int) -> Iterator[tuple[int, int]]:
     """(ratingKey, viewOffset in ms; 0 when none) of every movie in a library: the owner's resume points, read
     from the list view (one page per 2,000 items) rather than one request per item."""
-    for video in iter_videos(client, section_id):
+    for video in PagedListing(client, section_id):
         key = video.attrib.get("ratingKey", "")
         offset = video.attrib.get("viewOffset", "")
         if key.isdigit():
