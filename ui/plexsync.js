@@ -174,23 +174,46 @@
       })));
   }
 
+  function shownValue(value) {
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) {
+      return "(empty)";
+    }
+    return Array.isArray(value) ? value.join(", ") : String(value);
+  }
+
+  // One row per field that would change (old → new), plus a row per image that would be uploaded.
+  function previewRows(entry) {
+    var item = entry.plex_item ? entry.plex_item + (entry.match ? " (" + entry.match + ")" : "") : "—";
+    var rows = Object.keys(entry.changes || {}).sort().map(function (name) {
+      return { field: name, old: shownValue(entry.changes[name].old), now: shownValue(entry.changes[name].new) };
+    });
+    (entry.images || []).forEach(function (kind) {
+      rows.push({ field: kind === "poster" ? "poster" : "background", old: "", now: "new image" });
+    });
+    if (!rows.length) {
+      rows.push({ field: entry.outcome.replace(/_/g, " "), old: "", now: entry.reason || "" });
+    }
+    return rows.map(function (row) { return Object.assign(row, { item: item }); });
+  }
+
   function PreviewTable(props) {
     var preview = props.preview;
     if (!preview) { return null; }
     var scenes = preview.scenes || [];
     return h("div", { "data-testid": "preview" },
-      h("h3", null, "Preview: " + (preview.summary || (scenes.length + " scenes would change"))),
+      h("h3", null, preview.summary || "Preview"),
+      preview.more ? h("p", null, "… and " + preview.more + " more scenes (the task's log lists them)") : null,
       h("table", { className: "plexsync-preview" },
         h("thead", null, h("tr", null, ["Scene", "Plex item", "Field", "Now in Plex", "Would be"].map(
           function (title) { return h("th", { key: title }, title); }))),
         h("tbody", null, scenes.reduce(function (rows, entry) {
-          (entry.changes || []).forEach(function (change, n) {
-            rows.push(h("tr", { key: entry.scene_id + ":" + change.field + ":" + n },
+          previewRows(entry).forEach(function (row, n) {
+            rows.push(h("tr", { key: entry.scene_id + ":" + n, "data-testid": "preview-row" },
               h("td", null, sceneLink(entry.scene_id)),
-              h("td", null, entry.rating_key ? String(entry.rating_key) + (entry.match_method ? " (" + entry.match_method + ")" : "") : "—"),
-              h("td", null, change.field),
-              h("td", { className: "plexsync-old" }, change.old === null || change.old === undefined ? "—" : String(change.old)),
-              h("td", { className: "plexsync-new" }, change.new === null || change.new === undefined ? "—" : String(change.new))));
+              h("td", null, row.item),
+              h("td", null, row.field),
+              h("td", { className: "plexsync-old" }, row.old),
+              h("td", { className: "plexsync-new" }, row.now)));
           });
           return rows;
         }, []))));

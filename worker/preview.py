@@ -13,11 +13,13 @@ scenes) and ``reconcile`` (``sync_all`` plus linked items someone changed in Ple
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
 from sync_queue.scenes import Claim
+from sync_queue.schema import KV_LAST_PREVIEW
 from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker.drift import find_plex_drift
@@ -32,6 +34,7 @@ SCOPES = ("sync_all", "process_queue", "reconcile")
 HYDRATE_CHUNK = 50  # the worker's batch size: the same Stash reads a sync makes
 LOGGED_SCENES = 20  # Info lines a Stash user reads; the rest are in the task output and the summary
 SHOWN_TEXT = 60
+KEPT_FOR_PAGE = 500  # scenes of the newest preview kept for PlexSync's page (the task output has them all)
 
 
 @dataclass
@@ -214,7 +217,16 @@ def run_preview(ctx: TaskContext) -> dict[str, Any]:
     rt = open_runtime(ctx)
     try:
         result = build_preview(rt, scope, ctx.progress)
+        remember_preview(rt.store, result)
     finally:
         rt.close()
     log_preview(result)
     return result
+
+
+def remember_preview(store: Any, result: dict[str, Any]) -> None:
+    """Keep the newest preview (the first scenes of it) for PlexSync's page, which shows it as a table: the
+    page starts the task through Stash's job queue and reads the result from here afterwards."""
+    store.set_json(KV_LAST_PREVIEW, {"at": time.time(), "summary": total_line(result),
+                                     "scenes": result["scenes"][:KEPT_FOR_PAGE],
+                                     "more": max(0, len(result["scenes"]) - KEPT_FOR_PAGE)})

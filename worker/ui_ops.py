@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from sync_queue.launcher import ensure_worker
+from sync_queue.schema import KV_LAST_PREVIEW
 from sync_queue.store import Store
 from worker.tasks import queue_status
 
 UI_MODE = "ui"
-PREVIEW_KEY = "last_preview"
 MAX_SCENE_ID = 2**63 - 1
 
 
@@ -47,7 +47,7 @@ def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[st
     status = queue_status(store)
     status["dead_letters_by_class"] = _dead_letters_by_class(store)
     status.pop("dead_letters", None)  # the grouped form replaces the flat tail
-    status["has_preview"] = store.get_json(PREVIEW_KEY, None) is not None
+    status["has_preview"] = store.get_json(KV_LAST_PREVIEW, None) is not None
     status["in_backoff"] = store.count_in_backoff()
     return status
 
@@ -116,7 +116,7 @@ def clear_dead_letters(store: Store, _args: Mapping[str, Any], _ctx: UiContext) 
 
 def last_preview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
     """The newest Preview Sync result (the task stores it), for the page's diff table."""
-    return {"preview": store.get_json(PREVIEW_KEY, None)}
+    return {"preview": store.get_json(KV_LAST_PREVIEW, None)}
 
 
 class UiContext:

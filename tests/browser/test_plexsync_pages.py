@@ -153,6 +153,20 @@ def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screen
     assert ran == ["Running plugin task: Process Queue", "Running plugin task: Sync Recent Scenes"]
     assert all(world.host.results[job_id].error is None for job_id in list(world.host.jobs)[jobs_before:])
 
+    # Preview: a title changed in Stash (no hook fired) is shown old → new, and nothing reaches Plex.
+    world.stash.update_scene(world.scenes["good"], title="Previewed title")
+    writes_before = world.plex.writes()
+    click(browser, "action-preview-sync")
+    wait_for(browser, lambda: "Preview ready" in text_of(browser, "message"), "the preview never finished")
+    rows = [row.text for row in browser.find_elements("css selector", "[data-testid='preview-row']")]
+    assert any(f"scene {world.scenes['good']}" in row and "title" in row and "Scene good" in row
+               and "Previewed title" in row for row in rows), rows
+    assert "would change" in text_of(browser, "preview")
+    assert world.plex.writes() == writes_before  # a preview writes nothing
+    assert world.plex.item(world.keys["good"]).fields["title"] == "Scene good"
+    browser.execute_script("document.querySelector(\"[data-testid='preview']\").scrollIntoView()")
+    screenshot("plexsync-preview")
+
 
 def test_scene_badge_shows_the_link_and_sync_now_queues_the_scene(world, browser, screenshot):
     good = world.scenes["good"]
