@@ -51,6 +51,7 @@ def _dispatch(payload: dict[str, Any]) -> Any:
 
     entry = Path(__file__).resolve()
     data_dir = resolve_data_dir(payload.get("server_connection"))
+    _check_owner(data_dir, payload.get("server_connection"))
     if "hookContext" in payload["args"]:
         from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only
 
@@ -62,6 +63,20 @@ def _dispatch(payload: dict[str, Any]) -> Any:
     from worker.tasks import run_stash_task
 
     return run_stash_task(payload, data_dir, entry)
+
+
+def _check_owner(data_dir: Any, server_connection: Any) -> None:
+    """A data folder serves one Stash (sync_queue.owner); files PlexSync writes are its user's only."""
+    import sqlite3
+
+    from sync_queue.owner import check_owner
+    from sync_queue.store import Store
+
+    try:
+        with Store(data_dir, timeout=2.0) as store:
+            check_owner(store, server_connection)
+    except sqlite3.OperationalError:
+        pass  # busy: checked on the next run; the hook must not wait (and queues into its spool if need be)
 
 
 def run_plugin(raw: bytes) -> dict[str, Any]:
@@ -106,6 +121,8 @@ def _run_stash_mode() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, _plugin_dir())  # Stash's cwd is not the plugin folder
+    if os.name == "posix":
+        os.umask(0o077)  # the queue, logs and spool hold scene paths: owner-only, for the detached worker too
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--version"]:
         print(f"PlexSync {plugin_version(_plugin_dir())}")

@@ -1,0 +1,46 @@
+"""One data folder, one Stash.
+
+Two Stash servers given the same ``PLEXSYNC_DATA_DIR`` would pour two libraries' scene ids into one queue, and
+scene 42 of one would be synced over scene 42 of the other. The first Stash to use a folder owns it (its config
+folder, ``server_connection.Dir``, is its identity); a run from another is refused with a message that says what
+to do. Without ``PLEXSYNC_DATA_DIR`` the folder lives inside Stash's own config folder, so a different ``Dir``
+there can only mean that folder moved: the new one simply takes over.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from sync_queue.location import DATA_DIR_ENV
+from sync_queue.store import Store
+
+KV_OWNER = "stash_owner"
+
+
+class ForeignStashError(ValueError):
+    """A second Stash was pointed at a data folder another Stash already uses."""
+
+
+def stash_identity(server_connection: Mapping[str, Any] | None) -> str | None:
+    stash_dir = (server_connection or {}).get("Dir")
+    if not isinstance(stash_dir, str) or not stash_dir.strip():
+        return None  # the command line: it says which folder it means itself
+    return os.path.normcase(os.path.abspath(stash_dir.strip()))
+
+
+def check_owner(store: Store, server_connection: Mapping[str, Any] | None,
+                environ: Mapping[str, str] | None = None) -> None:
+    identity = stash_identity(server_connection)
+    if identity is None:
+        return
+    owner = store.get_json(KV_OWNER, None)
+    if owner == identity:
+        return
+    shared = bool((os.environ if environ is None else environ).get(DATA_DIR_ENV, "").strip())
+    if owner is not None and shared:
+        raise ForeignStashError(
+            f"PlexSync's data folder {store.data_dir} ({DATA_DIR_ENV}) already belongs to the Stash whose config "
+            f"folder is {owner}; this run comes from the Stash at {identity}. Two Stash servers cannot share one "
+            f"queue (their scene ids would collide): give each its own {DATA_DIR_ENV}, or unset it.")
+    store.set_json(KV_OWNER, identity)
