@@ -12,6 +12,7 @@ from emulators import demo_library as lib
 from emulators.plex_server import PlexEmulator
 from emulators.stash_server import StashEmulator
 from sync_queue.store import Store
+from tests.e2e.conftest import stop_detached_worker
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT = 45.0
@@ -55,18 +56,6 @@ class World:
         with Store(self.data_dir) as store:
             return store.dead_letters()
 
-    def stop_worker(self) -> None:
-        with Store(self.data_dir) as store:
-            holder = store.lease_holder()
-        if holder is not None and holder["pid"]:
-            import os
-            import signal
-
-            try:
-                os.kill(holder["pid"], getattr(signal, "SIGKILL", signal.SIGTERM))
-            except OSError:
-                pass
-
 
 @pytest.fixture()
 def world(tmp_path):
@@ -75,7 +64,7 @@ def world(tmp_path):
         result = built.run_task("Sync All Scenes")
         assert result.output["succeeded"] == 2, result.output
         yield built
-        built.stop_worker()
+        stop_detached_worker(built.data_dir)
 
 
 def wait_for(browser, condition, message: str, timeout: float = WAIT):

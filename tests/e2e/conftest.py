@@ -71,17 +71,22 @@ def harness(stash, plex, tmp_path):
     h = Harness(stash, plex, tmp_path / "stash")
     h.settings()
     yield h
-    # Leave no detached worker behind (it would outlive the emulators).
+    stop_detached_worker(h.data_dir)
+
+
+def stop_detached_worker(data_dir: Path) -> None:
+    """Leave no detached worker behind (it would outlive the emulators)."""
+    import os
+    import signal
+
     from sync_queue.store import Store
 
-    if h.data_dir.exists():
-        with Store(h.data_dir) as store:
-            holder = store.lease_holder()
-            if holder is not None and holder["pid"]:
-                import os
-                import signal
-
-                try:
-                    os.kill(holder["pid"], getattr(signal, "SIGKILL", signal.SIGTERM))
-                except OSError:
-                    pass
+    if not data_dir.exists():
+        return
+    with Store(data_dir) as store:
+        holder = store.lease_holder()
+    if holder is not None and holder["pid"]:
+        try:
+            os.kill(holder["pid"], getattr(signal, "SIGKILL", signal.SIGTERM))
+        except OSError:
+            pass
