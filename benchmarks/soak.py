@@ -85,7 +85,8 @@ class Soak:
         self.keys = build_library(stash, plex, args.scenes)
         self.latest: dict[str, str] = {}
         self.counts = {"events_in": 0, "hook_errors": 0, "plex_restarts": 0, "token_rejections": 0,
-                       "worker_kills": 0, "reconciles": 0, "slowest_hook_ms": 0.0}
+                       "worker_kills": 0, "reconciles": 0}
+        self.hook_ms: list[float] = []
 
     def edit_burst(self) -> None:
         for scene_id in self.rng.sample(sorted(self.keys), k=min(len(self.keys), self.args.burst)):
@@ -93,7 +94,7 @@ class Soak:
             self.stash.update_scene(scene_id, title=title)
             result = self.runner.run_hook("Scene.Update.Post", int(scene_id), input={"title": title})
             self.counts["events_in"] += 1
-            self.counts["slowest_hook_ms"] = max(self.counts["slowest_hook_ms"], round(result.seconds * 1000, 1))
+            self.hook_ms.append(result.seconds * 1000)
             if result.error:
                 self.counts["hook_errors"] += 1
             else:
@@ -175,7 +176,10 @@ def main() -> int:
         for number in range(1, args.days + 1):
             days.append(soak.day(number))
             print(json.dumps(days[-1]), flush=True)
-        print(json.dumps({"totals": soak.counts, "end": soak.settle()}, indent=2))
+        times = sorted(soak.hook_ms)
+        hooks = {"median_ms": round(times[len(times) // 2], 1), "p99_ms": round(times[int(len(times) * 0.99)], 1),
+                 "max_ms": round(times[-1], 1)} if times else {}
+        print(json.dumps({"totals": soak.counts, "hooks": hooks, "end": soak.settle()}, indent=2))
     return 0
 
 
