@@ -55,15 +55,16 @@ class SectionInfo:
 class CountingSession(requests.Session):
     """A session that counts every request it sends (redirects and failed attempts included)."""
 
-    def __init__(self, verify_tls: bool = True) -> None:
+    def __init__(self, verify_tls: bool = True, *, url: str = "") -> None:
         super().__init__()
         # With trust_env on, requests looks up proxies, ~/.netrc and CA-bundle variables on EVERY call (~16
         # stat() calls per synced scene). Plex takes a token, so netrc never applies; the lookups stay only
         # when a proxy is configured (environment variables, or the system's settings on Windows/macOS).
         self.trust_env = bool(getproxies())
         self.verify = verify_tls
-        if verify_tls and not self.trust_env:
-            # What requests would read on each call, read once: the user's CA bundle stays honoured.
+        if verify_tls and not self.trust_env and url.lower().startswith("https:"):
+            # What requests would read on each call, read once: the user's CA bundle stays honoured. (Over
+            # plain HTTP it is never used, and a path here costs requests a stat() per call.)
             self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
@@ -121,7 +122,7 @@ class PlexClient:
         self.url = url.rstrip("/")
         self._token = token
         self.timeout = (float(connect_timeout), float(read_timeout))
-        self.session = CountingSession(verify_tls)
+        self.session = CountingSession(verify_tls, url=self.url)
         if not verify_tls:
             quiet_insecure_warnings()
             log.debug("TLS certificate checks for Plex are off (skip_tls_verify)")

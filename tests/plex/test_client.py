@@ -64,9 +64,10 @@ def test_verify_tls_off_wins_over_a_ca_bundle_in_the_environment_and_stays_quiet
         warnings.warn("after", InsecureRequestWarning)  # what urllib3 does on every unverified request
     assert off.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] is False
     assert [str(w.message) for w in caught if w.category is InsecureRequestWarning] == ["before"]
-    on = make_client(emu.url, tmp_path).session
+    on = make_client("https://plex.example:32400", tmp_path).session
     assert on.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] == \
         str(tmp_path / "corporate-ca.pem")  # verify_tls on: the user's CA bundle is honoured
+    assert make_client(emu.url, tmp_path).session.verify is True  # plain HTTP: no bundle, no stat() per call
 
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
