@@ -13,9 +13,13 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
+from validation.stash_log import get_logger
+
 PUSH_WORKERS = 4  # the fewest pushes in flight (a local Plex: more would only contend for our CPU)
 PUSH_WORKERS_MAX = 16  # the most, however slowly Plex answers
 UNTRIED = object()  # a push not started because the drain stopped: its claim is given back untouched
+
+log = get_logger("pushes")
 
 
 class PushLimit:
@@ -91,4 +95,8 @@ class PushPool:
         if round_trip is None or sent <= sent_before:
             return  # nothing answered (or a new client after a settings change): keep the current size
         cpu_per_request = max((cpu - cpu_before) / (sent - sent_before), 1e-4)
-        self.limit.resize(min(PUSH_WORKERS_MAX, max(PUSH_WORKERS, math.ceil(round_trip / cpu_per_request) + 1)))
+        limit = min(PUSH_WORKERS_MAX, max(PUSH_WORKERS, math.ceil(round_trip / cpu_per_request) + 1))
+        if limit != self.limit.limit:
+            log.debug("Pushes in flight: %d (Plex answers in %.1f ms; %.1f ms of our CPU per request)", limit,
+                      round_trip * 1000, cpu_per_request * 1000)
+        self.limit.resize(limit)
