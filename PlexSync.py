@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -18,6 +19,13 @@ MAX_STDIN_BYTES = 64 * 1024 * 1024
 
 def _plugin_dir() -> str:
     return os.path.dirname(os.path.abspath(__file__))
+
+
+def plugin_version(plugin_dir: str) -> str:
+    """The version, kept in one place: PlexSync.yml's ``version:`` (the release script reads it here too)."""
+    with open(os.path.join(plugin_dir, "PlexSync.yml"), encoding="utf-8") as manifest:
+        found = re.search(r"^version:\s*['\"]?([^'\"\s#]+)", manifest.read(), flags=re.MULTILINE)
+    return found.group(1) if found else "unknown"
 
 
 def _read_payload(raw: bytes) -> dict[str, Any]:
@@ -63,7 +71,15 @@ def run_plugin(raw: bytes) -> dict[str, Any]:
     stash_log.configure()
     log = stash_log.get_logger("entry")
     try:
-        return {"output": _dispatch(_read_payload(raw)), "error": None}
+        payload = _read_payload(raw)
+        try:
+            return {"output": _dispatch(payload), "error": None}
+        except ModuleNotFoundError:
+            from validation.install_help import fetch_with_dependency_manager
+
+            if not fetch_with_dependency_manager(_plugin_dir()):
+                raise
+            return {"output": _dispatch(payload), "error": None}  # once more, now that the imports resolve
     except ModuleNotFoundError as exc:
         from validation.install_help import missing_dependency_message
 
@@ -91,11 +107,26 @@ def _run_stash_mode() -> int:
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, _plugin_dir())  # Stash's cwd is not the plugin folder
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--version"]:
+        print(f"PlexSync {plugin_version(_plugin_dir())}")
+        return 0
+    if not argv and _stdin_is_a_terminal():
+        argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
     if argv:
+        from validation.install_help import fetch_with_dependency_manager
+
+        fetch_with_dependency_manager(_plugin_dir())  # the detached worker and the command line, when one is missing
         from worker.cli import main as cli_main
 
         return cli_main(argv)
     return _run_stash_mode()
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ Fields: ``F.value`` sets (empty clears), ``F.locked`` locks/unlocks. Tags per ty
 type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
 unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
 ``T[i].tagging.text`` / ``T[i].tag.thumb`` / ``T[i].tag.tagKey`` kept on that entry. Clear and removal apply
-before replacement.
+before replacement. ``PlexLibrary.merge_tag_lists`` switches the indexed list from replacing the item's list
+(plexapi's maintainers, PR #151: the default here, the stricter case) to adding to it (what the official API's
+separate clear and removal forms imply): PlexSync must be right under both.
+
+Tag names are case-insensitive: a name that a tag already in use on the server matches ignoring case takes
+that tag's spelling (Kometa-Team/Kometa#201, Plex capitalising labels; plex-api.md addendum). Names are resolved
+before the request's removals apply, so removing the old spelling and adding a new one in the same request
+keeps the old spelling; only a later request sees it gone.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ def parse_edits(query: list[tuple[str, str]]) -> EditPlan:
 
 def apply_edits(library: PlexLibrary, item: EmuItem, plan: EditPlan) -> None:
     with library.lock:
+        spellings = {kind: _spellings(library, kind, entries) for kind, entries in plan.replacements.items()}
         for name, value in plan.values:
             _set_scalar(item, name, value)
         for name, locked in plan.locks:
@@ -63,10 +71,30 @@ def apply_edits(library: PlexLibrary, item: EmuItem, plan: EditPlan) -> None:
         for tag_type, names in plan.removals.items():
             item.tags[tag_type] = [name for name in item.tags.get(tag_type, []) if name not in names]
         for tag_type, entries in plan.replacements.items():
-            _replace_tags(item, tag_type, entries)
+            _replace_tags(item, tag_type, entries, spellings[tag_type], merge=library.merge_tag_lists)
         for tag_type in item.tags:
             library.register_tags(item, tag_type)
         library.touch(item)
+
+
+def _spellings(library: PlexLibrary, tag_type: str, entries: dict[int, dict[str, str]]) -> dict[str, str]:
+    """Each name sent → the spelling PMS stores: its own if in use (or new), else that of a tag in use that
+    matches it ignoring case. Tags nobody carries any more are taken as gone [U: PMS may keep them longer]."""
+    sent = {entry["tag.tag"] for entry in entries.values() if entry.get("tag.tag")}
+    by_key: dict[str, list[str]] = {}
+    for kind, known in library.tag_ids:
+        if kind == tag_type:
+            by_key.setdefault(known.casefold(), []).append(known)
+    resolved = {}
+    for name in sent:
+        others = [known for known in by_key.get(name.casefold(), []) if known != name]
+        in_use = [known for known in others if _carried(library, tag_type, known)] if others else []
+        resolved[name] = name if not in_use or _carried(library, tag_type, name) else in_use[0]
+    return resolved
+
+
+def _carried(library: PlexLibrary, tag_type: str, name: str) -> bool:
+    return any(name in item.tags.get(tag_type, ()) for item in library.items.values())
 
 
 def _set_scalar(item: EmuItem, name: str, value: str) -> None:
@@ -82,11 +110,14 @@ def _set_scalar(item: EmuItem, name: str, value: str) -> None:
         item.fields[name] = value
 
 
-def _replace_tags(item: EmuItem, tag_type: str, entries: dict[int, dict[str, str]]) -> None:
+def _replace_tags(item: EmuItem, tag_type: str, entries: dict[int, dict[str, str]], spellings: dict[str, str],
+                  merge: bool) -> None:
     ordered = [entries[index] for index in sorted(entries) if entries[index].get("tag.tag")]
-    item.tags[tag_type] = list(dict.fromkeys(entry["tag.tag"] for entry in ordered))
+    names = [spellings[entry["tag.tag"]] for entry in ordered]
+    kept = item.tags.get(tag_type, []) if merge else []
+    item.tags[tag_type] = list(dict.fromkeys([*kept, *names]))
     if tag_type != "actor":
         return
-    for entry in ordered:
+    for name, entry in zip(names, ordered):
         details = {attribute: entry[key] for key, attribute in _ROLE_ATTRIBUTES.items() if entry.get(key)}
-        item.roles[entry["tag.tag"]] = details
+        item.roles[name] = details

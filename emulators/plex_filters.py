@@ -13,6 +13,7 @@ import time
 from datetime import date
 from typing import Any, Callable
 
+from emulators.plex_meta import SORTS
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_xml import FILTER_TAGS
 
@@ -41,6 +42,8 @@ def _epoch(value: str, clock: Callable[[], float] = time.time) -> int:
 
 
 def _item_value(item: EmuItem, name: str) -> Any:
+    if name == "id":
+        return item.rating_key
     if name == "addedAt":
         return item.added_at
     if name == "updatedAt":
@@ -108,20 +111,35 @@ def filter_items(library: PlexLibrary, items: list[EmuItem], query: list[tuple[s
     return items
 
 
+# What ``sort=`` takes: the sorts the section's Meta advertises, plus those plexapi adds by hand because PMS honours
+# them without advertising them (plexapi library.py ``_manualSorts``: guid, id = ratingKey, summary, tagline,
+# updatedAt). Anything else is refused, as plexapi's ``_validateSortField`` refuses it client-side.
+SORTABLE = {key for key, _, _ in SORTS} | {"guid", "id", "summary", "tagline", "updatedAt"}
+SORT_DIRECTIONS = ("", "asc", "desc", "nullsLast")  # plexapi ``_validateSortField``
+NUMERIC_SORTS = (DATE_FIELDS | NUMBER_FIELDS | {"id"}) - {"originallyAvailableAt"}
+
+
 def sort_items(items: list[EmuItem], sort: str | None) -> list[EmuItem]:
-    """``sort=addedAt:desc,titleSort`` (optionally ``movie.addedAt``); stable, applied last key first."""
+    """``sort=addedAt:desc,titleSort`` (optionally ``movie.addedAt``); stable, applied last key first.
+
+    Without ``sort`` PMS orders a section listing by title (the default sort its Meta advertises is ``titleSort``;
+    plex-api.md, addendum), so an item renamed while a listing is paged moves across pages. An unknown field or
+    direction raises ValueError (the route answers 400)."""
     if not sort:
-        return items
+        return sorted(items, key=lambda item: (_sort_key(item, "titleSort"), item.rating_key))
+    ordered = sorted(items, key=lambda item: item.rating_key)
     for part in reversed(sort.split(",")):
-        name, _, direction = part.partition(":")
+        name, _, direction = part.strip().partition(":")
         name = name.rsplit(".", 1)[-1]
-        items = sorted(items, key=lambda item, n=name: _sort_key(item, n), reverse=direction == "desc")
-    return items
+        if name not in SORTABLE or direction not in SORT_DIRECTIONS:
+            raise ValueError(f"unknown sort {part!r}")
+        ordered = sorted(ordered, key=lambda item, n=name: _sort_key(item, n), reverse=direction == "desc")
+    return ordered
 
 
 def _sort_key(item: EmuItem, name: str) -> tuple[int, Any]:
     value = _item_value(item, name)
-    if name in DATE_FIELDS | NUMBER_FIELDS and name != "originallyAvailableAt":
+    if name in NUMERIC_SORTS:
         return (0, float(value)) if value not in (None, "") else (-1, 0.0)
     return (0, str(value or "").casefold()) if value not in (None, "") else (-1, "")
 

@@ -54,6 +54,7 @@ class PendingFile:
     file: str
     size: int | None
     title: str | None
+    replaces: int | None = None  # the item whose file moved here (a move, rename or upgrade on disk)
 
 
 def _normalised(path: str) -> str:
@@ -77,6 +78,7 @@ class PlexLibrary:
         # PMS seems to lock an uploaded image (plex-api.md §3.6, unverified); tests that must see a client send
         # the lock itself switch this off.
         self.lock_on_upload = True
+        self.merge_tag_lists = False  # an edit's indexed tag list replaces the item's (see emulators.plex_edits)
         self._next_key = 100
         self._next_tag = 1000
 
@@ -212,19 +214,33 @@ class PlexLibrary:
             self.section(section_id)
             self.pending.append(PendingFile(section_id, file, size, title))
 
+    def move_file(self, rating_key: int, new_file: str, size: int | None = None) -> None:
+        """The item's file was moved, renamed or upgraded on disk: the next scan covering ``new_file`` finds it."""
+        with self.lock:
+            item = self.item(rating_key)
+            self.pending.append(PendingFile(item.section_id, new_file, item.size if size is None else size, None,
+                                            replaces=rating_key))
+
     def scan(self, section_id: int, path: str | None) -> list[int]:
-        """Pending files under ``path`` (or anywhere in the section) become items, as a real scan would."""
+        """Pending files under ``path`` (or anywhere in the section) become items, as a real scan would. A moved
+        file stays with its item: same ratingKey and addedAt, a new Part file and a later updatedAt (plex-api.md,
+        addendum)."""
         with self.lock:
             found, keep = [], []
             folder = _normalised(path) if path else None
             for pending in self.pending:
                 file = _normalised(pending.file)
                 inside = folder is None or file == folder or file.startswith(folder + "/")
-                if pending.section_id == section_id and inside:
+                if pending.section_id != section_id or not inside:
+                    keep.append(pending)
+                elif pending.replaces in self.items:
+                    item = self.items[pending.replaces]
+                    item.file, item.size = pending.file, pending.size
+                    self.touch(item)
+                    found.append(item.rating_key)
+                else:
                     found.append(self.add_item(section_id, pending.file, pending.size,
                                                pending.title or file_stem(pending.file)))
-                else:
-                    keep.append(pending)
             self.pending = keep
             return found
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 from re import Match
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from emulators import plex_meta
 from emulators import plex_xml as xml
 from emulators.plex_edits import apply_edits, parse_edits
 from emulators.plex_filters import filter_items, page, paging, sort_items
 from emulators.plex_model import EmuItem
+from emulators.plex_request import RecordedRequest, ServedPlex
 from emulators.plex_xml import FILTER_TAGS
 
-if TYPE_CHECKING:
-    from emulators.plex_server import PlexEmulator, RecordedRequest
-
 Answer = tuple[int, bytes]
-Handler = Callable[["PlexEmulator", "RecordedRequest", Match[str]], Answer]
+Handler = Callable[[ServedPlex, RecordedRequest, Match[str]], Answer]
 NOT_FOUND: Answer = (404, b"<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>")
 BAD_REQUEST: Answer = (400, b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>")
 EMPTY: Answer = (200, b"")
@@ -30,32 +28,32 @@ def _ok(root) -> Answer:
 
 # -- server and library roots ----------------------------------------------------------------------
 
-def _root(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _root(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return _ok(xml.root_container(emu.machine_identifier))
 
 
-def _identity(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _identity(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return _ok(xml.identity(emu.machine_identifier))
 
 
-def _library(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _library(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return _ok(xml.library_root())
 
 
-def _sections(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _sections(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     with emu.library.lock:
         wanted = match.group(1)
         listed = [s for key, s in emu.library.sections.items() if wanted is None or str(key) == wanted]
         return _ok(xml.sections(listed)) if listed else NOT_FOUND
 
 
-def _activities(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _activities(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return _ok(xml.container(size=0))
 
 
 # -- listings --------------------------------------------------------------------------------------
 
-def _listing(emu: PlexEmulator, request: RecordedRequest, section_ids: list[int]) -> Answer:
+def _listing(emu: ServedPlex, request: RecordedRequest, section_ids: list[int]) -> Answer:
     library = emu.library
     with library.lock:
         items = [item for section_id in section_ids for item in library.items_in(section_id)]
@@ -70,7 +68,7 @@ def _listing(emu: PlexEmulator, request: RecordedRequest, section_ids: list[int]
         return _ok(root)
 
 
-def _collections(emu: PlexEmulator, request: RecordedRequest, section_id: int) -> Answer:
+def _collections(emu: ServedPlex, request: RecordedRequest, section_id: int) -> Answer:
     library = emu.library
     with library.lock:
         rows = library.collections_in(section_id)
@@ -85,7 +83,7 @@ def _collections(emu: PlexEmulator, request: RecordedRequest, section_id: int) -
         return _ok(root)
 
 
-def _section_all(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _section_all(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     section_id = int(match.group(1))
     if section_id not in emu.library.sections:
         return NOT_FOUND
@@ -96,16 +94,16 @@ def _section_all(emu: PlexEmulator, request: RecordedRequest, match: Match[str])
     return _listing(emu, request, [section_id])
 
 
-def _section_collections(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _section_collections(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     section_id = int(match.group(1))
     return _collections(emu, request, section_id) if section_id in emu.library.sections else NOT_FOUND
 
 
-def _library_all(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _library_all(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return _listing(emu, request, sorted(emu.library.sections))
 
 
-def _tag_values(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _tag_values(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     section_id, tag_type = int(match.group(1)), match.group(2)
     if section_id not in emu.library.sections or tag_type not in FILTER_TAGS:
         return NOT_FOUND
@@ -113,7 +111,7 @@ def _tag_values(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) 
         return _ok(xml.tag_choices(emu.library, section_id, tag_type))
 
 
-def _refresh(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _refresh(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     library = emu.library
     targets = sorted(library.sections) if match.group(1) == "all" else [int(match.group(1))]
     if any(target not in library.sections for target in targets):
@@ -127,7 +125,7 @@ def _refresh(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> 
 
 # -- metadata --------------------------------------------------------------------------------------
 
-def _items(emu: PlexEmulator, ids: str) -> list[EmuItem] | None:
+def _items(emu: ServedPlex, ids: str) -> list[EmuItem] | None:
     keys = [int(key) for key in ids.split(",") if key]
     with emu.library.lock:
         if not keys or any(key not in emu.library.items for key in keys):
@@ -135,11 +133,15 @@ def _items(emu: PlexEmulator, ids: str) -> list[EmuItem] | None:
         return [emu.library.items[key] for key in keys]
 
 
-def _edit(emu: PlexEmulator, request: RecordedRequest, section_id: int | None, ids: str | None) -> Answer:
+def _edit(emu: ServedPlex, request: RecordedRequest, section_id: int | None, ids: str | None) -> Answer:
     if request.param("type") not in (None, "", MOVIE):
         return BAD_REQUEST
     if ids:
         targets = _items(emu, ids)
+        if targets is None and section_id is not None and emu.missing_item_edits == "ignored":
+            with emu.library.lock:  # the filtered set: whichever of the ids the section still has
+                wanted = {int(key) for key in ids.split(",") if key}
+                targets = [item for item in emu.library.items_in(section_id) if item.rating_key in wanted]
         if targets is None:
             return NOT_FOUND
     else:  # no id: every item of the type in the section (plex-api.md §0.7)
@@ -150,7 +152,7 @@ def _edit(emu: PlexEmulator, request: RecordedRequest, section_id: int | None, i
     return EMPTY
 
 
-def _collection_detail(emu: PlexEmulator, rating_key: int) -> Answer:
+def _collection_detail(emu: ServedPlex, rating_key: int) -> Answer:
     found = emu.library.find_collection(rating_key)
     if found is None:
         return NOT_FOUND
@@ -161,7 +163,7 @@ def _collection_detail(emu: PlexEmulator, rating_key: int) -> Answer:
     return _ok(root)
 
 
-def _metadata(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _metadata(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     if request.method == "PUT":
         return _edit(emu, request, None, match.group(1))
     with emu.library.lock:
@@ -171,7 +173,7 @@ def _metadata(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) ->
         return _ok(xml.item_list(emu.library, items, detail=True, truncate=False, section_id=items[0].section_id))
 
 
-def _children(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _children(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     library = emu.library
     with library.lock:
         found = library.find_collection(int(match.group(1)))
@@ -185,11 +187,11 @@ def _children(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) ->
                                  section_id=section_id, total=total, offset=start))
 
 
-def _one_item(emu: PlexEmulator, match: Match[str]) -> EmuItem | None:
+def _one_item(emu: ServedPlex, match: Match[str]) -> EmuItem | None:
     return emu.library.items.get(int(match.group(1)))
 
 
-def _images(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _images(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     item = _one_item(emu, match)
     if item is None:
         return NOT_FOUND
@@ -203,7 +205,7 @@ def _images(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> A
         return _ok(xml.photos(item, kind))
 
 
-def _select_image(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _select_image(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     item = _one_item(emu, match)
     if item is None:
         return NOT_FOUND
@@ -217,11 +219,11 @@ def _select_image(emu: PlexEmulator, request: RecordedRequest, match: Match[str]
     return EMPTY
 
 
-def _item_action(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _item_action(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     return EMPTY if _one_item(emu, match) is not None else NOT_FOUND
 
 
-def _rate(emu: PlexEmulator, request: RecordedRequest, match: Match[str]) -> Answer:
+def _rate(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
     key = request.param("key") or ""
     if not key.isdigit() or int(key) not in emu.library.items:
         return NOT_FOUND
@@ -252,7 +254,7 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [(set(methods.split())
 )]
 
 
-def route(emu: PlexEmulator, request: RecordedRequest) -> Answer:
+def route(emu: ServedPlex, request: RecordedRequest) -> Answer:
     path = request.path.rstrip("/") or "/"
     for methods, pattern, handler in ROUTES:
         match = pattern.match(path)

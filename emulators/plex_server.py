@@ -3,7 +3,8 @@
 XML with ``text/xml;charset=utf-8``, paging with ``totalSize``, list views with truncated tags, edits in
 plexapi's exact query encoding, images, locks, scans, collections, and faults on demand (status codes,
 dropped connections, delays, going down and coming back on the same port). Every request is recorded,
-faulted and unauthorised ones included. Routes: :mod:`emulators.plex_routes`; state: :mod:`emulators.plex_model`.
+faulted and unauthorised ones included. Routes: :mod:`emulators.plex_routes`; state: :mod:`emulators.plex_model`;
+what server and routes share: :mod:`emulators.plex_request`.
 """
 
 from __future__ import annotations
@@ -19,35 +20,11 @@ from urllib.parse import parse_qsl, urlsplit
 from emulators import plex_xml as xml
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
+from emulators.plex_request import Headers, RecordedRequest
+from emulators.plex_proxy import ProxyLimits
 from emulators.plex_routes import route
 
 __all__ = ["EmuItem", "PlexEmulator", "RecordedRequest"]
-
-
-class Headers(dict):
-    """Request headers keyed in lower case; lookups ignore case (``headers["X-Plex-Token"]`` works)."""
-
-    def __getitem__(self, key: str) -> str:
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key: object) -> bool:
-        return super().__contains__(key.lower() if isinstance(key, str) else key)
-
-    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        return super().get(key.lower(), default)
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    headers: Headers
-    body: bytes = b""
-
-    def param(self, name: str) -> str | None:
-        """First value of a query parameter (decoded), or None."""
-        return next((value for key, value in self.query if key == name), None)
 
 
 @dataclass
@@ -74,11 +51,19 @@ class PlexEmulator(LoopbackEmulator):
     thread_name = "plex-emulator"
 
     def __init__(self, token: str = "secret-token", machine_identifier: str | None = None,
-                 truncate_list_tags: bool = True) -> None:
+                 truncate_list_tags: bool = True, missing_item_edits: str = "not_found",
+                 proxy: ProxyLimits | None = None) -> None:
         super().__init__()
+        self.proxy = proxy  # behind a reverse proxy (nginx's limits): emulators.plex_proxy
         self.token = token
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
+        # A section edit PUT (``/library/sections/{id}/all?type=1&id=…``) acts on a filtered set: whether an id the
+        # section no longer has answers 404 or 200-and-nothing-happens is undocumented (plex-api.md, addendum), so
+        # both are on offer: "not_found" or "ignored".
+        if missing_item_edits not in ("not_found", "ignored"):
+            raise ValueError("missing_item_edits must be 'not_found' or 'ignored'")
+        self.missing_item_edits = missing_item_edits
         self.library = PlexLibrary()
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
@@ -98,6 +83,11 @@ class PlexEmulator(LoopbackEmulator):
     def add_pending_file(self, section_id: int, file: str, size: int | None = None, title: str | None = None) -> None:
         """A file on disk Plex has not scanned yet: it becomes an item when a scan covers its folder."""
         self.library.add_pending_file(section_id, file, size, title)
+
+    def move_file(self, rating_key: int, new_file: str, size: int | None = None) -> None:
+        """The item's file moved on disk (renamed, upgraded): a scan covering ``new_file`` keeps the item and
+        changes its Part's file."""
+        self.library.move_file(rating_key, new_file, size)
 
     def item(self, rating_key: int) -> EmuItem:
         return self.library.item(rating_key)
@@ -210,6 +200,10 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            refusal = emulator.proxy.refusal(self.requestline, length) if emulator.proxy else None
+            if refusal is not None:  # the proxy answers; Plex never sees the request
+                self._send(*refusal, "text/html")
+                return
             headers = Headers((key.lower(), value) for key, value in self.headers.items())
             request = RecordedRequest(self.command, parts.path,
                                       parse_qsl(parts.query, keep_blank_values=True), headers, body)

@@ -197,6 +197,10 @@ class StashEmulator(LoopbackEmulator):
         return 200, payload
 
 
+STASH_UI_PAGE = (b'<!doctype html><html lang="en"><head><meta charset="utf-8"><base href="/">'
+                 b'<title>Stash</title></head><body><div id="root"></div></body></html>')
+
+
 def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -248,7 +252,8 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, json.dumps(payload).encode("utf-8"))
 
         def do_GET(self) -> None:
-            page = ui_response(emulator.plugin_host, urlsplit(self.path).path)
+            path = urlsplit(self.path).path
+            page = ui_response(emulator.plugin_host, path)
             if page is not None:
                 status, body, content_type, headers = page
                 self.send_response(status)
@@ -257,9 +262,14 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(body)
                 return
-            parts = urlsplit(self.path).path.strip("/").split("/")
+            parts = path.strip("/").split("/")
             if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
-                self._send(404, b"")
+                # Stash serves its web UI's index.html for any other path without a file extension, so
+                # a Plex client pointed at Stash's port reads an HTML page (internal/api/server.go, "/*").
+                if "." in parts[-1]:
+                    self._send(404, b"")
+                else:
+                    self._send(200, STASH_UI_PAGE, "text/html; charset=utf-8")
                 return
             if not self._gate():
                 return

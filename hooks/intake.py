@@ -6,13 +6,18 @@ the standard library, ``sync_queue`` and ``validation.stash_log``.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.launcher import ensure_worker
-from sync_queue.schema import KV_SETTINGS_CACHE
+from sync_queue.notices import take_notice
+from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
+from sync_queue.spool import spool_event
 from sync_queue.store import Store
+from validation.stash_log import get_logger
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
 DESTROY_TRIGGER = "Scene.Destroy.Post"
@@ -26,10 +31,23 @@ FANOUT_TRIGGERS = {
 
 
 DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted before a worker re-reads it
+# The user's save waits for the hook: it waits this long for SQLite's lock, then spools the event instead.
+# Writers hold the lock for milliseconds (no transaction spans a network request), so this is a safety net.
+HOOK_BUSY_TIMEOUT = 2.0
+
+log = get_logger("hook")
 
 
 class HookError(ValueError):
     """The hook context Stash sent is not one PlexSync can act on."""
+
+
+class IntakeError(RuntimeError):
+    """The event could not be written to the queue database; ``output`` says whether it was kept."""
+
+    def __init__(self, message: str, output: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 def _object_id(value: Any, trigger: str) -> str:
@@ -68,6 +86,62 @@ def known_disabled(settings: Mapping[str, Any], now: float) -> bool:
     return settings.get("enabled") is False and fresh
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def queue_event(store: Store, event: dict[str, Any]) -> str:
+    """Write the event durably: ``"store"`` (the intake table) or ``"spool"`` (the database was busy).
+
+    A damaged database is set aside and the event goes to a fresh one. Any other database failure is
+    raised as :class:`IntakeError` naming the real cause, after keeping the event in the spool if possible.
+    """
+    try:
+        try:
+            store.append_event(event)
+        except sqlite3.DatabaseError as exc:
+            if not store.recover_if_damaged(exc):
+                raise
+            store.append_event(event)
+        return "store"
+    except sqlite3.Error as exc:
+        failure = exc
+    what = f"{event['kind']} {event['id']}"
+    try:
+        kept = spool_event(store.data_dir, event)
+    except OSError as spool_failure:
+        raise IntakeError(
+            f"PlexSync could not queue {what}: its queue database {store.path} failed ({failure}) and so did "
+            f"the spool folder ({spool_failure}). This edit is NOT queued: fix the cause, then run Sync Recent."
+        ) from failure
+    if _is_busy(failure):
+        log.warning("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout,
+                    what, kept)
+        return "spool"
+    raise IntakeError(
+        f"PlexSync could not write its queue database {store.path}: {failure}. This edit was kept in {kept} "
+        "and syncs once the database can be written again.",
+        output={"queued": event["kind"], "id": event["id"], "kept_in": str(kept)},
+    ) from failure
+
+
+def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
+    """Whether a worker runs for this edit, and a notice the detached worker left for Stash's log (once)."""
+    notice = None
+    try:
+        state = store.get_raw_values(KV_SETTINGS_CACHE, KV_WORKER_NOTICES)  # one indexed read
+        notice = take_notice(store, state.get(KV_WORKER_NOTICES))
+        if known_disabled(json.loads(state.get(KV_SETTINGS_CACHE) or "{}") or {}, time.time()):
+            return "disabled", notice
+        return ensure_worker(store, entry_script, server_connection), notice
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        log.warning("The queue database stayed busy; no worker was started for this edit (it stays queued, "
+                    "and the next hook or task starts one)")
+        return "busy", notice
+
+
 def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
     """Queue the event durably and return what happened (the ``output`` of the run).
 
@@ -76,10 +150,12 @@ def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) 
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
     event = event_from_hook(args.get("hookContext"))
-    with Store(data_dir) as store:
-        store.append_event(event)
-        if known_disabled(store.get_json(KV_SETTINGS_CACHE, {}) or {}, time.time()):
-            worker = "disabled"
-        else:
-            worker = ensure_worker(store, entry_script, payload.get("server_connection"))
-    return {"queued": event["kind"], "id": event["id"], "worker": worker}
+    with Store(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+        queued_in = queue_event(store, event)
+        worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))
+    if notice:
+        log.warning(notice)  # the worker has no Stash stderr: shown here, once
+    output = {"queued": event["kind"], "id": event["id"], "worker": worker}
+    if queued_in == "spool":
+        output["spooled"] = True
+    return output

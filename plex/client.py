@@ -13,8 +13,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 from urllib.request import getproxies
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
 import requests
@@ -30,14 +31,15 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
-from plex.errors import PlexConfigError, PlexSyncError, PlexUnavailable, classify, explain_answer
+from plex.errors import PlexConfigError, PlexItemGone, PlexSyncError, PlexUnavailable, classify, explain_answer
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")
 MOVIE_TYPE = 1
 IMAGE_ENDPOINTS = {"poster": "posters", "art": "arts"}
-# Two retries within a few seconds: enough for a dropped keep-alive connection or a PMS hiccup. A read
-# timeout already took longer than the bound, so it is not retried in-call (the queue backs off instead).
+NON_IDEMPOTENT = {"post"}  # an edit PUT sets values (sending it twice is harmless); an upload adds an image
+# Two retries within a few seconds: enough for a dropped keep-alive connection or a PMS hiccup. The bound does
+# not stop a retry after a short read timeout, so only idempotent requests are retried in-call (``call``).
 DEFAULT_RETRY_STOP = stop_after_attempt(3) | stop_before_delay(8.0)
 DEFAULT_RETRY_WAIT = wait_random_exponential(multiplier=0.5, max=2.0)
 IN_CALL_RETRY_AFTER_MAX = 2.0
@@ -68,19 +70,19 @@ class CountingSession(requests.Session):
             self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
-        self._answers = threading.local()
+        self._last = threading.local()
         self._fastest: float | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._count_lock:
             self.sent += 1
-        self._answers.last = None
+        self._last.response = None
         started = time.perf_counter()
         response = super().send(request, **kwargs)
         elapsed = time.perf_counter() - started
         with self._count_lock:
             self._fastest = elapsed if self._fastest is None else min(self._fastest, elapsed)
-        self._answers.last = response
+        self._last.response = response  # per thread: what answered, when the answer is not Plex XML
         return response
 
     def take_fastest_round_trip(self) -> float | None:
@@ -90,9 +92,9 @@ class CountingSession(requests.Session):
             fastest, self._fastest = self._fastest, None
         return fastest
 
-    def last_answer(self) -> requests.Response | None:
+    def last_response(self) -> requests.Response | None:
         """This thread's last HTTP answer: how a failure that plexapi reports only as text really looked."""
-        return getattr(self._answers, "last", None)
+        return getattr(self._last, "response", None)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
         """``verify_tls = false`` must win over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, which requests
@@ -129,6 +131,7 @@ class PlexClient:
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None
+        self._seen: dict[int, float] = {}  # ratingKey → monotonic time this client last read the item itself
         apply_identity(load_or_create_identifier(data_dir))
 
     @property
@@ -137,11 +140,14 @@ class PlexClient:
 
     # -- plumbing ------------------------------------------------------------------------------------
 
-    def call(self, action: Callable[[], T]) -> T:
-        """Run one Plex interaction: transient failures retried briefly, everything else classified."""
+    def call(self, action: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run one Plex interaction: transient failures retried briefly, everything else classified.
+
+        A non-idempotent request (a POST upload) is never retried in-call: after a read timeout or a dropped
+        answer Plex may already have taken it, and sending it again would add a second poster."""
         retrying = Retrying(
             retry=retry_if_exception(_worth_retrying_now),
-            stop=self._retry_stop,
+            stop=self._retry_stop if idempotent else stop_after_attempt(1),
             wait=self._retry_wait,
             before_sleep=_log_retry,
             reraise=True,
@@ -152,11 +158,25 @@ class PlexClient:
                     return action()
                 except PlexSyncError:
                     raise
+                except ElementTree.ParseError as exc:
+                    raise self._not_plex(exc) from None
                 except Exception as exc:  # the cause's text carries URLs with edit values: never chained
-                    raise explain_answer(classify(exc), self.session.last_answer()) from None
+                    raise explain_answer(classify(exc), self.session.last_response()) from None
         raise AssertionError("unreachable")  # pragma: no cover - tenacity either returns or reraises
 
+    def _not_plex(self, exc: ElementTree.ParseError) -> PlexSyncError:
+        """The URL answered, but not with Plex XML: say what answered when it can be told."""
+        response = self.session.last_response()
+        kind = what_answered(response) if response is not None else None
+        if kind == "stash":
+            return PlexConfigError(f"plex_url ({self.url}) is Stash's address, not Plex's: Stash answered. Use "
+                                   "your Plex server's address, usually port 32400, e.g. http://192.168.1.10:32400")
+        return explain_answer(classify(exc), response)
+
     def _connect(self) -> Any:
+        problem = web_app_url_problem(self.url)
+        if problem is not None:
+            raise PlexConfigError(problem)
         if self._server is None:
             from plexapi.server import PlexServer
 
@@ -181,7 +201,7 @@ class PlexClient:
                 raise PlexUnavailable(f"Plex answered {key.split('?')[0]} with an empty body")
             return root
 
-        return self.call(ask)
+        return self.call(ask, idempotent=method.lower() not in NON_IDEMPOTENT)
 
     # -- what PlexSync asks of Plex ------------------------------------------------------------------
 
@@ -213,29 +233,42 @@ class PlexClient:
         """The full item (list views truncate tags) in one GET, as a plexapi object that never auto-reloads."""
         item = self.call(lambda: self._connect().fetchItem(int(rating_key)))
         item._autoReload = False
+        self._seen[int(rating_key)] = time.monotonic()
         return item
 
-    def fetch_details(self, rating_keys: Sequence[int]) -> list[Any]:
-        """Several full items in one GET ``/library/metadata/1,2,3``."""
-        keys = [int(key) for key in rating_keys]
-        if not keys:
-            return []
-        items = self.call(lambda: self._connect().fetchItems(keys, container_size=len(keys)))
-        for item in items:
-            item._autoReload = False
-        return list(items)
+    def confirm_item(self, rating_key: int, section_id: int, *, within: float) -> None:
+        """Raise PlexItemGone unless the item is still in that library. A PUT to a ratingKey the section no
+        longer has may answer 200 and change nothing (plex-api.md, addendum), so a write that does not read the
+        item first asks here: no request when this client read the item within ``within`` seconds, else one GET
+        of its metadata (404 for a deleted item)."""
+        seen = self._seen.get(int(rating_key))
+        if seen is not None and 0 <= time.monotonic() - seen <= within:
+            return
+        root = self.query(f"/library/metadata/{int(rating_key)}")
+        container = root.attrib if root is not None else {}
+        video = next((child for child in (root if root is not None else [])
+                      if child.attrib.get("ratingKey") == str(int(rating_key))), None)
+        if video is None:
+            raise PlexItemGone(f"Plex has no item {int(rating_key)} any more")
+        found_in = video.attrib.get("librarySectionID") or container.get("librarySectionID")
+        if found_in not in (None, "", str(int(section_id))):
+            raise PlexItemGone(f"Plex item {int(rating_key)} is now in another library (section {found_in})")
+        self._seen[int(rating_key)] = time.monotonic()
 
     def put_edits(self, section_id: int, rating_key: int, params: dict[str, Any]) -> None:
         """Exactly one PUT ``/library/sections/{sid}/all?id=<rk>&type=1&…``, encoded by plexapi's joinArgs.
 
         ``id`` is always set: a section edit without it would change every movie in the library."""
-        from plexapi import utils
+        self.query(_edit_key(section_id, rating_key, params), method="put")
 
-        args = {**params, "type": MOVIE_TYPE, "id": int(rating_key)}
-        self.query(f"/library/sections/{int(section_id)}/all{utils.joinArgs(args)}", method="put")
+    def edit_request_line_bytes(self, section_id: int, rating_key: int, params: dict[str, Any]) -> int:
+        """The size of the request line ``put_edits`` would send (``PUT <path?query> HTTP/1.1``), measured on
+        the URL exactly as requests encodes it (a proxy in front of Plex limits this line)."""
+        url = requests.Request("PUT", self.url + _edit_key(section_id, rating_key, params)).prepare().path_url
+        return len(f"PUT {url} HTTP/1.1".encode("ascii", "replace"))
 
     def upload_image(self, rating_key: int, kind: str, data: bytes) -> None:
-        """One POST of the image bytes (Plex selects and locks an uploaded poster/art)."""
+        """One POST of the image bytes, never re-sent in-call (Plex selects and locks an uploaded poster/art)."""
         if kind not in IMAGE_ENDPOINTS:
             raise ValueError(f"image kind must be one of {sorted(IMAGE_ENDPOINTS)}, not {kind!r}")
         self.query(f"/library/metadata/{int(rating_key)}/{IMAGE_ENDPOINTS[kind]}", method="post", data=data)
@@ -243,6 +276,33 @@ class PlexClient:
     def scan_folder(self, section_id: int, folder: str) -> None:
         """Ask Plex to scan one folder (as Plex sees it) so a new file gets an item sooner (asynchronous)."""
         self.query(f"/library/sections/{int(section_id)}/refresh?path={quote_plus(folder)}")
+
+
+def web_app_url_problem(url: str) -> str | None:
+    """A URL copied from the browser (``…:32400/web/index.html#!/…``) is Plex's web app, not the server root
+    the API lives at (every API path would be looked up under ``/web``)."""
+    parts = urlsplit(url)
+    if "web" not in [segment.lower() for segment in parts.path.split("/")]:
+        return None
+    root = f"{parts.scheme or 'http'}://{parts.netloc or 'host:32400'}"
+    return (f"plex_url ({url}) is the address of Plex's web app, not of the server: use {root} "
+            "(just scheme, host and port)")
+
+
+def what_answered(response: requests.Response) -> str | None:
+    """'stash' when the answer is Stash's web UI or its GraphQL endpoint, else None. Stash serves its UI's
+    index.html (``<title>Stash</title>``) for any path without an extension (internal/api/server.go)."""
+    head = response.text[:4096].lower() if response.content else ""
+    if "<title>stash</title>" in head or ('"errors"' in head and "graphql" in head):
+        return "stash"
+    return None
+
+
+def _edit_key(section_id: int, rating_key: int, params: dict[str, Any]) -> str:
+    from plexapi import utils
+
+    args = {**params, "type": MOVIE_TYPE, "id": int(rating_key)}
+    return f"/library/sections/{int(section_id)}/all{utils.joinArgs(args)}"
 
 
 def _section_info(directory: Element) -> SectionInfo:

@@ -21,6 +21,13 @@ _STATUS = re.compile(r"^\((\d{3})\)")
 # "http://host/path?query" in plexapi's messages, "with url: /path?query" in urllib3's.
 _QUERY_STRING = re.compile(r"((?:https?://|(?<![\w/])/)[^\s?;()'\"]*)\?[^\s;()'\"]*")
 _TRANSIENT_4XX = (408, 429)
+_POOL_ADDRESS = re.compile(r"host='([^']+)', port=(\d+)")
+_HOST_NOT_FOUND = ("failed to resolve", "name or service not known", "nodename nor servname",
+                   "getaddrinfo failed", "temporary failure in name resolution", "no address associated")
+_REFUSED = ("connection refused", "actively refused", "errno 111", "winerror 10061")
+_PLAIN_HTTP_ANSWER = ("wrong version number", "wrong_version_number", "record layer failure",
+                      "packet length too long", "unknown protocol")
+_ORIGIN = re.compile(r"https?://[^/\s?;()'\"]+")
 
 
 class PlexSyncError(Exception):
@@ -100,16 +107,29 @@ def classify(exc: BaseException) -> PlexSyncError:
     if isinstance(exc, PlexSyncError):
         return exc
     if isinstance(exc, plex_exceptions.Unauthorized):  # a subclass of BadRequest: check it first
-        return PlexAuthError(f"Plex rejected the token (401); check plex_token: {exc}")
+        return token_rejected(exc)
     if isinstance(exc, plex_exceptions.NotFound):
         return PlexItemGone(f"Plex has no such item (404): {exc}")
     if isinstance(exc, plex_exceptions.BadRequest):
         return _classify_status(exc, status_of(exc))
+    if isinstance(exc, requests.exceptions.SSLError) and _plain_http_answered(exc):  # no retry fixes it
+        where = _host_port(exc)
+        return PlexConfigError(f"plex_url starts with https:// but the server at {where or 'that address'} speaks "
+                               f"plain HTTP: use http://{where or 'host:32400'} in plex_url")
     if isinstance(exc, requests.exceptions.SSLError) and _certificate_rejected(exc):  # no retry fixes it
         return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / skip_tls_verify): {exc}")
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema)):
         return PlexConfigError(f"The Plex URL is not usable (check plex_url): {exc}")
+    if isinstance(exc, requests.ConnectionError) and _any_in(exc, _HOST_NOT_FOUND):
+        # Retried like an outage (DNS can be down for a moment too), but said so the user can fix a typo.
+        host = _host_port(exc).rpartition(":")[0] or "the host"
+        return PlexUnavailable(f"Host {host} was not found (DNS): check the host name in plex_url, or use the "
+                               "server's IP address, e.g. http://192.168.1.10:32400")
+    if isinstance(exc, requests.ConnectionError) and _any_in(exc, _REFUSED):
+        where = _host_port(exc) or "that address"
+        return PlexUnavailable(f"Nothing is listening at {where} (connection refused): Plex is not running, or "
+                               "plex_url has the wrong port (Plex listens on 32400 unless changed)")
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                         ConnectionError)):
         return PlexUnavailable(f"Plex did not answer ({type(exc).__name__}): {exc}")
@@ -168,6 +188,29 @@ def _retry_after(value: str | None) -> float | None:
     return min(max(0.0, seconds), _MAX_RETRY_AFTER)
 
 
+def token_rejected(exc: BaseException) -> PlexAuthError:
+    """Said once, with where (plexapi's own text repeats the status and carries the URL and an HTML body)."""
+    origin = _ORIGIN.search(str(exc))
+    where = f" at {origin.group(0)}" if origin else ""
+    return PlexAuthError(f"Plex rejected the token (401){where}: check plex_token in PlexSync's settings")
+
+
+def _any_in(exc: BaseException, needles: Sequence[str]) -> bool:
+    text = str(exc).lower()
+    return any(needle in text for needle in needles)
+
+
+def _host_port(exc: BaseException) -> str:
+    """``host:port`` from urllib3's message (``HTTPConnectionPool(host='x', port=32400)``), or ''."""
+    match = _POOL_ADDRESS.search(str(exc))
+    return f"{match.group(1)}:{match.group(2)}" if match else ""
+
+
+def _plain_http_answered(exc: BaseException) -> bool:
+    """OpenSSL's words for a TLS hello answered by a plain-HTTP server (an HTTP 400 page, not a handshake)."""
+    return _any_in(exc, _PLAIN_HTTP_ANSWER)
+
+
 def _certificate_rejected(exc: BaseException) -> bool:
     """A certificate or host-name check failed (configuration), not a TLS session cut short while PMS
     restarts behind HTTPS (an EOF or reset: transient, like any dropped connection)."""
@@ -177,7 +220,7 @@ def _certificate_rejected(exc: BaseException) -> bool:
 
 def _classify_status(exc: BaseException, status: int | None) -> PlexSyncError:
     if status == 401:
-        return PlexAuthError(f"Plex rejected the token (401); check plex_token: {exc}")
+        return token_rejected(exc)
     if status == 404:
         return PlexItemGone(f"Plex has no such item (404): {exc}")
     if status is not None and (status >= 500 or status in _TRANSIENT_4XX):

@@ -1,7 +1,7 @@
 """List a Plex library fast: raw XML pages → media parts (plexapi objects are too slow for 100k items).
 
-One paged listing per library builds the path index; later refreshes ask only for items added since the
-newest one known (``addedAt>>=``), so matching a scene costs no request at all.
+One paged listing per library builds the path index; later refreshes ask only for items added or changed since
+the newest ones known (``addedAt>>=``, ``updatedAt>>=``), so matching a scene costs no request at all.
 """
 
 from __future__ import annotations
@@ -10,20 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from xml.etree.ElementTree import Element
 
+from plex.errors import PlexRejected
+from validation.index_record import IndexedPart
+
 PAGE_SIZE = 2000
 # Scalars a list view carries in full (tags are truncated there, so none are read from it).
 SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating",
                   "updatedAt")
-
-
-@dataclass(frozen=True)
-class IndexedPart:
-    rating_key: int
-    section_id: int
-    file: str
-    size: int | None
-    added_at: int
-    updated_at: int
 
 
 @dataclass(frozen=True)
@@ -41,42 +34,98 @@ def _int(value: str | None, default: int = 0) -> int:
         return default
 
 
-def iter_videos(client: Any, section_id: int, *, added_since: int | None = None,
-                page_size: int = PAGE_SIZE) -> Iterator[Element]:
-    """Every movie element of a library, page by page (container headers, as plexapi pages)."""
-    path = f"/library/sections/{int(section_id)}/all?type=1"
-    if added_since is not None:
-        path += f"&addedAt>>={int(added_since)}"
-    start = 0
-    while True:
-        headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(page_size)}
-        page = client.query(path, headers=headers)
-        videos = [] if page is None else [child for child in page if child.tag == "Video"]
-        yield from videos
-        start += len(videos)
-        total = page.attrib.get("totalSize") if page is not None else None
-        more = start < _int(total) if total not in (None, "") else len(videos) >= page_size
-        if not videos or not more:
-            return
+# Page in an order nothing edits: Plex's default order is by title, so a title written during a listing would move
+# items across page boundaries (one listed twice, another missed). ``id`` is the ratingKey, a sort PMS honours
+# without advertising it (plexapi library.py ``_manualSorts``); new items, with the newest addedAt and the highest
+# ratingKey, land at the end.
+LISTING_SORT = "addedAt:asc,id:asc"
+# Should a server refuse the unadvertised ratingKey sort (400), addedAt alone, which every movie section's Meta
+# advertises, still keeps title edits from reordering the listing; the page-overlap check catches the rest.
+FALLBACK_SORT = "addedAt:asc"
 
 
-def list_parts(client: Any, section_id: int, *, added_since: int | None = None,
-               page_size: int = PAGE_SIZE) -> Iterator[IndexedPart]:
-    """One IndexedPart per media part (an item with several files yields several)."""
-    for video in iter_videos(client, section_id, added_since=added_since, page_size=page_size):
+class PagedListing:
+    """One section listing, read page by page in :data:`LISTING_SORT` order.
+
+    Every page after the first starts one item early: that item must be the previous page's last one, else
+    something before it was added, deleted or moved while the listing was read and an item may have been
+    skipped. After iterating, ``consistent`` is False when that happened or the library shrank meanwhile; a
+    listing that is not consistent must not be used to forget items."""
+
+    def __init__(self, client: Any, section_id: int, *, query: str = "", page_size: int | None = None) -> None:
+        self.client = client
+        self.section_id, self.query = int(section_id), query
+        self.sort = LISTING_SORT
+        self.page_size = max(1, int(page_size or PAGE_SIZE))
+        self.consistent = True
+
+    def _page(self, start: int, size: int) -> Element | None:
+        headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
+        while True:
+            try:
+                return self.client.query(f"/library/sections/{self.section_id}/all?type=1&sort={self.sort}"
+                                         f"{self.query}", headers=headers)
+            except PlexRejected as exc:
+                if exc.status != 400 or self.sort == FALLBACK_SORT:
+                    raise
+                self.sort = FALLBACK_SORT
+
+    def __iter__(self) -> Iterator[Element]:
+        start, last_key, first_total = 0, None, None
+        while True:
+            overlap = 1 if last_key is not None else 0
+            page = self._page(start - overlap, self.page_size + overlap)
+            videos = [] if page is None else [child for child in page if child.tag == "Video"]
+            if overlap and videos and videos[0].attrib.get("ratingKey") == last_key:
+                videos = videos[1:]
+            elif overlap:
+                self.consistent = False  # the page boundary moved: keep what is there, an item may be missing
+            total = _int(page.attrib.get("totalSize"), -1) if page is not None else -1
+            total = None if total < 0 else total
+            first_total = total if first_total is None else first_total
+            if total is not None and first_total is not None and total < first_total:
+                self.consistent = False  # an item deleted before the current page shifted the rest back
+            yield from videos
+            start += len(videos)
+            if videos:
+                last_key = videos[-1].attrib.get("ratingKey")
+            more = start < total if total is not None else len(videos) >= self.page_size
+            if not videos or not more:
+                return
+
+
+@dataclass
+class Listing:
+    """Every media part a listing returned, and whether the listing can be trusted to be complete."""
+
+    parts: list[IndexedPart]
+    consistent: bool
+
+
+def list_parts(client: Any, section_id: int, *, added_since: int | None = None, updated_since: int | None = None,
+               page_size: int | None = None) -> Listing:
+    """One IndexedPart per media part (an item with several files yields several): the whole section, or only
+    items added (``addedAt>>=``) or changed (``updatedAt>>=``: a moved, renamed or upgraded file keeps its item
+    and addedAt, only its Part and the item's updatedAt change) since a time."""
+    query = f"&addedAt>>={int(added_since)}" if added_since is not None else ""
+    query += f"&updatedAt>>={int(updated_since)}" if updated_since is not None else ""
+    listing = PagedListing(client, section_id, query=query, page_size=page_size)
+    parts = []
+    for video in listing:
         rating_key = _int(video.attrib.get("ratingKey"))
         added_at, updated_at = _int(video.attrib.get("addedAt")), _int(video.attrib.get("updatedAt"))
         for part in video.iter("Part"):
             file = part.attrib.get("file")
             if file:
                 size = _int(part.attrib.get("size"), -1)
-                yield IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
-                                  updated_at)
+                parts.append(IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
+                                         updated_at))
+    return Listing(parts, listing.consistent)
 
 
-def list_item_summaries(client: Any, section_id: int, *, page_size: int = PAGE_SIZE) -> Iterator[ItemSummary]:
+def list_item_summaries(client: Any, section_id: int, *, page_size: int | None = None) -> Iterator[ItemSummary]:
     """Per item, the scalar fields of the list view (for reconcile's drift check, no detail reads)."""
-    for video in iter_videos(client, section_id, page_size=page_size):
+    for video in PagedListing(client, section_id, page_size=page_size):
         fields = {name: video.attrib[name] for name in SUMMARY_FIELDS if name in video.attrib}
         yield ItemSummary(_int(video.attrib.get("ratingKey")), int(section_id), _int(video.attrib.get("updatedAt")),
                           fields)

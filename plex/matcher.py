@@ -3,7 +3,9 @@
 Paths are compared as Plex reports them, after the user's ``path_map`` prefix rules (Docker mounts differ),
 normalised: ``\\\\?\\`` long-path prefixes stripped, one separator style, duplicate separators collapsed, NFC,
 and case folded only for Windows-style paths (Plex on Linux is case-sensitive: ``A.mp4`` and ``a.mp4`` are
-different files there).
+different files there). File names alone (the name-and-size fallback) follow one rule whoever wrote them: case
+folded and NFC on both sides, so ``D:\\Videos\\My Scene.mp4`` from a Windows Stash is ``My Scene.mp4`` on a Linux
+Plex, and an NFD name from a macOS share is the NFC name Plex stored.
 
 When several Plex items fit: strict matching refuses (``AmbiguousMatch`` names them). Non-strict matching
 takes the candidate whose path shares the most trailing path segments with the Stash path, and only when that
@@ -35,6 +37,12 @@ def _strip_long_prefix(path: str) -> str:
     return path
 
 
+def fold(text: str) -> str:
+    """The caseless form two names are compared in (Unicode canonical caseless matching: NFD, case fold, then
+    NFC, so neither a decomposed accent nor a case fold that decomposes leaves two spellings of one name)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).casefold())
+
+
 def is_windows_path(path: str) -> bool:
     """A drive letter, a UNC share or a long-path prefix: Windows rules (case-insensitive) apply."""
     text = _strip_long_prefix(path)
@@ -51,12 +59,12 @@ def path_key(path: str) -> str:
         text = "/" + text  # keep UNC (//server/share) apart from a rooted POSIX path (/server/share)
     if len(text) > 1:
         text = text.rstrip("/") or "/"
-    return text.casefold() if windows else text
+    return fold(text) if windows else text
 
 
 def basename_key(path: str) -> str:
-    """The last path segment, compared the way ``path_key`` compares whole paths."""
-    return path_key(path).rsplit("/", 1)[-1]
+    """The last path segment in the one form every file name is compared in, whichever system wrote it."""
+    return fold(path_key(path).rsplit("/", 1)[-1])
 
 
 def _segments(path: str) -> list[str]:
@@ -154,22 +162,12 @@ class Matcher:
                 continue  # without a size, a basename alone is never trusted
             if any(is_under(self.mapper.to_plex(str(path)), folder) for folder in locations):
                 continue
-            candidates = self._within(self._parts_named_like(str(path)), sections)
+            candidates = self._within(self.lookup.parts_by_basename_key(basename_key(str(path))), sections)
             result = self._decide([part for part in candidates if part.size == int(size)], "basename_size",
                                   str(path))
             if result is not None:
                 return result
         raise ItemNotInPlex([self.mapper.to_plex(path) for path in paths])
-
-    def _parts_named_like(self, path: str) -> list[Any]:
-        """Index rows with this file name. A Windows Plex stores its names case-folded, so a POSIX Stash name
-        (``Scene.MP4``) is also looked up folded, among Windows-style rows only."""
-        parts = list(self.lookup.parts_by_basename_key(basename_key(path)))
-        if not is_windows_path(path):
-            folded = basename_key(path).casefold()
-            parts += [part for part in self.lookup.parts_by_basename_key(folded)
-                      if is_windows_path(part.file) and part not in parts]
-        return parts
 
     @staticmethod
     def _within(parts: Sequence[Any], sections: set[int] | None) -> list[Any]:
@@ -196,8 +194,8 @@ class Matcher:
 
 def common_suffix(plex_file: str, stash_path: str) -> int:
     """How many trailing path segments two paths share (case-insensitively: one side may be Windows)."""
-    left = path_key(plex_file).casefold().split("/")[::-1]
-    right = path_key(stash_path).casefold().split("/")[::-1]
+    left = fold(path_key(plex_file)).split("/")[::-1]
+    right = fold(path_key(stash_path)).split("/")[::-1]
     count = 0
     for a, b in zip(left, right):
         if a != b:

@@ -1,11 +1,20 @@
 """The Plex fields PlexSync writes: how values compare, how Plex's current values are read, and the query
-parameters of one edit PUT (built with plexapi's own tag helper, so encoding is exactly plexapi's).
+parameters of an edit (built with plexapi's own tag helper, so encoding is exactly plexapi's), in groups that
+``plex.edit_requests`` packs into PUTs.
 
 Tag lists are exact sets: the full wanted list is sent as ``genre[0].tag.tag=…`` (which replaces the item's
 list), names no longer wanted are also removed explicitly (``genre[].tag.tag-=…``, plexapi's removal form, so
 the result is right whether the server replaces or appends), and an empty list is cleared with ``genre[].tag=``.
 Every written field is locked so an agent refresh cannot undo it; a lock can also be sent on its own (a right
 value Plex has not locked yet, an uploaded image).
+
+Plex keeps one tag per name ignoring case and gives a name the spelling of a tag already in use ("action" comes
+back "Action"), so a tag list read from Plex is compared ignoring case (``same``), while Stash's wanted list is
+compared with what we wrote last exactly (``identical``): a case-only rename in Stash is a change to write.
+The old spelling is removed before the new one is sent (``plex.edit_requests``); that takes effect when no
+other item on the server carries the old spelling at that moment. While one does (a Stash tag rename re-syncs
+its scenes one after another; a Plex item PlexSync does not manage may keep it), Plex keeps the old spelling
+here too, which compares equal: nothing is rewritten on each read and nothing freezes.
 """
 
 from __future__ import annotations
@@ -48,9 +57,17 @@ def tag_names(values: Iterable[Any] | None) -> list[str]:
 
 
 def same(name: str, left: Any, right: Any) -> bool:
+    """Equal as Plex sees it: tag lists as sets of names ignoring case."""
+    if name in TAG_TYPES:
+        return {tag.casefold() for tag in tag_names(left)} == {tag.casefold() for tag in tag_names(right)}
+    return scalar_text(name, left) == scalar_text(name, right)
+
+
+def identical(name: str, left: Any, right: Any) -> bool:
+    """Equal as Stash sees it: tag names spelled exactly alike (a case-only rename is a difference)."""
     if name in TAG_TYPES:
         return set(tag_names(left)) == set(tag_names(right))
-    return scalar_text(name, left) == scalar_text(name, right)
+    return same(name, left, right)
 
 
 def json_value(name: str, value: Any) -> Any:
@@ -90,38 +107,51 @@ def image_locks(kinds: Iterable[str]) -> list[str]:
 
 
 def final_collections(current: Iterable[str], ours_before: Iterable[str], wanted: Iterable[str]) -> list[str]:
-    """(Plex's current − the ones PlexSync added before) ∪ wanted: the user's own collections survive."""
-    previous = set(ours_before)
-    return tag_names([name for name in current if name not in previous] + tag_names(wanted))
+    """(Plex's current − the ones PlexSync added before) ∪ wanted: the user's own collections survive. Names
+    match ignoring case, as in Plex; a wanted spelling wins over Plex's."""
+    previous = {name.casefold() for name in ours_before}
+    names = tag_names(wanted)
+    wanted_keys = {name.casefold() for name in names}
+    return tag_names([name for name in current if name.casefold() not in previous | wanted_keys] + names)
 
 
-def edit_params(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterable[str] = ()) -> dict:
-    """Query parameters for one PUT writing and locking ``changes`` and also locking the Plex fields in ``locks``
-    (``before``: the values ``changes`` replace, for removals)."""
-    params: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name in TAG_TYPES:
-            names = tag_names(value)
-            params.update(_tag_params(name, names, _removed(tag_names(before.get(name)), names)))
-        else:
-            params[f"{name}.value"] = scalar_text(name, value)
-    params.update({f"{name}.locked": 1 for name in [*lock_names(changes), *locks]})
-    return params
+def scalar_group(name: str, value: Any) -> dict[str, Any]:
+    """The parameters writing and locking one scalar."""
+    return {f"{name}.value": scalar_text(name, value), **lock_params([name])}
 
 
-def _removed(old: list[str], names: list[str]) -> list[str]:
-    """Old names to remove explicitly. A case-only rename is left to the replacement: PMS may match the removal
-    case-insensitively and apply it after the replacement, taking the new spelling away with the old."""
+def lock_params(names: Iterable[str]) -> dict[str, int]:
+    return {f"{lock}.locked": 1 for lock in lock_names(names)}
+
+
+def removed_names(old: Iterable[str], names: list[str]) -> list[str]:
+    """Old names no longer wanted (ignoring case: a case-only rename is not among them)."""
     wanted = {name.casefold() for name in names}
-    return [name for name in old if name.casefold() not in wanted]
+    return [name for name in tag_names(old) if name.casefold() not in wanted]
 
 
-def _tag_params(tag_type: str, names: list[str], removed: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def renamed_spellings(old: Iterable[str], names: list[str]) -> list[str]:
+    """Old spellings of names still wanted in another case ("Action" when "action" is wanted), removed in an
+    earlier PUT of their own: in one request PMS would resolve the new name to the old tag still in use, or
+    could match the removal ignoring case after adding, taking the new spelling away too; two requests are
+    right whatever order PMS applies one request's parts in."""
+    wanted = {name.casefold() for name in names}
+    exact = set(names)
+    return [name for name in tag_names(old) if name.casefold() in wanted and name not in exact]
+
+
+def removal_params(tag_type: str, removed: list[str]) -> dict[str, Any]:
+    return EditTagsMixin._tagHelper(tag_type, removed, locked=True, remove=True)
+
+
+def tag_params(tag_type: str, names: list[str], removed: list[str], first_index: int = 0,
+               clear: bool = False) -> dict[str, Any]:
+    """``names`` as entries ``first_index``… of the tag list, with ``removed`` removed; ``clear``: the type is
+    emptied first (Plex's documented "remove every association of this type", for an empty wanted list)."""
+    params: dict[str, Any] = {f"{tag_type}.locked": 1}
     if removed:
-        params.update(EditTagsMixin._tagHelper(tag_type, removed, locked=True, remove=True))
-    if names:
-        params.update(EditTagsMixin._tagHelper(tag_type, names, locked=True))
-    else:
-        params[f"{tag_type}[].tag"] = ""  # Plex's documented "remove every association of this type"
+        params.update(removal_params(tag_type, removed))
+    if clear:
+        params[f"{tag_type}[].tag"] = ""
+    params.update({f"{tag_type}[{first_index + offset}].tag.tag": name for offset, name in enumerate(names)})
     return params

@@ -6,12 +6,15 @@
   something to write → 1 detail read (list views truncate tags), then 1 PUT with every difference.
   With ``preserve_plex_edits``, a field whose Plex value differs from what we last wrote was edited in Plex
   and is left alone (and stays recorded as we wrote it, so it is left alone next time too).
+- The edit goes out as the fewest PUTs whose request lines fit a reverse proxy's 8 KiB (``plex.edit_requests``):
+  usually one; a tag list sent in several parts is read back once to confirm Plex kept all of it.
 - Every written field is locked. When the detail view was read, a wanted field Plex already has right but not
   locked gets its lock in the same PUT (else an agent refresh could overwrite it); without a read, the fields
   were locked when we wrote them.
 - Images are uploaded (1 POST each) only when their content hash changed, before the PUT, which carries their
   locks: Plex selects an uploaded image, and locking after that pins the one we uploaded. An image-only push is
-  its POSTs plus one lock-only PUT.
+  its POSTs plus one lock-only PUT. A cover that is not an image Plex shows, is too large, or that Plex (or a
+  proxy in front of it: 413) refuses is left out with the reason in ``notes``; the fields are written anyway.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
-from plex.errors import ImageUnusable
+from plex.edit_requests import plan_edit
+from plex.errors import ImageUnusable, PlexRejected
+from plex.images import image_problem, refusal_reason
 from plex.metadata_fields import (
     FIELDS,
     current_locks,
     current_values,
-    edit_params,
     final_collections,
+    identical,
     image_locks,
     json_value,
     missing_locks,
@@ -35,6 +40,7 @@ from plex.metadata_fields import (
     tag_names,
 )
 
+IMAGE_LABEL = {"poster": "poster", "art": "background"}
 RECORD_KEYS = ("fingerprint", "snapshot", "image_urls", "image_hashes", "added_collections", "rating_key")
 
 
@@ -71,6 +77,7 @@ class PushResult:
     uploaded: list[str]
     requests: int
     unusable_images: dict[str, str] = field(default_factory=dict)  # kind → why it was left out
+    notes: list[str] = field(default_factory=list)  # what Plex did not get, and why (for status and the log)
 
 
 @dataclass
@@ -81,6 +88,24 @@ class _Upload:
     digest: str
 
 
+@dataclass
+class PushPlan:
+    """One push decided but not made: ``changes`` replace ``base`` (the values diffed against). ``locks`` are
+    the field locks to add; the uploaded images' locks join them once the uploads went through."""
+
+    base: dict[str, Any]
+    changes: dict[str, Any]
+    record: PushRecord
+    uploads: list[_Upload]
+    locks: list[str]
+    unusable: dict[str, str]
+    effective: dict[str, Any]
+
+    @property
+    def image_kinds(self) -> list[str]:
+        return [upload.kind for upload in self.uploads]
+
+
 class MetadataWriter:
     def __init__(self, client: Any, *, preserve_plex_edits: bool = False) -> None:
         self.client = client
@@ -88,10 +113,27 @@ class MetadataWriter:
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str) -> PushResult:
+        before_count = self.client.request_count
+        plan = self.plan(rating_key, section_id, wanted, images, previous, fingerprint)
+        record, unusable = plan.record, plan.unusable
+        uploaded = self._upload_images(rating_key, plan.uploads, record, unusable)
+        locks = plan.locks + image_locks(uploaded)
+        edit = plan_edit(plan.changes, plan.base, locks,
+                         lambda params: self.client.edit_request_line_bytes(section_id, rating_key, params))
+        for params in edit.puts:
+            self.client.put_edits(section_id, rating_key, params)
+        notes = [f"{IMAGE_LABEL[kind]} left out: {reason}" for kind, reason in unusable.items()]
+        notes += self._lists_not_kept(rating_key, edit.split_types, plan.effective, record)
+        return PushResult(record, sorted(plan.changes), uploaded, self.client.request_count - before_count,
+                          unusable, notes)
+
+    def plan(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
+             previous: PushRecord | None, fingerprint: str) -> PushPlan:
+        """Everything ``push`` would write, decided without writing: reads only (the detail view when a push
+        would read it, image bytes to compare hashes). ``push`` writes exactly this plan."""
         unknown = sorted(set(wanted) - set(FIELDS))
         if unknown:
             raise ValueError(f"MetadataWriter cannot write {', '.join(unknown)}")
-        before_count = self.client.request_count
         known = dict(previous.snapshot) if previous else {}
         ours_before = list(previous.added_collections) if previous else []
         base, locked, kept = self._starting_point(rating_key, wanted, previous, known, ours_before)
@@ -99,11 +141,13 @@ class MetadataWriter:
         added = ours_before
         if "collection" in effective:
             current = tag_names(base.get("collection"))
-            user_own = [name for name in current if name not in set(ours_before)]
-            added = [name for name in effective["collection"] if name not in user_own]
+            ours = {name.casefold() for name in ours_before}
+            user_own = {name.casefold() for name in current if name.casefold() not in ours}
+            added = [name for name in effective["collection"] if name.casefold() not in user_own]
             effective["collection"] = final_collections(current, ours_before, effective["collection"])
         changes = {name: value for name, value in effective.items()
-                   if name not in base or not same(name, base[name], value)}
+                   if name not in base or not same(name, base[name], value)
+                   or (name in known and not identical(name, known[name], value))}
 
         record = PushRecord(fingerprint, snapshot={**known, **effective},
                             image_urls=dict(previous.image_urls) if previous else {},
@@ -111,16 +155,47 @@ class MetadataWriter:
                             added_collections=added, rating_key=int(rating_key))
         unusable: dict[str, str] = {}
         uploads = self._image_uploads(images, record, unusable)
+        locks = missing_locks(effective, locked) if locked is not None else []
+        return PushPlan(base, changes, record, uploads, locks, unusable, effective)
+
+    def _upload_images(self, rating_key: int, uploads: list[_Upload], record: PushRecord,
+                       unusable: dict[str, str]) -> list[str]:
+        """Upload the changed images; one Plex (or its proxy) refuses is left out, never the whole push."""
+        uploaded: list[str] = []
+        refused: dict[str, str] = {}  # digest → why: the same bytes as poster and background are refused once
         for upload in uploads:
-            self.client.upload_image(rating_key, upload.kind, upload.data)
+            if upload.digest not in refused:
+                try:
+                    self.client.upload_image(rating_key, upload.kind, upload.data)
+                except PlexRejected as exc:
+                    refused[upload.digest] = refusal_reason(exc, len(upload.data))
+            if upload.digest in refused:
+                unusable[upload.kind] = refused[upload.digest]
+                continue
             record.image_urls[upload.kind] = upload.url
             record.image_hashes[upload.kind] = upload.digest
-        locks = missing_locks(effective, locked) if locked is not None else []
-        locks += image_locks(upload.kind for upload in uploads)
-        if changes or locks:
-            self.client.put_edits(section_id, rating_key, edit_params(changes, base, locks))
-        return PushResult(record, sorted(changes), [upload.kind for upload in uploads],
-                          self.client.request_count - before_count, unusable)
+            uploaded.append(upload.kind)
+        return uploaded
+
+    def _lists_not_kept(self, rating_key: int, split_types: list[str], effective: Mapping[str, Any],
+                        record: PushRecord) -> list[str]:
+        """A tag list sent in several PUTs is read back once: a server that replaces a list instead of adding
+        to it keeps only the last part (plex.edit_requests). The user is told, and the record holds what Plex
+        kept, so the next push tries the list again."""
+        if not split_types:
+            return []
+        current = current_values(self.client.fetch_detail(rating_key))
+        notes = []
+        for tag_type in split_types:
+            kept = {name.casefold() for name in tag_names(current.get(tag_type))}
+            wanted = tag_names(effective[tag_type])
+            missing = [name for name in wanted if name.casefold() not in kept]
+            if missing:
+                record.snapshot[tag_type] = tag_names(current.get(tag_type))
+                notes.append(f"Plex kept {len(wanted) - len(missing)} of {len(wanted)} {tag_type} names: the list "
+                             "is longer than one request a proxy takes (8 KiB) and this server replaced it with "
+                             "each part instead of adding the parts up")
+        return notes
 
     def _starting_point(self, rating_key: int, wanted: Mapping[str, Any], previous: PushRecord | None,
                         known: dict[str, Any], ours_before: list[str]) -> tuple[dict, set[str] | None, set[str]]:
@@ -144,7 +219,7 @@ class MetadataWriter:
             if set(final_collections(recorded, ours_before, tag_names(wanted["collection"]))) != set(recorded):
                 return True
         if self.preserve_plex_edits:
-            return any(name not in known or not same(name, known[name], value)
+            return any(name not in known or not identical(name, known[name], value)
                        for name, value in wanted.items() if name != "collection")
         return False
 
@@ -170,6 +245,10 @@ class MetadataWriter:
                 data = source.fetch()
             except ImageUnusable as exc:
                 unusable[kind] = str(exc)
+                continue
+            problem = image_problem(data)
+            if problem is not None:
+                unusable[kind] = problem
                 continue
             digest = hashlib.sha1(data).hexdigest()
             if record.image_hashes.get(kind) == digest:

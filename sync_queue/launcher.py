@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from sync_queue.schema import KV_SPAWN_PAUSE
+from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
 from sync_queue.store import Store
 
 SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
@@ -36,6 +35,8 @@ def wake(port: int | None) -> None:
 
 
 def detached_popen_kwargs() -> dict[str, Any]:
+    import subprocess  # here, not at the top: most hooks only wake a running worker and never spawn one
+
     kwargs: dict[str, Any] = {
         "stdin": subprocess.PIPE,
         "stdout": subprocess.DEVNULL,
@@ -54,6 +55,8 @@ def detached_popen_kwargs() -> dict[str, Any]:
 
 def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> int:
     """Start ``PlexSync.py worker`` detached; secrets travel on its stdin, never in argv or on disk."""
+    import subprocess
+
     process = subprocess.Popen(
         [sys.executable, str(entry_script), WORKER_COMMAND], cwd=str(cwd), **detached_popen_kwargs()
     )
@@ -66,13 +69,20 @@ def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> i
     return process.pid
 
 
+def spawn_paused(store: Store, now: float) -> bool:
+    """Hooks hold off spawning until the stored time; one further ahead than any pause lasts was written
+    before the wall clock stepped back, and does not hold them off for the step as well."""
+    until = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
+    return now < until <= now + SPAWN_PAUSE_MAX_SECONDS
+
+
 def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> str:
     """'running' (woken), 'started' (spawned), or 'paused' (an auth/outage pause asked hooks to wait)."""
     holder = store.lease_holder()
     if holder is not None:
         wake(holder["wake_port"])
         return "running"
-    if time.time() < float(store.get_json(KV_SPAWN_PAUSE, 0) or 0):
+    if spawn_paused(store, time.time()):
         return "paused"
     token = uuid.uuid4().hex
     if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):

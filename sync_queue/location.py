@@ -9,15 +9,20 @@ from typing import Any, Mapping
 DATA_DIR_ENV = "PLEXSYNC_DATA_DIR"
 
 
+def _override(environ: Mapping[str, str] | None) -> Path | None:
+    """``$PLEXSYNC_DATA_DIR`` when set: it wins in Stash's runs and on the command line alike."""
+    value = (os.environ if environ is None else environ).get(DATA_DIR_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
 def command_line_data_dir(plugin_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
     """Outside Stash: ``$PLEXSYNC_DATA_DIR``, else the folder Stash's own runs use when this copy is
     installed in Stash (so ``PlexSync.py status`` shows the real queue), else ``./plexsync-data``."""
     from validation.install_help import stash_config_dir
 
-    environ = os.environ if environ is None else environ
-    override = environ.get(DATA_DIR_ENV, "").strip()
-    if override:
-        return Path(override).expanduser().resolve()
+    override = _override(environ)
+    if override is not None:
+        return override
     config_dir = stash_config_dir(plugin_dir)
     if config_dir is not None:
         return Path(config_dir).resolve() / "plugin_data" / "PlexSync"
@@ -30,10 +35,9 @@ class DataDirError(ValueError):
 
 def resolve_data_dir(server_connection: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None) -> Path:
     """``$PLEXSYNC_DATA_DIR`` if set, else ``<server_connection.Dir>/plugin_data/PlexSync``."""
-    environ = os.environ if environ is None else environ
-    override = environ.get(DATA_DIR_ENV, "").strip()
-    if override:
-        return Path(override).expanduser().resolve()
+    override = _override(environ)
+    if override is not None:
+        return override
     stash_dir = (server_connection or {}).get("Dir")
     if not isinstance(stash_dir, str) or not stash_dir.strip():
         raise DataDirError(

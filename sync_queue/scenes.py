@@ -5,16 +5,16 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
-from sync_queue.schema import PENDING
+from sync_queue.clock import lease_unexpired
+from sync_queue.schema import DUE, PENDING
+from validation.index_record import IndexedPart
 
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):  # a NamedTuple, not a dataclass: hooks import this module and pay for every import
     """A scene the worker took for one attempt, with what it needs to sync it without another read."""
 
     scene_id: int
@@ -25,17 +25,6 @@ class Claim:
     section_id: int | None
     push_record: str | None
     fingerprint: str | None
-
-
-class IndexRow(NamedTuple):
-    """One Plex media part as stored; same attribute names as ``plex.library_index.IndexedPart``."""
-
-    rating_key: int
-    section_id: int
-    file: str
-    size: int | None
-    added_at: int
-    updated_at: int
 
 
 class SceneStateMixin:
@@ -55,23 +44,26 @@ class SceneStateMixin:
         at = event.get("at")
         at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else time.time()
         if kind == "scene" and object_id.isdigit():
-            self._bump_scenes([int(object_id)], at + settle_seconds)
+            self._bump_scenes([int(object_id)], at + settle_seconds, scheduled_at=at)
         elif kind == "destroy" and object_id.isdigit():
             self.conn.execute("DELETE FROM scenes WHERE scene_id = ?", (int(object_id),))
             self.conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (int(object_id),))
         elif kind in FANOUT_KINDS and object_id:
             self.conn.execute(
-                "INSERT INTO fanout(kind, object_id, not_before) VALUES(?, ?, ?) "
-                "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, attempts = 0",
-                (kind, object_id, at + settle_seconds),
+                "INSERT INTO fanout(kind, object_id, not_before, scheduled_at) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, "
+                "scheduled_at = excluded.scheduled_at, attempts = 0",
+                (kind, object_id, at + settle_seconds, at),
             )
 
-    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float) -> int:
+    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float, *, scheduled_at: float | None = None) -> int:
         now = time.time()
-        rows = [(scene_id, not_before, now) for scene_id in scene_ids]
+        scheduled_at = now if scheduled_at is None else scheduled_at
+        rows = [(scene_id, not_before, scheduled_at, now) for scene_id in scene_ids]
         self.conn.executemany(
-            "INSERT INTO scenes(scene_id, generation, not_before, queued_at) VALUES(?, 1, ?, ?) "
+            "INSERT INTO scenes(scene_id, generation, not_before, scheduled_at, queued_at) VALUES(?, 1, ?, ?, ?) "
             "ON CONFLICT(scene_id) DO UPDATE SET generation = generation + 1, not_before = excluded.not_before, "
+            "scheduled_at = excluded.scheduled_at, "
             "attempts = 0, lane = 'normal', queued_at = COALESCE(queued_at, excluded.queued_at)",
             rows,
         )
@@ -87,14 +79,13 @@ class SceneStateMixin:
     def claim_batch(self, token: str, limit: int, *, now: float | None = None) -> list[Claim]:
         now = time.time() if now is None else now
         with self.transaction() as conn:
-            holder = conn.execute("SELECT expires_at FROM lease WHERE name = 'worker' AND token = ?",
-                                  (token,)).fetchone()
-            if holder is None or holder["expires_at"] < now:
+            holder = conn.execute("SELECT * FROM lease WHERE name = 'worker' AND token = ?", (token,)).fetchone()
+            if holder is None or not lease_unexpired(holder, time.time()):
                 return []  # our lease expired (a laptop slept): the new holder owns the queue now
             rows = conn.execute(
-                f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND not_before <= ? "
-                "ORDER BY not_before, scene_id LIMIT ?",
-                (now, limit),
+                f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND {DUE} "
+                "ORDER BY not_before, scene_id LIMIT :limit",
+                {"now": now, "limit": limit},
             ).fetchall()
             conn.executemany(
                 "UPDATE scenes SET claim_token = ?, claimed_generation = generation WHERE scene_id = ?",
@@ -121,20 +112,25 @@ class SceneStateMixin:
         *,
         rating_key: int,
         section_id: int,
-        match_method: str,
+        match_method: str | None,
         push_record: str,
-        fingerprint: str,
+        fingerprint: str | None,
         stash_updated_at: str | None,
+        note: str | None = None,
     ) -> bool:
+        """``match_method``: how the link was made (path / basename_size) when this sync made it; None keeps
+        the stored one (a sync over a known link, or an unchanged one, says nothing about the match).
+        ``note``: what Plex did not get (a cover left out), shown by ``needing_attention``."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
                 "claimed_generation = NULL, status = 'synced', attempts = 0, lane = 'normal', "
-                "last_error_class = NULL, last_error = NULL, rating_key = ?, section_id = ?, match_method = ?, "
+                "last_error_class = ?, last_error = ?, rating_key = ?, section_id = ?, "
+                "match_method = COALESCE(?, match_method), "
                 "push_record = ?, fingerprint = ?, stash_updated_at = ?, synced_at = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
-                (rating_key, section_id, match_method, push_record, fingerprint, stash_updated_at, time.time(),
-                 scene_id, token),
+                ("LeftOut" if note else None, note[:2000] if note else None, rating_key, section_id, match_method,
+                 push_record, fingerprint, stash_updated_at, time.time(), scene_id, token),
             )
             if cursor.rowcount:
                 conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (scene_id,))
@@ -145,34 +141,24 @@ class SceneStateMixin:
         """Back off: the work stays pending and is read again once ``delay`` has passed."""
         with self.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, "
+                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, scheduled_at = ?, "
                 "attempts = attempts + ?, lane = ?, status = 'retrying', last_error_class = ?, last_error = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
-                (time.time() + delay, 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
+                (time.time() + delay, time.time(), 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
             )
         return cursor.rowcount == 1
 
     def mark_skipped(self, token: str, scene_id: int, *, reason: str, error_class: str = "Skipped") -> bool:
         """Final for this generation, not an error: a new edit queues the scene again."""
-        with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'skipped', attempts = 0, last_error_class = ?, last_error = ? "
-                "WHERE scene_id = ? AND claim_token = ?",
-                (error_class, reason[:2000], scene_id, token),
-            )
-        return cursor.rowcount == 1
+        with self.transaction():
+            return self._finish_claim(token, scene_id, "skipped", error_class, reason)
 
     def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
+        """Final for this generation and a dead letter (Retry Failed Jobs queues it again)."""
         now = time.time()
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
-                "claimed_generation = NULL, status = 'dead', attempts = attempts + 1, last_error_class = ?, "
-                "last_error = ? WHERE scene_id = ? AND claim_token = ?",
-                (error_class, message[:2000], scene_id, token),
-            )
-            if cursor.rowcount:
+            finished = self._finish_claim(token, scene_id, "dead", error_class, message, count_attempt=True)
+            if finished:
                 conn.execute(
                     "INSERT INTO dead_letters(scene_id, error_class, message, attempts, first_failed_at, "
                     "last_failed_at) SELECT scene_id, ?, ?, attempts, ?, ? FROM scenes WHERE scene_id = ? "
@@ -180,6 +166,17 @@ class SceneStateMixin:
                     "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
                     (error_class, message[:2000], now, now, scene_id),
                 )
+        return finished
+
+    def _finish_claim(self, token: str, scene_id: int, status: str, error_class: str, message: str, *,
+                      count_attempt: bool = False) -> bool:
+        """Close the claimed generation without a sync; inside the caller's transaction."""
+        cursor = self.conn.execute(
+            "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, claimed_generation = NULL, "
+            f"status = ?, attempts = {'attempts + 1' if count_attempt else '0'}, last_error_class = ?, "
+            "last_error = ? WHERE scene_id = ? AND claim_token = ?",
+            (status, error_class, message[:2000], scene_id, token),
+        )
         return cursor.rowcount == 1
 
     def release_claims(self, token: str, scene_ids: Iterable[int]) -> None:
@@ -209,19 +206,24 @@ class SceneStateMixin:
     # -- reading state -----------------------------------------------------------------------
 
     def next_due_at(self) -> float | None:
-        """Earliest time any scene or fan-out marker falls due (None: nothing pending)."""
+        """Earliest time any scene or fan-out marker falls due (None: nothing pending); work scheduled
+        before a step back of the wall clock is due now."""
+        due = f"CASE WHEN {DUE} THEN MIN(not_before, :now) ELSE not_before END"
         row = self.conn.execute(
-            f"SELECT MIN(t) FROM (SELECT MIN(not_before) AS t FROM scenes WHERE {PENDING} AND claim_token IS NULL "
-            "UNION ALL SELECT MIN(not_before) FROM fanout)"
+            f"SELECT MIN(t) FROM (SELECT MIN({due}) AS t FROM scenes WHERE {PENDING} AND claim_token IS NULL "
+            f"UNION ALL SELECT MIN({due}) FROM fanout)", {"now": time.time()}
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
     def count_in_backoff(self, now: float | None = None) -> int:
         """Pending scenes waiting out a retry delay after an error (not the ones waiting for Plex's listing)."""
         row = self.conn.execute(
-            f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'not_found' AND not_before > ?",
+            f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'waiting_for_plex' AND not_before > ?",
             (time.time() if now is None else now,)).fetchone()
         return int(row[0])
+
+    def fanout_keys(self) -> set[tuple[str, str]]:
+        return {(row[0], row[1]) for row in self.conn.execute("SELECT kind, object_id FROM fanout")}
 
     def pending_scene_ids(self) -> set[int]:
         return {row[0] for row in self.conn.execute(f"SELECT scene_id FROM scenes WHERE {PENDING}")}
@@ -239,33 +241,36 @@ class SceneStateMixin:
         row = self.conn.execute(
             f"SELECT SUM({PENDING}), SUM({PENDING} AND claim_token IS NOT NULL AND claim_token = ?), "
             f"SUM(status = 'synced' AND NOT ({PENDING})), SUM(status = 'skipped' AND NOT ({PENDING})), "
-            f"SUM({PENDING} AND lane = 'not_found') FROM scenes",
+            f"SUM({PENDING} AND lane = 'waiting_for_plex') FROM scenes",
             (live_token,),
         ).fetchone()
         dead = self.conn.execute("SELECT COUNT(*) FROM dead_letters").fetchone()[0]
         fanout = self.conn.execute("SELECT COUNT(*) FROM fanout").fetchone()[0]
-        keys = ("pending", "in_progress", "synced", "skipped", "not_found")
+        keys = ("pending", "in_progress", "synced", "skipped", "waiting_for_plex")
         counts = {key: int(value or 0) for key, value in zip(keys, row)}
         counts["pending"] -= counts["in_progress"]
         counts.update(dead=int(dead), fanout_pending=int(fanout))
         return counts
 
     def match_method_histogram(self) -> dict[str, int]:
-        """How synced scenes were matched (link / path / basename_size): the confidence picture."""
+        """How the links of linked scenes were made (path / basename_size): the confidence picture."""
         rows = self.conn.execute("SELECT match_method, COUNT(*) FROM scenes WHERE match_method IS NOT NULL "
-                                 "GROUP BY match_method").fetchall()
+                                 "AND rating_key IS NOT NULL GROUP BY match_method").fetchall()
         return {row[0]: row[1] for row in rows}
 
     def needing_attention(self, limit: int = 20) -> list[dict[str, Any]]:
-        """Scenes that did not reach Plex and why (skipped, ambiguous, waiting for Plex to list the file):
-        what a user wants to see next to the dead letters, without opening the database."""
+        """Scenes that did not reach Plex, or not all of it, and why (skipped, ambiguous, waiting for Plex to list
+        the file, synced with a cover left out): what a user wants to see next to the dead letters, without
+        opening the database."""
         rows = self.conn.execute(
-            f"SELECT scene_id, {PENDING} AS pending, attempts, last_error_class, last_error, not_before "
-            f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'not_found') "
+            f"SELECT scene_id, {PENDING} AS pending, status, attempts, last_error_class, last_error, not_before "
+            f"FROM scenes WHERE (status = 'skipped' AND NOT ({PENDING})) OR ({PENDING} AND lane = 'waiting_for_plex') "
+            f"OR (status = 'synced' AND NOT ({PENDING}) AND last_error IS NOT NULL) "
             "ORDER BY scene_id DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        return [{"scene_id": row["scene_id"], "state": "waiting_for_plex" if row["pending"] else "skipped",
+        states = {"skipped": "skipped", "synced": "synced_in_part"}
+        return [{"scene_id": row["scene_id"], "state": "waiting_for_plex" if row["pending"] else states[row["status"]],
                  "reason_class": row["last_error_class"], "reason": row["last_error"], "attempts": row["attempts"],
                  "next_try_at": row["not_before"] if row["pending"] else None} for row in rows]
 
@@ -289,8 +294,8 @@ class SceneStateMixin:
 
     def due_fanouts(self, limit: int = 50) -> list[tuple[str, str, int]]:
         rows = self.conn.execute(
-            "SELECT kind, object_id, attempts FROM fanout WHERE not_before <= ? ORDER BY not_before LIMIT ?",
-            (time.time(), limit),
+            f"SELECT kind, object_id, attempts FROM fanout WHERE {DUE} ORDER BY not_before LIMIT :limit",
+            {"now": time.time(), "limit": limit},
         ).fetchall()
         return [(row[0], row[1], row[2]) for row in rows]
 
@@ -303,8 +308,9 @@ class SceneStateMixin:
 
     def postpone_fanout(self, kind: str, object_id: str, delay: float, error: str) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE fanout SET not_before = ?, attempts = attempts + 1, last_error = ? "
-                         "WHERE kind = ? AND object_id = ?", (time.time() + delay, error[:2000], kind, object_id))
+            conn.execute("UPDATE fanout SET not_before = ?, scheduled_at = ?, attempts = attempts + 1, last_error = ? "
+                         "WHERE kind = ? AND object_id = ?",
+                         (time.time() + delay, time.time(), error[:2000], kind, object_id))
 
     # -- dead letters ------------------------------------------------------------------------
 
@@ -337,23 +343,32 @@ class SceneStateMixin:
 
     # -- Plex path index (the matcher's IndexLookup) -----------------------------------------
 
-    def replace_index_section(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at)."""
+    def replace_index_items(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
+        """rows: (rating_key, path_key, basename_key, file, size, added_at, updated_at), already listed.
+
+        The listed items' rows replace what the index had for them (a moved file leaves no stale path
+        behind); items not listed keep theirs. One short transaction per call: callers write a listing in
+        chunks, never holding the write lock while a request is in flight (hooks and the heartbeat write too).
+        """
+        rows = list(rows)
         with self.transaction() as conn:
-            conn.execute("DELETE FROM plex_index WHERE section_id = ?", (section_id,))
-            return self._insert_index_rows(section_id, rows)
-
-    def upsert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        with self.transaction():
-            return self._insert_index_rows(section_id, rows)
-
-    def _insert_index_rows(self, section_id: int, rows: Iterable[tuple[Any, ...]]) -> int:
-        cursor = self.conn.executemany(
-            "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
-            "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-            ((section_id, *row) for row in rows),
-        )
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ?",
+                             sorted({(section_id, row[0]) for row in rows}))
+            cursor = conn.executemany(
+                "INSERT OR REPLACE INTO plex_index(section_id, rating_key, path_key, basename_key, file, size, "
+                "added_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                [(section_id, *row) for row in rows],
+            )
         return cursor.rowcount
+
+    def prune_index_section(self, section_id: int, listed: set[tuple[int, str]]) -> int:
+        """After a full listing: drop the section's rows it did not list, given as (rating_key, path_key)."""
+        stale = [(section_id, rating_key, path) for rating_key, path in self.conn.execute(
+            "SELECT rating_key, path_key FROM plex_index WHERE section_id = ?", (section_id,))
+            if (rating_key, path) not in listed]
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM plex_index WHERE section_id = ? AND rating_key = ? AND path_key = ?", stale)
+        return len(stale)
 
     def requeue_unlisted_links(self, section_id: int) -> int:
         """After a full listing: scenes linked to an item the library no longer has (deleted, or re-added
@@ -381,15 +396,15 @@ class SceneStateMixin:
                                 (section_id, not_after if not_after is not None else 2**62)).fetchone()
         return int(row[0] or 0)
 
-    def parts_by_path_key(self, key: str) -> list[IndexRow]:
+    def parts_by_path_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("path_key", key)
 
-    def parts_by_basename_key(self, key: str) -> list[IndexRow]:
+    def parts_by_basename_key(self, key: str) -> list[IndexedPart]:
         return self._index_rows("basename_key", key)
 
-    def _index_rows(self, column: str, key: str) -> list[IndexRow]:
+    def _index_rows(self, column: str, key: str) -> list[IndexedPart]:
         rows = self.conn.execute(
             f"SELECT rating_key, section_id, file, size, added_at, updated_at FROM plex_index WHERE {column} = ?",
             (key,),
         ).fetchall()
-        return [IndexRow(*row) for row in rows]
+        return [IndexedPart(*row) for row in rows]

@@ -1,15 +1,31 @@
 """Tables PlexSync keeps beside persist-queue's intake table, in the same SQLite file.
 
-persist-queue owns ``ack_queue_intake`` (what hooks append to). Everything it can't express lives here:
+persist-queue owns ``ack_queue_intake`` (what hooks append to; its format is pinned below, see
+``CREATE_INTAKE``). Everything it can't express lives here:
 coalesced per-scene work with a generation counter, fan-out markers, dead letters, the Plex path index,
 small key-value state and the worker lease. Delayed work is a ``not_before`` column read by due time.
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# 2: the intake table is created with the others (hooks insert into it directly); 3: clock-step columns
+SCHEMA_VERSION = 3
 DB_FILE = "plexsync.db"
 INTAKE_NAME = "intake"
+
+# persist-queue 1.1's SQLiteAckQueue table for INTAKE_NAME, exactly as it creates it. A hook inserts its row
+# with one statement on the store's own connection instead of importing persist-queue (whose package import
+# pulls in asyncio) and opening its two extra connections; the worker reads and acks the rows through
+# persist-queue. requirements.txt pins persist-queue to 1.1.x and tests/sync_queue/test_persistqueue_contract.py
+# fails if a release changes the table, its columns or these status values (persist-queue's AckStatus).
+INTAKE_TABLE = "`ack_queue_intake`"
+CREATE_INTAKE = (
+    f"CREATE TABLE IF NOT EXISTS {INTAKE_TABLE} ("
+    "_id INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB, timestamp FLOAT, status INTEGER)"
+)
+INTAKE_NEW = 0  # AckStatus.inited: what put() writes; waiting to be taken
+INTAKE_TAKEN = 2  # AckStatus.unack: a worker took it and has not acked it yet
+INTAKE_ACKED = 5  # AckStatus.acked: absorbed; rows below it still carry work
 
 # A scene has work pending while generation > done_generation. Every hook bumps generation; a finished
 # attempt sets done_generation to the generation it claimed, so an edit that lands mid-sync stays pending.
@@ -95,7 +111,15 @@ CREATE TABLE IF NOT EXISTS lease (
     handoff      INTEGER NOT NULL DEFAULT 0
 )"""
 
+# Schema 2: when a due time was set (a wall clock stepped back since then makes the work due now, instead of
+# stretching its wait by the step) and the lease expiry on the monotonic clock (a wall clock stepped forward
+# must not expire a live worker's lease). ALTERs run on new files and on schema-1 files alike.
+ADD_SCENES_SCHEDULED_AT = "ALTER TABLE scenes ADD COLUMN scheduled_at REAL"
+ADD_FANOUT_SCHEDULED_AT = "ALTER TABLE fanout ADD COLUMN scheduled_at REAL"
+ADD_LEASE_EXPIRES_MONO = "ALTER TABLE lease ADD COLUMN expires_mono REAL"
+
 ALL_DDL = (
+    CREATE_INTAKE,
     CREATE_SCENES,
     CREATE_SCENES_DUE_INDEX,
     CREATE_SCENES_CLAIM_INDEX,
@@ -106,10 +130,19 @@ ALL_DDL = (
     CREATE_PLEX_INDEX_BASENAME,
     CREATE_KV,
     CREATE_LEASE,
+    ADD_SCENES_SCHEDULED_AT,
+    ADD_FANOUT_SCHEDULED_AT,
+    ADD_LEASE_EXPIRES_MONO,
 )
 
 PENDING = "generation > done_generation"
+# Due: its time came, or it was scheduled "in the future" (the wall clock stepped back since): due now.
+CLOCK_SLACK_SECONDS = 2.0  # wall clocks of two processes on one machine agree closer than this
+DUE = f"(not_before <= :now OR scheduled_at > :now + {CLOCK_SLACK_SECONDS})"
 
 # Keys of the kv table that more than one room reads.
 KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for processes that can't ask Stash
+KV_WORKER_NOTICES = "worker_notices"  # what the detached worker wants shown once in Stash's log
 KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this time (auth/config pause)
+KV_STORE_RESET = "store_reset"  # a damaged database was set aside: where it went, for tasks and status to tell
+SPAWN_PAUSE_MAX_SECONDS = 300.0  # no spawn pause is set for longer (a later time came before a clock step)

@@ -16,17 +16,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sync_queue import schema
+from sync_queue import recovery, schema, spool
+from sync_queue.clock import lease_expiries, lease_unexpired
 from sync_queue.processes import pid_alive
-from sync_queue.scenes import SceneStateMixin
+from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
+from validation.stash_log import get_logger
 
 BUSY_TIMEOUT_SECONDS = 30.0
 SQL_VARIABLES_PER_QUERY = 500
-INTAKE_ACKED = 5  # persist-queue's AckStatus.acked: rows below it still carry work
+
+log = get_logger("store")
+
+
+def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
+    """The (kind, id) of each well-formed intake event (a scene's id is a number; a fan-out's any text)."""
+    keys = []
+    for event in events:
+        if isinstance(event, dict) and isinstance(event.get("kind"), str):
+            object_id = str(event.get("id", ""))
+            if object_id and (event["kind"] in FANOUT_KINDS or object_id.isdigit()):
+                keys.append((event["kind"], str(int(object_id)) if object_id.isdigit() else object_id))
+    return keys
 
 
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
-    return row["expires_at"] >= now and pid_alive(row["pid"])
+    return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
 class Store(SceneStateMixin):
@@ -44,23 +58,79 @@ class Store(SceneStateMixin):
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if not recovery.is_corruption(exc):
+                    raise
+                self._start_afresh(str(exc))
+        return self._conn  # type: ignore[return-value]
+
+    def _open(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
             self._ensure_schema(conn)
-        return self._conn
+        except BaseException:
+            self._conn = None
+            conn.close()
+            raise
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
             return
         with self.transaction():
+            if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
+                return  # another process created it while we waited for the write lock (its ALTERs ran once)
             for statement in schema.ALL_DDL:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+
+    def _start_afresh(self, reason: str) -> None:
+        """Set a damaged file aside, open a fresh one and leave a note that tasks and status pass on."""
+        self.close()
+        moved_to = recovery.set_aside(self.path)
+        self._open()
+        if moved_to is None:
+            return  # another process set it aside a moment ago and left the note
+        message = recovery.reset_message(moved_to, reason)
+        log.error(message)
+        self.set_json(schema.KV_STORE_RESET, {"at": time.time(), "moved_to": str(moved_to), "reason": reason,
+                                              "message": message, "announced": False})
+
+    def recover_if_damaged(self, exc: BaseException) -> bool:
+        """After ``exc`` from an operation: if it says the file is damaged, start afresh; True when it did."""
+        if not recovery.is_corruption(exc):
+            return False
+        self._start_afresh(str(exc))
+        return True
+
+    def verify_integrity(self) -> bool:
+        """``PRAGMA quick_check`` (it reads the whole file, so the worker runs it once at start, never a hook);
+        a damaged file is set aside. True when the file was sound."""
+        try:
+            verdict = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            if not self.recover_if_damaged(exc):
+                raise
+            return False
+        if verdict == "ok":
+            return True
+        self._start_afresh(f"integrity check: {verdict}")
+        return False
+
+    def store_reset_to_announce(self) -> str | None:
+        """The message about a damaged database that was set aside, once: the first caller gets it."""
+        note = self.get_json(schema.KV_STORE_RESET)
+        if not isinstance(note, dict) or note.get("announced"):
+            return None
+        self.set_json(schema.KV_STORE_RESET, {**note, "announced": True})
+        return str(note.get("message"))
 
     @property
     def intake(self) -> Any:
@@ -105,20 +175,27 @@ class Store(SceneStateMixin):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite already rolled back after a full disk or an I/O error: a second ROLLBACK would raise
+            # "no transaction is active" and hide the real cause.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     # -- intake (hooks append here) ----------------------------------------------------------
 
     def append_event(self, event: dict[str, Any]) -> None:
-        self.intake.put(event)
+        """One committed insert in persist-queue's format (``schema.CREATE_INTAKE``), as ``put`` writes it."""
+        self.conn.execute(f"INSERT INTO {schema.INTAKE_TABLE}(data, timestamp, status) VALUES(?, ?, ?)",
+                          (json.dumps(event).encode("utf-8"), time.time(), schema.INTAKE_NEW))
 
     def intake_size(self) -> int:
-        """Events not yet absorbed, counted in the database: persist-queue's ``size`` is a per-process
-        counter that never sees other processes' puts, and hooks are other processes."""
-        return int(self.intake._count())
+        """Events not yet absorbed, counted in the database (persist-queue's ``size`` is a per-process
+        counter that never sees other processes' puts, and hooks are other processes) and in the spool."""
+        row = self.conn.execute(f"SELECT COUNT(*) FROM {schema.INTAKE_TABLE} WHERE status < ?",
+                                (schema.INTAKE_TAKEN,)).fetchone()
+        return int(row[0]) + spool.spool_count(self.data_dir)
 
     def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
         """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.
@@ -134,35 +211,55 @@ class Store(SceneStateMixin):
                 taken.append(self.intake.get(block=False, raw=True))
             except Empty:
                 break
-        if not taken:
+        spooled = spool.spooled_files(self.data_dir, limit)
+        if not taken and not spooled:
             return 0
         with self.transaction():
             for raw in taken:
                 self._apply_event(raw.get("data"), settle_seconds)
+            for path in spooled:
+                self._apply_event(spool.read_event(path), settle_seconds)
         for raw in taken:
             self.intake.ack(id=raw["pqid"])
-        self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
-        return len(taken)
+        if taken:
+            self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
+        spool.remove_files(self.data_dir, spooled)
+        return len(taken) + len(spooled)
 
     def status_counts(self, live_token: str | None) -> dict[str, int]:
-        """:meth:`counts`, with scenes named only by un-absorbed hook events counted as pending (each once).
+        """:meth:`counts`, plus the work that only un-absorbed hook events name (each object once):
+        scenes as ``pending``, performer/studio/tag/group changes as ``fanout_pending``, and every
+        un-absorbed row (ready, or taken by a worker and not applied yet) as ``intake``.
 
         Read in one snapshot: the worker absorbing events between two separate reads would make them
         vanish from both (taken off the intake, not yet committed to ``scenes``) and undercount.
         """
-        table = self.intake._table_name  # persist-queue creates its table on construction
         conn = self.conn
+        spooled = self._spooled_events()  # before the snapshot: a spool file is deleted after its commit
         conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
         try:
             counts = self.counts(live_token)
-            queued = self._unabsorbed_scene_ids(table) - self.pending_scene_ids()
+            rows, events = self._unabsorbed_events()
+            events += spooled
+            queued = {int(object_id) for kind, object_id in events if kind == "scene"} - self.pending_scene_ids()
+            markers = {(kind, object_id) for kind, object_id in events if kind in FANOUT_KINDS}
+            markers -= self.fanout_keys()
             settled = self._settled_statuses(queued)
         finally:
             conn.execute("COMMIT")
         counts["pending"] += len(queued)
+        counts["fanout_pending"] += len(markers)
+        counts["intake"] = rows + len(spooled)
         for status in ("synced", "skipped"):  # a new edit makes a synced scene pending, not both
             counts[status] -= settled.count(status)
         return counts
+
+    def has_work(self, live_token: str | None = None) -> bool:
+        """The one answer to "is there work?": pending scenes (claims the live holder has not finished
+        included), fan-out markers, and hook events nobody absorbed yet (destroys too: someone must apply
+        them). False means a background worker would have nothing to do."""
+        counts = self.status_counts(live_token)
+        return counts["pending"] + counts["in_progress"] + counts["fanout_pending"] + counts["intake"] > 0
 
     def _settled_statuses(self, scene_ids: set[int]) -> list[str]:
         ordered, statuses = sorted(scene_ids), []
@@ -172,21 +269,31 @@ class Store(SceneStateMixin):
                 f"SELECT status FROM scenes WHERE scene_id IN ({','.join('?' * len(chunk))})", chunk)]
         return statuses
 
-    def _unabsorbed_scene_ids(self, table: str) -> set[int]:
-        """Scenes in intake rows not acked yet: ready ones and ones a worker took but has not applied."""
-        ids = set()
-        for (data,) in self.conn.execute(f"SELECT data FROM {table} WHERE status < ?", (INTAKE_ACKED,)):
+    def queued_scene_ids(self) -> set[int]:
+        """Every scene with work waiting: pending rows and scenes named by hook events not absorbed yet
+        (read only: the preview of Process Queue shows them without taking them off the intake)."""
+        return self.pending_scene_ids() | self.unabsorbed_scene_ids()
+
+    def _unabsorbed_events(self) -> tuple[int, list[tuple[str, str]]]:
+        """How many intake rows are not acked yet (ready ones and ones a worker took but has not applied),
+        and the (kind, id) each well-formed one names."""
+        rows, events = 0, []
+        for (data,) in self.conn.execute(f"SELECT data FROM {schema.INTAKE_TABLE} WHERE status < ?",
+                                         (schema.INTAKE_ACKED,)):
+            rows += 1
             try:
-                event = json.loads(data)
+                events.append(json.loads(data))
             except (TypeError, ValueError):
-                continue  # absorbing drops malformed events; they are no scene's work
-            if isinstance(event, dict) and event.get("kind") == "scene" and str(event.get("id", "")).isdigit():
-                ids.add(int(event["id"]))
-        return ids
+                continue  # absorbing drops malformed events; they are no object's work
+        return rows, _event_keys(events)
+
+    def _spooled_events(self) -> list[tuple[str, str]]:
+        return _event_keys([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
 
     def unabsorbed_scene_ids(self) -> set[int]:
-        """Scenes that hook (or "Sync now") events name and no worker has absorbed yet."""
-        return self._unabsorbed_scene_ids(self.intake._table_name)
+        """Scenes that hook (or "Sync now") events name and no worker has absorbed yet, spooled ones included."""
+        events = self._spooled_events() + self._unabsorbed_events()[1]
+        return {int(object_id) for kind, object_id in events if kind == "scene"}
 
     def resume_intake(self) -> None:
         self.intake.resume_unack_tasks()
@@ -203,13 +310,20 @@ class Store(SceneStateMixin):
             self.intake.ack(id=raw["pqid"])
             dropped += 1
         self.intake.clear_acked_data(max_delete=1_000_000, keep_latest=0, clear_ack_failed=True)
-        return dropped
+        spooled = spool.spooled_files(self.data_dir)
+        spool.remove_files(self.data_dir, spooled)
+        return dropped + len(spooled)
 
     # -- key-value state (breaker, watermarks, stats, pauses, cached settings) ------------------
 
     def get_json(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
+
+    def get_raw_values(self, *keys: str) -> dict[str, str]:
+        """Several kv rows in one indexed read (the hook's whole read of state), values left as JSON text."""
+        rows = self.conn.execute(f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(keys))})", keys)
+        return {row[0]: row[1] for row in rows}
 
     def set_json(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
@@ -221,13 +335,6 @@ class Store(SceneStateMixin):
     def delete_key(self, key: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-
-    def add_to_counter(self, key: str, field: str, amount: float) -> None:
-        """Increment one number inside a JSON object atomically (stats that survive every process)."""
-        with self.transaction():
-            current = self.get_json(key, {}) or {}
-            current[field] = current.get(field, 0) + amount
-            self.set_json(key, current)
 
     # -- worker lease ------------------------------------------------------------------------
 
@@ -243,15 +350,18 @@ class Store(SceneStateMixin):
         """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
         now = time.time()
         with self.transaction() as conn:
-            row = conn.execute("SELECT token, pid, expires_at FROM lease WHERE name = 'worker'").fetchone()
+            row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
             if row is not None and row["token"] != token and _lease_live(row, now):
                 return False
             conn.execute(
-                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, wake_port, handoff) "
-                "VALUES('worker', ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
+                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, expires_mono, wake_port, handoff) "
+                "VALUES('worker', ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
                 "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
-                "wake_port = excluded.wake_port, handoff = 0",
-                (token, pid, now, now + ttl, wake_port),
+                "expires_mono = excluded.expires_mono, "
+                "wake_port = excluded.wake_port, "
+                # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
+                "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
+                (token, pid, now, *lease_expiries(ttl), wake_port),
             )
             conn.execute(
                 "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
@@ -266,9 +376,8 @@ class Store(SceneStateMixin):
 
     def renew_lease(self, token: str, ttl: float) -> bool:
         with self.transaction() as conn:
-            cursor = conn.execute(
-                "UPDATE lease SET expires_at = ? WHERE name = 'worker' AND token = ?", (time.time() + ttl, token)
-            )
+            cursor = conn.execute("UPDATE lease SET expires_at = ?, expires_mono = ? WHERE name = 'worker' AND token = ?",
+                                  (*lease_expiries(ttl), token))
         return cursor.rowcount == 1
 
     def release_lease(self, token: str) -> None:

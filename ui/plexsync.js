@@ -115,11 +115,11 @@
   function StatusCards(props) {
     var s = props.status;
     // status counts scenes waiting for Plex's listing and scenes in backoff among the pending ones
-    var ready = Math.max(0, (s.pending || 0) - (s.not_found || 0) - (s.in_backoff || 0));
+    var ready = Math.max(0, (s.pending || 0) - (s.waiting_for_plex || 0) - (s.in_backoff || 0));
     return h("div", { className: "plexsync-cards" },
       h(Card, { testId: "pending", label: "Pending", value: count(ready) }),
       h(Card, { testId: "in-progress", label: "Syncing now", value: count(s.in_progress) }),
-      h(Card, { testId: "waiting", label: "Waiting for Plex", value: count(s.not_found) }),
+      h(Card, { testId: "waiting", label: "Waiting for Plex", value: count(s.waiting_for_plex) }),
       h(Card, { testId: "backoff", label: "In backoff", value: count(s.in_backoff) }),
       h(Card, { testId: "dead", label: "Dead letters", value: count(s.dead) }),
       h(Card, { testId: "synced", label: "Synced", value: count(s.synced) }),

@@ -186,9 +186,6 @@ class PlexSyncConfig(BaseModel):
         parse_path_map(value)  # a malformed rule fails here, naming it, not later in the worker
         return value
 
-    def token(self) -> str:
-        return self.plex_token.get_secret_value()
-
     @property
     def path_rules(self) -> list[tuple[str, str]]:
         return parse_path_map(self.path_map)

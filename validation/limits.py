@@ -1,20 +1,20 @@
 """Size limits for what we send to Plex.
 
-Plex documents none; what binds is URL length. Every value we write travels in one PUT's query string (plexapi's
-edit API), percent-encoded UTF-8: a letter costs 1 byte, a space or ``&`` 3, a CJK character 9, and a removed tag
-name is encoded twice (a CJK character then costs 15). Caps in characters alone let one value grow to hundreds
-of KiB, so the summary and every one-line value (titles, each tag or actor name) are capped by their encoded
-size too (``*_BYTES``).
+Plex documents none; what binds is the request line and the upload body, and mostly at a reverse proxy in
+front of Plex: nginx answers 414 to a request line over 8 KiB (``large_client_header_buffers``; Apache's
+``LimitRequestLine`` is 8190 bytes) and 413 to a body over 1 MiB (``client_max_body_size``). A real PMS
+answered 400 to a ~35 KB edit URL (Kometa-Team/Kometa#2284).
 
-Tag and actor lists are capped by count only (``max_tags``, ``MAX_ACTORS``): a byte budget on them would drop
-tags the user's ``max_tags`` asks for. With the default ``max_tags`` and ordinary names, even an edit with every
-one-line value and the summary at their caps and both lists replaced stays under ``EDIT_URL_BYTES``
-(tests/plex/test_metadata_writer.py builds it); a typical scene's edit is 1-3 KiB. Many long non-ASCII tag
-names can go past that, and proxies commonly allow 8-64 KiB request lines (nginx's and Apache's defaults are
-8 KiB): behind one, long summaries or big tag lists need its limit raised.
+Every value we write travels in an edit PUT's query string, percent-encoded UTF-8: a letter costs 1 byte, a
+space or ``&`` 3, a CJK character 9, and a removed tag name is encoded twice (a CJK character then costs 15).
+One scene's edit is split into as many PUTs as keep each request line within ``REQUEST_LINE_BYTES``
+(``plex.edit_requests``), so one value must fit one PUT on its own: the summary and every one-line value
+(titles, each tag or actor name) are capped by their encoded size (``*_BYTES``). Tag and actor lists are capped
+by count only (``max_tags``, ``MAX_ACTORS``): a long list is sent in several PUTs.
 """
 
-EDIT_URL_BYTES = 48 * 1024
+REQUEST_LINE_BYTES = 8000  # "PUT <url> HTTP/1.1": under the 8 KiB proxies allow, with room to spare
+IMAGE_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest cover sent to Plex; a proxy may allow less (nginx: 1 MiB)
 
 TITLE = 255  # characters, for every one-line value
 TAGLINE = 255
@@ -22,7 +22,6 @@ STUDIO = 255
 TAG = 255  # one genre / actor / collection / director name
 DIRECTOR = 255
 LINE_BYTES = 768  # any one-line value, encoded: 255 ASCII characters always fit (3 bytes each at most), 85 CJK
-SUMMARY_BYTES = 16 * 1024  # ~11 000 characters of English prose, ~1 800 of CJK; paragraphs kept
+SUMMARY_BYTES = 7 * 1024  # ~7 000 characters of English prose, ~790 of CJK; paragraphs kept; fits one PUT
 MAX_ACTORS = 200
 MAX_COLLECTIONS = 20
-MAX_DIRECTORS = 10

@@ -16,6 +16,7 @@ import math
 import re
 import sys
 import time
+from dataclasses import dataclass
 from typing import IO
 
 LOGGER_NAME = "plexsync"
@@ -31,11 +32,16 @@ _LEVEL_BYTE = {
 TRACE = 5
 logging.addLevelName(TRACE, "TRACE")
 
-# Tokens travel in headers and, for image URLs, in query strings: scrub both shapes.
+# Tokens travel in query strings (``token=…``), quoted in dumped headers or JSON (``'X-Plex-Token': '…'``)
+# and in a header line (``X-Plex-Token: …``). Prose that merely follows the word ("check plex_token: (401)
+# unauthorized") is no secret: an unquoted value after a colon is masked only for the header's own name.
+_SECRET_NAME = r"(?:X-Plex-Token|api_?key|apikey|token)"
 _TOKEN_PATTERNS = (
-    re.compile(r"(X-Plex-Token[=:]\s*['\"]?)[^&\s'\",}]+", re.IGNORECASE),
-    re.compile(r"((?:api_?key|apikey|token)[=:]\s*['\"]?)[^&\s'\",}]+", re.IGNORECASE),
+    re.compile(rf"({_SECRET_NAME}=)[^&\s'\",}}]+", re.IGNORECASE),
+    re.compile(rf"({_SECRET_NAME}['\"]?\s*[=:]\s*['\"])[^'\"]+", re.IGNORECASE),
+    re.compile(r"(X-Plex-Token:[ \t]*)[\w.~+/-]+", re.IGNORECASE),
 )
+MIN_SECRET_LENGTH = 8  # a shorter (wrong, or empty) token would mask ordinary text such as "(401)"
 _PATH_PATTERN = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\",;]+){2,}")
 
 _secrets: set[str] = set()
@@ -44,7 +50,7 @@ _obfuscate_paths = False
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` reach a log line (the Plex token, a Stash API key)."""
-    if value and len(value) >= 4:
+    if value and len(value.strip()) >= MIN_SECRET_LENGTH:
         _secrets.add(value)
 
 
@@ -102,6 +108,19 @@ def wire_lines(level_byte: str, message: str) -> list[str]:
     return out
 
 
+def write_utf8(stream: IO[str], text: str) -> None:
+    """Stash decodes our stderr as UTF-8 whatever the console's code page (cp1252 on a Windows pipe would
+    turn "Café" into invalid UTF-8 and drop "日本" altogether): bytes go to the binary buffer when there is one."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # keep the order of anything already written as text
+    buffer.write(text.encode("utf-8", "replace"))
+    buffer.flush()
+
+
 class StashWireHandler(logging.Handler):
     """Writes records in Stash's stderr format (or as JSON objects inside that format)."""
 
@@ -131,9 +150,7 @@ class StashWireHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level_byte = "t" if record.levelno <= TRACE else _LEVEL_BYTE.get(record.levelno, "i")
         try:
-            lines = wire_lines(level_byte, self.format_message(record))
-            self.stream.write("".join(lines))
-            self.stream.flush()
+            write_utf8(self.stream, "".join(wire_lines(level_byte, self.format_message(record))))
         except (BrokenPipeError, ValueError, OSError):
             # Stash closed our stderr (or the file is gone): losing a log line must not lose work.
             pass
@@ -152,6 +169,39 @@ class FileLineHandler(StashWireHandler):
             pass
 
 
+class TerminalLineHandler(StashWireHandler):
+    """Plain lines for a person at a command line: ``HH:MM:SS message`` (the level named when not Info).
+    On a terminal the line first clears whatever a progress bar left on it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        level = "" if record.levelno == logging.INFO else f"{record.levelname} "
+        try:
+            clear = "\r\x1b[K" if self.stream.isatty() else ""
+            for line in redact(self.format_message(record)).splitlines():
+                self.stream.write(f"{clear}{stamp} {level}{cut_to_bytes(line)}\n")
+                clear = ""
+            self.stream.flush()
+        except (ValueError, OSError):
+            pass
+
+
+@dataclass
+class _CommandLine:
+    stream: IO[str]
+    level: int
+
+
+_command_line: _CommandLine | None = None
+
+
+def use_command_line(stream: IO[str], level: int = logging.INFO) -> None:
+    """This process is the command line: every later ``configure`` (settings loaders call it again) keeps
+    writing plain lines to ``stream`` at ``level`` instead of switching back to Stash's wire format."""
+    global _command_line
+    _command_line = _CommandLine(stream, level)
+
+
 def configure(
     *,
     stream: IO[str] | None = None,
@@ -159,16 +209,20 @@ def configure(
     json_format: bool = False,
     plain_file: IO[str] | None = None,
 ) -> logging.Logger:
-    """Route the ``plexsync`` logger to Stash's wire (or a plain file); idempotent."""
+    """Route the ``plexsync`` logger to Stash's wire (or a plain file, or the command line); idempotent."""
     logger = logging.getLogger(LOGGER_NAME)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
+    level = logging.DEBUG if debug else logging.INFO
     if plain_file is not None:
         handler: logging.Handler = FileLineHandler(plain_file, json_format=json_format)
+    elif stream is None and _command_line is not None:
+        handler = TerminalLineHandler(_command_line.stream, json_format=json_format)
+        level = min(level, _command_line.level) if debug else _command_line.level
     else:
         handler = StashWireHandler(stream, json_format=json_format)
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    logger.setLevel(level)
     logger.propagate = False
     return logger
 
@@ -184,7 +238,6 @@ def progress(fraction: float, stream: IO[str] | None = None) -> None:
     value = min(1.0, max(0.0, fraction))
     target = stream if stream is not None else sys.stderr
     try:
-        target.write(f"\x01p\x02{value:.4f}\n")
-        target.flush()
+        write_utf8(target, f"\x01p\x02{value:.4f}\n")
     except (BrokenPipeError, ValueError, OSError):
         pass

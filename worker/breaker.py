@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sync_queue.schema import CLOCK_SLACK_SECONDS
 from sync_queue.store import Store
 
 BREAKER_KEY = "breaker"
@@ -17,6 +18,14 @@ FAILURE_THRESHOLD = 5
 COOLDOWN_BASE, COOLDOWN_CAP = 30.0, 600.0
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+def _bounded_retry_at(data: dict[str, Any], now: float) -> float:
+    """The end of the cool-down; a circuit opened "in the future" (the wall clock stepped back since) is due
+    for its probe now instead of staying open for the step as well."""
+    if float(data.get("opened_at", 0)) > now + CLOCK_SLACK_SECONDS:
+        return now
+    return float(data.get("retry_at", 0))
 
 
 class Breaker:
@@ -30,13 +39,13 @@ class Breaker:
     def state(self, now: float | None = None) -> str:
         data = self._load()
         now = time.time() if now is None else now
-        if data["state"] == OPEN and now >= data.get("retry_at", 0):
+        if data["state"] == OPEN and now >= _bounded_retry_at(data, now):
             return HALF_OPEN
         return data["state"]
 
     def retry_at(self) -> float | None:
         data = self._load()
-        return data.get("retry_at") if data["state"] == OPEN else None
+        return _bounded_retry_at(data, time.time()) if data["state"] == OPEN else None
 
     def snapshot(self) -> dict[str, Any]:
         data = self._load()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from validation import stash_log
+from worker.cli_view import EXIT_USAGE, TerminalProgress, exit_status, local_time, summary
 
 TASK_COMMANDS = {
     "process-queue": ("process_queue", "Push everything pending to Plex now (checks Plex first)."),
@@ -29,6 +32,11 @@ SETTING_DEST = "setting_"  # argparse dest prefix of the per-setting flags
 # PLEXSYNC_* variables that are not settings: the command line's own, and the test suite's schema folder.
 CLI_VARIABLES = frozenset({"PLEXSYNC_DATA_DIR", "PLEXSYNC_STASH_URL", "PLEXSYNC_STASH_API_KEY",
                            "PLEXSYNC_STASH_SCHEMA_DIR"})
+DRY_RUN_COMMANDS = ("sync-all", "reconcile", "process-queue")
+CONFIRM_COMMANDS = ("clear-queue", "clear-dlq", "purge-dlq", "reconcile")
+READ_ONLY_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")  # need a queue
+EXIT_STATUS_HELP = ("exit status: 0 done; 1 the task failed; 2 a usage error or a refused confirmation; "
+                    "3 it ran, but scenes failed or sit in the dead-letter queue")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="command")
     for name, (_, help_text) in TASK_COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
+        command = sub.add_parser(name, help=help_text, description=help_text, epilog=EXIT_STATUS_HELP)
         _add_common_options(command)
+        _add_output_options(command, name)
         if name == "purge-dlq":
             command.add_argument("--days", type=float, default=30.0, help="age in days (default 30)")
     sub.add_parser("demo", help="Run a full sync against the bundled Stash and Plex emulators.")
@@ -109,26 +118,120 @@ def overrides_from(args: argparse.Namespace, environ: dict[str, str]) -> dict[st
     return overrides
 
 
-def terminal_progress(fraction: float) -> None:
-    width = 30
-    filled = int(width * fraction)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}%")
-    if fraction >= 1.0:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def _add_output_options(command: argparse.ArgumentParser, name: str) -> None:
+    """How the result is shown, and the safety questions (the settings flags are ``_add_common_options``)."""
+    loudness = command.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="count", default=0,
+                          help="log each scene and step (-vv: debug detail)")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary; errors only")
+    if name in DRY_RUN_COMMANDS:
+        command.add_argument("--dry-run", action="store_true",
+                             help="show per scene the Plex item and every field that would change; write nothing")
+    if name in CONFIRM_COMMANDS:
+        command.add_argument("-y", "--yes", action="store_true", help="do it without asking first")
+
+
+class CommandLineError(Exception):
+    """A usage problem found before the task runs: said plainly, exit status 2."""
+
+
+def data_dir_for(args: argparse.Namespace, plugin_dir: Path, mode: str) -> Path:
+    """The queue's folder. A named folder that does not exist is a typo until shown otherwise: never create
+    an empty one. Commands that only read or delete need a queue that is already there."""
+    from sync_queue.location import command_line_data_dir
+    from sync_queue.schema import DB_FILE
+
+    if args.data_dir:
+        data_dir = Path(args.data_dir).expanduser().resolve()
+        if not data_dir.is_dir():
+            raise CommandLineError(f"Data directory {data_dir} does not exist (a typo?). To start a new queue "
+                                   "there, create the folder first.")
+    else:
+        data_dir = command_line_data_dir(plugin_dir)
+    if mode in READ_ONLY_MODES and not (data_dir / DB_FILE).exists():
+        raise CommandLineError(f"No PlexSync queue in {data_dir}: nothing has run with this data directory. "
+                               "Pass --data-dir (or PLEXSYNC_DATA_DIR) to the folder Stash uses, e.g. "
+                               "<Stash config>/plugin_data/PlexSync.")
+    return data_dir
+
+
+def what_it_would_do(mode: str, data_dir: Path, days: float) -> tuple[int, list[str]]:
+    """(how many things a destructive command would delete, lines naming them)."""
+    from sync_queue.store import Store
+
+    with Store(data_dir) as store:
+        if mode == "clear_queue":
+            scene_ids = sorted(store.pending_scene_ids())
+            events = store.intake_size()
+            shown = ", ".join(map(str, scene_ids[:20])) + (" …" if len(scene_ids) > 20 else "")
+            lines = [f"Would drop {len(scene_ids)} pending scenes" + (f" (ids {shown})" if scene_ids else "")
+                     + f" and {events} hook events not yet absorbed. They stay unsynced until edited again "
+                     "or Sync All runs."]
+            return len(scene_ids) + events, lines
+        letters = store.dead_letters()
+    if mode == "purge_dlq":
+        cutoff = time.time() - days * 86400
+        letters = [letter for letter in letters if letter["last_failed_at"] < cutoff]
+    lines = [f"Would delete {len(letters)} dead letters" + (f" older than {days:g} days" if mode == "purge_dlq"
+                                                            else "") + ":"]
+    lines += [f"  scene {letter['scene_id']}: {letter['error_class']}: {letter['message'][:100]} "
+              f"(last failed {local_time(letter['last_failed_at'])})" for letter in letters[:20]]
+    if len(letters) > 20:
+        lines.append(f"  … and {len(letters) - 20} more")
+    return len(letters), lines
+
+
+RECONCILE_WARNING = ("Reconcile writes Stash's values over fields someone edited in Plex (unless "
+                     "preserve_plex_edits is on). See what it would change first with: reconcile --dry-run")
+
+
+def confirmed(args: argparse.Namespace, mode: str, data_dir: Path) -> bool:
+    """Destructive commands say what they would do and ask; ``--yes`` skips the question. Without a
+    terminal to ask on, they refuse rather than guess."""
+    if args.command not in CONFIRM_COMMANDS or getattr(args, "dry_run", False) or args.yes:
+        return True
+    if mode == "reconcile":
+        lines = [RECONCILE_WARNING]
+    else:
+        count, lines = what_it_would_do(mode, data_dir, getattr(args, "days", 30.0))
+        if count == 0:
+            return True  # nothing to lose: nothing to ask
+    print("\n".join(lines), file=sys.stderr)
+    if not sys.stdin.isatty():
+        print("Not a terminal, so not asking: pass --yes to go ahead.", file=sys.stderr)
+        return False
+    try:
+        answer = input("Go ahead? [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
+def log_level(args: argparse.Namespace) -> int:
+    """Warnings by default (the progress bar and the summary say the rest); -v each scene, -vv debug."""
+    if args.quiet:
+        return logging.ERROR
+    return {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
 
 
 def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
     from worker.tasks import TaskContext, run_task
 
-    on_terminal = sys.stderr.isatty()
-    # A person at a terminal reads plain lines; anything else gets Stash's wire format.
-    stash_log.configure(plain_file=sys.stderr) if on_terminal else stash_log.configure(stream=sys.stderr)
     mode = TASK_COMMANDS[args.command][0]
-    from sync_queue.location import command_line_data_dir
-
-    data_dir = Path(args.data_dir).resolve() if args.data_dir else command_line_data_dir(plugin_dir)
-    task_args = {"days": args.days} if mode == "purge_dlq" else {}
+    task_args: dict[str, Any] = {"days": args.days} if mode == "purge_dlq" else {}
+    if getattr(args, "dry_run", False):
+        mode, task_args = "preview", {"scope": mode}
+    stash_log.use_command_line(sys.stderr, log_level(args))
+    stash_log.configure()
+    try:
+        data_dir = data_dir_for(args, plugin_dir, mode)
+        if not confirmed(args, mode, data_dir):
+            print("Nothing was changed.", file=sys.stderr)
+            return EXIT_USAGE
+    except CommandLineError as exc:
+        print(f"PlexSync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.quiet and not args.json else None
     ctx = TaskContext(
         data_dir=data_dir,
         plugin_dir=plugin_dir,
@@ -137,7 +240,7 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         stash_api_key=args.stash_api_key,
         overrides=overrides_from(args, dict(os.environ)),
         args=task_args,
-        progress=terminal_progress if on_terminal else stash_log.progress,
+        progress=bar,
     )
     stash_log.register_secret(args.stash_api_key)
     stash_log.register_secret(getattr(args, SETTING_DEST + "plex_token", None))
@@ -147,14 +250,22 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         output, error = run_task(mode, ctx), None
     except Exception as exc:
         output, error = getattr(exc, "output", None), stash_log.redact(str(exc))
-    print(json.dumps({"output": output, "error": error}, indent=None if args.json else 2, default=str))
-    return 0 if error is None else 1
+    if bar is not None:
+        bar.finish()
+    if args.json:
+        print(json.dumps({"output": output, "error": error}, default=str))
+    elif not args.quiet or error is not None:
+        print(summary(mode, output, error, verbose=args.verbose > 0))
+    return exit_status(output, error)
 
 
 def main(argv: Sequence[str]) -> int:
     plugin_dir = Path(__file__).resolve().parent.parent
     parser = build_parser()
-    args = parser.parse_args(list(argv))
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return int(exc.code or 0)
     if args.command is None:
         parser.print_help()
         return 2

@@ -14,11 +14,13 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from sync_queue.notices import add_notice
 from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
 from worker.lease import Lease
-from worker.pauses import WORKER_FAILURE_KEY, current_pause, stash_failures
+from worker.pauses import (AUTH_RECHECK_SECONDS, WORKER_FAILURE_KEY, current_pause, hold_spawns,
+                           settings_unchanged_since_pause, stash_failures)
 
 IDLE_HORIZON = 15 * 60.0
 SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
@@ -67,14 +69,17 @@ def serve(runtime, lease: Lease) -> str:
                 return "disabled"
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
         # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
-        result = drain(runtime, engine, lease, deadline=time.time() + SETTINGS_REFRESH_SECONDS)
+        result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_SECONDS)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())
+        note_outcomes(store, result)
         if result.stopped in ("lease", "auth", "config"):
             return result.stopped
         if result.stopped == "stash" and stash_gone(store):
             # Stash must be up to fire the next hook; polling a stopped Stash forever helps nobody.
             log.warning("Stash has not answered for a while; the worker exits and the next hook or task resumes")
+            add_notice(store, problem="Stash stopped answering the background worker; it resumes with the next "
+                                      "hook or task")
             return "stash"
         wake_at = next_wake_time(runtime, result)
         if store.intake_size():
@@ -97,21 +102,19 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
     store = Store(data_dir)
     lease = Lease(lambda: Store(data_dir), handoff.get("lease_token"))
     try:
+        store.verify_integrity()  # reads the whole file: once per worker, never in a hook
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0
         try:
-            runtime = start_runtime(handoff, data_dir, plugin_dir, log_file)
+            runtime = start_runtime(handoff, data_dir, plugin_dir, log_file, store)
         except Exception as exc:
             record_start_failure(store, exc, plugin_dir)
             return 1
         if not runtime.config.enabled:
             log.info("PlexSync is disabled; the queue is kept for later")
             return 0
-        from worker.loop import probe_plex
-
-        if current_pause(store) and probe_plex(runtime) is not None:
-            log.warning("Still paused: %s", current_pause(store))
+        if still_paused(runtime):
             return 0
         stopped = serve(runtime, lease)
         log.info("Worker exits (%s)", stopped)
@@ -126,13 +129,47 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         log_file.close()
 
 
-def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, log_file: Any):
+def still_paused(runtime) -> bool:
+    """A paused queue stays paused unless Plex now accepts the settings. After a rejected token Plex is asked
+    again only when the URL or token changed (a worker starts for that on the next edit)."""
+    from worker.loop import probe_plex
+
+    pause = current_pause(runtime.store)
+    if not pause:
+        return False
+    if settings_unchanged_since_pause(pause, runtime.config):
+        log.info("Still paused, and the Plex URL and token are unchanged: %s", pause.get("message"))
+        hold_spawns(runtime.store, AUTH_RECHECK_SECONDS)
+        return True
+    if probe_plex(runtime) is not None:
+        log.warning("Still paused: %s", current_pause(runtime.store))
+        return True
+    log.info("Plex accepts the settings now; the paused queue resumes")
+    return False
+
+
+def note_outcomes(store: Store, result) -> None:
+    """What Stash's log should show on the next hook or task run (this process has no Stash stderr)."""
+    attention = result.report.attention
+    problem, health_check = None, False
+    if result.stopped == "auth":
+        problem = f"{result.message} — fix plex_token or plex_url in PlexSync's settings; syncing resumes by itself"
+    elif result.stopped == "config":
+        problem, health_check = result.message, True
+    add_notice(store, dead=[entry["scene_id"] for entry in attention if entry["state"] == "dead"],
+               ambiguous=[entry["scene_id"] for entry in attention if entry["state"] == "ambiguous"],
+               problem=problem, needs_health_check=health_check)
+
+
+def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, log_file: Any, store: Store):
     """Import the heavy half (plexapi, stashapi, pydantic) and read the settings: what can fail on a broken
-    install or bad settings, after the log file is open so the reason is written down."""
+    install or bad settings, after the log file is open so the reason is written down. The worker's one
+    store (this thread's connection) serves the runtime too; the lease heartbeat has its own."""
     from worker.runtime import build_runtime
     from worker.stash_reader import StashReader
 
-    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file)
+    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file,
+                         store=store)
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:
@@ -148,6 +185,7 @@ def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None
     with store.transaction():
         store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": message[:2000]})
         store.set_json(KV_SPAWN_PAUSE, time.time() + START_FAILURE_QUIET_SECONDS)
+        add_notice(store, problem=f"it could not start: {message[:500]}")
 
 
 def main(plugin_dir: Path) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Sequence
 
 from plex.errors import (
@@ -30,12 +30,14 @@ from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
-from worker.index_sync import refresh_if_stale, refresh_index
+from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
+
+LINK_REUSED = ("link", "unchanged")  # sync outcomes over a link made earlier, not ways of matching
 
 
 @dataclass
@@ -45,18 +47,21 @@ class BatchReport:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    waiting_for_plex: int = 0  # not listed by Plex yet, or Plex (or a cover from Stash) not answering: retried
+    # Scenes that did not reach Plex, and why: {"scene_id", "state", "reason"} (what a task's summary names).
+    attention: list[dict[str, Any]] = field(default_factory=list)
 
     def tally(self, outcome: str) -> None:
         self.processed += 1
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     def add(self, other: BatchReport) -> None:
-        for field in fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for name in self.as_dict():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.attention += other.attention
 
     def as_dict(self) -> dict[str, int]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.name != "attention"}
 
 
 @dataclass
@@ -91,6 +96,8 @@ class SyncEngine:
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
+        self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
+        self._attention: list[dict[str, Any]] = []
         self.pushes = PushPool(runtime)  # shared by the batches in flight
 
     # -- one batch -----------------------------------------------------------------------------
@@ -113,6 +120,7 @@ class SyncEngine:
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
         clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
+        self._listed_in_full = sections_listed_in_full_within(self.store, LINK_TRUST_SECONDS)
         report = BatchReport()
         jobs: list[PushJob] = []
         for claim in claims:  # local work only: Plex was reached just above
@@ -146,9 +154,10 @@ class SyncEngine:
                 outage = result
             report.tally(outcome)
         self.pushes.tune()
+        report.attention, self._attention = self._attention, []
         if global_problem is not None:
             kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(global_problem))
+            set_pause(self.store, kind, str(global_problem), self.config)
             raise Pause(kind, str(global_problem), report=report) from global_problem
         if outage is not None:
             raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
@@ -168,7 +177,7 @@ class SyncEngine:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
-            return "deferred"
+            return "waiting_for_plex"
         except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
             log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
             return self._rejected(token, claim, exc)
@@ -184,7 +193,7 @@ class SyncEngine:
         except (PlexAuthError, PlexConfigError) as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
             kind = "auth" if isinstance(exc, PlexAuthError) else "config"
-            set_pause(self.store, kind, str(exc))
+            set_pause(self.store, kind, str(exc), self.config)
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
@@ -199,11 +208,13 @@ class SyncEngine:
         if scene is None:
             self.store.mark_skipped(token, claim.scene_id, reason="The scene no longer exists in Stash",
                                     error_class="SceneGone")
+            self._note(claim, "gone", "it no longer exists in Stash")
             return "skipped"
         try:
             wanted = build_metadata(scene, self.config)
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
+            self._note(claim, "dead", str(exc))
             return "failed"
         for warning in wanted.warnings:
             log.warning("Scene %s: %s", claim.scene_id, warning)
@@ -238,11 +249,13 @@ class SyncEngine:
             raise result
         self.breaker.record_success()
         match = job.match
+        # Something left out (a cover Plex refused) is tried again when the scene is next queued: Sync All
+        # and Reconcile queue a scene with no fingerprint.
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
-                            result.record.to_json(), job.fingerprint, job.scene)
-        for kind, reason in result.unusable_images.items():
-            log.warning("Scene %s: %s left out (%s); its other fields are in Plex", job.claim.scene_id,
-                        "poster" if kind == "poster" else "background", reason)
+                            result.record.to_json(), None if result.notes else job.fingerprint, job.scene,
+                            note="; ".join(result.notes) or None)
+        for note in result.notes:
+            log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
         if result.wrote_fields or result.uploaded:
             log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
                      ", ".join(result.wrote_fields + result.uploaded))
@@ -253,7 +266,11 @@ class SyncEngine:
             return self._not_in_plex(token, claim, scene, exc)
         self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
         log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+        self._note(claim, "ambiguous", str(exc))
         return "skipped"
+
+    def _note(self, claim: Claim, state: str, reason: str) -> None:
+        self._attention.append({"scene_id": claim.scene_id, "state": state, "reason": reason[:300]})
 
     def _match(self, claim: Claim, scene: dict, link: tuple[int, int] | None) -> Any:
         sections = self.rt.sections
@@ -278,13 +295,28 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str):
+        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint))
+
+    def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
             previous = None  # a different (re-added) item: nothing we wrote is known to be there
+        if previous is not None and match.section_id not in self._listed_in_full:
+            # A write without a read first: a 2xx to a remembered item is no proof it still exists.
+            self.rt.plex.confirm_item(match.rating_key, match.section_id, within=LINK_TRUST_SECONDS)
         download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
-        return self.writer.push(match.rating_key, match.section_id, wanted.plex_fields(), images, previous,
-                                fingerprint)
+        return match.rating_key, match.section_id, wanted.plex_fields(), images, previous, fingerprint
+
+    # -- the dry run (worker.preview): the same decisions, nothing written -------------------------
+
+    def locate(self, claim: Claim, scene: dict) -> Any:
+        """The Plex item a sync of ``scene`` would write to, found the way a sync finds it (no write)."""
+        return self._match(claim, scene, self._trusted_link(claim, scene))
+
+    def plan_push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> Any:
+        """What a push would write to ``match`` (``MetadataWriter.plan``): reads only."""
+        return self.writer.plan(*self._push_inputs(claim, match, wanted, fingerprint))
 
     def _cover_downloader(self) -> Callable[[str], bytes]:
         """Poster and background share one download; a cover Plex can't take is left out, not the item."""
@@ -298,23 +330,26 @@ class SyncEngine:
         return download
 
     def _record_synced(self, token: str, claim: Claim, rating_key: int, section_id: int, method: str,
-                       record: str, fingerprint: str, scene: dict) -> None:
+                       record: str, fingerprint: str | None, scene: dict, note: str | None = None) -> None:
+        made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
-                               match_method=method, push_record=record, fingerprint=fingerprint,
-                               stash_updated_at=scene.get("updated_at"))
+                               match_method=method if made_link else None, push_record=record,
+                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note)
 
     # -- failures that stay with one scene ----------------------------------------------------
 
     def _not_in_plex(self, token: str, claim: Claim, scene: dict, exc: ItemNotInPlex) -> str:
         if self.config.skip_not_found:
             self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="ItemNotInPlex")
+            self._note(claim, "not_in_plex", str(exc))
             return "skipped"
-        if self.config.trigger_plex_scan and claim.lane != "not_found":
+        if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
-        attempt = claim.attempts + 1 if claim.lane == "not_found" else 1
+        attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
         self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
-                              error_class="ItemNotInPlex", message=str(exc), lane="not_found")
-        return "deferred"
+                              error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
+        self._note(claim, "waiting_for_plex", str(exc))
+        return "waiting_for_plex"
 
     def _ask_plex_to_scan(self, scene: dict) -> None:
         for file in scene.get("files") or []:
@@ -333,13 +368,14 @@ class SyncEngine:
         attempt = claim.attempts + 1
         delay = max(backoff.transient_delay(attempt), exc.retry_after_seconds or 0.0)
         self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__, message=str(exc))
-        return "deferred"
+        return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
         attempt = claim.attempts + 1
         if attempt >= self.config.max_retries:
             self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
             log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc)
+            self._note(claim, "dead", str(exc))
         else:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
                                   error_class=type(exc).__name__, message=str(exc))

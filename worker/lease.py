@@ -94,14 +94,18 @@ class Lease:
 
 
 def wait_for_free_lease(store: Store, timeout: float, poll: float = 0.25) -> bool:
-    """Ask the current holder to hand over and wait until it does (or its lease expires)."""
-    deadline = time.time() + timeout
-    holder = store.lease_holder()
-    store.request_handoff()
-    if holder is not None:
-        wake(holder["wake_port"])  # a sleeping worker sees the request now, not at its next due time
-    while time.time() < deadline:
-        if store.lease_holder() is None:
+    """Ask the current holder to hand over and wait until it does (or its lease expires). A holder that
+    took the lease meanwhile (a hook started a new worker in the gap) is asked too."""
+    deadline = time.monotonic() + timeout
+    asked: str | None = None
+    while True:
+        holder = store.lease_holder()
+        if holder is None:
             return True
+        if holder["token"] != asked:
+            asked = holder["token"]
+            store.request_handoff()
+            wake(holder["wake_port"])  # a sleeping worker sees the request now, not at its next due time
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(poll)
-    return store.lease_holder() is None

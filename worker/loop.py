@@ -21,6 +21,9 @@ from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
 
 BATCH_SIZE = 50
+# Changes to these reach Plex fields (actors; studio and its collections; genres). A group's name reaches none,
+# so a Group.Update.Post marker is absorbed and dropped without reading the group's scenes from Stash.
+SYNCED_FANOUT_KINDS = ("performer", "studio", "tag")
 STATS_KEY = "stats"
 EWMA_WEIGHT = 0.2
 
@@ -43,6 +46,9 @@ def expand_fanouts(runtime) -> int:
     if runtime.stash is None:
         return 0  # markers wait for a run that can reach Stash
     for kind, object_id, attempts in runtime.store.due_fanouts():
+        if kind not in SYNCED_FANOUT_KINDS:
+            runtime.store.expand_fanout(kind, object_id, [])  # nothing of it reaches Plex: no scene to re-read
+            continue
         try:
             scene_ids = runtime.stash.scene_ids_for(kind, object_id)
         except StashError as exc:
@@ -60,8 +66,8 @@ def probe_plex(runtime) -> str | None:
         runtime.plex.probe()
         runtime.sections  # a missing library is a configuration problem, found here once
     except PlexAuthError as exc:
-        set_pause(runtime.store, "auth", f"Plex rejected the token (401): {exc}")
-        return f"Plex rejected the token (401). Check plex_token in PlexSync's settings. ({exc})"
+        set_pause(runtime.store, "auth", str(exc), runtime.config)
+        return str(exc)  # already says what happened and what to check, once
     except PlexConfigError as exc:
         set_pause(runtime.store, "config", str(exc))
         return str(exc)
@@ -108,7 +114,8 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
 
 def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None = None,
           progress: ProgressFn | None = None) -> DrainResult:
-    """Sync ready work until none is ready, the budget ends, the lease goes, or Plex/Stash stop us.
+    """Sync ready work until none is ready, the budget ends (``deadline`` on the monotonic clock), the lease
+    goes, or Plex/Stash stop us.
 
     Batches overlap so Plex never waits for our batch boundary: the next batch is claimed, read from Stash,
     prepared and its pushes queued while the current batch's last pushes are still in flight. Outcomes are
@@ -145,7 +152,7 @@ def _start_next(runtime, engine: SyncEngine, lease: Lease, breaker: Breaker, res
     if started_any:
         if runtime.stash is not None:
             runtime.stash.ensure_fresh_auth()
-        if deadline is not None and time.time() >= deadline:
+        if deadline is not None and time.monotonic() >= deadline:
             result.stopped = "budget"
             return None
     if lease.lost.is_set() or store.handoff_requested(lease.token):

@@ -5,6 +5,9 @@ Jobs are never dead-lettered for these: they wait, and ``status``/``health`` say
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import time
 from typing import Any
 
@@ -15,6 +18,9 @@ PAUSE_KEY = "pause"
 STASH_FAILURES_KEY = "stash_failures"
 WORKER_FAILURE_KEY = "worker_start_failure"  # why the last background worker could not start (status shows it)
 HOOK_SPAWN_QUIET_SECONDS = 300.0  # while paused, hooks only queue; a worker retries after this
+# After a rejected token, a worker started this soon only re-reads the settings (no Plex request unless the URL
+# or token changed), so a corrected token resumes the queue on the next edit instead of minutes later.
+AUTH_RECHECK_SECONDS = 10.0
 
 
 class Pause(Exception):
@@ -28,10 +34,35 @@ class Pause(Exception):
         self.report = report
 
 
-def set_pause(store: Store, kind: str, message: str) -> None:
+def set_pause(store: Store, kind: str, message: str, config: Any = None) -> None:
+    """Pause the queue. ``config``: the settings Plex refused; a salted hash of their URL and token (never
+    the token) is kept so a worker can tell, without asking Plex, whether they have changed since."""
+    pause: dict[str, Any] = {"kind": kind, "message": message, "since": time.time()}
+    if config is not None:
+        pause["salt"] = secrets.token_hex(8)
+        pause["settings"] = plex_settings_hash(config, pause["salt"])
+    quiet = AUTH_RECHECK_SECONDS if kind == "auth" and config is not None else HOOK_SPAWN_QUIET_SECONDS
     with store.transaction():
-        store.set_json(PAUSE_KEY, {"kind": kind, "message": message, "since": time.time()})
-        store.set_json(KV_SPAWN_PAUSE, time.time() + HOOK_SPAWN_QUIET_SECONDS)
+        store.set_json(PAUSE_KEY, pause)
+        store.set_json(KV_SPAWN_PAUSE, time.time() + quiet)
+
+
+def plex_settings_hash(config: Any, salt: str) -> str:
+    token = config.plex_token
+    token = token.get_secret_value() if hasattr(token, "get_secret_value") else str(token)
+    return hashlib.sha256(f"{salt}\0{config.plex_url}\0{token}".encode("utf-8")).hexdigest()
+
+
+def settings_unchanged_since_pause(pause: dict[str, Any] | None, config: Any) -> bool:
+    """True when an auth pause was set for exactly these Plex URL and token (probing again would only get
+    the same 401); False when they changed, or the pause does not know."""
+    if not pause or pause.get("kind") != "auth" or not pause.get("settings"):
+        return False
+    return hmac.compare_digest(pause["settings"], plex_settings_hash(config, str(pause.get("salt", ""))))
+
+
+def hold_spawns(store: Store, seconds: float) -> None:
+    store.set_json(KV_SPAWN_PAUSE, time.time() + seconds)
 
 
 def clear_pause(store: Store) -> None:

@@ -121,12 +121,14 @@ def build_runtime(
     stash: StashReader | None,
     overrides: Mapping[str, Any] | None = None,
     log_file: Any = None,
+    store: Store | None = None,
 ) -> Runtime:
-    """Read and validate settings (ConfigError names the bad setting), then wire the run together."""
+    """Read and validate settings (ConfigError names the bad setting), then wire the run together. ``store``:
+    the caller's own (it stays the caller's to close), else one the runtime opens and ``close`` closes."""
     plugin_id = plugin_id_from_yml(plugin_dir)
     raw = read_settings(stash, plugin_id, overrides or {})
     stash_log.register_secret(str(raw.get("plex_token") or ""))
-    store = Store(data_dir)
+    store = Store(data_dir) if store is None else store
     config, warnings = load_config(raw)
     apply_logging(config, plain_file=log_file)
     for warning in warnings:

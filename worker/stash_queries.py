@@ -2,12 +2,11 @@
 Stash's real schema). Explicit field lists only: stashapi's default fragments change between versions."""
 
 SCENE_FIELDS = """
-    id title code details director date rating100 organized updated_at urls
+    id title code details director date rating100 updated_at
     studio { id name parent_studio { id name } }
     performers { id name disambiguation }
     tags { id name }
-    groups { scene_index group { id name } }
-    files { path basename size }
+    files { path size }
     paths { screenshot }
 """
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
+from validation.limits import IMAGE_UPLOAD_BYTES
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 from worker import stash_queries as q
 
@@ -24,7 +25,7 @@ IDS_PER_REQUEST = 200
 LOCKED_ATTEMPTS = 4
 T = TypeVar("T")
 LOOPBACK_HOSTS = frozenset({"0.0.0.0", "localhost", "::1", "::"})  # stashapi turns 0.0.0.0 into 127.0.0.1
-IMAGE_LIMIT_BYTES = 10 * 1024 * 1024  # Plex refuses uploads above about 10 MB
+IMAGE_LIMIT_BYTES = IMAGE_UPLOAD_BYTES  # a larger cover is never sent to Plex: stop reading it there
 FANOUT_FILTERS = {
     "performer": ("performers", None),
     "studio": ("studios", -1),  # parent studio renames reach the children's scenes (collections use both)
@@ -133,8 +134,13 @@ def _translate(exc: Exception) -> StashError:
     if response is not None and response.status_code == 422:
         return StashDataError(f"Stash rejected PlexSync's query (422: {detail or 'invalid query'}). This Stash "
                               "version does not know a field PlexSync reads: update Stash, or report it")
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)) or "database is locked" in text:
-        return StashUnavailable(f"{type(exc).__name__}: {text}")
+    if isinstance(exc, requests.Timeout):
+        return StashUnavailable(f"Stash did not answer in time (a long scan or a busy database?): {text}")
+    if isinstance(exc, requests.ConnectionError):
+        return StashUnavailable(f"Stash is not reachable (is it running, and is its address the one it gave "
+                                f"PlexSync?): {text}")
+    if "database is locked" in text:
+        return StashUnavailable(f"Stash's database is busy (database is locked): {text}")
     if text.startswith("401") or " 401 " in text:
         return StashAuthError("Stash rejected our credentials (401). If the session expired, set an API key in "
                               "Stash (Settings → Security) so long runs can continue.")

@@ -6,13 +6,11 @@ import time
 from typing import Any, Callable, Iterable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
-from plex.library_index import list_item_summaries
-from plex.metadata_fields import same
-from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from validation.metadata import SceneDataError, build_metadata
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
+from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
 from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
@@ -20,7 +18,7 @@ from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
 from worker.runtime import Runtime, build_runtime
 from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
-from worker.tasks import TaskContext, continue_in_background, eta_text
+from worker.task_context import TaskContext, continue_in_background, eta_text
 
 log = get_logger("tasks")
 
@@ -30,7 +28,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
-DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
+ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 
 
 class TaskFailed(RuntimeError):
@@ -57,13 +55,23 @@ def _require_stash(rt: Runtime) -> StashReader:
     return rt.stash
 
 
+def queued_text(counts: dict[str, int]) -> str:
+    """'3 scenes and 2 performer/studio/tag/group changes': every kind of waiting work, in words."""
+    scenes = counts["pending"] + counts.get("in_progress", 0)
+    text = f"{scenes} scene{'' if scenes == 1 else 's'}"
+    if counts["fanout_pending"]:
+        text += f" and {counts['fanout_pending']} performer/studio/tag/group change" + (
+            "" if counts["fanout_pending"] == 1 else "s")
+    return text
+
+
 def _probe_or_fail(rt: Runtime) -> None:
     """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
         holder = rt.store.lease_holder()
-        counts = rt.store.counts(holder["token"] if holder is not None else None)
-        raise TaskFailed(f"{problem}. Nothing was lost: {counts['pending']} scenes stay queued.", {**counts})
+        counts = rt.store.status_counts(holder["token"] if holder is not None else None)
+        raise TaskFailed(f"{problem}. Nothing was lost: {queued_text(counts)} stay queued.", {**counts})
     refresh_index(rt.store, rt.plex, rt.sections)
 
 
@@ -82,9 +90,12 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
     def report(batch_report: Any) -> None:
         done = batch_report.processed
         fraction = done / max(total, done, 1)
+        counted = getattr(ctx.progress, "count", None)  # a terminal bar shows count, rate and ETA too
+        if counted is not None:
+            counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
-        elapsed = time.time() - started
+        elapsed = time.monotonic() - started
         eta = elapsed / done * max(0, total - done) if done else None
         log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
 
@@ -93,9 +104,9 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
 
 def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
     """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout
     while not lease.acquire(store):
-        remaining = deadline - time.time()
+        remaining = deadline - time.monotonic()
         if remaining <= 0 or not wait_for_free_lease(store, remaining):
             raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
 
@@ -106,7 +117,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
-        started = time.time()
+        started = time.monotonic()
         budget = _budget_seconds(rt, total)
         log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
         result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
@@ -121,15 +132,17 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "unchanged": result.report.unchanged,
         "failed": result.report.failed,
         "skipped": result.report.skipped,
-        "deferred": result.report.deferred,
+        "waiting_for_plex": result.report.waiting_for_plex,
         "remaining": counts["pending"],
+        "fanout_pending": counts["fanout_pending"],
         "dead": counts["dead"],
+        "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
-        "seconds": round(time.time() - started, 2),
+        "seconds": round(time.monotonic() - started, 2),
     }
     if result.message:
         output["message"] = result.message
-    if counts["pending"] and result.stopped not in ("auth", "config"):
+    if result.stopped not in ("auth", "config") and rt.store.has_work():
         output["background_worker"] = continue_in_background(ctx, rt.store)
     if ctx.progress is not None:
         ctx.progress(1.0)
@@ -191,33 +204,15 @@ def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
 
 
-def _drifted_fields(record: PushRecord, plex_fields: dict[str, str]) -> list[str]:
-    """Compared the way the writer compares (``8.0`` written is ``8`` in Plex's list view: no drift)."""
-    return [name for name in DRIFT_FIELDS if name in record.snapshot
-            and not same(name, record.snapshot[name], plex_fields.get(name))]
-
-
 def _plex_side_drift(rt: Runtime) -> list[int]:
     """Linked scenes whose Plex item is gone, or whose synced fields someone changed in Plex. The changed
     fields are dropped from the push record so the next push writes them again."""
-    by_key = {state["rating_key"]: state for state in rt.store.linked_scenes()}
-    seen_keys, drifted = set(), []
-    for section in rt.sections:
-        for summary in list_item_summaries(rt.plex, section.id):
-            state = by_key.get(summary.rating_key)
-            if state is None or not state["push_record"]:
-                continue
-            seen_keys.add(summary.rating_key)
-            record = PushRecord.from_json(state["push_record"])
-            changed = _drifted_fields(record, summary.fields)
-            if changed:
-                record.snapshot = {k: v for k, v in record.snapshot.items() if k not in changed}
-                rt.store.force_repush(state["scene_id"], record.to_json())
-                drifted.append(state["scene_id"])
-    gone = [state["scene_id"] for key, state in by_key.items() if key not in seen_keys]
-    for scene_id in gone:
+    drift = find_plex_drift(rt)
+    for scene_id, record in drift.repush.items():
+        rt.store.force_repush(scene_id, record)
+    for scene_id in drift.gone:
         rt.store.forget_link(scene_id)
-    return drifted + gone
+    return list(drift.repush) + drift.gone
 
 
 def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
@@ -239,8 +234,8 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         identity = rt.plex.probe()
         sections = rt.sections
     except PlexAuthError as exc:
-        set_pause(rt.store, "auth", f"Plex rejected the token (401): {exc}")
-        raise TaskFailed("Plex rejected the token (401): check plex_token in PlexSync's settings",
+        set_pause(rt.store, "auth", str(exc), rt.config)
+        raise TaskFailed(str(exc),
                          {"plex": "unauthorized", "circuit": breaker.state()}) from exc
     except PlexConfigError as exc:
         raise TaskFailed(str(exc), {"plex": "misconfigured", "circuit": breaker.state()}) from exc
@@ -249,13 +244,13 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                          {"plex": "unreachable", "circuit": breaker.state()}) from exc
     clear_pause(rt.store)
     breaker.record_success()
-    waiting = rt.store.status_counts(None)["pending"]  # e.g. held by the pause this check just lifted
-    return {
-        "background_worker": continue_in_background(ctx, rt.store) if waiting else "not needed",
+    return {  # work held by the pause this check just lifted goes on now
+        "background_worker": continue_in_background(ctx, rt.store),
         "plex": "ok",
         "server": identity,
         "token": "accepted",
-        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations)} for s in sections],
+        "libraries": [{"id": s.id, "title": s.title, "locations": list(s.locations),
+                       "indexed_files": rt.store.index_size(s.id)} for s in sections],
         "circuit": breaker.state(),
         "stash": "ok" if rt.stash is not None else "not configured",
         "warnings": rt.warnings,
@@ -284,8 +279,10 @@ def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     rt = open_runtime(ctx)
     try:
         if not rt.config.enabled and mode != "health":
-            return {"skipped": "syncing is paused in PlexSync's settings (Pause syncing)", "processed": 0,
-                    "succeeded": 0, "failed": 0, "skipped_scenes": 0, "remaining": rt.store.counts()["pending"]}
+            counts = rt.store.status_counts(None)
+            return {"skipped": "syncing is paused in PlexSync's settings (Pause syncing)", "processed": 0, "succeeded": 0,
+                    "failed": 0, "skipped_scenes": 0, "remaining": counts["pending"],
+                    "fanout_pending": counts["fanout_pending"]}
         return HANDLERS[mode](rt, ctx)
     finally:
         rt.close()

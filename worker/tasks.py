@@ -7,38 +7,25 @@ detached worker so Stash's one-job-at-a-time queue is never held for long.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from sync_queue.launcher import ensure_worker
+from sync_queue.schema import KV_STORE_RESET
+from sync_queue.notices import take_notice
+from sync_queue.schema import KV_WORKER_NOTICES
 from sync_queue.store import Store
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
 from worker.pauses import WORKER_FAILURE_KEY, stash_failures
+from worker.task_context import TaskContext
+from worker.task_summary import summary_lines
 
 log = get_logger("tasks")
 
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
 SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index")
-ALL_TASKS = QUEUE_TASKS + SYNC_TASKS
-BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
-
-
-@dataclass
-class TaskContext:
-    """Where a task runs: data dir, plugin dir, how to reach Stash, settings overrides, progress sink."""
-
-    data_dir: Path
-    plugin_dir: Path
-    entry_script: Path
-    server_connection: Mapping[str, Any] | None = None
-    stash_url: str | None = None
-    stash_api_key: str | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
-    args: Mapping[str, Any] = field(default_factory=dict)
-    progress: Callable[[float], None] | None = None
+PREVIEW_TASK = "preview"  # worker.preview: a dry run, nothing written
+ALL_TASKS = QUEUE_TASKS + SYNC_TASKS + (PREVIEW_TASK,)
 
 
 def queue_status(store: Store) -> dict[str, Any]:
@@ -56,10 +43,10 @@ def queue_status(store: Store) -> dict[str, Any]:
         "last_sync_at": stats.get("last_sync_at"),
         "plex_requests": int(stats.get("plex_requests", 0)),
         "avg_scene_seconds": stats.get("avg_scene_seconds"),
-        "intake": store.intake_size(),
         "paused": pause,
         "stash_failing": stash_failures(store),
         "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
+        "store_reset": store.get_json(KV_STORE_RESET, None),
         "match_methods": store.match_method_histogram(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),
@@ -82,9 +69,7 @@ def run_queue_task(mode: str, store: Store, args: Mapping[str, Any]) -> dict[str
     if mode == "status":
         return queue_status(store)
     if mode == "clear_queue":
-        dropped = store.clear_pending() + store.clear_intake()
-        log.warning("Cleared %d pending jobs", dropped)
-        return {"cleared": dropped}
+        return {"cleared": store.clear_pending() + store.clear_intake()}
     if mode == "clear_dlq":
         return {"cleared": store.clear_dead_letters()}
     if mode == "purge_dlq":
@@ -98,12 +83,27 @@ def run_queue_task(mode: str, store: Store, args: Mapping[str, Any]) -> dict[str
 def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
     if mode not in ALL_TASKS:
         raise ValueError(f"Unknown task mode {mode!r}; expected one of: {', '.join(ALL_TASKS)}")
-    if mode in QUEUE_TASKS:
-        with Store(ctx.data_dir) as store:
+    with Store(ctx.data_dir) as store:
+        reset = store.store_reset_to_announce()
+        if reset:
+            log.warning(reset)
+        if mode in QUEUE_TASKS:
             return run_queue_task(mode, store, ctx.args)
-    from worker.sync_tasks import run_sync_task
+    if mode == PREVIEW_TASK:
+        from worker.preview import run_preview
+
+        return run_preview(ctx)
+    from worker.sync_tasks import run_sync_task  # plexapi and stashapi: only the tasks that need them load them
 
     return run_sync_task(mode, ctx)
+
+
+def announce_worker_notice(data_dir: Path) -> None:
+    """What the background worker noted since the last hook or task (it has no Stash stderr), shown once."""
+    with Store(data_dir) as store:
+        notice = take_notice(store, store.get_raw_values(KV_WORKER_NOTICES).get(KV_WORKER_NOTICES))
+    if notice:
+        log.warning(notice)
 
 
 def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
@@ -122,23 +122,8 @@ def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Pat
         args=args,
         progress=progress,
     )
-    return run_task(mode.strip(), ctx)
-
-
-def continue_in_background(ctx: TaskContext, store: Store) -> str:
-    """Hand leftover work to a detached worker (Stash runs one job at a time; don't hold it)."""
-    if ctx.server_connection is None:
-        return "not started (no Stash connection to hand over)"
-    due = store.next_due_at()
-    if store.intake_size():
-        due = time.time()  # hook events that arrived while the task held the lease
-    if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
-        return "not needed (nothing falls due soon; the next hook or task picks it up)"
-    return ensure_worker(store, ctx.entry_script, dict(ctx.server_connection))
-
-
-def eta_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    announce_worker_notice(data_dir)
+    output = run_task(mode.strip(), ctx)
+    for line in summary_lines(mode.strip(), output):  # Stash shows a task's output only at Debug
+        log.info(line)
+    return output

@@ -53,7 +53,7 @@ def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[st
 
 
 def _pending_state(row: Mapping[str, Any], live_token: str | None, now: float) -> tuple[str, str]:
-    if row["lane"] == "not_found":
+    if row["lane"] == "waiting_for_plex":
         return "waiting_for_plex", row["last_error"] or "Plex has not listed this file yet"
     if row["claim_token"] is not None and row["claim_token"] == live_token:
         return "syncing", "being written to Plex now"

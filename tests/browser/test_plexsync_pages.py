@@ -106,15 +106,15 @@ def click(browser, test_id: str) -> None:
 
 def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screenshot):
     status = world.status()
-    assert (status["synced"], status["dead"], status["not_found"]) == (2, 2, 1), status
+    assert (status["synced"], status["dead"], status["waiting_for_plex"]) == (2, 2, 1), status
     browser.get(world.stash.url + "/")
     wait_for(browser, lambda: text_of(browser, "plexsync-nav"), "no PlexSync button in the nav bar")
     click(browser, "plexsync-nav")  # reached from the nav bar, as a user does
     wait_for(browser, lambda: card(browser, "synced") == "2", "the page never showed the synced count")
-    for test_id, key in (("dead", "dead"), ("waiting", "not_found"), ("skipped", "skipped")):
+    for test_id, key in (("dead", "dead"), ("waiting", "waiting_for_plex"), ("skipped", "skipped")):
         assert card(browser, test_id) == str(status[key]), test_id
     # the waiting scene is among status's pending ones; the page does not count it twice
-    assert card(browser, "pending") == str(status["pending"] - status["not_found"]) == "0"
+    assert card(browser, "pending") == str(status["pending"] - status["waiting_for_plex"]) == "0"
     dead_text = text_of(browser, "dead-letters")
     for letter in world.dead_letters():
         assert f"scene {letter['scene_id']}" in dead_text and letter["error_class"] in dead_text

@@ -111,7 +111,8 @@ try:
     runpy.run_path(sys.argv[0], run_name="__main__")
 except SystemExit:
     pass
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("plexapi", "stashapi", "pydantic", "requests", "regex"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("plexapi", "stashapi", "pydantic", "requests", "asyncio",
+                                                          "persistqueue", "regex"))
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\n")
 """
 

@@ -9,29 +9,28 @@ import time
 import pytest
 
 from emulators import demo_library as lib
-from tests.e2e.conftest import harness, plex, stash  # noqa: F401  (the shared plugin-run fixtures)
 from tests.faults.test_plex_answers import LOGIN_PAGE
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture()
-def library(harness):  # noqa: F811
+def library(harness):
     _, rating_keys = lib.populate_plex(harness.plex)
     scene_ids, _ = lib.populate_stash(harness.stash)
     return scene_ids, rating_keys
 
 
-def process_queue(harness):  # noqa: F811
+def process_queue(harness):
     return harness.task("Process Queue")
 
 
-def edit_all(harness, scene_ids) -> None:  # noqa: F811
+def edit_all(harness, scene_ids) -> None:
     for scene_id in scene_ids.values():
         harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)
 
 
-def test_429_with_retry_after_keeps_plex_alone_that_long_and_loses_nothing(harness, library):  # noqa: F811
+def test_429_with_retry_after_keeps_plex_alone_that_long_and_loses_nothing(harness, library):
     scene_ids, _ = library
     harness.plex.answer(r"^/library/sections/\d+/all$", 429, b"Too Many Requests", "text/plain",
                         headers={"Retry-After": "300"}, times=None, method="PUT")
@@ -52,7 +51,7 @@ def test_429_with_retry_after_keeps_plex_alone_that_long_and_loses_nothing(harne
     assert final["dead"] == 0 and final["synced"] + final["skipped"] == len(scene_ids), final
 
 
-def test_a_proxy_login_page_pauses_with_its_name_and_health_check_resumes(harness, library):  # noqa: F811
+def test_a_proxy_login_page_pauses_with_its_name_and_health_check_resumes(harness, library):
     scene_ids, _ = library
     harness.plex.answer(r".", 200, LOGIN_PAGE, "text/html; charset=utf-8", times=None)
     edit_all(harness, scene_ids)
@@ -70,7 +69,7 @@ def test_a_proxy_login_page_pauses_with_its_name_and_health_check_resumes(harnes
     assert final["dead"] == 0 and final["paused"] is None and final["synced"] + final["skipped"] == len(scene_ids)
 
 
-def test_a_renamed_library_pauses_naming_what_exists_and_nothing_is_lost(harness, library):  # noqa: F811
+def test_a_renamed_library_pauses_naming_what_exists_and_nothing_is_lost(harness, library):
     scene_ids, _ = library
     harness.settings(plex_library="Stash Scenes")
     section_id = next(iter(harness.plex.library.sections))

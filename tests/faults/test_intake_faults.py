@@ -9,8 +9,8 @@ import pytest
 
 from emulators import demo_library as lib
 from emulators.plugin_runner import PluginRunner
+from tests.e2e.conftest import REPO, Harness
 from sync_queue.store import Store
-from tests.e2e.conftest import REPO, Harness, harness, plex, stash  # noqa: F401  (shared plugin-run fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ BURST_HOOKS = 1000
 BURST_SCENES = 250
 
 
-def test_a_burst_of_a_thousand_hooks_loses_no_event(harness):  # noqa: F811
+def test_a_burst_of_a_thousand_hooks_loses_no_event(harness):
     """A bulk edit or a big scan fires a hook per scene, many at once (scan runs several workers)."""
     harness.settings(settle_seconds=3600)  # only intake: nothing syncs while we count
     scene_ids = [harness.stash.add_scene(title=f"Burst {n}", files=[{"path": f"{lib.STASH_ROOT}/burst/{n}.mp4",
@@ -36,7 +36,7 @@ def test_a_burst_of_a_thousand_hooks_loses_no_event(harness):  # noqa: F811
 
 
 @pytest.mark.parametrize("folder", ["Stash Daten ✓", "東京 のStash", "C- drive, (x86) & more"])
-def test_a_data_dir_with_spaces_and_non_ascii_works_end_to_end(stash, plex, tmp_path, folder):  # noqa: F811
+def test_a_data_dir_with_spaces_and_non_ascii_works_end_to_end(stash, plex, tmp_path, folder):
     world = Harness(stash, plex, tmp_path / folder / "config")
     world.settings()
     section = plex.add_section(title="Movies", locations=[lib.PLEX_ROOT])
@@ -50,7 +50,7 @@ def test_a_data_dir_with_spaces_and_non_ascii_works_end_to_end(stash, plex, tmp_
     assert (world.data_dir / "plexsync.db").exists() and str(world.data_dir).endswith("plugin_data/PlexSync")
 
 
-def test_a_data_dir_that_cannot_exist_is_one_clear_json_error(stash, tmp_path):  # noqa: F811
+def test_a_data_dir_that_cannot_exist_is_one_clear_json_error(stash, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     runner = PluginRunner(REPO, stash.server_connection(data_dir=str(blocker), plugin_dir=str(REPO)))
@@ -60,7 +60,7 @@ def test_a_data_dir_that_cannot_exist_is_one_clear_json_error(stash, tmp_path): 
     assert ("error", result.error) in result.logs or any(level == "error" for level, _ in result.logs)
 
 
-def test_a_missing_stash_config_folder_is_created(stash, tmp_path):  # noqa: F811
+def test_a_missing_stash_config_folder_is_created(stash, tmp_path):
     config = tmp_path / "new" / "stash-config"
     runner = PluginRunner(REPO, stash.server_connection(data_dir=str(config), plugin_dir=str(REPO)))
     result = runner.run_hook("Scene.Update.Post", 7, input=None)

@@ -4,10 +4,9 @@ attempts, says what happened, and loses nothing (in-process tasks against both e
 from __future__ import annotations
 
 from sync_queue.store import Store
-from tests.integration.conftest import world  # noqa: F401  (the shared in-process world)
 
 
-def test_a_moment_of_database_is_locked_is_asked_again_and_the_scene_syncs(world):  # noqa: F811
+def test_a_moment_of_database_is_locked_is_asked_again_and_the_scene_syncs(world):
     scene_id, key = world.scene("locked.mp4", title="Locked for a moment")
     world.queue(scene_id)
     world.stash.fail_graphql("database is locked", times=2)
@@ -15,7 +14,7 @@ def test_a_moment_of_database_is_locked_is_asked_again_and_the_scene_syncs(world
     assert out["succeeded"] == 1 and world.plex.item(key).fields["title"] == "Locked for a moment"
 
 
-def test_a_stash_locked_for_long_says_so_spends_no_attempt_and_loses_nothing(world):  # noqa: F811
+def test_a_stash_locked_for_long_says_so_spends_no_attempt_and_loses_nothing(world):
     import pytest
 
     from worker.stash_reader import StashUnavailable
@@ -32,7 +31,7 @@ def test_a_stash_locked_for_long_says_so_spends_no_attempt_and_loses_nothing(wor
     assert world.plex.item(key).fields["title"] == "Locked for long"
 
 
-def test_a_422_from_a_stash_that_rejects_our_query_is_named_and_loses_nothing(world):  # noqa: F811
+def test_a_422_from_a_stash_that_rejects_our_query_is_named_and_loses_nothing(world):
     scene_id, _ = world.scene("old.mp4", title="Old Stash")
     world.queue(scene_id)
     world.stash.fail_graphql('Cannot query field "code" on type "Scene".', times=1, status=422,
@@ -45,7 +44,7 @@ def test_a_422_from_a_stash_that_rejects_our_query_is_named_and_loses_nothing(wo
         assert store.dead_letters() == []
 
 
-def test_a_scene_deleted_in_stash_before_its_sync_is_skipped_with_its_reason(world):  # noqa: F811
+def test_a_scene_deleted_in_stash_before_its_sync_is_skipped_with_its_reason(world):
     scene_id, key = world.scene("deleted.mp4", title="Soon gone")
     world.queue(scene_id)
     world.stash.delete_scene(scene_id)

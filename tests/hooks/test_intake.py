@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
-from hooks.intake import DISABLED_RECHECK_SECONDS, HookError, event_from_hook, handle_hook, known_disabled
+from hooks.intake import (DISABLED_RECHECK_SECONDS, HookError, IntakeError, event_from_hook, handle_hook,
+                          known_disabled)
+from sync_queue.spool import spooled_files
 from sync_queue.store import Store
 
 
@@ -69,3 +72,37 @@ def test_a_stale_off_switch_is_rechecked_by_a_worker():
     assert not known_disabled({"enabled": False, "read_at": now - DISABLED_RECHECK_SECONDS - 1}, now)
     assert not known_disabled({"enabled": False}, now)  # written before read_at existed: ask again
     assert not known_disabled({"enabled": True, "read_at": now}, now)
+
+
+def _hook_payload(scene_id: int) -> dict:
+    return {"args": {"hookContext": {"id": scene_id, "type": "Scene.Update.Post"}}, "server_connection": {}}
+
+
+def test_a_busy_database_spools_the_event_and_the_worker_absorbs_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT", 0.2)
+    with Store(tmp_path) as store:
+        store.set_json("settings_cache", {"enabled": False, "read_at": time.time()})  # no worker spawn here
+    writer = sqlite3.connect(tmp_path / "plexsync.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long writer holds the lock for the whole hook
+    try:
+        result = handle_hook(_hook_payload(5), tmp_path, tmp_path / "PlexSync.py")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert result == {"queued": "scene", "id": "5", "worker": "disabled", "spooled": True}
+    with Store(tmp_path) as store:
+        assert store.intake_size() == 1 and store.status_counts(None)["pending"] == 1
+        assert store.absorb_intake(settle_seconds=0) == 1
+        assert store.intake_size() == 0 and store.pending_scene_ids() == {5}
+        assert spooled_files(tmp_path) == []
+
+
+def test_an_event_neither_the_database_nor_the_spool_takes_is_an_error_that_says_so(tmp_path, monkeypatch):
+    def no_spool(data_dir, event):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("hooks.intake.spool_event", no_spool)
+    (tmp_path / "plexsync.db").mkdir()  # cannot be opened as a file at all
+    with pytest.raises(IntakeError, match=r"NOT queued") as raised:
+        handle_hook(_hook_payload(5), tmp_path, tmp_path / "PlexSync.py")
+    assert "No space left on device" in str(raised.value) and "unable to open database" in str(raised.value)

@@ -14,9 +14,9 @@ def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
     world.plex.add_pending_file(world.section, f"{lib.PLEX_ROOT}/later/new.mp4", 100)
     world.queue(scene_id)
     out = world.run("process_queue")
-    assert out["deferred"] == 1 and out["remaining"] == 1
+    assert out["waiting_for_plex"] == 1 and out["remaining"] == 1
     state = world.state(scene_id)
-    assert state["lane"] == "not_found" and state["last_error_class"] == "ItemNotInPlex"
+    assert state["lane"] == "waiting_for_plex" and state["last_error_class"] == "ItemNotInPlex"
     waiting = world.run("status")["needs_attention"]
     assert [(e["scene_id"], e["state"], e["reason_class"]) for e in waiting] == \
         [(int(scene_id), "waiting_for_plex", "ItemNotInPlex")]
@@ -31,7 +31,7 @@ def test_many_new_files_in_one_folder_ask_plex_for_one_scan(world):
     scene_ids = [world.scene(f"batch/new{n}.mp4", plex=False)[0] for n in range(5)]
     world.queue(*scene_ids)
     out = world.run("process_queue")
-    assert out["deferred"] == 5
+    assert out["waiting_for_plex"] == 5
     assert world.plex.scan_requests == [(world.section, f"{lib.PLEX_ROOT}/batch")]
 
 
@@ -172,7 +172,7 @@ def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world
     monkeypatch.setattr(stash_reader.StashReader, "download_image", unavailable)
     out = world.run("process_queue")
     state = world.state(scene_id)
-    assert out["deferred"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
+    assert out["waiting_for_plex"] == 1 and state["attempts"] == 0 and state["last_error_class"] == "StashUnavailable"
     assert world.run("status")["dead"] == 0
 
 
@@ -188,3 +188,22 @@ def test_a_cover_too_large_for_plex_is_left_out_and_the_fields_still_sync(world,
     assert item.fields["title"] == "Fields without a cover"
     assert item.posters == [] and item.arts == []
     assert world.state(scene_id)["status"] == "synced" and world.run("status")["dead"] == 0
+
+
+def test_how_a_link_was_made_is_kept_through_unchanged_and_later_pushes(world):
+    key = world.plex.add_item(world.section, file="/totally/else/kept.mp4", size=78, title="k")
+    scene_id = world.stash.add_scene(title="Risky match", files=[{"path": "/data/x/kept.mp4", "size": 78}])
+    linked, _ = world.scene("sure.mp4", title="Path match")
+    world.queue(scene_id, linked)
+    world.run("process_queue")
+    expected = {"basename_size": 1, "path": 1}
+    assert world.run("status")["match_methods"] == expected
+    world.queue(scene_id, linked)
+    assert world.run("process_queue")["unchanged"] == 2  # re-synced over the link, nothing to write
+    assert world.run("status")["match_methods"] == expected
+    world.stash.update_scene(scene_id, title="Edited later")
+    world.queue(scene_id)
+    world.run("process_queue")  # pushed over the stored link
+    assert world.plex.item(key).fields["title"] == "Edited later"
+    assert world.run("status")["match_methods"] == expected
+    assert world.state(scene_id)["match_method"] == "basename_size"

@@ -127,16 +127,6 @@ def test_fetch_detail_is_one_get_with_full_tags_and_no_auto_reload(emu: PlexEmul
     assert [(r.method, r.path) for r in emu.requests] == [("GET", f"/library/metadata/{rk}")]
 
 
-def test_fetch_details_is_one_get(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
-    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=n, title=str(n)) for n in range(3)]
-    client.probe()
-    emu.reset_requests()
-    items = client.fetch_details(keys)
-    assert [item.ratingKey for item in items] == keys
-    assert [(r.method, r.path) for r in emu.requests] == [("GET", "/library/metadata/" + ",".join(map(str, keys)))]
-    assert client.fetch_details([]) == [] and emu.count() == 1
-
-
 def test_put_edits_is_one_put_encoded_like_plexapi(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
     rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="old")
     client.probe()
@@ -273,6 +263,26 @@ def test_a_slow_answer_times_out_after_the_read_timeout(emu: PlexEmulator, secti
     elapsed = time.monotonic() - started
     assert 0.4 < elapsed < 2.0
     assert "Timeout" in str(caught.value)
+
+
+def test_an_upload_that_times_out_is_sent_once(emu: PlexEmulator, section_id: int, tmp_path: Path) -> None:
+    """A read timeout shorter than the retry bound must not re-send a POST Plex may already have taken."""
+    rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="a")
+    client = make_client(emu.url, tmp_path, attempts=3, read_timeout=0.3)
+    client.probe()
+    emu.delay(r"/posters$", 1.0, times=None, method="POST")
+    with pytest.raises(PlexUnavailable):
+        client.upload_image(rk, "poster", b"\xff\xd8\xff poster")
+    assert emu.count("POST") == 1
+
+
+def test_an_edit_put_that_times_out_is_retried(emu: PlexEmulator, section_id: int, tmp_path: Path) -> None:
+    rk = emu.add_item(section_id, file="/data/stash/a.mp4", size=10, title="a")
+    client = make_client(emu.url, tmp_path, attempts=3, read_timeout=0.3)
+    client.probe()
+    emu.delay(r"/all$", 1.0, times=1, method="PUT")
+    client.put_edits(section_id, rk, {"title.value": "t", "title.locked": 1})  # setting a value twice is harmless
+    assert emu.count("PUT") == 2 and emu.item(rk).fields["title"] == "t"
 
 
 class _LoginPage(BaseHTTPRequestHandler):

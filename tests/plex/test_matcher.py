@@ -59,12 +59,17 @@ def test_unicode_forms_compare_equal() -> None:
     decomposed = "/data/Cafe\u0301.mp4"
     composed = "/data/Caf\u00e9.mp4"
     assert path_key(decomposed) == path_key(composed)
-    assert basename_key(decomposed) == basename_key(composed) == "Caf\u00e9.mp4"
+    assert basename_key(decomposed) == basename_key(composed) == "caf\u00e9.mp4"
 
 
-def test_basename_key_follows_the_path_rules() -> None:
-    assert basename_key(r"D:\X\Scene.MP4") == "scene.mp4"
-    assert basename_key("/x/Scene.MP4") == "Scene.MP4"
+def test_every_file_name_is_compared_by_one_rule() -> None:
+    """Case folded and NFC whoever wrote the name: a Windows Stash, a Linux or Windows Plex, a macOS share."""
+    assert basename_key(r"D:\X\Scene.MP4") == basename_key("/x/Scene.MP4") == basename_key("/y/scene.mp4") \
+        == "scene.mp4"
+    assert basename_key(r"D:\Videos\My Scene.mp4") == basename_key("/data/My Scene.mp4")
+    nfc_upper, nfd_lower = "/Volumes/share/\u00c9T\u00c9.mp4", "D:\\E\u0301te\u0301.mp4"
+    assert basename_key(nfc_upper) == basename_key(nfd_lower) == "\u00e9t\u00e9.mp4"
+    assert basename_key("/x/Stra\u00dfe.mp4") == basename_key("/x/STRASSE.mp4")  # full case folding
 
 
 # -- path mapping -----------------------------------------------------------------------------------------
@@ -151,8 +156,8 @@ def test_windows_plex_paths_match_case_insensitively() -> None:
 
 def test_linux_plex_paths_are_case_sensitive() -> None:
     index = DictIndex([part(5, "/data/Scene.mp4", size=9)])
-    with pytest.raises(ItemNotInPlex):
-        Matcher(index, PathMapper([])).match([{"path": "/data/scene.mp4", "size": 9}], None, {1})
+    with pytest.raises(ItemNotInPlex):  # inside the library folder only the full path counts
+        Matcher(index, PathMapper([])).match([{"path": "/data/scene.mp4", "size": 9}], None, {1}, ["/data"])
 
 
 def test_unique_basename_with_equal_size() -> None:
@@ -242,7 +247,16 @@ def test_a_same_sized_copy_inside_a_library_folder_waits_for_its_own_item() -> N
     assert not is_under("/plex2/A/scene.mp4", "/plex") and is_under("/plex/A/scene.mp4", "/plex/")
 
 
-def test_a_posix_stash_name_finds_a_windows_plex_file_whatever_its_case() -> None:
-    index = DictIndex([part(1, r"D:\Media\scene.mp4", size=100), part(2, "/posix/SCENE.mp4", size=100)])
-    found = Matcher(index, PathMapper([])).match([{"path": "/stash/Scene.MP4", "size": 100}], None, {1})
-    assert (found.rating_key, found.method) == (1, "basename_size")  # Linux names stay case-sensitive
+def test_a_file_name_matches_whatever_its_case_on_either_side() -> None:
+    windows_plex = DictIndex([part(1, r"D:\Media\scene.mp4", size=100)])
+    linux_plex = DictIndex([part(2, "/posix/My Scene.MP4", size=100)])
+    found = Matcher(windows_plex, PathMapper([])).match([{"path": "/stash/Scene.MP4", "size": 100}], None, {1})
+    assert (found.rating_key, found.method) == (1, "basename_size")
+    found = Matcher(linux_plex, PathMapper([])).match([{"path": r"D:\Videos\my scene.mp4", "size": 100}], None, {1})
+    assert (found.rating_key, found.method) == (2, "basename_size")
+
+
+def test_names_that_differ_only_in_case_are_both_candidates() -> None:
+    index = DictIndex([part(1, "/a/Scene.mp4", size=100), part(2, "/b/SCENE.mp4", size=100)])
+    with pytest.raises(AmbiguousMatch):
+        Matcher(index, PathMapper([])).match([{"path": "/stash/scene.mp4", "size": 100}], None, {1})

@@ -6,11 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-import requests
-from plexapi import utils
 
+from emulators.plex_proxy import ProxyLimits
 from emulators.plex_server import PlexEmulator
-from plex.client import MOVIE_TYPE, PlexClient
+from plex.client import PlexClient
 from plex.errors import PlexItemGone
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from validation import limits
@@ -31,6 +30,11 @@ WANTED = {
     "collection": ["Acme & Co"],
 }
 SCALAR_FIELDS = {"title", "summary", "tagline", "originallyAvailableAt", "year", "studio", "userRating"}
+
+
+def jpeg(payload: bytes) -> bytes:
+    """Bytes that start like a JPEG (the writer checks the magic bytes before uploading)."""
+    return b"\xff\xd8\xff\xe0" + payload
 
 
 class Images:
@@ -66,7 +70,7 @@ def first_push(writer: MetadataWriter, rk: int, section_id: int, wanted=WANTED, 
 def test_new_item_is_one_read_one_put_and_one_post_per_image(emu: PlexEmulator, writer: MetadataWriter, rk: int,
                                                             section_id: int) -> None:
     images = Images()
-    poster, art = b"poster-bytes", b"art-bytes"
+    poster, art = jpeg(b"poster-bytes"), jpeg(b"art-bytes")
     result = writer.push(rk, section_id, WANTED, {"poster": images.source("http://s/p?1", poster),
                                                   "art": images.source("http://s/a?1", art)}, None, "fp1")
     assert [(r.method, r.path) for r in emu.requests] == [
@@ -93,7 +97,7 @@ def test_new_item_is_one_read_one_put_and_one_post_per_image(emu: PlexEmulator, 
 def test_image_locks_ride_in_the_edit_put_after_the_upload(emu: PlexEmulator, writer: MetadataWriter, rk: int,
                                                            section_id: int) -> None:
     emu.library.lock_on_upload = False  # so only our own lock can lock it
-    writer.push(rk, section_id, {"title": "x"}, {"poster": Images().source("u", b"p")}, None, "fp")
+    writer.push(rk, section_id, {"title": "x"}, {"poster": Images().source("u", jpeg(b"p"))}, None, "fp")
     assert [r.method for r in emu.requests] == ["GET", "POST", "PUT"]
     put = emu.requests[-1]
     assert put.param("thumb.locked") == "1" and put.param("art.locked") is None
@@ -105,7 +109,7 @@ def test_an_image_only_push_still_locks_the_image(emu: PlexEmulator, writer: Met
     emu.library.lock_on_upload = False
     record = first_push(writer, rk, section_id, {"title": "t"})
     emu.reset_requests()
-    result = writer.push(rk, section_id, {"title": "t"}, {"art": Images().source("u", b"a")}, record, "fp2")
+    result = writer.push(rk, section_id, {"title": "t"}, {"art": Images().source("u", jpeg(b"a"))}, record, "fp2")
     assert [r.method for r in emu.requests] == ["POST", "PUT"] and result.requests == 2
     sent = {key for key, _ in emu.requests[-1].query}
     assert sent == {"id", "type", "art.locked"}
@@ -114,7 +118,7 @@ def test_an_image_only_push_still_locks_the_image(emu: PlexEmulator, writer: Met
 
 def test_unchanged_is_zero_requests(emu: PlexEmulator, writer: MetadataWriter, rk: int, section_id: int) -> None:
     images = Images()
-    sources = {"poster": images.source("http://s/p?1", b"p")}
+    sources = {"poster": images.source("http://s/p?1", jpeg(b"p"))}
     record = writer.push(rk, section_id, WANTED, sources, None, "fp1").record
     emu.reset_requests()
     result = writer.push(rk, section_id, dict(WANTED), sources, PushRecord.from_json(record.to_json()), "fp1")
@@ -211,14 +215,36 @@ def test_a_changed_value_and_a_missing_lock_share_one_put(emu: PlexEmulator, wri
     assert {"title", "year", "originallyAvailableAt", "userRating", "genre"} <= emu.item(rk).locks
 
 
-def test_a_case_only_rename_is_not_also_a_removal(emu: PlexEmulator, writer: MetadataWriter, rk: int,
-                                                  section_id: int) -> None:
+def test_a_case_only_rename_takes_effect_although_plex_reuses_spellings(emu: PlexEmulator, writer: MetadataWriter,
+                                                                       rk: int, section_id: int) -> None:
+    """Plex would give "outdoor" the spelling of the "Outdoor" tag the item still carries: the old spelling is
+    removed in a PUT of its own before the list is sent."""
     record = first_push(writer, rk, section_id, {"genre": ["Outdoor", "Beach"]})
     emu.reset_requests()
-    writer.push(rk, section_id, {"genre": ["outdoor"]}, {}, record, "fp2")
-    put = emu.requests[-1]
-    assert put.param("genre[].tag.tag-") == "Beach"  # "Outdoor" would match "outdoor" case-insensitively
-    assert put.param("genre[0].tag.tag") == "outdoor" and emu.item(rk).tags["genre"] == ["outdoor"]
+    result = writer.push(rk, section_id, {"genre": ["outdoor"]}, {}, record, "fp2")
+    first, second = emu.requests
+    assert first.param("genre[].tag.tag-") == "Outdoor" and first.param("genre[0].tag.tag") is None
+    assert second.param("genre[].tag.tag-") == "Beach" and second.param("genre[0].tag.tag") == "outdoor"
+    assert emu.item(rk).tags["genre"] == ["outdoor"] and result.record.snapshot["genre"] == ["outdoor"]
+
+
+def test_a_spelling_plex_reused_is_not_a_difference(emu: PlexEmulator, client: PlexClient, rk: int,
+                                                    section_id: int) -> None:
+    """Another item carries "Action": Plex keeps that spelling for ours. Neither a read-back nor
+    preserve_plex_edits takes it for a change: nothing is rewritten, and the list does not freeze."""
+    other = emu.add_item(section_id, file="/data/stash/other.mp4", size=1, title="other")
+    emu.set_tags(other, "genre", ["Action"])
+    writer = MetadataWriter(client, preserve_plex_edits=True)
+    record = first_push(writer, rk, section_id, {"genre": ["action", "Drama"]})
+    assert emu.item(rk).tags["genre"] == ["Action", "Drama"]
+    emu.reset_requests()
+    again = writer.push(rk, section_id, {"genre": ["action", "Drama"]}, {}, record, "fp1")
+    assert again.requests == 0
+    changed = writer.push(rk, section_id, {"title": "t", "genre": ["action", "Drama"]}, {}, record, "fp2")
+    assert changed.wrote_fields == ["title"] and [r.method for r in emu.requests] == ["GET", "PUT"]
+    assert emu.item(rk).tags["genre"] == ["Action", "Drama"]
+    grown = writer.push(rk, section_id, {"genre": ["action", "Drama", "Comedy"]}, {}, changed.record, "fp3")
+    assert grown.wrote_fields == ["genre"] and emu.item(rk).tags["genre"] == ["Action", "Drama", "Comedy"]
 
 
 def test_the_users_own_collections_survive(emu: PlexEmulator, writer: MetadataWriter, rk: int,
@@ -286,14 +312,14 @@ def test_without_preserve_a_plex_edit_is_overwritten_on_the_next_read(emu: PlexE
 def test_images_upload_only_when_the_bytes_change(emu: PlexEmulator, writer: MetadataWriter, rk: int,
                                                   section_id: int) -> None:
     images = Images()
-    record = writer.push(rk, section_id, {}, {"poster": images.source("u1", b"one")}, None, "fp").record
+    record = writer.push(rk, section_id, {}, {"poster": images.source("u1", jpeg(b"one"))}, None, "fp").record
     emu.reset_requests()
-    same_bytes = writer.push(rk, section_id, {}, {"poster": images.source("u2", b"one")}, record, "fp")
+    same_bytes = writer.push(rk, section_id, {}, {"poster": images.source("u2", jpeg(b"one"))}, record, "fp")
     assert same_bytes.requests == 0 and same_bytes.record.image_urls["poster"] == "u2"
-    changed = writer.push(rk, section_id, {}, {"poster": images.source("u3", b"two")}, same_bytes.record, "fp")
+    changed = writer.push(rk, section_id, {}, {"poster": images.source("u3", jpeg(b"two"))}, same_bytes.record, "fp")
     assert changed.uploaded == ["poster"] and changed.requests == 2  # the upload and its lock
     assert [r.method for r in emu.requests] == ["POST", "PUT"]
-    assert emu.item(rk).posters[-1] == f"upload://posters/{hashlib.sha1(b'two').hexdigest()}"
+    assert emu.item(rk).posters[-1] == f"upload://posters/{hashlib.sha1(jpeg(b'two')).hexdigest()}"
     assert images.fetches == ["u1", "u2", "u3"]
 
 
@@ -308,7 +334,7 @@ def test_unknown_fields_are_refused(writer: MetadataWriter, rk: int, section_id:
 
 
 def test_push_record_round_trips_through_json(writer: MetadataWriter, rk: int, section_id: int) -> None:
-    record = writer.push(rk, section_id, WANTED, {"poster": Images().source("u", b"p")}, None, "fp").record
+    record = writer.push(rk, section_id, WANTED, {"poster": Images().source("u", jpeg(b"p"))}, None, "fp").record
     assert PushRecord.from_json(record.to_json()) == record
     assert PushRecord.from_json('{"fingerprint": "old"}') == PushRecord("old")
 
@@ -324,19 +350,19 @@ def _scene_past_every_cap(seed: str) -> dict:
             "tags": [{"name": f"{seed} Tag Category {i}"} for i in range(150)]}
 
 
-def test_the_worst_case_edit_stays_within_the_url_budget(emu: PlexEmulator, client: PlexClient,
-                                                         writer: MetadataWriter, rk: int, section_id: int,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_worst_case_edit_fits_a_proxy_in_a_few_puts(emu: PlexEmulator, client: PlexClient,
+                                                      writer: MetadataWriter, rk: int, section_id: int) -> None:
+    """Every one-line value and the summary at their caps, both lists replaced: every request line stays within
+    what nginx takes, and Plex ends with exactly what was wanted."""
+    emu.proxy = ProxyLimits()
+    emu.library.merge_tag_lists = True
     config = load_config({"plex_url": emu.url, "plex_token": "t"})[0]
-    sent: list[dict] = []
-    put_edits = client.put_edits
-    monkeypatch.setattr(client, "put_edits", lambda sid, key, params: (sent.append(params),
-                                                                       put_edits(sid, key, params)))
     record = first_push(writer, rk, section_id, build_metadata(_scene_past_every_cap("甲"), config).plex_fields())
+    emu.reset_requests()
     wanted = build_metadata(_scene_past_every_cap("乙"), config).plex_fields()
-    writer.push(rk, section_id, wanted, {}, record, "fp2")  # every value new, every old tag removed
-    assert len(sent) == 2 and sent[1]["genre[].tag.tag-"] and sent[1]["actor[].tag.tag-"]
-    sizes = [len(requests.Request("PUT", f"{emu.url}/library/sections/{section_id}/all" + utils.joinArgs(
-        {**params, "type": MOVIE_TYPE, "id": rk})).prepare().path_url) for params in sent]  # as sent on the wire
-    assert max(sizes) < limits.EDIT_URL_BYTES and sizes[1] > 0.8 * limits.EDIT_URL_BYTES  # near the real worst
-    assert emu.item(rk).fields["summary"] == wanted["summary"] and emu.item(rk).tags["actor"] == wanted["actor"]
+    result = writer.push(rk, section_id, wanted, {}, record, "fp2")  # every value new, every old tag removed
+    assert emu.proxy.refused == [] and emu.proxy.longest_line <= limits.REQUEST_LINE_BYTES + 2
+    assert 2 < emu.count("PUT") < 10 and result.notes == []
+    item = emu.item(rk)
+    assert item.fields["summary"] == wanted["summary"] and item.fields["title"] == wanted["title"]
+    assert item.tags["actor"] == wanted["actor"] and item.tags["genre"] == wanted["genre"]

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from plex.library_index import IndexedPart
 from sync_queue.store import Store
 
 
@@ -140,7 +141,7 @@ def test_lease_is_exclusive_and_expires(store):
     assert store.acquire_lease("a", ttl=30, pid=1)
     assert not store.acquire_lease("b", ttl=30, pid=2)
     assert store.lease_holder()["token"] == "a"
-    store.conn.execute("UPDATE lease SET expires_at = 0")
+    store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
     assert store.lease_holder() is None
     assert store.acquire_lease("b", ttl=30, pid=2)
     assert not store.renew_lease("a", ttl=30)
@@ -152,7 +153,7 @@ def test_new_lease_holder_reclaims_stale_claims(store):
     store.claim_batch("dead-worker", 10)
     assert store.counts("dead-worker")["in_progress"] == 2
     assert store.counts(None)["in_progress"] == 0  # nobody alive holds them: they are pending
-    store.conn.execute("UPDATE lease SET expires_at = 0")
+    store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
     store.acquire_lease("new", ttl=30, pid=2)
     assert len(store.claim_batch("new", 10)) == 2
 
@@ -163,22 +164,30 @@ def test_clear_pending_keeps_links_and_reports_count(store):
     assert store.counts()["pending"] == 0
 
 
-def test_kv_round_trip_and_counter(store):
+def test_kv_round_trip(store):
     store.set_json("stats", {"plex_requests": 2})
-    store.add_to_counter("stats", "plex_requests", 3)
-    assert store.get_json("stats") == {"plex_requests": 5}
+    assert store.get_json("stats") == {"plex_requests": 2}
     store.delete_key("stats")
     assert store.get_json("stats", "none") == "none"
 
 
 def test_index_lookup_by_path_and_basename(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/n/a.mp4", "a.mp4", "/n/a.mp4", 6, 200, 200)]
-    store.replace_index_section(1, rows)
-    assert [r.rating_key for r in store.parts_by_path_key("/m/a.mp4")] == [10]
+    store.replace_index_items(1, rows)
+    assert store.parts_by_path_key("/m/a.mp4") == [IndexedPart(10, 1, "/m/a.mp4", 5, 100, 100)]  # plex's record
     assert sorted(r.rating_key for r in store.parts_by_basename_key("a.mp4")) == [10, 11]
     assert store.index_max_added_at(1) == 200
     store.drop_index_item(10)
     assert store.index_size() == 1
+
+
+def test_pruning_a_section_keeps_exactly_what_the_listing_named(store):
+    rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/m/b.mp4", "b.mp4", "/m/b.mp4", 6, 200, 200)]
+    store.replace_index_items(1, rows)
+    store.replace_index_items(2, [(12, "/x/c.mp4", "c.mp4", "/x/c.mp4", 7, 300, 300)])
+    assert store.prune_index_section(1, {(11, "/m/b.mp4")}) == 1
+    assert [r.rating_key for r in store.parts_by_basename_key("a.mp4")] == []
+    assert store.index_size(1) == 1 and store.index_size(2) == 1  # another library is left alone
 
 
 def test_a_dead_holder_loses_the_lease_at_once(store):

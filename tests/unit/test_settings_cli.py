@@ -62,6 +62,10 @@ def test_an_unknown_variable_gets_the_did_you_mean_warning(variable, hint):
 
 
 def test_the_command_line_shows_both_warnings(tmp_path):
+    from sync_queue.store import Store
+
+    with Store(tmp_path) as store:  # status reads an existing queue (a typo'd folder is an error, not a new one)
+        store.intake_size()
     env = {**os.environ, "PLEXSYNC_DATA_DIR": str(tmp_path), "PLEXSYNC_SKIP_POSTR": "1"}
     result = subprocess.run([sys.executable, str(REPO / "PlexSync.py"), "status", "--json", "--plex-token",
                              "argv-token-123"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)

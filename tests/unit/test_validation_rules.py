@@ -54,7 +54,7 @@ def test_defaults_unknown_keys_and_the_token_stays_secret():
     cfg, warnings = load_config({**BASE, "plexLibrary": "x"})
     assert cfg.plex_url == "http://plex:32400" and cfg.max_retries == 5 and cfg.settle_seconds == 5
     assert warnings == ["Unknown PlexSync setting 'plexLibrary' ignored (did you mean 'plex_library'?)"]
-    assert "secret-token-value" not in repr(cfg) and cfg.token() == "secret-token-value"
+    assert "secret-token-value" not in repr(cfg) and cfg.plex_token.get_secret_value() == "secret-token-value"
 
 
 def test_derived_values():

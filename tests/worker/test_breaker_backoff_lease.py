@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
 
 import pytest
@@ -107,24 +108,86 @@ def test_a_missing_package_in_the_worker_is_recorded_with_the_install_fix(tmp_pa
         assert store.get_json(KV_SPAWN_PAUSE) > time.time() + 30  # hooks hold off spawning for a while
 
 
-def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_path, monkeypatch):
-    from worker import sync_tasks
+class WorkerThread(threading.Thread):
+    """A background worker's side of the hand-over protocol on its own connection, as ``drain`` does it:
+    adopt the lease (by token when a hook reserved it), check ``handoff_requested`` between batches,
+    release when asked."""
 
+    def __init__(self, data_dir, token: str | None = None, on_release=None) -> None:
+        super().__init__(daemon=True)
+        self.data_dir, self.token, self.on_release = data_dir, token, on_release
+        self.adopted = threading.Event()
+        self.released = threading.Event()
+
+    def run(self) -> None:
+        with Store(self.data_dir) as store:
+            lease = Lease(lambda: Store(self.data_dir), self.token)
+            assert lease.acquire(store)
+            self.adopted.set()
+            deadline = time.monotonic() + 10
+            while not store.handoff_requested(lease.token) and time.monotonic() < deadline:
+                time.sleep(0.02)  # one "batch"
+            lease.release(store)
+            lease.close()
+            self.released.set()
+            if self.on_release is not None:
+                self.on_release(store)
+
+
+def handoff_flag(data_dir) -> int:
+    with Store(data_dir) as store:
+        row = store.conn.execute("SELECT handoff FROM lease WHERE name = 'worker'").fetchone()
+        return -1 if row is None else row[0]
+
+
+def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reserved(tmp_path):
+    from sync_queue.launcher import SPAWN_LEASE_SECONDS
+    from worker.sync_tasks import take_over_lease
+
+    with Store(tmp_path) as hook_store:  # ensure_worker: reserve the lease for the child it spawns
+        assert hook_store.acquire_lease("child", SPAWN_LEASE_SECONDS, pid=0)
+    result: list[object] = []
+    task_lease = Lease(lambda: Store(tmp_path))
+
+    def task() -> None:
+        with Store(tmp_path) as store:
+            try:
+                take_over_lease(store, task_lease, timeout=5)
+                result.append(store.lease_holder()["token"])
+                task_lease.release(store)
+            except Exception as exc:
+                result.append(exc)
+
+    asker = threading.Thread(target=task, daemon=True)
+    asker.start()
+    deadline = time.monotonic() + 5
+    while handoff_flag(tmp_path) != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert handoff_flag(tmp_path) == 1  # the task asked while the child was still starting
+    child = WorkerThread(tmp_path, token="child")
+    child.start()
+    asker.join(8)
+    task_lease.close()
+    assert child.released.is_set() and result == [task_lease.token]
+
+
+def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_path):
+    from sync_queue.launcher import SPAWN_LEASE_SECONDS
+    from worker.sync_tasks import take_over_lease
+
+    second = WorkerThread(tmp_path, token="hook-spawned")
+
+    def hook_starts_a_worker(store) -> None:  # a hook saw the lease free and reserved it for a new worker
+        assert store.acquire_lease("hook-spawned", SPAWN_LEASE_SECONDS, pid=0)
+        second.start()
+
+    first = WorkerThread(tmp_path, on_release=hook_starts_a_worker)
+    first.start()
+    assert first.adopted.wait(5)
+    lease = Lease(lambda: Store(tmp_path))
     with Store(tmp_path) as store:
-        store.acquire_lease("background", ttl=60, pid=os.getpid())
-        calls = []
-
-        def hand_over(store_, remaining):
-            calls.append(remaining)
-            holder = store_.lease_holder()
-            store_.release_lease(holder["token"])
-            if len(calls) == 1:  # a hook saw the lease free and took it for a new worker
-                store_.acquire_lease("hook-spawned", ttl=60, pid=os.getpid())
-            return True
-
-        monkeypatch.setattr(sync_tasks, "wait_for_free_lease", hand_over)
-        lease = Lease(lambda: Store(tmp_path))
-        sync_tasks.take_over_lease(store, lease, timeout=5)
-        assert len(calls) == 2 and store.lease_holder()["token"] == lease.token
+        take_over_lease(store, lease, timeout=8)
+        assert store.lease_holder()["token"] == lease.token
+        assert first.released.is_set() and second.released.is_set()
         lease.release(store)
-        lease.close()
+    lease.close()

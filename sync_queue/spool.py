@@ -1,0 +1,76 @@
+"""The hook's fallback when the database can't take its event in time: one small file per event.
+
+A hook waits only a short busy timeout for SQLite (the user's save waits for the hook). If a writer still
+holds the lock, the event goes to ``<data>/intake-spool/<sortable name>.json`` instead: written to a temporary
+name, flushed to disk and renamed, so a reader sees a whole file or none. The worker absorbs spooled events
+together with the intake rows and deletes the files only after that transaction committed (applying an
+event twice is harmless: work is coalesced per scene). Standard library only: the hook path imports this.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+SPOOL_DIR = "intake-spool"
+SUFFIX = ".json"
+STALE_TEMP_SECONDS = 3600.0  # a temporary file this old was left by a killed hook: it never became an event
+
+
+def spool_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / SPOOL_DIR
+
+
+def spool_event(data_dir: Path, event: dict[str, Any]) -> Path:
+    """Write one event durably; returns its file. Raises OSError when even that is impossible."""
+    folder = spool_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary, final = folder / f"{name}.tmp", folder / f"{name}{SUFFIX}"
+    with open(temporary, "wb") as stream:
+        stream.write(json.dumps(event).encode("utf-8"))
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, final)
+    return final
+
+
+def spooled_files(data_dir: Path, limit: int | None = None) -> list[Path]:
+    """Spooled events, oldest first."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(spool_dir(data_dir)) if entry.name.endswith(SUFFIX))
+    except FileNotFoundError:
+        return []
+    return [spool_dir(data_dir) / name for name in names[:limit]]
+
+
+def spool_count(data_dir: Path) -> int:
+    return len(spooled_files(data_dir))
+
+
+def read_event(path: Path) -> Any:
+    """The event in one spooled file; None when it can't be read as JSON (absorbing drops it)."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def remove_files(data_dir: Path, paths: list[Path]) -> None:
+    """Delete absorbed files; also sweep temporary files a killed hook left behind."""
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for leftover in spool_dir(data_dir).glob("*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass

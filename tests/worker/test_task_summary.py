@@ -1,0 +1,49 @@
+"""The words a task's summary line uses, from its output alone."""
+
+from __future__ import annotations
+
+from worker.task_summary import summary_lines
+
+
+def test_a_sync_summary_names_what_did_not_reach_plex_and_the_fix():
+    output = {"processed": 9, "succeeded": 4, "unchanged": 1, "failed": 2, "skipped": 1, "deferred": 2,
+              "remaining": 2, "background_worker": "started", "stopped": "idle",
+              "attention": [{"scene_id": 7, "state": "ambiguous", "reason": "two items"},
+                            {"scene_id": 8, "state": "waiting_for_plex", "reason": "not listed"},
+                            {"scene_id": 9, "state": "waiting_for_plex", "reason": "not listed"},
+                            {"scene_id": 10, "state": "dead", "reason": "400"}]}
+    assert summary_lines("process_queue", output) == [
+        "Process Queue: Synced 3 (1 more already up to date); 1 ambiguous (scene 7: map its path with path_map, "
+        "or remove the duplicate in Plex); 1 dead-lettered (scene 10: see Queue Status; Retry Failed Jobs after "
+        "fixing it); 2 waiting for Plex to list their file; 1 failed and will be retried; 2 scenes still queued "
+        "(a background worker goes on with them)"]
+
+
+def test_a_stopped_sync_says_why():
+    output = {"processed": 0, "succeeded": 0, "unchanged": 0, "failed": 0, "remaining": 3, "stopped": "auth",
+              "message": "Plex rejected the token (401)", "attention": []}
+    assert summary_lines("sync_all", {**output, "scanned": 10, "queued": 3}) == [
+        "Sync All: 3 of 10 scenes differed from Plex. Synced 0; 3 scenes still queued; stopped: Plex rejected the "
+        "token (401)"]
+
+
+def test_a_disabled_plugin_says_what_stays_queued():
+    output = {"skipped": "PlexSync is disabled in its settings", "remaining": 2, "fanout_pending": 1}
+    assert summary_lines("process_queue", output) == [
+        "PlexSync is disabled in its settings: nothing was synced; 2 scenes and 1 performer/studio/tag/group change "
+        "stay queued"]
+
+
+def test_queue_status_reads_as_a_few_lines():
+    status = {"pending": 2, "in_progress": 0, "fanout_pending": 0, "dead": 1, "synced": 40, "skipped": 1,
+              "circuit": "closed", "worker_running": False, "last_sync_at": None,
+              "paused": {"kind": "auth", "message": "Plex rejected the token (401)", "since": None},
+              "match_methods": {"path": 39, "basename_size": 1},
+              "needs_attention": [{"scene_id": 5, "state": "skipped", "reason_class": "AmbiguousMatch"}]}
+    assert summary_lines("status", status) == [
+        "Queue: 2 pending, 0 in progress, 0 performer/studio/tag/group changes, 1 dead letter; 40 synced, 1 skipped",
+        "Worker not running; Plex circuit closed; last sync never",
+        "Paused: Plex rejected the token (401) — run Health Check after fixing it",
+        "Links: 39 by path, 1 by file name and size",
+        "Needs attention: scene 5 skipped (AmbiguousMatch)",
+    ]

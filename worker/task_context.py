@@ -1,0 +1,50 @@
+"""What every task shares: where it runs (:class:`TaskContext`), handing leftovers to a background worker,
+and how an ETA reads. Used by the queue tasks (``worker.tasks``) and the sync tasks (``worker.sync_tasks``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from sync_queue.launcher import ensure_worker
+from sync_queue.store import Store
+
+BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
+
+
+@dataclass
+class TaskContext:
+    """Where a task runs: data dir, plugin dir, how to reach Stash, settings overrides, progress sink."""
+
+    data_dir: Path
+    plugin_dir: Path
+    entry_script: Path
+    server_connection: Mapping[str, Any] | None = None
+    stash_url: str | None = None
+    stash_api_key: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    args: Mapping[str, Any] = field(default_factory=dict)
+    progress: Callable[[float], None] | None = None
+
+
+def continue_in_background(ctx: TaskContext, store: Store) -> str:
+    """Hand leftover work to a detached worker (Stash runs one job at a time; don't hold it)."""
+    if not store.has_work():
+        return "not needed (nothing left to do)"
+    if ctx.server_connection is None:
+        return "not started (no Stash connection to hand over)"
+    due = store.next_due_at()
+    if store.status_counts(None)["intake"]:
+        due = time.time()  # hook events that arrived while the task held the lease
+    if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
+        return "not needed (nothing falls due soon; the next hook or task picks it up)"
+    return ensure_worker(store, ctx.entry_script, dict(ctx.server_connection))
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
