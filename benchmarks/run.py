@@ -1,7 +1,13 @@
 """Speed and memory figures, measured end to end against the emulators. Prints figures; asserts nothing.
 
     python benchmarks/run.py                 # defaults sized for a 2-core machine (~1-2 minutes)
-    python benchmarks/run.py --scenes 10000  # a bigger library
+    python benchmarks/run.py --scenes 10000  # a bigger library (100000 works too: allow an hour or more)
+    python benchmarks/run.py --plex-latency-ms 20   # a Plex over a network: is Plex kept busy?
+    python benchmarks/run.py --profile       # where the first Sync All's time goes (slower: it is profiled)
+
+Phases: the hook alone; the first Sync All (new scenes), an unchanged one, one where every scene has one
+field edited, each with Plex requests per scene and our CPU per scene; then the hook again while a task
+drains that edit and while a slow library listing runs.
 
 Targets (issue "Performance at 100,000 scenes"): hook median ≤ 2× and p99 ≤ 4× the floor measured in the same
 run; a big library synced in minutes; an unchanged re-sync makes no Plex writes. Memory is each plugin
@@ -13,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,8 +40,11 @@ from emulators.stash_server import StashEmulator  # noqa: E402
 RSS_PROBE_DIR = REPO / "benchmarks" / "rss_probe"
 
 
+LISTING_PATH = r"^/library/sections/\d+/all$"
+
+
 def enable_rss_probe(log_path: Path) -> None:
-    """Every plugin process started from now on logs its own peak RSS (see rss_probe/sitecustomize.py)."""
+    """Every plugin process started from now on logs its own peak RSS, CPU and wall time (rss_probe)."""
     os.environ["PYTHONPATH"] = str(RSS_PROBE_DIR)
     os.environ["PLEXSYNC_BENCH_RSS_LOG"] = str(log_path)
 
@@ -41,6 +52,12 @@ def enable_rss_probe(log_path: Path) -> None:
 def disable_rss_probe() -> None:
     os.environ.pop("PYTHONPATH", None)
     os.environ.pop("PLEXSYNC_BENCH_RSS_LOG", None)
+
+
+def probe_records(log_path: Path) -> list[dict]:
+    if not log_path.exists():
+        return []
+    return [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines()]
 
 
 def peak_rss_by_process(log_path: Path) -> dict[str, float]:
@@ -93,31 +110,93 @@ def populate(stash, plex, count: int) -> list[str]:
     return scene_ids
 
 
-def bench_hooks(runner: PluginRunner, scene_ids: list[str], runs: int) -> dict:
+def bench_hooks(runner: PluginRunner, scene_ids: list[str], runs: int, *,
+                during: threading.Thread | None = None) -> dict:
+    """Hook wall times (ms); with ``during``, only hooks that ran while that thread (a task) was still running."""
     samples = []
-    for n in range(runs):
+    for n in range(runs if during is None else 10**9):
+        if during is not None and not during.is_alive():
+            break
         result = runner.run_hook("Scene.Update.Post", int(scene_ids[n % len(scene_ids)]), input=None)
         if result.error:
             raise SystemExit(f"hook failed: {result.error}")
-        samples.append(result.seconds * 1000)
+        if during is None or during.is_alive():
+            samples.append(result.seconds * 1000)
+    if not samples:
+        return {"runs": 0}
     samples.sort()
-    return {"runs": runs, "median_ms": round(statistics.median(samples), 1),
+    return {"runs": len(samples), "median_ms": round(statistics.median(samples), 1),
             "p95_ms": round(percentile(samples, 0.95), 1), "p99_ms": round(percentile(samples, 0.99), 1),
             "min_ms": round(samples[0], 1)}
 
 
-def bench_sync(runner: PluginRunner, plex: PlexEmulator, count: int) -> dict:
-    plex.reset_requests()
-    started = time.perf_counter()
-    result = runner.run_task("Sync All Scenes", timeout=3600)
-    seconds = time.perf_counter() - started
+def run_task(runner: PluginRunner, name: str) -> dict:
+    result = runner.run_task(name, timeout=4 * 3600)
     if result.error:
-        raise SystemExit(f"sync failed: {result.error}")
-    out = result.output
-    return {"scenes": count, "seconds": round(seconds, 2), "scenes_per_second": round(count / seconds, 1),
-            "plex_requests": len(plex.requests), "plex_writes": plex.writes(),
-            "requests_per_scene": round(len(plex.requests) / count, 2), "succeeded": out.get("succeeded"),
-            "remaining": out.get("remaining")}
+        raise SystemExit(f"{name} failed: {result.error}")
+    return result.output
+
+
+def bench_sync(runner: PluginRunner, plex: PlexEmulator, count: int, rss_log: Path) -> dict:
+    """One Sync All: wall time, Plex requests per scene, and the task process's own CPU per scene."""
+    plex.reset_requests()
+    seen = len(probe_records(rss_log))
+    started = time.perf_counter()
+    out = run_task(runner, "Sync All Scenes")
+    seconds = time.perf_counter() - started
+    figures = {"scenes": count, "seconds": round(seconds, 2), "scenes_per_second": round(count / seconds, 1),
+               "plex_requests": len(plex.requests), "plex_writes": plex.writes(),
+               "requests_per_scene": round(len(plex.requests) / count, 2), "succeeded": out.get("succeeded"),
+               "remaining": out.get("remaining")}
+    task = [r for r in probe_records(rss_log)[seen:] if r.get("cpu_s") is not None]
+    if task:
+        cpu, wall = sum(r["cpu_s"] for r in task), sum(r["wall_s"] for r in task)
+        figures["cpu_ms_per_scene"] = round(cpu * 1000 / count, 2)
+        figures["own_cpu_share_of_wall"] = round(cpu / wall, 2) if wall else None  # the rest: waiting on Plex/Stash
+    return figures
+
+
+def edit_one_field(stash: StashEmulator, scene_ids: list[str]) -> None:
+    for scene_id in scene_ids:
+        stash.update_scene(scene_id, title=f"Edited {scene_id}")
+
+
+def in_background(runner: PluginRunner, task: str) -> tuple[threading.Thread, dict]:
+    output: dict = {}
+    thread = threading.Thread(target=lambda: output.update(run_task(runner, task)), daemon=True)
+    thread.start()
+    return thread, output
+
+
+def profile_summary(path: Path, top: int = 12) -> dict:
+    """Where the profiled task's threads spent their time, by function (own time), grouped by kind."""
+    stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
+    groups: dict[str, float] = {}
+    rows = []
+    for (file, _line, name), (_calls, _prim, own, _cum, _callers) in stats.items():
+        kind = profile_kind(file, name)
+        groups[kind] = groups.get(kind, 0.0) + own
+        if not kind.startswith("idle"):
+            rows.append((own, f"{Path(file).name}:{name}" if file != "~" else name, kind))
+    busy = sum(seconds for kind, seconds in groups.items() if not kind.startswith("idle")) or 1.0
+    return {"thread_seconds_by_kind": {kind: round(seconds, 2) for kind, seconds in sorted(groups.items())},
+            "share_of_non_idle": {kind: round(seconds / busy, 3) for kind, seconds in groups.items()
+                                  if not kind.startswith("idle")},
+            "top_functions_own_time": [(name, round(own, 3), kind) for own, name, kind in sorted(rows)[::-1][:top]]}
+
+
+def profile_kind(file: str, name: str) -> str:
+    if "recv" in name or "connect" in name or "poll" in name or "select" in name or "sendall" in name:
+        return "waiting on Plex/Stash (socket)"
+    if "acquire" in name or "SimpleQueue" in name or "'wait'" in name:
+        return "idle or waiting for a lock (threads parked between pushes)"
+    for marker, kind in (("requests", "CPU: HTTP stack"), ("urllib3", "CPU: HTTP stack"), ("http/", "CPU: HTTP stack"),
+                         ("plexapi", "CPU: plexapi + XML"), ("xml", "CPU: plexapi + XML"),
+                         ("stashapi", "CPU: stashapi"), ("sqlite", "CPU: SQLite"), ("json", "CPU: JSON"),
+                         ("/work/", "CPU: PlexSync's own code")):
+        if marker in file or marker in name:
+            return kind
+    return "CPU: other (stdlib, builtins)"
 
 
 def store_size_per_thousand(data_dir: Path, scenes: int) -> float:
@@ -131,12 +210,18 @@ def main() -> int:
     parser.add_argument("--hook-runs", type=int, default=40)
     parser.add_argument("--plex-latency-ms", type=float, default=0.0,
                         help="add this much latency to every Plex answer (a real server over a LAN is not instant)")
+    parser.add_argument("--listing-delay-ms", type=float, default=1500.0,
+                        help="how slowly each library listing page answers while hooks are timed against it")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the first Sync All's threads (cProfile) and summarise where its time went")
     args = parser.parse_args()
     figures: dict[str, object] = {"python": sys.version.split()[0]}
     figures["hook_floor"] = interpreter_floor_ms(max(10, args.hook_runs // 2))
     with tempfile.TemporaryDirectory(prefix="plexsync-bench-") as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN, truncate_list_tags=True) as plex, StashEmulator() as stash:
+        started = time.perf_counter()
         scene_ids = populate(stash, plex, args.scenes)
+        figures["populate_seconds"] = round(time.perf_counter() - started, 1)
         if args.plex_latency_ms:
             plex.delay(r".", args.plex_latency_ms / 1000.0)
             figures["plex_latency_ms"] = args.plex_latency_ms
@@ -153,12 +238,39 @@ def main() -> int:
             bench_hooks(runner, scene_ids, 3)  # a few probed hooks: their own peak memory
             runner.run_task("Clear Pending Queue")
             stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url))
-            figures["first_sync_all"] = bench_sync(runner, plex, args.scenes)
-            figures["unchanged_sync_all"] = bench_sync(runner, plex, args.scenes)
+            profile_path = Path(tmp) / "sync.prof"
+            if args.profile:
+                os.environ["PLEXSYNC_BENCH_PROFILE"] = str(profile_path)
+            figures["first_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
+            os.environ.pop("PLEXSYNC_BENCH_PROFILE", None)
+            if args.profile:
+                figures["first_sync_all_profile"] = profile_summary(profile_path)
+            figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
+            figures["unchanged_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
+            # Every scene's title edited in Stash, synced by a task while hooks run (they settle for an hour,
+            # so the task does not pick them up).
+            stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=3600))
+            edit_one_field(stash, scene_ids)
+            plex.reset_requests()
+            draining, _ = in_background(runner, "Sync All Scenes")
+            figures["hook_while_draining"] = bench_hooks(runner, scene_ids, 0, during=draining)
+            draining.join()
+            figures["one_field_edit_sync_all"] = {"plex_requests": len(plex.requests), "plex_writes": plex.writes(),
+                                                  "requests_per_scene": round(len(plex.requests) / args.scenes, 2)}
+            run_task(runner, "Clear Pending Queue")
+            plex.delay(LISTING_PATH, args.listing_delay_ms / 1000.0, method="GET")
+            listing, _ = in_background(runner, "Rebuild Plex Index")
+            figures["hook_while_listing"] = bench_hooks(runner, scene_ids, 0, during=listing)
+            listing.join()
+            plex.clear_faults()
+            run_task(runner, "Clear Pending Queue")
         finally:
             disable_rss_probe()
+        for key in ("hook_while_draining", "hook_while_listing"):
+            if figures[key].get("runs"):
+                figures[key]["median_vs_floor"] = round(figures[key]["median_ms"] / floor, 2)
+                figures[key]["p99_vs_floor"] = round(figures[key]["p99_ms"] / floor, 2)
         figures["peak_rss_own_mb"] = peak_rss_by_process(rss_log)
-        figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
     print(json.dumps(figures, indent=2))
     return 0
 

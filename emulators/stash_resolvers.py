@@ -95,10 +95,10 @@ def install_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
                     filter: Any = None) -> dict[str, Any]:
         find_filter = filter or {}
         with data.lock:
-            scenes = list(data.scenes.values())
             wanted = {str(i) for i in ids} if ids else ({str(i) for i in scene_ids} if scene_ids else None)
-            if wanted is not None:
-                scenes = [s for s in scenes if s["id"] in wanted]
+            # By id: look the few up rather than scan every scene (a 100,000-scene benchmark asks per batch).
+            scenes = list(data.scenes.values()) if wanted is None else \
+                [data.scenes[i] for i in wanted if i in data.scenes]
             scenes = [s for s in scenes if _scene_matches(data, s, scene_filter)]
             scenes = _sorted(scenes, find_filter)
             per_page = find_filter.get("per_page", 25)

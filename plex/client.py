@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import quote_plus, urlsplit
+from urllib.request import getproxies
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
@@ -56,19 +57,40 @@ class SectionInfo:
 class CountingSession(requests.Session):
     """A session that counts every request it sends (redirects and failed attempts included)."""
 
-    def __init__(self) -> None:
+    def __init__(self, verify_tls: bool = True, *, url: str = "") -> None:
         super().__init__()
+        # With trust_env on, requests looks up proxies, ~/.netrc and CA-bundle variables on EVERY call (~16
+        # stat() calls per synced scene). Plex takes a token, so netrc never applies; the lookups stay only
+        # when a proxy is configured (environment variables, or the system's settings on Windows/macOS).
+        self.trust_env = bool(getproxies())
+        self.verify = verify_tls
+        if verify_tls and not self.trust_env and url.lower().startswith("https:"):
+            # What requests would read on each call, read once: the user's CA bundle stays honoured. (Over
+            # plain HTTP it is never used, and a path here costs requests a stat() per call.)
+            self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.sent = 0
         self._count_lock = threading.Lock()  # the worker pushes several items at once
         self._last = threading.local()
+        self._fastest: float | None = None
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         with self._count_lock:
             self.sent += 1
         self._last.response = None
+        started = time.perf_counter()
         response = super().send(request, **kwargs)
+        elapsed = time.perf_counter() - started
+        with self._count_lock:
+            self._fastest = elapsed if self._fastest is None else min(self._fastest, elapsed)
         self._last.response = response  # per thread: what answered, when the answer is not Plex XML
         return response
+
+    def take_fastest_round_trip(self) -> float | None:
+        """The quickest answer (seconds) since the last call: Plex's own latency, free of the waits for the
+        GIL that slower answers include when several pushes run at once. None when nothing was answered."""
+        with self._count_lock:
+            fastest, self._fastest = self._fastest, None
+        return fastest
 
     def last_response(self) -> requests.Response | None:
         """This thread's last HTTP answer: how a failure that plexapi reports only as text really looked."""
@@ -102,8 +124,7 @@ class PlexClient:
         self.url = url.rstrip("/")
         self._token = token
         self.timeout = (float(connect_timeout), float(read_timeout))
-        self.session = CountingSession()
-        self.session.verify = verify_tls
+        self.session = CountingSession(verify_tls, url=self.url)
         if not verify_tls:
             quiet_insecure_warnings()
             log.debug("TLS certificate checks for Plex are off (skip_tls_verify)")

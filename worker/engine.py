@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
 
 from plex.errors import (
@@ -32,12 +32,12 @@ from worker import backoff
 from worker.breaker import CLOSED, Breaker
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
+from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
 log = get_logger("engine")
 
 LINK_REUSED = ("link", "unchanged")  # sync outcomes over a link made earlier, not ways of matching
-PUSH_WORKERS = 4  # Plex copes with a few concurrent clients; more only queues inside PMS
 
 
 @dataclass
@@ -76,6 +76,14 @@ class PushJob:
     link: tuple[int, int] | None
 
 
+@dataclass
+class StartedBatch:
+    """A prepared batch whose pushes are queued or running; ``finish_batch`` records their outcomes."""
+
+    report: BatchReport
+    pushes: list[tuple[PushJob, Future]]
+
+
 class SyncEngine:
     """The worker's "sync one batch of scenes" seam: everything between a claim and its recorded outcome."""
 
@@ -90,11 +98,18 @@ class SyncEngine:
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
         self._attention: list[dict[str, Any]] = []
+        self.pushes = PushPool(runtime)  # shared by the batches in flight
 
     # -- one batch -----------------------------------------------------------------------------
 
     def sync_batch(self, token: str, claims: Sequence[Claim]) -> BatchReport:
         """Prepare every claim locally, push the ones that need Plex concurrently, record outcomes in order."""
+        return self.finish_batch(token, self.start_batch(token, claims))
+
+    def start_batch(self, token: str, claims: Sequence[Claim]) -> StartedBatch:
+        """Hydrate and prepare every claim (outcomes that need no push are recorded now), then queue the
+        pushes; they run on the push threads while the caller does other work (the previous batch's outcomes)."""
+        self.pushes.resume()
         try:
             scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
         except StashError as exc:
@@ -114,9 +129,19 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
+        return StartedBatch(report, [(job, self.pushes.submit(functools.partial(
+            self._push, job.claim, job.match, job.wanted, job.fingerprint))) for job in jobs])
+
+    def finish_batch(self, token: str, batch: StartedBatch) -> BatchReport:
+        """Record each push's outcome in claim order, as soon as it is known (on the caller's thread)."""
+        report = batch.report
         global_problem: Exception | None = None
         outage: Exception | None = None
-        for job, result in self._push_all(jobs):
+        for job, future in batch.pushes:
+            result = future.result()
+            if result is UNTRIED:
+                self.store.release_claims(token, [job.claim.scene_id])
+                continue
             try:
                 if isinstance(result, (PlexAuthError, PlexConfigError)):
                     raise result
@@ -128,6 +153,7 @@ class SyncEngine:
             if isinstance(result, PlexUnavailable) and self.breaker.state() != CLOSED:
                 outage = result
             report.tally(outcome)
+        self.pushes.tune()
         report.attention, self._attention = self._attention, []
         if global_problem is not None:
             kind = "auth" if isinstance(global_problem, PlexAuthError) else "config"
@@ -155,19 +181,6 @@ class SyncEngine:
         except Exception as exc:  # a bug or a shape nobody foresaw: retry, then dead-letter
             log.error("Scene %s failed unexpectedly", claim.scene_id, exc_info=True)
             return self._rejected(token, claim, exc)
-
-    def _push_all(self, jobs: list[PushJob]) -> list[tuple[PushJob, Any]]:
-        """Each job's PushResult or exception, in job order; a few items are pushed at once."""
-        def run(job: PushJob) -> Any:
-            try:
-                return self._push(job.claim, job.match, job.wanted, job.fingerprint)
-            except Exception as exc:
-                return exc
-
-        if len(jobs) <= 1:
-            return [(job, run(job)) for job in jobs]
-        with ThreadPoolExecutor(max_workers=PUSH_WORKERS, thread_name_prefix="push") as pool:
-            return list(zip(jobs, pool.map(run, jobs)))
 
     def _plex_ready_or_pause(self, token: str, claims: Sequence[Claim], refresh: bool) -> None:
         """The libraries (and, for unlinked scenes, new files) come first: a failure here stops the batch

@@ -15,7 +15,7 @@ from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
 from validation.stash_log import get_logger
 from worker import backoff
 from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
-from worker.engine import BatchReport, SyncEngine
+from worker.engine import BatchReport, StartedBatch, SyncEngine
 from worker.lease import Lease
 from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
@@ -115,42 +115,85 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
 def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None = None,
           progress: ProgressFn | None = None) -> DrainResult:
     """Sync ready work until none is ready, the budget ends (``deadline`` on the monotonic clock), the lease
-    goes, or Plex/Stash stop us."""
-    store, result = runtime.store, DrainResult()
-    breaker = Breaker(store)
-    while True:
-        if lease.lost.is_set() or store.handoff_requested(lease.token):
-            result.stopped = "lease"
-            return result
-        store.absorb_intake(runtime.config.settle_seconds)
-        expand_fanouts(runtime)
-        pause = current_pause(store)
-        if pause and pause.get("kind") in ("auth", "config"):
-            result.stopped, result.message = pause["kind"], pause.get("message", "")
-            return result
-        if not _breaker_allows(runtime, breaker, result):
-            return result
-        claims = store.claim_batch(lease.token, BATCH_SIZE)
-        if not claims:
-            return result
-        started, requests_before = time.monotonic(), runtime.plex_requests()
-        try:
-            report = engine.sync_batch(lease.token, claims)
-        except Pause as pause_exc:
-            report = pause_exc.report or BatchReport()
-            result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
-            log.warning("Stopped: %s", pause_exc.message)
-        result.report.add(report)
-        _record_stats(runtime, report, time.monotonic() - started, runtime.plex_requests() - requests_before)
-        if progress is not None:
-            progress(result.report)
-        if result.stopped != "idle":
-            return result
+    goes, or Plex/Stash stop us.
+
+    Batches overlap so Plex never waits for our batch boundary: the next batch is claimed, read from Stash,
+    prepared and its pushes queued while the current batch's last pushes are still in flight. Outcomes are
+    still recorded on this thread, one batch after the other, each in claim order; a batch claimed before a
+    stop is finished (its pushes not yet started are given back untouched)."""
+    result = DrainResult()
+    breaker = Breaker(runtime.store)
+    in_flight: StartedBatch | None = None
+    mark = (time.monotonic(), runtime.plex_requests())  # stats cover the wall time since the last batch ended
+    started_any = False
+    try:
+        while True:
+            following = _start_next(runtime, engine, lease, breaker, result, deadline, started_any)
+            started_any = started_any or following is not None
+            if in_flight is not None:
+                try:
+                    report = engine.finish_batch(lease.token, in_flight)
+                except Pause as pause_exc:
+                    report = _stop(engine, result, pause_exc)
+                mark = _account(runtime, result, report, mark, progress)
+            elif following is None:
+                return result
+            in_flight = following
+    finally:
+        engine.pushes.close()  # after an unexpected error: in-flight pushes end; their claims return with the lease
+
+
+def _start_next(runtime, engine: SyncEngine, lease: Lease, breaker: Breaker, result: DrainResult,
+                deadline: float | None, started_any: bool) -> StartedBatch | None:
+    """Claim and start the next batch, or None when nothing is ready or something says stop (in ``result``)."""
+    store = runtime.store
+    if result.stopped != "idle":
+        return None
+    if started_any:
         if runtime.stash is not None:
             runtime.stash.ensure_fresh_auth()
         if deadline is not None and time.monotonic() >= deadline:
             result.stopped = "budget"
-            return result
+            return None
+    if lease.lost.is_set() or store.handoff_requested(lease.token):
+        result.stopped = "lease"
+        return None
+    store.absorb_intake(runtime.config.settle_seconds)
+    expand_fanouts(runtime)
+    pause = current_pause(store)
+    if pause and pause.get("kind") in ("auth", "config"):
+        result.stopped, result.message = pause["kind"], pause.get("message", "")
+        return None
+    if not _breaker_allows(runtime, breaker, result):
+        return None
+    claims = store.claim_batch(lease.token, BATCH_SIZE)
+    if not claims:
+        return None
+    try:
+        return engine.start_batch(lease.token, claims)
+    except Pause as pause_exc:
+        result.report.add(_stop(engine, result, pause_exc))
+        return None
+
+
+def _stop(engine: SyncEngine, result: DrainResult, pause_exc: Pause) -> BatchReport:
+    """A pause ends the drain (the first reason is kept); pushes not started yet are given back."""
+    engine.pushes.halt()
+    if result.stopped == "idle":
+        result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
+        log.warning("Stopped: %s", pause_exc.message)
+    return pause_exc.report or BatchReport()
+
+
+def _account(runtime, result: DrainResult, report: BatchReport, mark: tuple[float, int],
+             progress: ProgressFn | None) -> tuple[float, int]:
+    """Add a finished batch to the totals and the stats (the wall time and requests since the previous one)."""
+    now, requests = time.monotonic(), runtime.plex_requests()
+    result.report.add(report)
+    _record_stats(runtime, report, now - mark[0], requests - mark[1])
+    if progress is not None:
+        progress(result.report)
+    return now, requests
 
 
 def next_wake_time(runtime, result: DrainResult) -> float | None:

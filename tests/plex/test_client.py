@@ -44,7 +44,9 @@ def test_both_timeouts_reach_requests(client: PlexClient) -> None:
     assert client.server._timeout == (2.0, 5.0)
 
 
-def test_tls_verification_setting_is_honoured(emu: PlexEmulator, tmp_path: Path) -> None:
+def test_tls_verification_setting_is_honoured(emu: PlexEmulator, tmp_path: Path, monkeypatch) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
     assert make_client(emu.url, tmp_path, verify_tls=False).session.verify is False
     assert make_client(emu.url, tmp_path).session.verify is True
 
@@ -62,9 +64,31 @@ def test_verify_tls_off_wins_over_a_ca_bundle_in_the_environment_and_stays_quiet
         warnings.warn("after", InsecureRequestWarning)  # what urllib3 does on every unverified request
     assert off.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] is False
     assert [str(w.message) for w in caught if w.category is InsecureRequestWarning] == ["before"]
-    on = make_client(emu.url, tmp_path).session
+    on = make_client("https://plex.example:32400", tmp_path).session
     assert on.merge_environment_settings("https://plex:32400/", {}, None, None, None)["verify"] == \
         str(tmp_path / "corporate-ca.pem")  # verify_tls on: the user's CA bundle is honoured
+    assert make_client(emu.url, tmp_path).session.verify is True  # plain HTTP: no bundle, no stat() per call
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def test_without_a_proxy_requests_skips_its_per_call_environment_lookups(emu, tmp_path, monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    netrc = tmp_path / "netrc"  # requests would read this on every call and send its password to Plex
+    netrc.write_text("machine 127.0.0.1 login someone password not-for-plex\n", encoding="utf-8")
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = make_client(emu.url, tmp_path)
+    client.probe()
+    assert client.session.trust_env is False
+    assert [r.headers.get("authorization") for r in emu.requests] == [None, None]
+
+
+def test_a_configured_proxy_keeps_the_environment_in_use(emu, tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert make_client(emu.url, tmp_path).session.trust_env is True
 
 
 def test_movie_sections_by_name_case_insensitive(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:

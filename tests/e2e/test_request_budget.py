@@ -1,0 +1,89 @@
+"""Plex requests per scene, counted (never timed) over a whole Sync All of several scenes in several batches.
+
+Budgets (issue 10): a new scene with poster and background costs 4 requests today — the first push's detail GET
+(``MetadataWriter._starting_point`` → ``PlexClient.fetch_detail``), the poster POST, the background POST and one
+PUT; the target of 3 needs that detail read batched per batch. An unchanged scene costs 0, a scene with one field
+edited in Stash costs 1 (a PUT of that field). The listing and the start-up probes are per run, not per scene.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from emulators import demo_library as lib
+from tests.e2e.test_pipeline_e2e import sync_all
+
+pytestmark = pytest.mark.e2e
+
+SCENES = 53  # more than one batch of 50: a batch boundary costs no request
+NEW_SCENE_REQUESTS = 4  # detail GET + poster POST + background POST + PUT (target: 3, see the module docstring)
+PER_RUN_PATHS = {"/", "/identity", "/library/sections"}  # probes, once per run whatever the library's size
+PER_RUN_MAX = 6  # those, plus the library listing's pages
+
+
+def item_of(request, keys: set[int]) -> int | None:
+    """The Plex item a request is about: /library/metadata/<key>[/…] or a section edit's ``id=<key>``."""
+    if request.path.startswith("/library/metadata/"):
+        key = int(request.path.split("/")[3])
+        return key if key in keys else None
+    edited = request.param("id")
+    return int(edited) if edited and request.method == "PUT" and int(edited) in keys else None
+
+
+def per_scene_and_per_run(plex, keys: set[int]) -> tuple[dict[int, list[tuple[str, str]]], list[tuple[str, str]]]:
+    per_item: dict[int, list[tuple[str, str]]] = {key: [] for key in keys}
+    per_run = []
+    for request in plex.requests:
+        key = item_of(request, keys)
+        shape = (request.method, request.path.replace(str(key), "<key>") if key else request.path)
+        (per_item[key] if key else per_run).append(shape)
+    return per_item, per_run
+
+
+@pytest.fixture()
+def counted(harness):
+    """Scenes, each with a cover (poster and background), and their Plex items."""
+    section = harness.plex.add_section(title="Counted", locations=[lib.PLEX_ROOT], type="movie")
+    scene_ids, keys = [], set()
+    for n in range(SCENES):
+        keys.add(harness.plex.add_item(section, file=f"{lib.PLEX_ROOT}/c/{n}.mp4", size=100 + n, title=f"c{n}"))
+        scene_ids.append(harness.stash.add_scene(
+            title=f"Scene {n}", details="d", date="2024-01-02", rating100=60,
+            files=[{"path": f"{lib.STASH_ROOT}/c/{n}.mp4", "size": 100 + n}], screenshot=lib.tiny_png(n)))
+    return scene_ids, keys, f"/library/sections/{section}/all"
+
+
+def test_new_unchanged_and_one_field_edited_scenes_stay_within_their_request_budget(harness, counted):
+    scene_ids, keys, section_edit = counted
+    output = sync_all(harness)
+    assert output["succeeded"] == SCENES
+    per_item, per_run = per_scene_and_per_run(harness.plex, keys)
+    for key, shapes in per_item.items():
+        assert Counter(shapes) == Counter([("GET", "/library/metadata/<key>"),
+                                           ("POST", "/library/metadata/<key>/posters"),
+                                           ("POST", "/library/metadata/<key>/arts"),
+                                           ("PUT", section_edit)]), key
+        assert len(shapes) == NEW_SCENE_REQUESTS
+    assert {path for _, path in per_run} - PER_RUN_PATHS <= {section_edit}  # the listing
+    assert len(per_run) <= PER_RUN_MAX
+
+    harness.plex.reset_requests()
+    for scene_id in scene_ids:
+        harness.stash.update_scene(scene_id, title=f"Edited {scene_id}")
+    output = sync_all(harness)
+    assert output["succeeded"] == SCENES
+    per_item, _ = per_scene_and_per_run(harness.plex, keys)
+    for key, shapes in per_item.items():
+        assert shapes == [("PUT", section_edit)], key
+    edits = [request for request in harness.plex.requests if request.method == "PUT"]
+    assert all({name for name, _ in request.query} == {"type", "id", "title.value", "title.locked"}
+               for request in edits)
+    assert harness.plex.writes() == SCENES
+
+    harness.plex.reset_requests()
+    output = sync_all(harness)
+    per_item, per_run = per_scene_and_per_run(harness.plex, keys)
+    assert all(shapes == [] for shapes in per_item.values())
+    assert harness.plex.writes() == 0 and len(per_run) <= PER_RUN_MAX
