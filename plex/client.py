@@ -236,6 +236,20 @@ class PlexClient:
         self._seen[int(rating_key)] = time.monotonic()
         return item
 
+    def fetch_details(self, rating_keys: Sequence[int]) -> dict[int, Any]:
+        """Several full items in one GET ``/library/metadata/1,2,3`` (the detail view, tags complete), by
+        ratingKey; a key Plex no longer has is simply absent from the answer."""
+        keys = sorted({int(key) for key in rating_keys})
+        if not keys:
+            return {}
+        items = self.call(lambda: self._connect().fetchItems(keys, container_size=len(keys)))
+        found = {}
+        for item in items:
+            item._autoReload = False
+            found[int(item.ratingKey)] = item
+            self._seen[int(item.ratingKey)] = time.monotonic()
+        return found
+
     def confirm_item(self, rating_key: int, section_id: int, *, within: float) -> None:
         """Raise PlexItemGone unless the item is still in that library. A PUT to a ratingKey the section no
         longer has may answer 200 and change nothing (plex-api.md, addendum), so a write that does not read the

@@ -112,9 +112,10 @@ class MetadataWriter:
         self.preserve_plex_edits = preserve_plex_edits
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
-             previous: PushRecord | None, fingerprint: str) -> PushResult:
+             previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushResult:
+        """``detail``: the item's detail view when the caller already read it (one GET for a whole batch)."""
         before_count = self.client.request_count
-        plan = self.plan(rating_key, section_id, wanted, images, previous, fingerprint)
+        plan = self.plan(rating_key, section_id, wanted, images, previous, fingerprint, detail)
         record, unusable = plan.record, plan.unusable
         uploaded = self._upload_images(rating_key, plan.uploads, record, unusable)
         locks = plan.locks + image_locks(uploaded)
@@ -128,7 +129,7 @@ class MetadataWriter:
                           unusable, notes)
 
     def plan(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
-             previous: PushRecord | None, fingerprint: str) -> PushPlan:
+             previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushPlan:
         """Everything ``push`` would write, decided without writing: reads only (the detail view when a push
         would read it, image bytes to compare hashes). ``push`` writes exactly this plan."""
         unknown = sorted(set(wanted) - set(FIELDS))
@@ -136,7 +137,7 @@ class MetadataWriter:
             raise ValueError(f"MetadataWriter cannot write {', '.join(unknown)}")
         known = dict(previous.snapshot) if previous else {}
         ours_before = list(previous.added_collections) if previous else []
-        base, locked, kept = self._starting_point(rating_key, wanted, previous, known, ours_before)
+        base, locked, kept = self._starting_point(rating_key, wanted, previous, known, ours_before, detail)
         effective = {name: json_value(name, value) for name, value in wanted.items() if name not in kept}
         added = ours_before
         if "collection" in effective:
@@ -198,12 +199,13 @@ class MetadataWriter:
         return notes
 
     def _starting_point(self, rating_key: int, wanted: Mapping[str, Any], previous: PushRecord | None,
-                        known: dict[str, Any], ours_before: list[str]) -> tuple[dict, set[str] | None, set[str]]:
+                        known: dict[str, Any], ours_before: list[str],
+                        detail: Any = None) -> tuple[dict, set[str] | None, set[str]]:
         """(values to diff against, Plex's locks, fields left to Plex edits): read from the detail view when
         needed, else what we wrote last; then no lock is known to be missing (we locked what we wrote)."""
         if not self._needs_read(wanted, previous, known, ours_before):
             return known, None, set()
-        item = self.client.fetch_detail(rating_key)
+        item = detail if detail is not None else self.client.fetch_detail(rating_key)
         base = current_values(item)
         return base, current_locks(item), self._edited_in_plex(wanted, base, known) if previous else set()
 

@@ -21,6 +21,7 @@ from plex.errors import (
     PlexConfigError,
     PlexItemGone,
     PlexRejected,
+    PlexSyncError,
     PlexUnavailable,
 )
 from plex.matcher import Matcher, PathMapper, is_under, path_key
@@ -129,8 +130,22 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
+        details = self._first_push_details(jobs)
         return StartedBatch(report, [(job, self.pushes.submit(functools.partial(
-            self._push, job.claim, job.match, job.wanted, job.fingerprint))) for job in jobs])
+            self._push, job.claim, job.match, job.wanted, job.fingerprint, details.get(job.match.rating_key))))
+            for job in jobs])
+
+    def _first_push_details(self, jobs: list[PushJob]) -> dict[int, Any]:
+        """A first push diffs against Plex's detail view: read it for the whole batch in one GET instead of
+        one per scene. Anything wrong with that read leaves each push to read its own item, as before."""
+        keys = [job.match.rating_key for job in jobs if self._previous_record(job.claim, job.match) is None]
+        if len(keys) < 2:
+            return {}
+        try:
+            return self.rt.plex.fetch_details(keys)
+        except PlexSyncError as exc:
+            log.debug("Batched detail read failed (%s); each scene reads its own item", exc)
+            return {}
 
     def finish_batch(self, token: str, batch: StartedBatch) -> BatchReport:
         """Record each push's outcome in claim order, as soon as it is known (on the caller's thread)."""
@@ -294,13 +309,18 @@ class SyncEngine:
                 return None
         return (claim.rating_key, claim.section_id)
 
-    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str):
-        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint))
+    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str, detail: Any = None):
+        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint), detail=detail)
 
-    def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
+    @staticmethod
+    def _previous_record(claim: Claim, match: Any) -> PushRecord | None:
         previous = PushRecord.from_json(claim.push_record) if claim.push_record else None
         if previous is not None and previous.rating_key != match.rating_key:
-            previous = None  # a different (re-added) item: nothing we wrote is known to be there
+            return None  # a different (re-added) item: nothing we wrote is known to be there
+        return previous
+
+    def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
+        previous = self._previous_record(claim, match)
         if previous is not None and match.section_id not in self._listed_in_full:
             # A write without a read first: a 2xx to a remembered item is no proof it still exists.
             self.rt.plex.confirm_item(match.rating_key, match.section_id, within=LINK_TRUST_SECONDS)
