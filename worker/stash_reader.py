@@ -77,7 +77,11 @@ class _LogAdapter:
 
 
 def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
+    from urllib.request import getproxies
+
     from stashapi.stashapp import StashInterface
+
+    plain_http = str(conn.get("Scheme") or "http").lower() == "http"
 
     class TimedStashInterface(StashInterface):
         """stashapi with a default timeout on every request, including those its constructor makes."""
@@ -92,6 +96,10 @@ def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.hooks["response"].append(_remember_answer)
+            if plain_http and not getproxies():
+                # requests would look up proxies, ~/.netrc and CA bundles on every call (stat()s per scene);
+                # over plain HTTP, with the session cookie or API key, none of them can apply.
+                session.trust_env = False
             self.__dict__["_session"] = session
 
     verify = not talks_to_own_stash_over_tls(conn)
