@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,6 +25,8 @@ def wake(port: int | None) -> None:
     """Nudge a sleeping worker so new work does not wait for its timer (best effort, loopback UDP)."""
     if not port:
         return
+    import socket  # here: a hook that starts a worker never needs it
+
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(b"wake", ("127.0.0.1", int(port)))
@@ -84,7 +84,7 @@ def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> s
         return "running"
     if spawn_paused(store, time.time()):
         return "paused"
-    token = uuid.uuid4().hex
+    token = os.urandom(16).hex()  # a lease token: unique, nothing more (uuid would load platform)
     if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):
         return "running"  # another hook won the race a moment ago
     handoff = {"server_connection": server_connection, "lease_token": token, "data_dir": str(store.data_dir)}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ def spool_event(data_dir: Path, event: dict[str, Any]) -> Path:
     """Write one event durably; returns its file. Raises OSError when even that is impossible."""
     folder = spool_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}"
     temporary, final = folder / f"{name}.tmp", folder / f"{name}{SUFFIX}"
     with open(temporary, "wb") as stream:
         stream.write(json.dumps(event).encode("utf-8"))

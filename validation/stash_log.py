@@ -9,15 +9,13 @@ Standard library only: the hook path imports this module.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import re
 import sys
 import time
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 LOGGER_NAME = "plexsync"
 MAX_LINE_BYTES = 60_000
@@ -60,6 +58,8 @@ def set_path_obfuscation(enabled: bool) -> None:
 
 
 def _hide_path(match: re.Match[str]) -> str:
+    import hashlib  # here: only obfuscate_paths needs it, and OpenSSL's load is a hook's cost
+
     digest = hashlib.sha1(match.group(0).encode("utf-8", "replace")).hexdigest()[:10]
     return f"<path:{digest}>"
 
@@ -186,8 +186,7 @@ class TerminalLineHandler(StashWireHandler):
             pass
 
 
-@dataclass
-class _CommandLine:
+class _CommandLine(NamedTuple):
     stream: IO[str]
     level: int
 
