@@ -90,7 +90,8 @@ def test_any_stdin_gives_one_json_object(offline, raw):
 
 
 TASK_MODES = ["status", "purge_dlq", "clear_dlq", "retry_dlq", "clear_queue", "ui", "", " status ", "Status"]
-UI_OPS = ["overview", "scene", "retry_failed", "clear_dead_letters", "last_preview"]  # not sync_scene: it starts a worker
+# Every page operation but sync_scene, which starts a worker.
+UI_OPS = ["overview", "scene", "retry_failed", "clear_dead_letters", "last_preview"]
 
 
 @FUZZ
