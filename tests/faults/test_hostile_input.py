@@ -218,3 +218,14 @@ def test_hostile_stdin_through_the_real_subprocess(stash, tmp_path, raw):
     decoded = json.loads(result.stdout_raw, parse_constant=_reject_constant)
     assert set(decoded) == {"output", "error"} and isinstance(decoded["error"], str), decoded
     assert b"Traceback" not in result.stdout_raw
+
+
+@pytest.mark.e2e
+def test_a_scene_hook_with_hostile_riders_lands_through_the_real_subprocess(harness):
+    harness.settings(settle_seconds=3600)  # intake only: the event must be there, not synced away
+    rider = {"id": "5", "title": "\U0001F468\u200D\U0001F469 東京\x00\u202e", "rating100": float(10**308),
+             "tag_ids": {"ids": ["1"] * 500, "mode": "ADD"}, "nested": {"a": [[[None]]]}}
+    result = harness.runner.run_hook("Scene.Update.Post", 5, input=rider, input_fields=["id", "title", "\x01"])
+    assert result.error is None and result.protocol_errors == [], (result.error, result.protocol_errors)
+    with Store(harness.data_dir) as store:
+        assert 5 in store.queued_scene_ids()
