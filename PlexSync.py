@@ -114,9 +114,18 @@ def _run_stash_mode() -> int:
         result: dict[str, Any] = run_plugin(raw)
     except BaseException as exc:  # last resort: still one JSON object, still exit 0
         result = {"output": None, "error": f"PlexSync crashed: {type(exc).__name__}: {exc}"}
-    sys.stdout.write(json.dumps(result, default=str))
+    sys.stdout.write(stdout_text(result))
     sys.stdout.flush()
     return 0
+
+
+def stdout_text(result: dict[str, Any]) -> str:
+    """The one JSON object Stash reads. Strict JSON: Go's decoder rejects Python's NaN and Infinity, and Stash
+    would then log the whole text as the task's output and lose the error."""
+    try:
+        return json.dumps(result, default=str, allow_nan=False)
+    except ValueError as exc:
+        return json.dumps({"output": None, "error": f"PlexSync produced an output JSON cannot hold ({exc})"})
 
 
 def main(argv: list[str] | None = None) -> int:

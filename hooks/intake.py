@@ -34,6 +34,7 @@ DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted 
 # The user's save waits for the hook: it waits this long for SQLite's lock, then spools the event instead.
 # Writers hold the lock for milliseconds (no transaction spans a network request), so this is a safety net.
 HOOK_BUSY_TIMEOUT = 2.0
+MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
 log = get_logger("hook")
 
@@ -52,7 +53,7 @@ class IntakeError(RuntimeError):
 
 def _object_id(value: Any, trigger: str) -> str:
     text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_OBJECT_ID:  # "²".isdigit() is True too
         raise HookError(f"{trigger} hook without a numeric object id (got {value!r})")
     return str(int(text))
 

@@ -12,7 +12,7 @@ import re
 from datetime import MINYEAR, date
 from typing import Any, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from validation import limits
 from validation.sanitizers import clean_summary, clean_text, unique_names
@@ -147,7 +147,7 @@ def _scene_id(scene: Any) -> int:
     if not isinstance(scene, Mapping):
         raise SceneDataError(f"a scene must be an object, got {type(scene).__name__}")
     raw = scene.get("id")
-    if not str(raw or "").isdigit():
+    if not (str(raw or "").isascii() and str(raw or "").isdigit()):  # "²".isdigit() is True too
         raise SceneDataError(f"scene without a numeric id: {raw!r}")
     return int(raw)
 
@@ -160,22 +160,26 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
     director = clean_text(scene.get("director"), limits.DIRECTOR)
     files = _names(scene.get("files"), scene_id, "files")
     paths = scene.get("paths") if isinstance(scene.get("paths"), Mapping) else {}
-    return PlexMetadata(
-        scene_id=scene_id,
-        title=clean_text(scene.get("title"), limits.TITLE) or None,
-        summary=clean_summary(scene.get("details")),
-        tagline=clean_text(scene.get("code"), limits.TAGLINE),
-        originally_available_at=date,
-        year=year,
-        studio=studio,
-        user_rating=_rating(scene.get("rating100"), scene_id),
-        directors=[director] if director else [],
-        genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags),
-        actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
-                            limits.MAX_ACTORS),
-        collections=unique_names(collections, limits.MAX_COLLECTIONS),
-        image_url=paths.get("screenshot") or None,
-        primary_file=str(files[0].get("path")) if files else None,
-        enabled_fields=config.enabled_fields,
-        warnings=warnings,
-    )
+    try:
+        return PlexMetadata(
+            scene_id=scene_id,
+            title=clean_text(scene.get("title"), limits.TITLE) or None,
+            summary=clean_summary(scene.get("details")),
+            tagline=clean_text(scene.get("code"), limits.TAGLINE),
+            originally_available_at=date,
+            year=year,
+            studio=studio,
+            user_rating=_rating(scene.get("rating100"), scene_id),
+            directors=[director] if director else [],
+            genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags),
+            actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
+                                limits.MAX_ACTORS),
+            collections=unique_names(collections, limits.MAX_COLLECTIONS),
+            image_url=paths.get("screenshot") or None,
+            primary_file=str(files[0].get("path")) if files else None,
+            enabled_fields=config.enabled_fields,
+            warnings=warnings,
+        )
+    except ValidationError as exc:  # a field of a type Stash never sends: this scene fails, not the whole drain
+        fields = ", ".join(sorted({str(error["loc"][0]) for error in exc.errors(include_input=False)}))
+        raise SceneDataError(f"scene {scene_id}: Stash sent {fields} in a form PlexSync cannot read") from None

@@ -60,8 +60,8 @@ def _days_arg(args: Mapping[str, Any]) -> float:
         days = float(str(raw).strip())
     except ValueError:
         raise ValueError(f"purge_dlq: 'days' must be a number of days, got {raw!r}") from None
-    if days < 0:
-        raise ValueError(f"purge_dlq: 'days' must not be negative, got {raw!r}")
+    if not 0 <= days < float("inf"):  # NaN too: it would purge nothing and print NaN, which is not JSON
+        raise ValueError(f"purge_dlq: 'days' must be a finite number, not negative, got {raw!r}")
     return days
 
 

@@ -28,7 +28,7 @@ class UiRequestError(ValueError):
 def _scene_id(args: Mapping[str, Any]) -> int:
     raw = args.get("scene_id")
     text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
-    if not text.isdigit() or not 0 < int(text) <= MAX_SCENE_ID:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_SCENE_ID:
         raise UiRequestError(f"scene_id must be a positive whole number (a Stash scene id), got {raw!r}")
     return int(text)
 
