@@ -114,6 +114,8 @@ def health_text(output: Mapping[str, Any]) -> str:
     text += f"; Stash {'OK' if output.get('stash') == 'ok' else 'not configured'}"
     if str(output.get("background_worker", "")) in ("started", "running"):
         text += "; the queued work goes on in the background"
+    for problem in (output.get("path_map") or {}).get("problems") or []:
+        text += f"; path_map: {problem}"
     return text
 
 
