@@ -321,7 +321,8 @@ class SyncEngine:
         made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
                                match_method=method if made_link else None, push_record=record,
-                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note)
+                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note,
+                               outcome="unchanged" if method == "unchanged" else "synced")
 
     # -- failures that stay with one scene ----------------------------------------------------
 

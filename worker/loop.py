@@ -79,9 +79,11 @@ def probe_plex(runtime) -> str | None:
     return None
 
 
-def _record_stats(runtime, report: BatchReport, seconds: float, requests: int) -> None:
+def _record_stats(runtime, report: BatchReport, seconds: float, requests: int, token: str) -> None:
     store = runtime.store
     with store.transaction():
+        if report.processed:
+            store.record_scene_seconds(token, seconds / report.processed, report.processed)
         stats = store.get_json(STATS_KEY, {}) or {}
         stats["plex_requests"] = stats.get("plex_requests", 0) + requests
         stats["synced_total"] = stats.get("synced_total", 0) + report.succeeded + report.unchanged
@@ -141,7 +143,8 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
             result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
             log.warning("Stopped: %s", pause_exc.message)
         result.report.add(report)
-        _record_stats(runtime, report, time.monotonic() - started, runtime.plex_requests() - requests_before)
+        _record_stats(runtime, report, time.monotonic() - started, runtime.plex_requests() - requests_before,
+                      lease.token)
         if progress is not None:
             progress(result.report)
         if result.stopped != "idle":

@@ -143,6 +143,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
         "seconds": round(time.monotonic() - started, 2),
+        "run_stats": rt.store.run_stats(lease.token),
     }
     if result.message:
         output["message"] = result.message

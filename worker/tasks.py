@@ -48,6 +48,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
         "store_reset": store.get_json(KV_STORE_RESET, None),
         "match_methods": store.match_method_histogram(),
+        "stats": store.sync_stats(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),
         "worker_log": str(store.data_dir / "logs" / "worker.log"),
