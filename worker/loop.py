@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
-from validation.stash_log import get_logger
+from validation.stash_log import event, get_logger
 from worker import backoff
 from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from worker.engine import BatchReport, SyncEngine
@@ -141,7 +141,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
         except Pause as pause_exc:
             report = pause_exc.report or BatchReport()
             result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
-            log.warning("Stopped: %s", pause_exc.message)
+            log.warning("Stopped: %s", pause_exc.message, extra=event("queue.paused", kind=pause_exc.kind))
         result.report.add(report)
         _record_stats(runtime, report, time.monotonic() - started, runtime.plex_requests() - requests_before,
                       lease.token)
