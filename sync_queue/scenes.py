@@ -7,6 +7,7 @@ import time
 from contextlib import AbstractContextManager
 from typing import Any, Iterable, NamedTuple
 
+from sync_queue import stats
 from sync_queue.clock import lease_unexpired
 from sync_queue.schema import DUE, PENDING
 from validation.index_record import IndexedPart
@@ -117,10 +118,12 @@ class SceneStateMixin:
         fingerprint: str | None,
         stash_updated_at: str | None,
         note: str | None = None,
+        outcome: str = "synced",
     ) -> bool:
         """``match_method``: how the link was made (path / basename_size) when this sync made it; None keeps
         the stored one (a sync over a known link, or an unchanged one, says nothing about the match).
-        ``note``: what Plex did not get (a cover left out), shown by ``needing_attention``."""
+        ``note``: what Plex did not get (a cover left out), shown by ``needing_attention``. ``outcome``:
+        ``synced``, or ``unchanged`` when nothing needed writing (counted in ``sync_queue.stats``)."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET done_generation = claimed_generation, claim_token = NULL, "
@@ -134,6 +137,7 @@ class SceneStateMixin:
             )
             if cursor.rowcount:
                 conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (scene_id,))
+                stats.count(conn, token, stats.synced_names(outcome, match_method))
         return cursor.rowcount == 1
 
     def mark_retry(self, token: str, scene_id: int, *, delay: float, error_class: str, message: str,
@@ -146,12 +150,17 @@ class SceneStateMixin:
                 "WHERE scene_id = ? AND claim_token = ?",
                 (time.time() + delay, time.time(), 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
             )
+            if cursor.rowcount:
+                stats.count(conn, token, stats.retry_names(error_class))
         return cursor.rowcount == 1
 
     def mark_skipped(self, token: str, scene_id: int, *, reason: str, error_class: str = "Skipped") -> bool:
         """Final for this generation, not an error: a new edit queues the scene again."""
-        with self.transaction():
-            return self._finish_claim(token, scene_id, "skipped", error_class, reason)
+        with self.transaction() as conn:
+            finished = self._finish_claim(token, scene_id, "skipped", error_class, reason)
+            if finished:
+                stats.count(conn, token, stats.skipped_names(error_class))
+        return finished
 
     def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
         """Final for this generation and a dead letter (Retry Failed Jobs queues it again)."""
@@ -166,6 +175,7 @@ class SceneStateMixin:
                     "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
                     (error_class, message[:2000], now, now, scene_id),
                 )
+                stats.count(conn, token, stats.dead_names(error_class))
         return finished
 
     def _finish_claim(self, token: str, scene_id: int, status: str, error_class: str, message: str, *,

@@ -8,8 +8,9 @@ small key-value state and the worker lease. Delayed work is a ``not_before`` col
 
 from __future__ import annotations
 
-# 2: the intake table is created with the others (hooks insert into it directly); 3: clock-step columns
-SCHEMA_VERSION = 3
+# 2: the intake table is created with the others (hooks insert into it directly); 3: clock-step columns;
+# 4: sync figures (sync_stats, sync_seconds; see sync_queue.stats)
+SCHEMA_VERSION = 4
 DB_FILE = "plexsync.db"
 INTAKE_NAME = "intake"
 
@@ -118,6 +119,23 @@ ADD_SCENES_SCHEDULED_AT = "ALTER TABLE scenes ADD COLUMN scheduled_at REAL"
 ADD_FANOUT_SCHEDULED_AT = "ALTER TABLE fanout ADD COLUMN scheduled_at REAL"
 ADD_LEASE_EXPIRES_MONO = "ALTER TABLE lease ADD COLUMN expires_mono REAL"
 
+# Schema 4: sync figures per run (scope = the run's lease token) and since install (scope 'total').
+CREATE_SYNC_STATS = """
+CREATE TABLE IF NOT EXISTS sync_stats (
+    scope       TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    count       INTEGER NOT NULL DEFAULT 0,
+    updated_at  REAL    NOT NULL,
+    PRIMARY KEY (scope, name)
+)"""
+CREATE_SYNC_SECONDS = """
+CREATE TABLE IF NOT EXISTS sync_seconds (
+    scope      TEXT    NOT NULL,
+    per_scene  REAL    NOT NULL,
+    scenes     INTEGER NOT NULL
+)"""
+CREATE_SYNC_SECONDS_SCOPE = "CREATE INDEX IF NOT EXISTS ix_sync_seconds_scope ON sync_seconds(scope, per_scene)"
+
 ALL_DDL = (
     CREATE_INTAKE,
     CREATE_SCENES,
@@ -133,6 +151,9 @@ ALL_DDL = (
     ADD_SCENES_SCHEDULED_AT,
     ADD_FANOUT_SCHEDULED_AT,
     ADD_LEASE_EXPIRES_MONO,
+    CREATE_SYNC_STATS,
+    CREATE_SYNC_SECONDS,
+    CREATE_SYNC_SECONDS_SCOPE,
 )
 
 PENDING = "generation > done_generation"

@@ -20,6 +20,7 @@ from sync_queue import recovery, schema, spool
 from sync_queue.clock import lease_expiries, lease_unexpired
 from sync_queue.processes import pid_alive
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
+from sync_queue.stats import StatsMixin
 from validation.stash_log import get_logger
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -39,11 +40,20 @@ def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
     return keys
 
 
+def _run_ddl(conn: sqlite3.Connection, statement: str) -> None:
+    """Every statement may run again on a file an older version made: a column added before is no error."""
+    try:
+        conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if not (statement.startswith("ALTER TABLE") and "duplicate column" in str(exc)):
+            raise
+
+
 def _lease_live(row: sqlite3.Row, now: float) -> bool:
     return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
-class Store(SceneStateMixin):
+class Store(SceneStateMixin, StatsMixin):
     """Queue, per-scene sync state, dead letters, Plex index, key-value state and the worker lease."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
@@ -88,7 +98,7 @@ class Store(SceneStateMixin):
             if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
                 return  # another process created it while we waited for the write lock (its ALTERs ran once)
             for statement in schema.ALL_DDL:
-                conn.execute(statement)
+                _run_ddl(conn, statement)
             conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
 
     def _start_afresh(self, reason: str) -> None:

@@ -42,6 +42,10 @@ _TOKEN_PATTERNS = (
 MIN_SECRET_LENGTH = 8  # a shorter (wrong, or empty) token would mask ordinary text such as "(401)"
 _PATH_PATTERN = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\",;]+){2,}")
 
+# With log_format json every line is one object whose "event" names what happened (docs/troubleshoot.md,
+# "Log events"); lines that are no named outcome carry "log". Extra fields ride on the record (``event``).
+DEFAULT_EVENT = "log"
+
 _secrets: set[str] = set()
 _obfuscate_paths = False
 
@@ -98,6 +102,26 @@ def quiet_insecure_warnings() -> None:
     warnings.filterwarnings("ignore", category=InsecureRequestWarning)
 
 
+def event(name: str, **fields: object) -> dict[str, object]:
+    """``log.info(..., extra=event("scene.synced", scene_id=7))``: names the line for ``log_format: json``."""
+    return {"event": name, "event_fields": fields}
+
+
+def json_line(record: logging.LogRecord, text: str) -> str:
+    """One JSON object: event, time, level, logger, message, then the event's own fields."""
+    payload: dict[str, object] = {
+        "event": getattr(record, "event", DEFAULT_EVENT),
+        "ts": round(record.created, 3),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": redact(text),
+    }
+    for key, value in (getattr(record, "event_fields", None) or {}).items():
+        if key not in payload:
+            payload[key] = redact(value) if isinstance(value, str) else value
+    return json.dumps(payload, ensure_ascii=False)
+
+
 def wire_lines(level_byte: str, message: str) -> list[str]:
     """One Stash wire line per line of ``message``; empty lines are dropped as Stash does. Each whole line,
     prefix and newline included, stays under ``MAX_LINE_BYTES``."""
@@ -137,15 +161,7 @@ class StashWireHandler(logging.Handler):
         text = record.getMessage()
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
-        if self.json_format:
-            payload = {
-                "ts": round(record.created, 3),
-                "level": record.levelname.lower(),
-                "logger": record.name,
-                "msg": redact(text),
-            }
-            return json.dumps(payload, ensure_ascii=False)
-        return text
+        return json_line(record, text) if self.json_format else text
 
     def emit(self, record: logging.LogRecord) -> None:
         level_byte = "t" if record.levelno <= TRACE else _LEVEL_BYTE.get(record.levelno, "i")
@@ -157,11 +173,16 @@ class StashWireHandler(logging.Handler):
 
 
 class FileLineHandler(StashWireHandler):
-    """Plain timestamped lines for the detached worker's own log file."""
+    """Plain timestamped lines for the detached worker's own log file; with json, one object a line (it
+    carries its own time)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
         try:
+            if self.json_format:
+                self.stream.write(cut_to_bytes(redact(self.format_message(record))) + "\n")
+                self.stream.flush()
+                return
             for line in redact(self.format_message(record)).splitlines():
                 self.stream.write(f"{stamp} {record.levelname:<7} {cut_to_bytes(line)}\n")
             self.stream.flush()

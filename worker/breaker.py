@@ -12,12 +12,15 @@ from typing import Any
 
 from sync_queue.schema import CLOCK_SLACK_SECONDS
 from sync_queue.store import Store
+from validation.stash_log import event, get_logger
 
 BREAKER_KEY = "breaker"
 FAILURE_THRESHOLD = 5
 COOLDOWN_BASE, COOLDOWN_CAP = 30.0, 600.0
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+log = get_logger("breaker")
 
 
 def _bounded_retry_at(data: dict[str, Any], now: float) -> float:
@@ -76,6 +79,10 @@ class Breaker:
                                                                           time.time() + wait))
                 opened = True
             self.store.set_json(BREAKER_KEY, data)
+        if opened and current != OPEN:
+            log.warning("Plex circuit opened after %d failures; next try in %.0f s: %s", data["failures"],
+                        max(0.0, data["retry_at"] - time.time()), data["last_error"],
+                        extra=event("circuit.opened", failures=data["failures"], retry_at=round(data["retry_at"], 3)))
         return opened
 
     def force_close(self) -> None:

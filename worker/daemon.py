@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.notices import add_notice
-from sync_queue.schema import KV_SPAWN_PAUSE
+from sync_queue.schema import KV_SETTINGS_CACHE, KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
 from worker.lease import Lease
@@ -100,8 +100,10 @@ def serve(runtime, lease: Lease) -> str:
 def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
     data_dir = Path(handoff["data_dir"])
     log_file = open_log_file(data_dir)
-    stash_log.configure(plain_file=log_file)
     store = Store(data_dir)
+    # worker.log follows log_format from its first line: the last settings read are cached in the store
+    # (the settings read below re-applies it, should it have changed since).
+    stash_log.configure(plain_file=log_file, json_format=cached_log_format(store) == "json")
     lease = Lease(lambda: Store(data_dir), handoff.get("lease_token"))
     try:
         store.verify_integrity()  # reads the whole file: once per worker, never in a hook
@@ -129,6 +131,13 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
         lease.close()
         store.close()
         log_file.close()
+
+
+def cached_log_format(store: Store) -> str:
+    try:
+        return str((store.get_json(KV_SETTINGS_CACHE, None) or {}).get("log_format", "text"))
+    except Exception:  # a damaged or locked store is reported by what follows, in the default format
+        return "text"
 
 
 def still_paused(runtime) -> bool:

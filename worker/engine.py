@@ -28,7 +28,7 @@ from plex.matcher import Matcher, PathMapper, is_under, path_key
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError, build_metadata
-from validation.stash_log import get_logger
+from validation.stash_log import event, get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
@@ -273,14 +273,17 @@ class SyncEngine:
             log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
         if result.wrote_fields or result.uploaded:
             log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
-                     ", ".join(result.wrote_fields + result.uploaded))
+                     ", ".join(result.wrote_fields + result.uploaded),
+                     extra=event("scene.synced", scene_id=job.claim.scene_id, rating_key=match.rating_key,
+                                 method=match.method, fields=result.wrote_fields + result.uploaded))
         return "succeeded"
 
     def _unmatched(self, token: str, claim: Claim, scene: dict, exc: Exception) -> str:
         if isinstance(exc, ItemNotInPlex):
             return self._not_in_plex(token, claim, scene, exc)
         self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
-        log.warning("Scene %s skipped: %s", claim.scene_id, exc)
+        log.warning("Scene %s skipped: %s", claim.scene_id, exc,
+                    extra=event("scene.skipped", scene_id=claim.scene_id, error_class="AmbiguousMatch"))
         self._note(claim, "ambiguous", str(exc))
         return "skipped"
 
@@ -354,7 +357,8 @@ class SyncEngine:
         made_link = method not in LINK_REUSED  # how the link was made is recorded once, when it is made
         self.store.mark_synced(token, claim.scene_id, rating_key=rating_key, section_id=section_id,
                                match_method=method if made_link else None, push_record=record,
-                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note)
+                               fingerprint=fingerprint, stash_updated_at=scene.get("updated_at"), note=note,
+                               outcome="unchanged" if method == "unchanged" else "synced")
 
     # -- failures that stay with one scene ----------------------------------------------------
 
@@ -394,9 +398,14 @@ class SyncEngine:
         attempt = claim.attempts + 1
         if attempt >= self.config.max_retries:
             self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
-            log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc)
+            log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc,
+                      extra=event("scene.dead_lettered", scene_id=claim.scene_id, error_class=type(exc).__name__,
+                                  attempts=attempt))
             self._note(claim, "dead", str(exc))
         else:
             self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
                                   error_class=type(exc).__name__, message=str(exc))
+            log.warning("Scene %s failed (attempt %d of %d), tried again later: %s", claim.scene_id, attempt,
+                        self.config.max_retries, exc, extra=event("scene.failed", scene_id=claim.scene_id,
+                                                                   error_class=type(exc).__name__, attempts=attempt))
         return "failed"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
-from validation.stash_log import get_logger
+from validation.stash_log import event, get_logger
 from worker import backoff
 from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from worker.engine import BatchReport, StartedBatch, SyncEngine
@@ -79,9 +79,11 @@ def probe_plex(runtime) -> str | None:
     return None
 
 
-def _record_stats(runtime, report: BatchReport, seconds: float, requests: int) -> None:
+def _record_stats(runtime, report: BatchReport, seconds: float, requests: int, token: str) -> None:
     store = runtime.store
     with store.transaction():
+        if report.processed:
+            store.record_scene_seconds(token, seconds / report.processed, report.processed)
         stats = store.get_json(STATS_KEY, {}) or {}
         stats["plex_requests"] = stats.get("plex_requests", 0) + requests
         stats["synced_total"] = stats.get("synced_total", 0) + report.succeeded + report.unchanged
@@ -135,7 +137,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
                     report = engine.finish_batch(lease.token, in_flight)
                 except Pause as pause_exc:
                     report = _stop(engine, result, pause_exc)
-                mark = _account(runtime, result, report, mark, progress)
+                mark = _account(runtime, result, report, mark, progress, lease.token)
             elif following is None:
                 return result
             in_flight = following
@@ -181,16 +183,16 @@ def _stop(engine: SyncEngine, result: DrainResult, pause_exc: Pause) -> BatchRep
     engine.pushes.halt()
     if result.stopped == "idle":
         result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
-        log.warning("Stopped: %s", pause_exc.message)
+        log.warning("Stopped: %s", pause_exc.message, extra=event("queue.paused", kind=pause_exc.kind))
     return pause_exc.report or BatchReport()
 
 
 def _account(runtime, result: DrainResult, report: BatchReport, mark: tuple[float, int],
-             progress: ProgressFn | None) -> tuple[float, int]:
+             progress: ProgressFn | None, token: str) -> tuple[float, int]:
     """Add a finished batch to the totals and the stats (the wall time and requests since the previous one)."""
     now, requests = time.monotonic(), runtime.plex_requests()
     result.report.add(report)
-    _record_stats(runtime, report, now - mark[0], requests - mark[1])
+    _record_stats(runtime, report, now - mark[0], requests - mark[1], token)
     if progress is not None:
         progress(result.report)
     return now, requests

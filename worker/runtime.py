@@ -143,5 +143,5 @@ def cache_settings(store: Store, config: PlexSyncConfig) -> None:
     that load also settle an earlier worker's failure to start (status stops showing it)."""
     with store.transaction():
         store.set_json(KV_SETTINGS_CACHE, {"enabled": config.enabled, "settle_seconds": config.settle_seconds,
-                                           "read_at": time.time()})
+                                           "log_format": config.log_format, "read_at": time.time()})
         store.delete_key(WORKER_FAILURE_KEY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Callable, Iterable
 
@@ -14,11 +15,12 @@ from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
 from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
+from worker.path_check import check_path_map
 from worker.loop import STATS_KEY, drain, probe_plex
 from worker.pauses import clear_pause, set_pause
 from worker.plays import import_plays_task
 from worker.runtime import Runtime, build_runtime
-from worker.stash_reader import StashReader, watermark_with_margin, window_start_like
+from worker.stash_reader import StashError, StashReader, watermark_with_margin, window_start_like
 from worker.task_context import TaskContext, continue_in_background, eta_text
 
 log = get_logger("tasks")
@@ -29,6 +31,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
+PATH_SAMPLE = 50  # newest Stash scenes whose files Health Check maps through path_map
 ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 
 
@@ -140,6 +143,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
         "seconds": round(time.monotonic() - started, 2),
+        "run_stats": rt.store.run_stats(lease.token),
     }
     if result.message:
         output["message"] = result.message
@@ -254,8 +258,21 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                        "indexed_files": rt.store.index_size(s.id)} for s in sections],
         "circuit": breaker.state(),
         "stash": "ok" if rt.stash is not None else "not configured",
+        "path_map": _path_map_check(rt, sections),
         "warnings": rt.warnings,
     }
+
+
+def _path_map_check(rt: Runtime, sections: Iterable[Any]) -> dict[str, Any] | None:
+    """path_map against Plex's folders and the newest Stash scenes' files (one Stash request)."""
+    if rt.stash is None:
+        return None
+    try:
+        scenes = list(itertools.islice(rt.stash.iter_scenes(per_page=PATH_SAMPLE, newest_first=True), PATH_SAMPLE))
+    except StashError as exc:
+        return {"sampled": 0, "problems": [], "error": str(exc)}
+    paths = [file["path"] for scene in scenes for file in scene.get("files") or [] if file.get("path")]
+    return check_path_map(rt.config.path_rules, [folder for s in sections for folder in s.locations], paths)
 
 
 def rebuild_index(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:

@@ -37,7 +37,8 @@ def summary_lines(mode: str, output: Mapping[str, Any]) -> list[str]:
         return [f"{output['skipped']}: nothing was synced; {plural(output.get('remaining', 0), 'scene')} and "
                 f"{plural(output.get('fanout_pending', 0), 'performer/studio/tag/group change')} stay queued"]
     if mode in SYNC_HEADS:
-        return [f"{SYNC_HEADS[mode]}: {_scope(mode, output)}{sync_text(output)}"]
+        figures = [f"{SYNC_HEADS[mode]} figures: {stats_text(output['run_stats'])}"] if output.get("run_stats") else []
+        return figures + [f"{SYNC_HEADS[mode]}: {_scope(mode, output)}{sync_text(output)}"]
     return [_one_line(mode, output)]
 
 
@@ -114,7 +115,25 @@ def health_text(output: Mapping[str, Any]) -> str:
     text += f"; Stash {'OK' if output.get('stash') == 'ok' else 'not configured'}"
     if str(output.get("background_worker", "")) in ("started", "running"):
         text += "; the queued work goes on in the background"
+    for problem in (output.get("path_map") or {}).get("problems") or []:
+        text += f"; path_map: {problem}"
     return text
+
+
+def stats_text(stats: Mapping[str, Any]) -> str:
+    """'3 synced, 2 unchanged, 1 failed (PlexRejected 1), 0 dead-lettered; links: 2 by path, …; 0.4 s a scene'."""
+    failed, dead, methods = stats.get("failed") or {}, stats.get("dead_lettered") or {}, stats.get("methods") or {}
+    text = (f"{stats.get('synced', 0):,} synced, {stats.get('unchanged', 0):,} unchanged, "
+            f"{sum(failed.values()):,} failed{_by_class(failed)}, {sum(dead.values()):,} dead-lettered; "
+            f"links: {methods.get('path', 0):,} by path, {methods.get('basename_size', 0):,} by file name and size, "
+            f"{methods.get('ambiguous', 0):,} ambiguous, {methods.get('not_found', 0):,} not found in Plex")
+    if stats.get("avg_seconds") is not None:
+        text += f"; {stats['avg_seconds']:.2f} s a scene on average, p90 {stats['p90_seconds']:.2f} s"
+    return text
+
+
+def _by_class(counts: Mapping[str, int]) -> str:
+    return f" ({', '.join(f'{name} {number:,}' for name, number in sorted(counts.items()))})" if counts else ""
 
 
 def status_lines(status: Mapping[str, Any]) -> list[str]:
@@ -136,6 +155,10 @@ def status_lines(status: Mapping[str, Any]) -> list[str]:
     if methods:
         lines.append(f"Links: {methods.get('path', 0):,} by path, {methods.get('basename_size', 0):,} by file name "
                      "and size")
+    figures = status.get("stats") or {}
+    for label, key in (("Last run", "last_run"), ("Since install", "since_install")):
+        if figures.get(key) and (key == "last_run" or figures[key].get("scenes_timed")):
+            lines.append(f"{label}: {stats_text(figures[key])}")
     attention = status.get("needs_attention") or []
     if attention:
         shown = "; ".join(f"scene {entry['scene_id']} {STATE_WORDS.get(entry['state'], entry['state'])}"

@@ -14,7 +14,7 @@ from sync_queue.schema import KV_STORE_RESET
 from sync_queue.notices import take_notice
 from sync_queue.schema import KV_WORKER_NOTICES
 from sync_queue.store import Store
-from validation.stash_log import get_logger
+from validation.stash_log import event, get_logger
 from worker.breaker import Breaker
 from worker.pauses import WORKER_FAILURE_KEY, stash_failures
 from worker.task_context import TaskContext
@@ -48,6 +48,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
         "store_reset": store.get_json(KV_STORE_RESET, None),
         "match_methods": store.match_method_histogram(),
+        "stats": store.sync_stats(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),
         "worker_log": str(store.data_dir / "logs" / "worker.log"),
@@ -124,6 +125,7 @@ def run_stash_task(payload: Mapping[str, Any], data_dir: Path, entry_script: Pat
     )
     announce_worker_notice(data_dir)
     output = run_task(mode.strip(), ctx)
-    for line in summary_lines(mode.strip(), output):  # Stash shows a task's output only at Debug
-        log.info(line)
+    lines = summary_lines(mode.strip(), output)
+    for number, line in enumerate(lines, 1):  # Stash shows a task's output only at Debug
+        log.info(line, extra=event("task.finished", mode=mode.strip()) if number == len(lines) else None)
     return output

@@ -60,3 +60,13 @@ def test_each_task_ends_with_an_info_line_in_words(harness):
     assert "indexed" in info and "in Stash Scenes" in info
     info = last_info(harness.task("Health Check"))
     assert info == f"Plex OK: library Stash Scenes ({len(rating_keys)} files indexed); Stash OK"
+
+
+def test_health_check_info_line_names_a_path_map_that_maps_nothing(harness):
+    lib.populate_plex(harness.plex)
+    harness.stash.add_scene(title="Unmapped", files=[{"path": f"{lib.STASH_ROOT}/x.mp4", "size": 5}])
+    harness.settings(path_map="")
+    info = last_info(harness.task("Health Check"))
+    assert info == ("Plex OK: library Stash Scenes (0 files indexed); Stash OK; path_map: none of 1 sampled Stash "
+                    f"paths maps into a Plex library folder: {lib.STASH_ROOT}/x.mp4 → {lib.STASH_ROOT}/x.mp4; "
+                    f"Plex's folders: {lib.PLEX_ROOT}. Add a path_map rule such as {lib.STASH_ROOT}={lib.PLEX_ROOT}")

@@ -130,3 +130,40 @@ def test_process_queue_reports_progress_and_eta(world, monkeypatch):
     out = run_task("process_queue", ctx)
     assert out["processed"] == 3 and seen[-1] == 1.0 and all(0 <= p <= 1 for p in seen)
     assert "Processed 3/3 scenes (100%), ETA 0m00s" in stream.getvalue()
+
+
+def test_health_says_when_no_sampled_stash_path_maps_into_a_library(world):
+    world.scene("a.mp4")
+    world.settings(path_map="")
+    out = world.run("health")
+    check = out["path_map"]
+    assert check["sampled"] == 1 and check["mapped_into_library"] == 0
+    assert check["problems"] == [
+        f"none of 1 sampled Stash paths maps into a Plex library folder: {lib.STASH_ROOT}/a.mp4 → "
+        f"{lib.STASH_ROOT}/a.mp4; Plex's folders: {lib.PLEX_ROOT}. Add a path_map rule such as "
+        f"{lib.STASH_ROOT}={lib.PLEX_ROOT}"]
+
+
+def test_health_suggests_a_rule_from_the_common_folder_names(world):
+    movies = world.plex.add_section(title="Movies", locations=["/mnt/plex/movies"], type="movie")
+    assert movies
+    world.stash.add_scene(files=[{"path": "/srv/stash/library/movies/b.mp4", "size": 5}])
+    world.settings(path_map="")
+    out = world.run("health")
+    assert out["path_map"]["suggestion"] == "/srv/stash/library=/mnt/plex"
+
+
+def test_health_names_a_rule_that_points_the_wrong_way(world):
+    world.scene("c.mp4")
+    world.settings(path_map=f"{lib.PLEX_ROOT}={lib.STASH_ROOT}")
+    problems = world.run("health")["path_map"]["problems"]
+    assert problems[-1] == (f"path_map rule {lib.PLEX_ROOT}={lib.STASH_ROOT} points the wrong way: its left side "
+                            f"is a Plex folder and its right side a Stash prefix; write Stash prefix=Plex prefix: "
+                            f"{lib.STASH_ROOT}={lib.PLEX_ROOT}")
+    assert problems[0].startswith("none of 1 sampled Stash paths")
+
+
+def test_health_is_quiet_about_a_path_map_that_works(world):
+    world.scene("d.mp4")
+    check = world.run("health")["path_map"]
+    assert check == {"sampled": 1, "mapped_into_library": 1, "problems": [], "suggestion": None}

@@ -47,3 +47,26 @@ def test_queue_status_reads_as_a_few_lines():
         "Links: 39 by path, 1 by file name and size",
         "Needs attention: scene 5 skipped (AmbiguousMatch)",
     ]
+
+
+RUN_STATS = {"synced": 4, "unchanged": 3, "failed": {"PlexRejected": 1, "SceneDataError": 1},
+             "dead_lettered": {"PlexRejected": 1}, "skipped": {},
+             "methods": {"path": 3, "basename_size": 1, "ambiguous": 1, "not_found": 2},
+             "scenes_timed": 10, "avg_seconds": 0.125, "p90_seconds": 0.5}
+
+
+def test_a_sync_summary_gives_the_runs_figures_before_its_last_line():
+    output = {"processed": 10, "succeeded": 7, "unchanged": 3, "failed": 2, "remaining": 0, "stopped": "idle",
+              "attention": [], "run_stats": RUN_STATS}
+    lines = summary_lines("process_queue", output)
+    assert lines[0] == ("Process Queue figures: 4 synced, 3 unchanged, 2 failed (PlexRejected 1, SceneDataError 1), "
+                        "1 dead-lettered; links: 3 by path, 1 by file name and size, 1 ambiguous, 2 not found in "
+                        "Plex; 0.12 s a scene on average, p90 0.50 s")
+    assert lines[-1].startswith("Process Queue: Synced 4 (3 more already up to date)")
+
+
+def test_queue_status_shows_the_last_run_and_since_install():
+    status = {"pending": 0, "in_progress": 0, "dead": 1, "synced": 4, "circuit": "closed",
+              "stats": {"last_run": RUN_STATS, "since_install": RUN_STATS}}
+    lines = summary_lines("status", status)
+    assert lines[2].startswith("Last run: 4 synced, 3 unchanged") and lines[3].startswith("Since install: 4 synced")
