@@ -1,6 +1,8 @@
 """PMS's metadata edit semantics for the query strings plexapi 4.18.3 sends (plex-api.md §3, §6.4).
 
-Fields: ``F.value`` sets (empty clears), ``F.locked`` locks/unlocks. Tags per type T: ``T[].tag`` clears the
+Fields: ``F.value`` sets (empty clears), ``F.locked`` locks/unlocks. ``titleSort`` and ``contentRating`` are
+plain fields too (plexapi's ``editSortTitle``/``editContentRating`` → ``editField``, plexapi/mixins/edit.py); an
+unset ``titleSort`` is left out of the XML and plexapi reads the title in its place (``Video._loadData``). Tags per type T: ``T[].tag`` clears the
 type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
 unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
 ``T[i].tagging.text`` / ``T[i].tag.thumb`` / ``T[i].tag.tagKey`` kept on that entry. Clear and removal apply

@@ -23,7 +23,8 @@ from typing import Any, Iterable
 
 from plexapi.mixins import EditTagsMixin
 
-SCALARS = ("title", "summary", "tagline", "originallyAvailableAt", "year", "studio", "userRating")
+SCALARS = ("title", "summary", "tagline", "originallyAvailableAt", "year", "studio", "userRating", "titleSort",
+           "contentRating")
 TAG_TYPES = ("director", "genre", "actor", "collection")
 FIELDS = SCALARS + TAG_TYPES
 PLEX_TAG_ATTRIBUTE = {"director": "directors", "genre": "genres", "actor": "roles", "collection": "collections"}

@@ -14,6 +14,8 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from validation.metadata_extras import parse_rating_tags
+
 FALLBACK_PLUGIN_ID = "PlexSync"
 ENV_PREFIX = "PLEXSYNC_"
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t"})
@@ -49,7 +51,7 @@ FLOAT_BOUNDS = {
 BOOL_KEYS = frozenset(
     {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
      "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
-     "import_plex_plays", "scrobble_stash_plays"}
+     "import_plex_plays", "scrobble_stash_plays", "title_from_filename", "write_sort_title", "group_collections"}
 )
 
 
@@ -153,6 +155,12 @@ class PlexSyncConfig(BaseModel):
     plex_play_accounts: str = Field("", description="Plex accounts whose plays to import")
     import_plays_minutes: int = Field(15, description="Play import interval (minutes)")
     scrobble_stash_plays: bool = Field(False, description="Mark Stash plays watched in Plex")
+    title_from_filename: bool = Field(False, description="Title from the file name when Stash has none")
+    write_sort_title: bool = Field(False, description="Sort titles without a leading date or article")
+    content_rating: str = Field("", description="Content rating")
+    content_rating_tags: str = Field("", description="Content rating from tags")
+    collection_tags: str = Field("", description="Tags that become collections")
+    group_collections: bool = Field(False, description="Add group collections")
 
     # The old, positive names, read-only: the rest of the code keeps reading them.
     enabled = _Opposite("pause_sync")
@@ -192,6 +200,12 @@ class PlexSyncConfig(BaseModel):
         parse_path_map(value)  # a malformed rule fails here, naming it, not later in the worker
         return value
 
+    @field_validator("content_rating_tags")
+    @classmethod
+    def _rating_tags(cls, value: str) -> str:
+        parse_rating_tags(value)  # a malformed rule fails here, naming it
+        return value
+
     @property
     def path_rules(self) -> list[tuple[str, str]]:
         return parse_path_map(self.path_map)
@@ -206,7 +220,12 @@ class PlexSyncConfig(BaseModel):
 
     @property
     def enabled_fields(self) -> frozenset[str]:
-        return frozenset(field for skip, fields in FIELD_TOGGLES.items() if not getattr(self, skip) for field in fields)
+        fields = {field for skip, fields in FIELD_TOGGLES.items() if not getattr(self, skip) for field in fields}
+        if self.write_sort_title and "title" in fields:
+            fields.add("titleSort")
+        if self.content_rating.strip() or self.content_rating_tags.strip():
+            fields.add("contentRating")
+        return frozenset(fields)
 
 
 _PATH_MAP_FIX = "write Stash prefix=Plex prefix, rules separated by ';' (e.g. /data=/media; /more=/mnt/more)"

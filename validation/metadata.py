@@ -1,7 +1,8 @@
 """What PlexSync wants a Plex item to show for one Stash scene (the model), built from Stash's data.
 
 Stash is authoritative: an empty field clears Plex's, lists are exact sets. One exception: an empty Stash title
-never clears Plex's (scan-created scenes have none, and Plex's file-name title is better than nothing).
+never clears Plex's (scan-created scenes have none, and Plex's file-name title is better than nothing); with
+``title_from_filename`` the file's name is written instead. The optional fields live in ``metadata_extras``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from validation import limits
+from validation.metadata_extras import content_rating, filename_title, group_names, sort_title, tag_collections
 from validation.sanitizers import clean_summary, clean_text, unique_names
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -31,6 +33,8 @@ class PlexMetadata(BaseModel):
 
     scene_id: int
     title: str | None = None
+    title_sort: str | None = None
+    content_rating: str = ""
     summary: str = ""
     tagline: str = ""
     originally_available_at: str | None = None
@@ -50,6 +54,8 @@ class PlexMetadata(BaseModel):
         """Wanted values keyed by Plex field name; fields switched off in the settings are absent."""
         every = {
             "title": self.title,
+            "titleSort": self.title_sort,
+            "contentRating": self.content_rating,
             "summary": self.summary,
             "tagline": self.tagline,
             "originallyAvailableAt": self.originally_available_at,
@@ -64,6 +70,7 @@ class PlexMetadata(BaseModel):
         fields = {key: value for key, value in every.items() if key in self.enabled_fields}
         if not fields.get("title"):
             fields.pop("title", None)  # an empty Stash title never clears Plex's
+            fields.pop("titleSort", None)
         return fields
 
     @property
@@ -159,11 +166,21 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
     studio, collections = _studio_names(scene.get("studio"))
     director = clean_text(scene.get("director"), limits.DIRECTOR)
     files = _names(scene.get("files"), scene_id, "files")
+    primary_file = str(files[0].get("path")) if files else None
     paths = scene.get("paths") if isinstance(scene.get("paths"), Mapping) else {}
+    raw_tags = [t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")]
+    tags = [clean_text(name, limits.TAG) for name in raw_tags]
+    title = clean_text(scene.get("title"), limits.TITLE) or (
+        filename_title(primary_file) if config.title_from_filename else "")
+    collections += tag_collections(tags, config)
+    if config.group_collections:
+        collections += group_names(scene.get("groups"))
     try:
         return PlexMetadata(
             scene_id=scene_id,
-            title=clean_text(scene.get("title"), limits.TITLE) or None,
+            title=title or None,
+            title_sort=sort_title(title) if title else None,
+            content_rating=content_rating(tags, config),
             summary=clean_summary(scene.get("details")),
             tagline=clean_text(scene.get("code"), limits.TAGLINE),
             originally_available_at=date,
@@ -171,12 +188,12 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
             studio=studio,
             user_rating=_rating(scene.get("rating100"), scene_id),
             directors=[director] if director else [],
-            genres=unique_names([t.get("name") for t in _names(scene.get("tags"), scene_id, "tags")], config.max_tags),
+            genres=unique_names(raw_tags, config.max_tags),
             actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
                                 limits.MAX_ACTORS),
             collections=unique_names(collections, limits.MAX_COLLECTIONS),
             image_url=paths.get("screenshot") or None,
-            primary_file=str(files[0].get("path")) if files else None,
+            primary_file=primary_file,
             enabled_fields=config.enabled_fields,
             warnings=warnings,
         )

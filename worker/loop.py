@@ -21,8 +21,8 @@ from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
 
 BATCH_SIZE = 50
-# Changes to these reach Plex fields (actors; studio and its collections; genres). A group's name reaches none,
-# so a Group.Update.Post marker is absorbed and dropped without reading the group's scenes from Stash.
+# Changes to these reach Plex fields (actors; studio and its collections; genres). A group's name reaches Plex
+# only with group_collections on; otherwise a Group.Update.Post marker is dropped without reading its scenes.
 SYNCED_FANOUT_KINDS = ("performer", "studio", "tag")
 STATS_KEY = "stats"
 EWMA_WEIGHT = 0.2
@@ -40,13 +40,20 @@ class DrainResult:
     retry_at: float | None = None
 
 
+def synced_fanout_kinds(config) -> tuple[str, ...]:
+    """Groups reach Plex only as collections, so a group change re-reads its scenes only with those on."""
+    if config.group_collections and config.sync_collections:
+        return (*SYNCED_FANOUT_KINDS, "group")
+    return SYNCED_FANOUT_KINDS
+
+
 def expand_fanouts(runtime) -> int:
     """Turn due performer/studio/tag/group markers into the scenes that carry them."""
     queued = 0
     if runtime.stash is None:
         return 0  # markers wait for a run that can reach Stash
     for kind, object_id, attempts in runtime.store.due_fanouts():
-        if kind not in SYNCED_FANOUT_KINDS:
+        if kind not in synced_fanout_kinds(runtime.config):
             runtime.store.expand_fanout(kind, object_id, [])  # nothing of it reaches Plex: no scene to re-read
             continue
         try:

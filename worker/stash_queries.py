@@ -6,6 +6,7 @@ SCENE_FIELDS = """
     studio { id name parent_studio { id name } }
     performers { id name disambiguation }
     tags { id name }
+    groups { group { id name } }
     files { path size }
     paths { screenshot }
 """

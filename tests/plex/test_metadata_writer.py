@@ -329,8 +329,8 @@ def test_a_vanished_item_is_item_gone(writer: MetadataWriter, section_id: int) -
 
 
 def test_unknown_fields_are_refused(writer: MetadataWriter, rk: int, section_id: int) -> None:
-    with pytest.raises(ValueError, match="contentRating"):
-        writer.push(rk, section_id, {"contentRating": "XXX"}, {}, None, "fp")
+    with pytest.raises(ValueError, match="originalTitle"):
+        writer.push(rk, section_id, {"originalTitle": "XXX"}, {}, None, "fp")
 
 
 def test_push_record_round_trips_through_json(writer: MetadataWriter, rk: int, section_id: int) -> None:

@@ -18,6 +18,8 @@ CONTRACT_KEYS = {
     "settle_seconds", "max_task_minutes", "log_format", "debug_logging", "obfuscate_paths",
 }
 CONTRACT_KEYS |= {"import_plex_plays", "plex_play_accounts", "import_plays_minutes", "scrobble_stash_plays"}  # issue 14: plays from Plex
+CONTRACT_KEYS |= {"title_from_filename", "write_sort_title", "content_rating", "content_rating_tags",
+                  "collection_tags", "group_collections"}  # issue 14: metadata users ask for
 
 
 def yml_settings() -> dict[str, dict]:

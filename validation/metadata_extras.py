@@ -1,0 +1,85 @@
+"""The optional Plex fields users ask for (docs/config.md): a title from the file name, a sort title without a
+leading date or article, a content rating (fixed or from tags), and collections from tags and groups."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+from validation import limits
+from validation.sanitizers import clean_text
+
+# A leading date as scene files and titles spell it: 2024-03-02, 2024.03.02, 2024_03_02, 2024 03 02, 24.03.02
+# (a two-digit year never with spaces: "10 20 30 Workout" is a title, not a date).
+_LEADING_DATE = re.compile(r"^(?:\d{4}[-._ ]|\d{2}[-._])[01]\d[-._ ][0-3]\d\b[\s\-–—_.:]*")
+# English articles only: Plex strips these itself only for libraries in an article-stripping language, and the
+# "Personal Media"/"Other Videos" libraries that hold Stash scenes usually have none.
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+
+
+def filename_title(path: str | None) -> str:
+    """The file's name without folders or extension ("clip_0001" from ``/data/Misc/clip_0001.mp4``)."""
+    if not path:
+        return ""
+    name = re.split(r"[\\/]", str(path))[-1]
+    stem, dot, _ = name.rpartition(".")
+    return clean_text(stem if dot and stem else name, limits.TITLE)
+
+
+def sort_title(title: str) -> str:
+    """``2024-03-02 Harbour Lights`` → ``Harbour Lights 2024-03-02`` (the date still orders same-named scenes);
+    ``The Harbour`` → ``Harbour`` (as Plex sorts an English library). Anything else sorts as itself."""
+    date = _LEADING_DATE.match(title)
+    rest = title[date.end():].strip() if date else title
+    if date and rest:
+        return sort_title(rest) + " " + date.group(0).strip(" -–—_.:")
+    article = _LEADING_ARTICLE.match(title)
+    if article and title[article.end():].strip():
+        return title[article.end():].strip()
+    return title
+
+
+def parse_rating_tags(text: str) -> list[tuple[str, str]]:
+    """``"Softcore=R; Hardcore=XXX"`` → [(tag, rating)] in the user's order; ValueError names a broken rule."""
+    rules = []
+    for raw in text.replace("\n", ";").split(";"):
+        rule = raw.strip()
+        if not rule:
+            continue
+        tag, sep, rating = (part.strip() for part in rule.partition("="))
+        if not sep or not tag or not rating or "=" in rating:
+            raise ValueError(f"content_rating_tags: rule {rule!r} must be Tag=Rating (e.g. Softcore=R; Hardcore=XXX)")
+        rules.append((tag, clean_text(rating, limits.TITLE)))
+    return rules
+
+
+def content_rating(tag_names: Iterable[str], config: Any) -> str:
+    """The first rule (in the user's order) whose tag the scene carries, else the fixed ``content_rating``."""
+    carried = {name.casefold() for name in tag_names}
+    for tag, rating in parse_rating_tags(config.content_rating_tags):
+        if tag.casefold() in carried:
+            return rating
+    return clean_text(config.content_rating, limits.TITLE)
+
+
+def listed_names(text: str) -> list[str]:
+    """A setting's comma- or semicolon-separated names, trimmed, empty ones dropped."""
+    return [name.strip() for name in re.split(r"[,;\n]", text) if name.strip()]
+
+
+def tag_collections(tag_names: Iterable[str], config: Any) -> list[str]:
+    """The scene's tags the user listed in ``collection_tags`` (matched ignoring case, Stash's spelling kept)."""
+    listed = {name.casefold() for name in listed_names(config.collection_tags)}
+    return [name for name in tag_names if name.casefold() in listed]
+
+
+def group_names(groups: Any) -> list[str]:
+    """Names of the scene's groups (``groups { group { name } }``), when ``group_collections`` is on."""
+    if not isinstance(groups, list):
+        return []
+    names = []
+    for entry in groups:
+        group = entry.get("group") if isinstance(entry, Mapping) else None
+        if isinstance(group, Mapping):
+            names.append(clean_text(group.get("name"), limits.STUDIO))
+    return [name for name in names if name]
