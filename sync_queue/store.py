@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from sync_queue import recovery, schema, spool
 from sync_queue.clock import lease_expiries, lease_unexpired
+from sync_queue.plex_index import PlexIndexMixin
 from sync_queue.processes import pid_alive
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from sync_queue.stats import StatsMixin
@@ -53,7 +54,7 @@ def _lease_live(row: sqlite3.Row, now: float) -> bool:
     return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
-class Store(SceneStateMixin, StatsMixin):
+class Store(SceneStateMixin, PlexIndexMixin, StatsMixin):
     """Queue, per-scene sync state, dead letters, Plex index, key-value state and the worker lease."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
