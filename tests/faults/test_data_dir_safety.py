@@ -86,3 +86,27 @@ def test_no_secret_reaches_any_output_log_status_or_file(stash, plex, tmp_path):
         for path in files:
             data = path.read_bytes()
             assert not [s for s in secrets if s.encode() in data], path
+
+
+def test_obfuscate_paths_hides_every_file_path_the_same_way_each_time(harness):
+    """A log to share: the same path always becomes the same short hash, in what Stash logs and shows (the
+    task output, the status reasons) and in worker.log."""
+    import re
+
+    lib.populate_plex(harness.plex)
+    harness.settings(obfuscate_paths=True, debug_logging=True, skip_not_found=False)
+    scene_id = harness.stash.add_scene(title="Private", files=[{"path": f"{lib.STASH_ROOT}/secret/holiday.mp4",
+                                                                "size": 1}])
+    runs = [harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)]
+    runs += [harness.task("Process Queue"), harness.task("Queue Status"), harness.task("Process Queue")]
+    logs = "\n".join((run.stdout_raw + run.stderr_raw).decode("utf-8", "replace") for run in runs)
+    worker_logs = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                            for p in (harness.data_dir / "logs").glob("*.log"))
+    for text in (logs, worker_logs):
+        assert "holiday.mp4" not in text and "/secret/" not in text
+    hashes = set(re.findall(r"<path:([0-9a-f]{10})>", logs + worker_logs))
+    assert hashes  # the not-found scene's path was logged, hidden
+    plex_path = f"{lib.PLEX_ROOT}/secret/holiday.mp4"
+    import hashlib
+
+    assert hashlib.sha1(plex_path.encode()).hexdigest()[:10] in hashes  # one path, one stable name
