@@ -75,8 +75,8 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
     try:
         with Store(data_dir, timeout=2.0) as store:
             check_owner(store, server_connection)
-    except sqlite3.OperationalError:
-        pass  # busy: checked on the next run; the hook must not wait (and queues into its spool if need be)
+    except (sqlite3.Error, OSError):
+        pass  # busy or broken: checked on the next run; the hook itself then spools its event or says why
 
 
 def run_plugin(raw: bytes) -> dict[str, Any]:
