@@ -227,5 +227,3 @@ class PlayLedger:
         rows = self.store.conn.execute("SELECT state, COUNT(*) FROM plex_plays GROUP BY state").fetchall()
         return {state: 0 for state in (INTENT, DONE, GONE)} | {row[0]: row[1] for row in rows}
 
-    def scrobble_count(self) -> int:
-        return int(self.store.conn.execute("SELECT COUNT(*) FROM plex_scrobbles WHERE state = 'done'").fetchone()[0])

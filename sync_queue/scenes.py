@@ -326,6 +326,10 @@ class SceneStateMixin:
     def dead_letters(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.conn.execute("SELECT * FROM dead_letters ORDER BY last_failed_at")]
 
+    def dead_letter(self, scene_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM dead_letters WHERE scene_id = ?", (scene_id,)).fetchone()
+        return None if row is None else dict(row)
+
     def retry_dead_letters(self) -> int:
         with self.transaction() as conn:
             ids = [row[0] for row in conn.execute("SELECT scene_id FROM dead_letters")]

@@ -76,7 +76,7 @@ def scene(store: Store, args: Mapping[str, Any], _ctx: UiContext) -> dict[str, A
     """One scene's Plex state for the badge on its page."""
     scene_id = _scene_id(args)
     row = store.scene_state(scene_id)
-    dead = next((d for d in store.dead_letters() if d["scene_id"] == scene_id), None)
+    dead = store.dead_letter(scene_id)
     answer: dict[str, Any] = {"scene_id": scene_id, "plex_item": None, "synced_at": None, "next_try_at": None}
     if row is not None and row["rating_key"] is not None:
         answer["plex_item"] = {"rating_key": row["rating_key"], "section_id": row["section_id"],

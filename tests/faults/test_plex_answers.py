@@ -129,6 +129,15 @@ def test_a_removed_library_is_a_configuration_error_naming_it(emu, fast_client, 
     assert "Stash" in str(caught.value) and "Stash (old)" in str(caught.value)
 
 
+def test_a_removed_library_is_a_configuration_error_naming_what_is_left(emu, fast_client, section_id):
+    emu.add_section(title="Other", locations=["/data/other"], type="movie")
+    assert [s.id for s in fast_client.movie_sections(["Stash"])] == [section_id]
+    emu.library.remove_section(section_id)
+    with pytest.raises(PlexConfigError) as caught:
+        fast_client.movie_sections(["Stash"])
+    assert "Stash" in str(caught.value) and "Other" in str(caught.value)
+
+
 def test_a_plain_4xx_is_rejected_not_an_outage(emu, fast_client):
     emu.fail(SECTIONS, 400, times=None)
     with pytest.raises(PlexRejected):
