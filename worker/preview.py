@@ -20,10 +20,11 @@ from typing import Any, Callable
 from plex.errors import AmbiguousMatch, ItemNotInPlex
 from sync_queue.scenes import Claim
 from sync_queue.schema import KV_LAST_PREVIEW
-from validation.metadata import SceneDataError, build_metadata
+from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
 from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
+from worker.performer_photos import wanted_state
 from worker.runtime import Runtime
 from worker.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
 from worker.tasks import TaskContext
@@ -77,7 +78,7 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
         return ScenePreview(claim.scene_id, "", "skipped", reason="The scene no longer exists in Stash")
     title = str(scene.get("title") or "")
     try:
-        wanted = build_metadata(scene, engine.config)
+        wanted = wanted_state(scene, engine.config, engine.rt.stash)
     except SceneDataError as exc:
         return ScenePreview(claim.scene_id, title, "failed", reason=str(exc))
     fingerprint = wanted.fingerprint()
