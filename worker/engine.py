@@ -31,6 +31,7 @@ from validation.metadata import SceneDataError
 from validation.stash_log import event, get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
+from worker.collection_art import CollectionPosters
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.performer_photos import announce_if_blocked, wanted_state
@@ -102,6 +103,7 @@ class SyncEngine:
         self._attention: list[dict[str, Any]] = []
         self._photos_checked = False  # once per run: are performer photos held back (worker.performer_photos)
         self.pushes = PushPool(runtime)  # shared by the batches in flight
+        self.posters = CollectionPosters(runtime)  # owned collections' posters, checked after each synced scene
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -242,6 +244,7 @@ class SyncEngine:
         if claim.rating_key is not None and claim.fingerprint == fingerprint:
             self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
                                 claim.push_record or "", fingerprint, scene)
+            self.posters.after_scene(scene, claim.push_record, claim.section_id)
             return "unchanged"
         link = self._trusted_link(claim, scene)
         try:
@@ -274,6 +277,7 @@ class SyncEngine:
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
                             result.record.to_json(), None if result.notes else job.fingerprint, job.scene,
                             note="; ".join(result.notes) or None)
+        self.posters.after_scene(job.scene, result.record.to_json(), match.section_id)
         for note in result.notes:
             log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
         if result.wrote_fields or result.uploaded:
