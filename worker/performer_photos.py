@@ -9,6 +9,7 @@ otherwise no photo is written and the user is told once (Stash's log and the sta
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from sync_queue.notices import add_notice
@@ -21,6 +22,18 @@ log = get_logger("photos")
 BLOCKED_MESSAGE = ("Performer photos are not written to Plex: Stash has a password, so Plex could fetch a photo "
                    "only with Stash's API key in its URL, which Plex would store and show to anyone who can read "
                    "its XML. Turn on photo_urls_with_api_key to allow that, or empty stash_url_for_plex")
+
+
+_KEY_IN_URL = re.compile(r"([?&]apikey=)[^&#\s]*")
+
+
+def key_hidden(value: Any) -> Any:
+    """``value`` with every photo URL's ``apikey=`` masked (a preview's task output is logged by Stash)."""
+    if isinstance(value, str):
+        return _KEY_IN_URL.sub(r"\1…", value)
+    if isinstance(value, dict):
+        return {name: key_hidden(item) for name, item in value.items()}
+    return value
 
 
 def photo_options(config: Any, stash: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
 from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
-from worker.performer_photos import wanted_state
+from worker.performer_photos import key_hidden, wanted_state
 from worker.runtime import Runtime
 from worker.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
 from worker.tasks import TaskContext
@@ -93,8 +93,8 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
         return ScenePreview(claim.scene_id, title, "ambiguous", reason=str(exc))
     plan = engine.plan_push(claim, match, wanted, fingerprint)
     seen = in_plex or {}
-    changes = {name: {"old": plan.base[name] if name in plan.base else seen.get(name), "new": value}
-               for name, value in sorted(plan.changes.items())}
+    changes = {name: {"old": key_hidden(plan.base[name] if name in plan.base else seen.get(name)),
+                      "new": key_hidden(value)} for name, value in sorted(plan.changes.items())}
     outcome = "change" if changes or plan.uploads or plan.locks else "unchanged"
     reason = "; ".join(f"{kind} left out: {why}" for kind, why in plan.unusable.items())
     return ScenePreview(claim.scene_id, title, outcome, plex_item=match.rating_key, match=match.method,

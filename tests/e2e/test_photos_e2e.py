@@ -113,11 +113,13 @@ def test_a_stash_with_a_password_gets_no_photo_url_with_its_key_unless_allowed(h
     assert not [text for _, text in again.logs if "Performer photos" in text]  # said once
 
     harness.settings(stash_url_for_plex=PLEX_SIDE_STASH, photo_urls_with_api_key=True, debug_logging=True)
+    preview = harness.task("Preview Sync (no changes)")
+    assert "actorThumb" in preview.stdout_raw.decode() and "apikey=" in preview.stdout_raw.decode()
     allowed = harness.task("Sync All Scenes")
     shown = roles(harness, cast["key"])
     assert shown["Ava"].endswith(f"&apikey={API_KEY}") and shown["Ben"] is None
     assert harness.status()["performer_photos"] is None
-    for run in (held_back, again, allowed):
+    for run in (held_back, again, preview, allowed):
         assert API_KEY.encode() not in run.stderr_raw + run.stdout_raw
     logs = [path.read_bytes() for path in (harness.data_dir / "logs").rglob("*") if path.is_file()]
     assert not any(API_KEY.encode() in text for text in logs)
