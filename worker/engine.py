@@ -34,7 +34,7 @@ from worker.breaker import CLOSED, Breaker
 from worker.collection_art import CollectionPosters
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
-from worker.performer_photos import announce_if_blocked, wanted_state
+from worker.performer_photos import SceneModels
 from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
@@ -101,7 +101,7 @@ class SyncEngine:
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
         self._attention: list[dict[str, Any]] = []
-        self._photos_checked = False  # once per run: are performer photos held back (worker.performer_photos)
+        self.models = SceneModels(runtime)  # what Plex should show for a scene (performer photos included)
         self.pushes = PushPool(runtime)  # shared by the batches in flight
         self.posters = CollectionPosters(runtime)  # owned collections' posters, checked after each synced scene
 
@@ -124,9 +124,6 @@ class SyncEngine:
                                       message=str(exc), lane=claim.lane, count_attempt=False)
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
         clear_stash_failures(self.store)
-        if self._photos_checked is False:
-            self._photos_checked = True
-            announce_if_blocked(self.store, self.config, self.rt.stash)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
         self._listed_in_full = sections_listed_in_full_within(self.store, LINK_TRUST_SECONDS)
         report = BatchReport()
@@ -233,7 +230,7 @@ class SyncEngine:
             self._note(claim, "gone", "it no longer exists in Stash")
             return "skipped"
         try:
-            wanted = wanted_state(scene, self.config, self.rt.stash)
+            wanted = self.models.wanted(scene)
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
             self._note(claim, "dead", str(exc))

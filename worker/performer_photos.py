@@ -62,3 +62,17 @@ def announce_if_blocked(store: Any, config: Any, stash: Any) -> bool:
     elif told and not blocked:
         store.delete_key(KV_PHOTOS_BLOCKED)
     return blocked
+
+
+class SceneModels:
+    """The sync's ``wanted_state``; the first scene of a run also tells the user, once, if photos are held back."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.rt = runtime
+        self._checked = False
+
+    def wanted(self, scene: Mapping[str, Any]) -> PlexMetadata:
+        if not self._checked:
+            self._checked = True
+            announce_if_blocked(self.rt.store, self.rt.config, self.rt.stash)
+        return wanted_state(scene, self.rt.config, self.rt.stash)
