@@ -5,7 +5,9 @@ plain fields too (plexapi's ``editSortTitle``/``editContentRating`` → ``editFi
 unset ``titleSort`` is left out of the XML and plexapi reads the title in its place (``Video._loadData``). Tags per type T: ``T[].tag`` clears the
 type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
 unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
-``T[i].tagging.text`` / ``T[i].tag.thumb`` / ``T[i].tag.tagKey`` kept on that entry. Clear and removal apply
+``T[i].tagging.text`` / ``T[i].tag.thumb`` / ``T[i].tag.tagKey`` kept on that entry; an actor sent without
+``tag.thumb`` loses its photo (plex-api.md §3.4: "send the full cast each time, including ``tag.thumb`` of
+existing actors, or their role/photo may be lost", the stricter reading of an unverified behaviour). Clear and removal apply
 before replacement. ``PlexLibrary.merge_tag_lists`` switches the indexed list from replacing the item's list
 (plexapi's maintainers, PR #151: the default here, the stricter case) to adding to it (what the official API's
 separate clear and removal forms imply): PlexSync must be right under both.

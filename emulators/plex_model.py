@@ -49,6 +49,22 @@ class EmuItem:
 
 
 @dataclass
+class CollectionArt:
+    """A collection's own images and locks: a collection is an item of its own (plexapi's ``Collection`` takes
+    ``CollectionMixins`` with ``PosterMixin``/``ArtMixin``, plexapi/mixins/__init__.py), so uploads to
+    ``/library/metadata/{its ratingKey}/posters``, selection and locks work as on an ``EmuItem``."""
+
+    rating_key: int
+    updated_at: int
+    fields: dict[str, str] = field(default_factory=dict)
+    locks: set[str] = field(default_factory=set)
+    posters: list[str] = field(default_factory=list)
+    arts: list[str] = field(default_factory=list)
+    selected_poster: str | None = None
+    selected_art: str | None = None
+
+
+@dataclass
 class PendingFile:
     section_id: int
     file: str
@@ -74,6 +90,7 @@ class PlexLibrary:
         self.items: dict[int, EmuItem] = {}
         self.pending: list[PendingFile] = []
         self.tag_ids: dict[tuple[str, str], int] = {}
+        self.collection_arts: dict[int, CollectionArt] = {}  # collection ratingKey → its images and locks
         self.clock = clock or (lambda: int(time.time()))
         # PMS seems to lock an uploaded image (plex-api.md §3.6, unverified); tests that must see a client send
         # the lock itself switch this off.
@@ -179,7 +196,7 @@ class PlexLibrary:
                 if name not in collections:
                     collections[name] = self._key()
 
-    def touch(self, item: EmuItem) -> None:
+    def touch(self, item: EmuItem | CollectionArt) -> None:
         item.updated_at = max(item.updated_at + 1, self.clock())
 
     # -- collections -------------------------------------------------------------------------------
@@ -206,6 +223,15 @@ class PlexLibrary:
                     if key == rating_key:
                         return section.key, title
             return None
+
+    def collection_art(self, rating_key: int) -> CollectionArt | None:
+        """The images and locks of the collection with this ratingKey (None: no such collection)."""
+        with self.lock:
+            if self.find_collection(rating_key) is None:
+                return None
+            if rating_key not in self.collection_arts:
+                self.collection_arts[rating_key] = CollectionArt(rating_key, self.clock())
+            return self.collection_arts[rating_key]
 
     # -- scans -------------------------------------------------------------------------------------
 
@@ -246,7 +272,7 @@ class PlexLibrary:
 
     # -- images ------------------------------------------------------------------------------------
 
-    def add_image(self, item: EmuItem, kind: str, data: bytes | None, url: str | None) -> str:
+    def add_image(self, item: EmuItem | CollectionArt, kind: str, data: bytes | None, url: str | None) -> str:
         """Store an uploaded image (body → ``upload://<folder>/<sha1>``, or the given URL), select it and, if
         ``lock_on_upload``, lock it."""
         with self.lock:
@@ -260,7 +286,7 @@ class PlexLibrary:
                 item.locks.add(IMAGE_KINDS[kind][1])
             return reference
 
-    def select_image(self, item: EmuItem, kind: str, reference: str | None) -> None:
+    def select_image(self, item: EmuItem | CollectionArt, kind: str, reference: str | None) -> None:
         with self.lock:
             attribute = IMAGE_KINDS[kind][1]
             images = item.posters if kind == "poster" else item.arts

@@ -10,7 +10,7 @@ from emulators import plex_meta
 from emulators import plex_xml as xml
 from emulators.plex_edits import apply_edits, parse_edits
 from emulators.plex_filters import filter_items, page, paging, sort_items
-from emulators.plex_model import EmuItem
+from emulators.plex_model import CollectionArt, EmuItem
 from emulators.plex_request import RecordedRequest, ServedPlex
 from emulators.plex_xml import FILTER_TAGS
 
@@ -134,6 +134,8 @@ def _items(emu: ServedPlex, ids: str) -> list[EmuItem] | None:
 
 
 def _edit(emu: ServedPlex, request: RecordedRequest, section_id: int | None, ids: str | None) -> Answer:
+    if request.param("type") == COLLECTION and section_id is not None:
+        return _edit_collection(emu, request, section_id, ids)
     if request.param("type") not in (None, "", MOVIE):
         return BAD_REQUEST
     if ids:
@@ -152,6 +154,21 @@ def _edit(emu: ServedPlex, request: RecordedRequest, section_id: int | None, ids
     return EMPTY
 
 
+def _edit_collection(emu: ServedPlex, request: RecordedRequest, section_id: int, ids: str | None) -> Answer:
+    """A collection's own field locks (``lockPoster()`` → ``thumb.locked=1`` with type 18, plexapi/base.py
+    ``_edit``); an id that is not a collection of this library answers 404 (an edit without one: 400)."""
+    if not ids or not ids.isdigit():
+        return BAD_REQUEST
+    found = emu.library.find_collection(int(ids))
+    art = emu.library.collection_art(int(ids))
+    if found is None or found[0] != section_id or art is None:
+        return NOT_FOUND
+    with emu.library.lock:
+        for name, locked in parse_edits(request.query).locks:
+            (art.locks.add if locked else art.locks.discard)(name)
+    return EMPTY
+
+
 def _collection_detail(emu: ServedPlex, rating_key: int) -> Answer:
     found = emu.library.find_collection(rating_key)
     if found is None:
@@ -161,6 +178,13 @@ def _collection_detail(emu: ServedPlex, rating_key: int) -> Answer:
     root = xml.container(size=1, identifier=xml.LIBRARY, librarySectionID=section_id)
     root.append(xml.collection(emu.library, section_id, rating_key, title, count))
     return _ok(root)
+
+
+def _collection_reload(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
+    """A partial plexapi ``Collection`` reloads from ``/library/collections/{ratingKey}``: its key is the listed
+    key without ``/children`` (plexapi/collection.py ``_loadData``, "FIX_BUG_50") and base.py's
+    ``_buildDetailsKey`` reloads from the key."""
+    return _collection_detail(emu, int(match.group(1)))
 
 
 def _metadata(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
@@ -187,8 +211,10 @@ def _children(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> A
                                  section_id=section_id, total=total, offset=start))
 
 
-def _one_item(emu: ServedPlex, match: Match[str]) -> EmuItem | None:
-    return emu.library.items.get(int(match.group(1)))
+def _one_item(emu: ServedPlex, match: Match[str]) -> EmuItem | CollectionArt | None:
+    """The item, or the collection, the ratingKey names (both take images)."""
+    key = int(match.group(1))
+    return emu.library.items.get(key) or emu.library.collection_art(key)
 
 
 def _images(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
@@ -202,7 +228,14 @@ def _images(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Ans
         emu.library.add_image(item, kind, request.body or None, request.param("url"))
         return EMPTY
     with emu.library.lock:
-        return _ok(xml.photos(item, kind))
+        return _ok(xml.photos(item, kind, _section_of(emu, item)))
+
+
+def _section_of(emu: ServedPlex, item: EmuItem | CollectionArt) -> int:
+    if isinstance(item, EmuItem):
+        return item.section_id
+    found = emu.library.find_collection(item.rating_key)
+    return found[0] if found else 0
 
 
 def _select_image(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
@@ -220,7 +253,7 @@ def _select_image(emu: ServedPlex, request: RecordedRequest, match: Match[str]) 
 
 
 def _item_action(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
-    return EMPTY if _one_item(emu, match) is not None else NOT_FOUND
+    return EMPTY if emu.library.items.get(int(match.group(1))) is not None else NOT_FOUND
 
 
 def _rate(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
@@ -246,6 +279,7 @@ ROUTES: list[tuple[set[str], re.Pattern[str], Handler]] = [(set(methods.split())
     ("GET", r"^/library/all$", _library_all),
     ("GET PUT", r"^/library/metadata/(\d+(?:,\d+)*)$", _metadata),
     ("GET", r"^/library/(?:metadata|collections)/(\d+)/children$", _children),
+    ("GET", r"^/library/collections/(\d+)$", _collection_reload),
     ("GET POST", r"^/library/metadata/(\d+)/(posters|arts)$", _images),
     ("PUT", r"^/library/metadata/(\d+)/(poster|art)$", _select_image),
     ("DELETE", r"^/library/metadata/(\d+)/(thumb|art)$", _select_image),

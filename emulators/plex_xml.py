@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 from typing import Iterable
 from urllib.parse import quote
 
-from emulators.plex_model import TAG_ELEMENTS, EmuItem, PlexLibrary, Section, list_view_tags
+from emulators.plex_model import TAG_ELEMENTS, CollectionArt, EmuItem, PlexLibrary, Section, list_view_tags
 
 MACHINE_ID = "5f3c0e5a0d9c4b1e8a7d2c1b0a998877"
 VERSION = "1.41.3.9314-a0bfb8370"
@@ -121,13 +121,19 @@ def item_list(library: PlexLibrary, items: list[EmuItem], *, detail: bool, trunc
 
 
 def collection(library: PlexLibrary, section_id: int, rating_key: int, title: str, count: int) -> ElementTree.Element:
+    """A collection's Directory; its own poster (``thumb``) and locks (``Field``) once it has them."""
     section = library.sections[section_id]
-    return ElementTree.Element("Directory", {
+    art = library.collection_arts.get(rating_key)
+    element = ElementTree.Element("Directory", {
         "ratingKey": str(rating_key), "key": f"/library/collections/{rating_key}/children", "type": "collection",
         "subtype": "movie", "title": title, "titleSort": title, "childCount": str(count), "smart": "0",
         "guid": f"collection://{rating_key}", "librarySectionID": str(section_id),
         "librarySectionKey": f"/library/sections/{section_id}", "librarySectionTitle": section.title,
-        "addedAt": "1732300000", "updatedAt": "1732300000", "collectionMode": "-1", "collectionSort": "0"})
+        "addedAt": "1732300000", "updatedAt": "1732300000", "collectionMode": "-1", "collectionSort": "0",
+        **({"thumb": art.fields["thumb"]} if art is not None and art.fields.get("thumb") else {})})
+    for name in sorted(art.locks if art is not None else ()):
+        ElementTree.SubElement(element, "Field", name=name, locked="1")
+    return element
 
 
 def collection_list(library: PlexLibrary, section_id: int, rows: list[tuple[int, str, int]], total: int,
@@ -139,10 +145,10 @@ def collection_list(library: PlexLibrary, section_id: int, rows: list[tuple[int,
     return root
 
 
-def photos(item: EmuItem, kind: str) -> ElementTree.Element:
+def photos(item: EmuItem | CollectionArt, kind: str, section_id: int) -> ElementTree.Element:
     images = item.posters if kind == "poster" else item.arts
     selected = item.selected_poster if kind == "poster" else item.selected_art
-    root = container(size=len(images), identifier=LIBRARY, librarySectionID=item.section_id)
+    root = container(size=len(images), identifier=LIBRARY, librarySectionID=section_id)
     for reference in images:
         url = f"/library/metadata/{item.rating_key}/file?url={quote(reference, safe='')}"
         provider = {} if reference.startswith("upload://") else {"provider": "local"}

@@ -2,6 +2,12 @@
 
 Timestamps are RFC3339 text in a fixed local offset, strictly increasing, and compared as text (as Stash's
 SQLite does). Renaming a performer/studio/tag/group does not touch any scene's ``updated_at`` (as in Stash).
+
+Performer, studio and group images are URLs built as Stash's url builders build them
+(internal/api/urlbuilders/performer.go, studio.go, group.go): ``<base>/performer/<id>/image?t=<updated_at unix>``,
+``<base>/studio/<id>/image?t=…``, ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` appended when the
+object has no image (Stash then serves a placeholder). Setting an image or renaming bumps the object's
+``updated_at``, so its ``t`` changes (stash-protocol.md §5.2).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ class StashData:
         self.groups: dict[str, dict[str, Any]] = {}
         self.scenes: dict[str, dict[str, Any]] = {}
         self.screenshots: dict[str, bytes] = {}
+        self.images: dict[tuple[str, str], bytes] = {}  # (performer|studio|group, id) → image bytes
         self.plugin_settings: dict[str, dict[str, Any]] = {}
         self._next_id = 0
         self._last_time = 0
@@ -31,24 +38,46 @@ class StashData:
         self._next_id += 1
         return str(self._next_id)
 
-    def now_text(self) -> str:
-        """A timestamp strictly later than the previous one, in Stash's text form."""
+    def stamp(self) -> int:
+        """A unix time strictly later than the previous one."""
         stamp = max(int(time.time()), self._last_time + 1)
         self._last_time = stamp
-        return datetime.fromtimestamp(stamp, LOCAL_OFFSET).isoformat()
+        return stamp
+
+    def now_text(self) -> str:
+        """A timestamp strictly later than the previous one, in Stash's text form."""
+        return datetime.fromtimestamp(self.stamp(), LOCAL_OFFSET).isoformat()
+
+    def set_image(self, kind: str, object_id: str, data: bytes | None) -> None:
+        """Give a performer, studio or group an image (None removes it); its ``updated_at`` moves on."""
+        table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
+        with self.lock:
+            table[str(object_id)]["updated"] = self.stamp()
+            if data is None:
+                self.images.pop((kind, str(object_id)), None)
+            else:
+                self.images[(kind, str(object_id))] = data
+
+    def image_path(self, kind: str, object_id: str, base_url: str) -> str:
+        table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
+        route = "frontimage" if kind == "group" else "image"
+        path = f"{base_url}/{kind}/{object_id}/{route}?t={table[object_id]['updated']}"
+        return path if (kind, object_id) in self.images else path + "&default=true"
 
     # -- objects -------------------------------------------------------------------------------
 
     def add_studio(self, name: str, parent_id: str | None = None) -> str:
         with self.lock:
             studio_id = self._id()
-            self.studios[studio_id] = {"id": studio_id, "name": name, "parent_id": parent_id}
+            self.studios[studio_id] = {"id": studio_id, "name": name, "parent_id": parent_id,
+                                       "updated": self.stamp()}
             return studio_id
 
     def add_performer(self, name: str, disambiguation: str | None = None) -> str:
         with self.lock:
             performer_id = self._id()
-            self.performers[performer_id] = {"id": performer_id, "name": name, "disambiguation": disambiguation}
+            self.performers[performer_id] = {"id": performer_id, "name": name, "disambiguation": disambiguation,
+                                             "updated": self.stamp()}
             return performer_id
 
     def add_tag(self, name: str) -> str:
@@ -60,7 +89,7 @@ class StashData:
     def add_group(self, name: str) -> str:
         with self.lock:
             group_id = self._id()
-            self.groups[group_id] = {"id": group_id, "name": name}
+            self.groups[group_id] = {"id": group_id, "name": name, "updated": self.stamp()}
             return group_id
 
     def add_scene(self, *, files: Iterable[dict[str, Any]] = (), screenshot: bytes | None = None,
@@ -91,6 +120,8 @@ class StashData:
     def rename(self, table: dict[str, dict[str, Any]], object_id: str, name: str) -> None:
         with self.lock:
             table[str(object_id)]["name"] = name
+            if "updated" in table[str(object_id)]:
+                table[str(object_id)]["updated"] = self.stamp()
 
     def merge_tags(self, source_ids: Iterable[str], destination_id: str) -> None:
         sources = {str(s) for s in source_ids} - {str(destination_id)}
@@ -113,7 +144,7 @@ class StashData:
         if not studio_id or studio_id not in self.studios:
             return None
         studio = self.studios[studio_id]
-        return {"id": studio["id"], "name": studio["name"], "image_path": f"{base_url}/studio/{studio_id}/image",
+        return {"id": studio["id"], "name": studio["name"], "image_path": self.image_path("studio", studio_id, base_url),
                 "parent_studio": self.studio_dict(studio["parent_id"], base_url)}
 
     def scene_dict(self, scene: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -132,10 +163,11 @@ class StashData:
             "studio": self.studio_dict(scene["studio_id"], base_url),
             "performers": [{"id": p, "name": self.performers[p]["name"],
                             "disambiguation": self.performers[p]["disambiguation"], "alias_list": [],
-                            "image_path": f"{base_url}/performer/{p}/image"}
+                            "image_path": self.image_path("performer", p, base_url)}
                            for p in scene["performer_ids"] if p in self.performers],
             "tags": [dict(self.tags[t]) for t in scene["tag_ids"] if t in self.tags],
-            "groups": [{"scene_index": None, "group": dict(self.groups[g])}
+            "groups": [{"scene_index": None, "group": {"id": g, "name": self.groups[g]["name"],
+                                                       "front_image_path": self.image_path("group", g, base_url)}}
                        for g in scene["group_ids"] if g in self.groups],
             "stash_ids": [],
         }

@@ -2,7 +2,10 @@
 
 POST /graphql answers like Stash's gqlgen server (422 for parse/validation errors, 200 with ``errors`` for
 resolver errors); auth by ``session`` cookie or ``ApiKey`` header (401 with an empty body otherwise);
-GET /scene/<id>/screenshot serves covers under the same auth. Faults: 5xx answers and hangs on demand.
+GET /scene/<id>/screenshot serves covers under the same auth, and so do GET /performer/<id>/image,
+/studio/<id>/image and /group/<id>/frontimage (Stash's placeholder SVG when the object has no image). The API key
+is also taken as ``?apikey=`` (pkg/session/session.go, stash-protocol.md §5.1). Faults: 5xx answers and hangs
+on demand.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from graphql import GraphQLError, build_schema, execute, parse, validate
 
@@ -27,6 +30,8 @@ from emulators.stash_resolvers import install_resolvers
 SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
 STASH_VERSION = "v0.30.1"
 STASH_HASH = "cf3489e1a"
+OBJECT_IMAGES = {("performer", "image"), ("studio", "image"), ("group", "frontimage")}
+PLACEHOLDER_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>'
 
 
 class StashEmulator(LoopbackEmulator):
@@ -87,6 +92,10 @@ class StashEmulator(LoopbackEmulator):
 
     def rename_tag(self, tag_id: str, name: str) -> None:
         self.data.rename(self.data.tags, tag_id, name)
+
+    def set_image(self, kind: str, object_id: str, data: bytes | None) -> None:
+        """A performer's, studio's or group's image (``kind``: performer, studio, group); None removes it."""
+        self.data.set_image(kind, object_id, data)
 
     def rename_group(self, group_id: str, name: str) -> None:
         self.data.rename(self.data.groups, group_id, name)
@@ -232,6 +241,9 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(fault[1], b'{"errors":[{"message":"emulated failure"}]}')
                 return False
             headers = {key.lower(): value for key, value in self.headers.items()}
+            query_key = parse_qs(urlsplit(self.path).query).get("apikey")
+            if query_key and "apikey" not in headers:
+                headers["apikey"] = query_key[0]
             if not emulator.authorized(headers):
                 self._send(401, b"")
                 return False
@@ -265,6 +277,10 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
                 return
             parts = path.strip("/").split("/")
+            if len(parts) == 3 and (parts[0], parts[2]) in OBJECT_IMAGES:
+                if self._gate():
+                    self._object_image(parts[0], parts[1])
+                return
             if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
                 # Stash serves its web UI's index.html for any other path without a file extension, so
                 # a Plex client pointed at Stash's port reads an HTML page (internal/api/server.go, "/*").
@@ -280,5 +296,18 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"")
                 return
             self._send(200, image, "image/png")
+
+        def _object_image(self, kind: str, object_id: str) -> None:
+            with emulator.data.lock:
+                table = {"performer": emulator.data.performers, "studio": emulator.data.studios,
+                         "group": emulator.data.groups}[kind]
+                if object_id not in table:
+                    self._send(404, b"")
+                    return
+                image = emulator.data.images.get((kind, object_id))
+            if image is None:
+                self._send(200, PLACEHOLDER_SVG, "image/svg+xml")
+            else:
+                self._send(200, image, "image/jpeg" if image.startswith(b"\xff\xd8") else "image/png")
 
     return Handler

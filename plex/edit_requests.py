@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from plex.metadata_fields import (
+    PHOTOS,
     TAG_TYPES,
     removal_params,
     removed_names,
@@ -75,7 +76,7 @@ def plan_edit(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iter
         if group.writes is None:  # cannot happen within validation.limits' caps; if it does, the refusal shows
             plan.puts.append(group.params)
             continue
-        parts = _parts(group.writes, group.names, group.removed, fits)
+        parts = _parts(group.writes, group.names, group.removed, fits, _thumbs(group.writes, changes.get(PHOTOS)))
         plan.split_types.append(group.writes)
         plan.puts.extend(parts[:-1])
         current = parts[-1]
@@ -85,7 +86,9 @@ def plan_edit(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iter
 
 
 def _groups(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterable[str]) -> list[_Group]:
-    groups = [_Group(scalar_group(name, value)) for name, value in changes.items() if name not in TAG_TYPES]
+    groups = [_Group(scalar_group(name, value)) for name, value in changes.items()
+              if name not in TAG_TYPES and name != PHOTOS]
+    thumbs = changes.get(PHOTOS) or None  # sent with the actor list (never on their own)
     extra_locks = {f"{lock}.locked": 1 for lock in locks}  # Plex field names, already complete
     if extra_locks:
         groups.append(_Group(extra_locks))
@@ -96,14 +99,18 @@ def _groups(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterab
             groups.append(_Group(removal_params(tag_type, renamed), renames=tag_type))
     for tag_type, names in lists.items():
         removed = removed_names(before.get(tag_type) or [], names)
-        groups.append(_Group(tag_params(tag_type, names, removed, clear=not names), writes=tag_type,
-                             names=names, removed=removed))
+        groups.append(_Group(tag_params(tag_type, names, removed, clear=not names, thumbs=_thumbs(tag_type, thumbs)),
+                             writes=tag_type, names=names, removed=removed))
     return groups
 
 
-def _parts(tag_type: str, names: list[str], removed: list[str], fits: Callable[[dict[str, Any]], bool]
-           ) -> list[dict[str, Any]]:
-    """One tag type's list in as few requests as fit: removals first, then the names in order."""
+def _thumbs(tag_type: str, thumbs: Any) -> dict[str, str] | None:
+    return thumbs if tag_type == "actor" and thumbs else None
+
+
+def _parts(tag_type: str, names: list[str], removed: list[str], fits: Callable[[dict[str, Any]], bool],
+           thumbs: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One tag type's list in as few requests as fit: removals first, then the names (with their photos)."""
     parts: list[dict[str, Any]] = []
     part_removed: list[str] = []
     part_names: list[str] = []
@@ -111,10 +118,11 @@ def _parts(tag_type: str, names: list[str], removed: list[str], fits: Callable[[
     for is_removal, name in [(True, name) for name in removed] + [(False, name) for name in names]:
         trial_removed = part_removed + [name] if is_removal else part_removed
         trial_names = part_names if is_removal else part_names + [name]
-        if (part_removed or part_names) and not fits(tag_params(tag_type, trial_names, trial_removed, first)):
-            parts.append(tag_params(tag_type, part_names, part_removed, first))
+        if (part_removed or part_names) and not fits(tag_params(tag_type, trial_names, trial_removed, first,
+                                                                  thumbs=thumbs)):
+            parts.append(tag_params(tag_type, part_names, part_removed, first, thumbs=thumbs))
             first += len(part_names)
             trial_removed, trial_names = ([name], []) if is_removal else ([], [name])
         part_removed, part_names = trial_removed, trial_names
-    parts.append(tag_params(tag_type, part_names, part_removed, first))
+    parts.append(tag_params(tag_type, part_names, part_removed, first, thumbs=thumbs))
     return parts

@@ -16,7 +16,7 @@ from validation.index_record import IndexedPart
 PAGE_SIZE = 2000
 # Scalars a list view carries in full (tags are truncated there, so none are read from it).
 SUMMARY_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating",
-                  "updatedAt")
+                  "updatedAt", "titleSort", "contentRating")
 
 
 @dataclass(frozen=True)

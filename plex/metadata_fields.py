@@ -15,6 +15,12 @@ The old spelling is removed before the new one is sent (``plex.edit_requests``);
 other item on the server carries the old spelling at that moment. While one does (a Stash tag rename re-syncs
 its scenes one after another; a Plex item PlexSync does not manage may keep it), Plex keeps the old spelling
 here too, which compares equal: nothing is rewritten on each read and nothing freezes.
+
+Actor photos (``actorThumb``: actor name → photo URL) are part of the actor field: Plex keeps a photo only as
+``actor[i].tag.thumb`` sent with the cast, and a cast sent without an actor's thumb loses that actor's photo
+(plex-api.md §3.4), so whenever the cast is written every photo known for it goes along, and a changed photo
+writes the cast again. The wanted photos compare as "each of these actors has this URL"; an actor without one
+keeps whatever Plex shows.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from plexapi.mixins import EditTagsMixin
 SCALARS = ("title", "summary", "tagline", "originallyAvailableAt", "year", "studio", "userRating", "titleSort",
            "contentRating")
 TAG_TYPES = ("director", "genre", "actor", "collection")
-FIELDS = SCALARS + TAG_TYPES
+PHOTOS = "actorThumb"
+FIELDS = SCALARS + TAG_TYPES + (PHOTOS,)
 PLEX_TAG_ATTRIBUTE = {"director": "directors", "genre": "genres", "actor": "roles", "collection": "collections"}
 # Plex derives one from the other: whenever either is written, both are locked.
 LOCKED_TOGETHER = {"year": ("year", "originallyAvailableAt"), "originallyAvailableAt": ("year", "originallyAvailableAt")}
@@ -57,8 +64,31 @@ def tag_names(values: Iterable[Any] | None) -> list[str]:
     return list(dict.fromkeys(str(value) for value in values or [] if str(value) != ""))
 
 
+def photos(values: Any) -> dict[str, str]:
+    """Actor name → photo URL, empty ones dropped."""
+    if not isinstance(values, dict):
+        return {}
+    return {str(name): str(url) for name, url in values.items() if name and url}
+
+
+def photos_cover(left: Any, right: Any) -> bool:
+    """Every actor in ``right`` has the same photo in ``left`` (names ignoring case, as Plex matches them)."""
+    shown = {name.casefold(): url for name, url in photos(left).items()}
+    return all(shown.get(name.casefold()) == url for name, url in photos(right).items())
+
+
+def cast_photos(cast: Iterable[str], before: Any, wanted: Any) -> dict[str, str]:
+    """The photo each cast member gets when the cast is written: the wanted one, else the one already known
+    (a photo the user chose in Plex, or one written earlier, must not be lost by re-sending the cast)."""
+    known = {name.casefold(): url for name, url in photos(before).items()}
+    known.update({name.casefold(): url for name, url in photos(wanted).items()})
+    return {name: known[name.casefold()] for name in tag_names(cast) if name.casefold() in known}
+
+
 def same(name: str, left: Any, right: Any) -> bool:
-    """Equal as Plex sees it: tag lists as sets of names ignoring case."""
+    """Equal as Plex sees it: tag lists as sets of names ignoring case; photos as "left shows right's"."""
+    if name == PHOTOS:
+        return photos_cover(left, right)
     if name in TAG_TYPES:
         return {tag.casefold() for tag in tag_names(left)} == {tag.casefold() for tag in tag_names(right)}
     return scalar_text(name, left) == scalar_text(name, right)
@@ -75,6 +105,8 @@ def json_value(name: str, value: Any) -> Any:
     """A wanted value in a JSON-safe form (dates become ``YYYY-MM-DD``)."""
     if name in TAG_TYPES:
         return tag_names(value)
+    if name == PHOTOS:
+        return photos(value)
     if value is None or isinstance(value, (str, int, float)):
         return value
     return scalar_text(name, value)
@@ -85,6 +117,7 @@ def current_values(item: Any) -> dict[str, Any]:
     values: dict[str, Any] = {name: scalar_text(name, getattr(item, name, None)) for name in SCALARS}
     for tag_type, attribute in PLEX_TAG_ATTRIBUTE.items():
         values[tag_type] = [tag.tag for tag in getattr(item, attribute, None) or []]
+    values[PHOTOS] = photos({role.tag: getattr(role, "thumb", None) for role in getattr(item, "roles", None) or []})
     return values
 
 
@@ -146,13 +179,16 @@ def removal_params(tag_type: str, removed: list[str]) -> dict[str, Any]:
 
 
 def tag_params(tag_type: str, names: list[str], removed: list[str], first_index: int = 0,
-               clear: bool = False) -> dict[str, Any]:
+               clear: bool = False, thumbs: dict[str, str] | None = None) -> dict[str, Any]:
     """``names`` as entries ``first_index``… of the tag list, with ``removed`` removed; ``clear``: the type is
-    emptied first (Plex's documented "remove every association of this type", for an empty wanted list)."""
+    emptied first (Plex's documented "remove every association of this type", for an empty wanted list);
+    ``thumbs``: a photo URL per name, sent on the name's own entry (``actor[3].tag.thumb``)."""
     params: dict[str, Any] = {f"{tag_type}.locked": 1}
     if removed:
         params.update(removal_params(tag_type, removed))
     if clear:
         params[f"{tag_type}[].tag"] = ""
     params.update({f"{tag_type}[{first_index + offset}].tag.tag": name for offset, name in enumerate(names)})
+    params.update({f"{tag_type}[{first_index + offset}].tag.thumb": thumbs[name]
+                   for offset, name in enumerate(names) if thumbs and thumbs.get(name)})
     return params

@@ -29,6 +29,8 @@ from plex.errors import ImageUnusable, PlexRejected
 from plex.images import image_problem, refusal_reason
 from plex.metadata_fields import (
     FIELDS,
+    PHOTOS,
+    cast_photos,
     current_locks,
     current_values,
     final_collections,
@@ -106,6 +108,21 @@ class PushPlan:
         return [upload.kind for upload in self.uploads]
 
 
+def _photos_with_cast(effective: dict[str, Any], base: Mapping[str, Any], changes: dict[str, Any]) -> None:
+    """A changed photo writes the cast again, and a written cast carries every photo known for it (Plex drops
+    the photo of an actor sent without one); what was sent, or is known to be there, is recorded."""
+    if "actor" not in effective:
+        effective.pop(PHOTOS, None)
+        changes.pop(PHOTOS, None)
+        return
+    thumbs = cast_photos(effective["actor"], base.get(PHOTOS), effective.get(PHOTOS))
+    if PHOTOS in changes or "actor" in changes:
+        changes["actor"] = effective["actor"]
+        changes.pop(PHOTOS, None)
+        changes.update({PHOTOS: thumbs} if thumbs else {})
+    effective[PHOTOS] = thumbs
+
+
 class MetadataWriter:
     def __init__(self, client: Any, *, preserve_plex_edits: bool = False) -> None:
         self.client = client
@@ -149,6 +166,7 @@ class MetadataWriter:
         changes = {name: value for name, value in effective.items()
                    if name not in base or not same(name, base[name], value)
                    or (name in known and not identical(name, known[name], value))}
+        _photos_with_cast(effective, base, changes)
 
         record = PushRecord(fingerprint, snapshot={**known, **effective},
                             image_urls=dict(previous.image_urls) if previous else {},

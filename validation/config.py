@@ -51,7 +51,8 @@ FLOAT_BOUNDS = {
 BOOL_KEYS = frozenset(
     {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
      "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
-     "import_plex_plays", "scrobble_stash_plays", "title_from_filename", "write_sort_title", "group_collections"}
+     "import_plex_plays", "scrobble_stash_plays", "title_from_filename", "write_sort_title", "group_collections",
+     "photo_urls_with_api_key", "skip_collection_posters"}
 )
 
 
@@ -161,6 +162,9 @@ class PlexSyncConfig(BaseModel):
     content_rating_tags: str = Field("", description="Content rating from tags")
     collection_tags: str = Field("", description="Tags that become collections")
     group_collections: bool = Field(False, description="Add group collections")
+    stash_url_for_plex: str = Field("", description="Stash URL as Plex can reach it (performer photos)")
+    photo_urls_with_api_key: bool = Field(False, description="Put Stash's API key into photo URLs stored in Plex")
+    skip_collection_posters: bool = Field(False, description="Don't upload collection posters")
 
     # The old, positive names, read-only: the rest of the code keeps reading them.
     enabled = _Opposite("pause_sync")
@@ -204,6 +208,15 @@ class PlexSyncConfig(BaseModel):
     @classmethod
     def _rating_tags(cls, value: str) -> str:
         parse_rating_tags(value)  # a malformed rule fails here, naming it
+        return value
+
+    @field_validator("stash_url_for_plex")
+    @classmethod
+    def _stash_url_for_plex(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (not value.lower().startswith(("http://", "https://")) or "?" in value or "#" in value):
+            raise ValueError(f"stash_url_for_plex: must be Stash's address as Plex reaches it, starting with http:// "
+                             f"or https:// (e.g. http://192.168.1.10:9999), got {value!r}")
         return value
 
     @property

@@ -16,7 +16,14 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from validation import limits
-from validation.metadata_extras import content_rating, filename_title, group_names, sort_title, tag_collections
+from validation.metadata_extras import (
+    content_rating,
+    filename_title,
+    group_names,
+    plex_photo_url,
+    sort_title,
+    tag_collections,
+)
 from validation.sanitizers import clean_summary, clean_text, unique_names
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -44,6 +51,7 @@ class PlexMetadata(BaseModel):
     directors: list[str] = Field(default_factory=list)
     genres: list[str] = Field(default_factory=list)
     actors: list[str] = Field(default_factory=list)
+    actor_photos: dict[str, str] | None = None  # actor → photo URL; None: photos are not written
     collections: list[str] = Field(default_factory=list)
     image_url: str | None = None
     primary_file: str | None = None
@@ -68,6 +76,8 @@ class PlexMetadata(BaseModel):
             "collection": list(self.collections),
         }
         fields = {key: value for key, value in every.items() if key in self.enabled_fields}
+        if "actor" in fields and self.actor_photos is not None:
+            fields["actorThumb"] = {name: url for name, url in self.actor_photos.items() if name in self.actors}
         if not fields.get("title"):
             fields.pop("title", None)  # an empty Stash title never clears Plex's
             fields.pop("titleSort", None)
@@ -159,8 +169,26 @@ def _scene_id(scene: Any) -> int:
     return int(raw)
 
 
-def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
-    """Map a Stash scene (GraphQL dict) to the Plex state we want, honouring the field toggles."""
+def _actors(performers: list[Mapping[str, Any]], config: Any,
+            photo_key: str | None) -> tuple[list[str], dict[str, str] | None]:
+    """The cast, and each member's photo URL when photos are on (``photo_key``: the API key the user allowed
+    into the URLs, or None)."""
+    actors = unique_names([actor_name(p) for p in performers], limits.MAX_ACTORS)
+    if not config.stash_url_for_plex:
+        return actors, None
+    found: dict[str, str] = {}
+    for performer in performers:
+        url = plex_photo_url(performer.get("image_path"), config.stash_url_for_plex, photo_key)
+        found.setdefault(actor_name(performer), url)
+    return actors, {name: found[name] for name in actors if found.get(name)}
+
+
+def build_metadata(scene: Mapping[str, Any], config: Any, *, photos: bool = True,
+                   photo_key: str | None = None) -> PlexMetadata:
+    """Map a Stash scene (GraphQL dict) to the Plex state we want, honouring the field toggles.
+
+    ``photos``: False when performer photos cannot be given to Plex this run (Stash needs a key the user did
+    not allow into URLs); ``photo_key``: the API key to put into photo URLs."""
     scene_id = _scene_id(scene)
     date, year, warnings = parse_date(scene.get("date"), scene_id)
     studio, collections = _studio_names(scene.get("studio"))
@@ -175,6 +203,8 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
     collections += tag_collections(tags, config)
     if config.group_collections:
         collections += group_names(scene.get("groups"))
+    performers = _names(scene.get("performers"), scene_id, "performers")
+    actors, actor_photos = _actors(performers, config, photo_key)
     try:
         return PlexMetadata(
             scene_id=scene_id,
@@ -189,8 +219,8 @@ def build_metadata(scene: Mapping[str, Any], config: Any) -> PlexMetadata:
             user_rating=_rating(scene.get("rating100"), scene_id),
             directors=[director] if director else [],
             genres=unique_names(raw_tags, config.max_tags),
-            actors=unique_names([actor_name(p) for p in _names(scene.get("performers"), scene_id, "performers")],
-                                limits.MAX_ACTORS),
+            actors=actors,
+            actor_photos=actor_photos if photos else None,
             collections=unique_names(collections, limits.MAX_COLLECTIONS),
             image_url=paths.get("screenshot") or None,
             primary_file=primary_file,

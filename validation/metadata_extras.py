@@ -1,10 +1,12 @@
 """The optional Plex fields users ask for (docs/config.md): a title from the file name, a sort title without a
-leading date or article, a content rating (fixed or from tags), and collections from tags and groups."""
+leading date or article, a content rating (fixed or from tags), collections from tags and groups, and
+performer photo URLs Plex can fetch."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from validation import limits
 from validation.sanitizers import clean_text
@@ -12,6 +14,8 @@ from validation.sanitizers import clean_text
 # A leading date as scene files and titles spell it: 2024-03-02, 2024.03.02, 2024_03_02, 2024 03 02, 24.03.02
 # (a two-digit year never with spaces: "10 20 30 Workout" is a title, not a date).
 _LEADING_DATE = re.compile(r"^(?:\d{4}[-._ ]|\d{2}[-._])[01]\d[-._ ][0-3]\d\b[\s\-–—_.:]*")
+# The object part of a Stash image URL (internal/api/urlbuilders): what follows Stash's base URL and base path.
+_STASH_IMAGE = re.compile(r"/(?:performer|studio|group)/[^/?#]+/(?:image|frontimage)$")
 # English articles only: Plex strips these itself only for libraries in an article-stripping language, and the
 # "Personal Media"/"Other Videos" libraries that hold Stash scenes usually have none.
 _LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
@@ -83,3 +87,25 @@ def group_names(groups: Any) -> list[str]:
         if isinstance(group, Mapping):
             names.append(clean_text(group.get("name"), limits.STUDIO))
     return [name for name in names if name]
+
+
+def plex_photo_url(image_path: Any, stash_url_for_plex: str, api_key: str | None = None) -> str:
+    """Stash's performer ``image_path`` at the address Plex reaches Stash by ('' when there is no photo).
+
+    Stash builds the URL from the plugin's request (its host, or ``external_host``, plus ``X-Forwarded-Prefix``),
+    so the scheme, host and base path are replaced by ``stash_url_for_plex``. ``default=true`` marks Stash's
+    placeholder for a performer without an image: no photo. ``t`` is kept: it is the performer's ``updated_at``
+    (stash-protocol.md §5.2), the same on every read until the performer is edited, so it never makes an
+    unchanged push differ; and a new image moves it, which gives Plex a new URL to fetch instead of its cached
+    copy of the old one. ``api_key`` (only when the user allowed it) is added as ``apikey=``, which Stash takes
+    in place of its ``ApiKey`` header (pkg/session/session.go)."""
+    if not image_path or not stash_url_for_plex:
+        return ""
+    parts = urlsplit(str(image_path))
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "apikey"]
+    found = _STASH_IMAGE.search(parts.path)
+    if found is None or ("default", "true") in query:
+        return ""
+    if api_key:
+        query.append(("apikey", api_key))
+    return stash_url_for_plex.rstrip("/") + found.group(0) + ("?" + urlencode(query) if query else "")

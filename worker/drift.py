@@ -13,7 +13,10 @@ from plex.library_index import list_item_summaries
 from plex.metadata_fields import same
 from plex.metadata_writer import PushRecord
 
-DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating")
+# titleSort and contentRating are in a push record only when their options wrote them; the list view carries both
+# (plexapi's Video._loadData reads them from it). A titleSort Plex no longer has reads as the title (absent).
+DRIFT_FIELDS = ("title", "summary", "tagline", "studio", "year", "originallyAvailableAt", "userRating", "titleSort",
+                "contentRating")
 
 
 @dataclass

@@ -27,12 +27,14 @@ from plex.errors import (
 from plex.matcher import Matcher, PathMapper, is_under, path_key
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from sync_queue.scenes import Claim
-from validation.metadata import SceneDataError, build_metadata
+from validation.metadata import SceneDataError
 from validation.stash_log import event, get_logger
 from worker import backoff
 from worker.breaker import CLOSED, Breaker
+from worker.collection_art import CollectionPosters
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
+from worker.performer_photos import SceneModels
 from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 
@@ -99,7 +101,9 @@ class SyncEngine:
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
         self._attention: list[dict[str, Any]] = []
+        self.models = SceneModels(runtime)  # what Plex should show for a scene (performer photos included)
         self.pushes = PushPool(runtime)  # shared by the batches in flight
+        self.posters = CollectionPosters(runtime)  # owned collections' posters, checked after each synced scene
 
     # -- one batch -----------------------------------------------------------------------------
 
@@ -226,7 +230,7 @@ class SyncEngine:
             self._note(claim, "gone", "it no longer exists in Stash")
             return "skipped"
         try:
-            wanted = build_metadata(scene, self.config)
+            wanted = self.models.wanted(scene)
         except SceneDataError as exc:
             self.store.mark_dead(token, claim.scene_id, error_class="SceneDataError", message=str(exc))
             self._note(claim, "dead", str(exc))
@@ -237,6 +241,7 @@ class SyncEngine:
         if claim.rating_key is not None and claim.fingerprint == fingerprint:
             self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
                                 claim.push_record or "", fingerprint, scene)
+            self.posters.after_scene(scene, claim.push_record, claim.section_id)
             return "unchanged"
         link = self._trusted_link(claim, scene)
         try:
@@ -269,6 +274,7 @@ class SyncEngine:
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
                             result.record.to_json(), None if result.notes else job.fingerprint, job.scene,
                             note="; ".join(result.notes) or None)
+        self.posters.after_scene(job.scene, result.record.to_json(), match.section_id)
         for note in result.notes:
             log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
         if result.wrote_fields or result.uploaded:

@@ -20,10 +20,11 @@ from typing import Any, Callable
 from plex.errors import AmbiguousMatch, ItemNotInPlex
 from sync_queue.scenes import Claim
 from sync_queue.schema import KV_LAST_PREVIEW
-from validation.metadata import SceneDataError, build_metadata
+from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
 from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
+from worker.performer_photos import key_hidden, wanted_state
 from worker.runtime import Runtime
 from worker.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
 from worker.tasks import TaskContext
@@ -77,7 +78,7 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
         return ScenePreview(claim.scene_id, "", "skipped", reason="The scene no longer exists in Stash")
     title = str(scene.get("title") or "")
     try:
-        wanted = build_metadata(scene, engine.config)
+        wanted = wanted_state(scene, engine.config, engine.rt.stash)
     except SceneDataError as exc:
         return ScenePreview(claim.scene_id, title, "failed", reason=str(exc))
     fingerprint = wanted.fingerprint()
@@ -92,8 +93,8 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
         return ScenePreview(claim.scene_id, title, "ambiguous", reason=str(exc))
     plan = engine.plan_push(claim, match, wanted, fingerprint)
     seen = in_plex or {}
-    changes = {name: {"old": plan.base[name] if name in plan.base else seen.get(name), "new": value}
-               for name, value in sorted(plan.changes.items())}
+    changes = {name: {"old": key_hidden(plan.base[name] if name in plan.base else seen.get(name)),
+                      "new": key_hidden(value)} for name, value in sorted(plan.changes.items())}
     outcome = "change" if changes or plan.uploads or plan.locks else "unchanged"
     reason = "; ".join(f"{kind} left out: {why}" for kind, why in plan.unusable.items())
     return ScenePreview(claim.scene_id, title, outcome, plex_item=match.rating_key, match=match.method,

@@ -3,10 +3,10 @@ Stash's real schema). Explicit field lists only: stashapi's default fragments ch
 
 SCENE_FIELDS = """
     id title code details director date rating100 updated_at
-    studio { id name parent_studio { id name } }
-    performers { id name disambiguation }
+    studio { id name image_path parent_studio { id name image_path } }
+    performers { id name disambiguation image_path }
     tags { id name }
-    groups { group { id name } }
+    groups { group { id name front_image_path } }
     files { path size }
     paths { screenshot }
 """

@@ -8,11 +8,12 @@ from typing import Any, Callable, Iterable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
 from sync_queue.store import Store
-from validation.metadata import SceneDataError, build_metadata
+from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
 from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
+from worker.performer_photos import wanted_state
 from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
 from worker.path_check import check_path_map
@@ -164,7 +165,7 @@ def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple
         seen += 1
         scene_id = int(scene["id"])
         try:
-            fingerprint = build_metadata(scene, rt.config).fingerprint()
+            fingerprint = wanted_state(scene, rt.config, rt.stash).fingerprint()
         except SceneDataError:
             fingerprint = None  # queue it: the worker dead-letters it with the reason
         if fingerprint is None or pushed.get(scene_id) != fingerprint:

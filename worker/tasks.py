@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from sync_queue.schema import KV_STORE_RESET
+from sync_queue.schema import KV_PHOTOS_BLOCKED, KV_STORE_RESET
 from sync_queue.notices import take_notice
 from sync_queue.schema import KV_WORKER_NOTICES
 from sync_queue.store import Store
@@ -47,6 +47,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "stash_failing": stash_failures(store),
         "worker_start_failure": store.get_json(WORKER_FAILURE_KEY, None),
         "store_reset": store.get_json(KV_STORE_RESET, None),
+        "performer_photos": store.get_json(KV_PHOTOS_BLOCKED, None),
         "match_methods": store.match_method_histogram(),
         "stats": store.sync_stats(),
         "dead_letters": store.dead_letters()[-20:],

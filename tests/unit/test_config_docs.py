@@ -20,6 +20,7 @@ CONTRACT_KEYS = {
 CONTRACT_KEYS |= {"import_plex_plays", "plex_play_accounts", "import_plays_minutes", "scrobble_stash_plays"}  # issue 14: plays from Plex
 CONTRACT_KEYS |= {"title_from_filename", "write_sort_title", "content_rating", "content_rating_tags",
                   "collection_tags", "group_collections"}  # issue 14: metadata users ask for
+CONTRACT_KEYS |= {"stash_url_for_plex", "photo_urls_with_api_key", "skip_collection_posters"}  # issue 14: photos, posters
 
 
 def yml_settings() -> dict[str, dict]:

@@ -18,7 +18,8 @@ SAMPLE_VALUES = {"plex_url": "http://plex:32400", "plex_token": "flag-token", "p
                  "path_map": "/a=/b", "max_retries": "3", "connect_timeout": "2.5", "read_timeout": "9",
                  "max_tags": "7", "settle_seconds": "0", "max_task_minutes": "5", "log_format": "json",
                  "plex_play_accounts": "alice, bob", "import_plays_minutes": "30",
-                 "content_rating": "XXX", "content_rating_tags": "Softcore=R", "collection_tags": "Outdoor"}
+                 "content_rating": "XXX", "content_rating_tags": "Softcore=R", "collection_tags": "Outdoor",
+                 "stash_url_for_plex": "http://192.168.1.10:9999"}
 
 
 def parse(*argv: str):

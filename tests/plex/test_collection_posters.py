@@ -1,0 +1,112 @@
+"""Collection posters (worker.collection_art) against both emulators through the real clients (plexapi under
+PlexClient, stashapi under StashReader) and a real store: what is uploaded, what is left out, what is never
+touched, and that the record survives a new run."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from emulators.plex_server import PlexEmulator
+from emulators.stash_server import StashEmulator
+from plex.metadata_writer import PushRecord
+from sync_queue.store import Store
+from tests.plex.conftest import make_client
+from validation.config import load_config
+from worker.collection_art import CollectionPosters
+from worker.stash_reader import StashReader
+
+JPEG = b"\xff\xd8\xff-studio"
+
+
+@pytest.fixture()
+def stash():
+    with StashEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture()
+def world(emu: PlexEmulator, section_id: int, stash: StashEmulator, tmp_path: Path):
+    """A studio with an image, two scenes of it in Stash, both Plex items in its collection (added by us)."""
+    studio = stash.add_studio("Harbour Films")
+    stash.set_image("studio", studio, JPEG)
+    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=n, title=str(n)) for n in (1, 2)]
+    for key in keys:
+        emu.set_tags(key, "collection", ["Harbour Films", "Mine"])
+    scenes = [stash.scene(stash.add_scene(title=str(n), studio_id=studio)) for n in (1, 2)]
+    store = Store(tmp_path / "data")
+    reader = StashReader.from_url(stash.url)
+    yield SimpleNamespace(emu=emu, stash=stash, section=section_id, studio=studio, scenes=scenes, store=store,
+                          reader=reader, tmp=tmp_path)
+    store.close()
+
+
+def run(world, **settings) -> CollectionPosters:
+    config, _ = load_config({"plex_url": world.emu.url, "plex_token": "secret-token", **settings})
+    plex = make_client(world.emu.url, world.tmp, attempts=1)
+    return CollectionPosters(SimpleNamespace(config=config, store=world.store, plex=plex, stash=world.reader))
+
+
+def ours() -> str:
+    return PushRecord("fp", added_collections=["harbour films"]).to_json()  # as Plex spells it, ignoring case
+
+
+def collection_key(world, title: str) -> int:
+    return world.emu.library.section(world.section).collections[title]
+
+
+def test_one_upload_for_many_scenes_and_none_in_a_later_run(world):
+    posters = run(world)
+    for scene in world.scenes:
+        posters.after_scene(scene, ours(), world.section)
+    key = collection_key(world, "Harbour Films")
+    writes = [(r.method, r.path) for r in world.emu.requests if r.method != "GET"]
+    assert writes == [("POST", f"/library/metadata/{key}/posters"), ("PUT", f"/library/sections/{world.section}/all")]
+    art = world.emu.library.collection_art(key)
+    assert art.selected_poster == f"upload://posters/{hashlib.sha1(JPEG).hexdigest()}" and "thumb" in art.locks
+    assert world.emu.library.collection_arts.get(collection_key(world, "Mine")) is None  # the user's: untouched
+
+    world.emu.reset_requests()
+    later = run(world)  # a new run: the record is in the store
+    for scene in world.scenes:
+        later.after_scene(scene, ours(), world.section)
+    assert world.emu.requests == []
+
+
+def test_a_collection_we_did_not_add_is_never_touched(world):
+    posters = run(world)
+    posters.after_scene(world.scenes[0], PushRecord("fp", added_collections=[]).to_json(), world.section)
+    assert world.emu.requests == []
+
+
+def test_a_proxy_refusing_the_upload_leaves_it_out_and_it_is_tried_again(world, caplog):
+    world.emu.fail(r"/posters$", 413, times=1, method="POST")
+    run(world).after_scene(world.scenes[0], ours(), world.section)
+    assert "client_max_body_size" in caplog.text
+    assert world.emu.library.collection_art(collection_key(world, "Harbour Films")).selected_poster is None
+
+    world.emu.reset_requests()
+    run(world).after_scene(world.scenes[0], ours(), world.section)
+    assert [r.method for r in world.emu.requests if r.method != "GET"] == ["POST", "PUT"]
+
+
+def test_an_image_plex_cannot_show_is_downloaded_once_per_run_and_never_uploaded(world, caplog):
+    world.stash.set_image("studio", world.studio, b"<html>not an image</html>")
+    scenes = [world.stash.scene(scene["id"]) for scene in world.scenes]
+    downloads = []
+    posters = run(world)
+    real_download = world.reader.download_image
+    world.reader.download_image = lambda url: downloads.append(url) or real_download(url)
+    for scene in scenes:
+        posters.after_scene(scene, ours(), world.section)
+    assert len(downloads) == 1 and world.emu.requests == []
+    assert "not a JPEG, PNG, WebP or GIF image" in caplog.text
+
+
+def test_skip_collection_posters_and_skip_collections_send_nothing(world):
+    for settings in ({"skip_collection_posters": True}, {"skip_collections": True}):
+        run(world, **settings).after_scene(world.scenes[0], ours(), world.section)
+    assert world.emu.requests == []

@@ -1,0 +1,127 @@
+"""Collection posters: a studio or group collection PlexSync owns shows the studio's or group's image from Stash.
+
+Checked after each synced scene (pushed or unchanged: a new studio image changes no scene, but the studio's
+update hook re-queues its scenes) for the collections the push record says PlexSync added to that item
+(``PushRecord.added_collections``, so a collection the user made is never touched). Per collection the store
+keeps the image URL and the hash of the bytes last uploaded (``sync_queue.collection_art``):
+
+- same URL as last time → nothing (no request, so a Sync All of 1,000 scenes of one studio costs nothing);
+- a new URL (Stash's ``?t=`` moves when the studio is edited) → one download, at most once per URL per run;
+  the same bytes → only the new URL is recorded; other bytes → one POST and one lock PUT to the collection.
+
+Tag collections have no image. An image Plex could not show (not JPEG/PNG/WebP/GIF, too large, refused: 413)
+is left out with a warning, as an item's cover is; nothing here ever fails the scene.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping
+
+from plex.collections import collection_keys, upload_collection_poster
+from plex.errors import PlexRejected, PlexSyncError
+from plex.images import image_problem, refusal_reason
+from plex.metadata_writer import PushRecord
+from sync_queue.collection_art import ensure_table, poster_state, record_poster
+from validation import limits
+from validation.sanitizers import clean_text
+from validation.stash_log import get_logger
+from worker.stash_reader import CoverUnusable, StashError
+
+log = get_logger("collection_art")
+
+
+def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
+    """Collection title → Stash image URL for the scene's studio, parent studio and groups (named as
+    ``validation.metadata`` names their collections); objects without an image (``default=true``) are left out."""
+    sources: list[tuple[Any, Any]] = []
+    studio = scene.get("studio")
+    if isinstance(studio, Mapping):
+        sources.append((studio.get("name"), studio.get("image_path")))
+        parent = studio.get("parent_studio")
+        if isinstance(parent, Mapping):
+            sources.append((parent.get("name"), parent.get("image_path")))
+    for entry in scene.get("groups") or []:
+        group = entry.get("group") if isinstance(entry, Mapping) else None
+        if isinstance(group, Mapping):
+            sources.append((group.get("name"), group.get("front_image_path")))
+    images: dict[str, str] = {}
+    for raw_name, url in sources:
+        name = clean_text(raw_name, limits.STUDIO)
+        if name and isinstance(url, str) and url and "default=true" not in url:
+            images.setdefault(name, url)
+    return images
+
+
+class CollectionPosters:
+    """One run's poster checks (downloads and collection listings are remembered for the run)."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.rt = runtime
+        self.enabled = runtime.config.sync_collections and not runtime.config.skip_collection_posters
+        self._images: dict[str, bytes | None] = {}  # Stash URL → bytes (None: unusable, said once)
+        self._keys: dict[int, dict[str, int]] = {}  # library → collection title (folded) → ratingKey
+        self._relisted: set[tuple[int, str]] = set()
+        self._table_ready = False
+
+    def after_scene(self, scene: Mapping[str, Any], record_json: str | None, section_id: int | None) -> None:
+        """Bring the posters of the scene's owned studio/group collections up to date; never raises."""
+        if not self.enabled or not record_json or section_id is None:
+            return
+        owned = {name.casefold() for name in PushRecord.from_json(record_json).added_collections}
+        for title, url in collection_images(scene).items():
+            if title.casefold() not in owned:
+                continue
+            try:
+                self._bring_up_to_date(int(section_id), title, url)
+            except (PlexSyncError, StashError) as exc:
+                log.warning("Collection %r: poster not updated (%s); tried again with its next scene", title, exc)
+
+    def _bring_up_to_date(self, section_id: int, title: str, url: str) -> None:
+        if not self._table_ready:
+            ensure_table(self.rt.store)
+            self._table_ready = True
+        state = poster_state(self.rt.store, section_id, title)
+        if state is not None and state.source_url == url:
+            return
+        data = self._image(url, title)
+        if data is None:
+            return
+        digest = hashlib.sha1(data).hexdigest()
+        if state is not None and state.digest == digest:
+            record_poster(self.rt.store, section_id, title, url, digest, None)
+            return
+        rating_key = self._collection_key(section_id, title)
+        if rating_key is None:
+            log.debug("Collection %r is not listed by Plex yet; its poster follows with a later scene", title)
+            return
+        try:
+            upload_collection_poster(self.rt.plex, section_id, rating_key, data)
+        except PlexRejected as exc:
+            log.warning("Collection %r: poster left out: %s", title, refusal_reason(exc, len(data)))
+            return
+        record_poster(self.rt.store, section_id, title, url, digest, rating_key)
+        log.info("Collection %r: poster uploaded from Stash", title)
+
+    def _image(self, url: str, title: str) -> bytes | None:
+        if url not in self._images:
+            data: bytes | None
+            try:
+                data = self.rt.stash.download_image(url)
+                problem = image_problem(data)
+            except CoverUnusable as exc:
+                data, problem = None, str(exc)
+            if problem is not None:
+                log.warning("Collection %r: poster left out: %s", title, problem.replace("cover", "image"))
+                data = None
+            self._images[url] = data
+        return self._images[url]
+
+    def _collection_key(self, section_id: int, title: str) -> int | None:
+        """Listed once per run; listed again when a collection is missing (a push of this run created it)."""
+        keys = self._keys.get(section_id)
+        if keys is None or (title.casefold() not in keys and (section_id, title.casefold()) not in self._relisted):
+            if keys is not None:
+                self._relisted.add((section_id, title.casefold()))
+            keys = self._keys[section_id] = collection_keys(self.rt.plex, section_id)
+        return keys.get(title.casefold())
