@@ -51,11 +51,11 @@ def _dispatch(payload: dict[str, Any]) -> Any:
 
     entry = Path(__file__).resolve()
     data_dir = resolve_data_dir(payload.get("server_connection"))
-    _check_owner(data_dir, payload.get("server_connection"))
     if "hookContext" in payload["args"]:
-        from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only
+        from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only; checks the owner itself
 
         return handle_hook(payload, data_dir, entry)
+    _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
         from worker.ui_ops import run_ui_operation
 
@@ -69,11 +69,11 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
     """A data folder serves one Stash (sync_queue.owner); files PlexSync writes are its user's only."""
     import sqlite3
 
+    from sync_queue.database import Database
     from sync_queue.owner import check_owner
-    from sync_queue.store import Store
 
     try:
-        with Store(data_dir, timeout=2.0) as store:
+        with Database(data_dir, timeout=2.0) as store:
             check_owner(store, server_connection)
     except (sqlite3.Error, OSError):
         pass  # busy or broken: checked on the next run; the hook itself then spools its event or says why

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
+from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
 from sync_queue.notices import take_notice
+from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 from sync_queue.spool import spool_event
-from sync_queue.store import Store
 from validation.stash_log import get_logger
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
@@ -91,7 +92,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
-def queue_event(store: Store, event: dict[str, Any]) -> str:
+def queue_event(store: Database, event: dict[str, Any]) -> str:
     """Write the event durably: ``"store"`` (the intake table) or ``"spool"`` (the database was busy).
 
     A damaged database is set aside and the event goes to a fresh one. Any other database failure is
@@ -126,7 +127,7 @@ def queue_event(store: Store, event: dict[str, Any]) -> str:
     ) from failure
 
 
-def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
+def _start_worker(store: Database, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
     """Whether a worker runs for this edit, and a notice the detached worker left for Stash's log (once)."""
     notice = None
     try:
@@ -143,15 +144,25 @@ def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> t
         return "busy", notice
 
 
+def _check_owner(store: Database, server_connection: Any) -> None:
+    """A data folder serves one Stash (``sync_queue.owner``), checked on the hook's own connection."""
+    try:
+        check_owner(store, server_connection)
+    except (sqlite3.Error, OSError):
+        pass  # busy or broken: checked on the next run; queue_event then spools the event or says why
+
+
 def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
     """Queue the event durably and return what happened (the ``output`` of the run).
 
     Events are queued even while PlexSync is switched off: they sync once it is on again. A stale "off"
     starts a worker anyway, which reads the settings from Stash (a hook can't) and exits if still off.
+    A run from a second Stash on this data folder is refused before anything is read from its context.
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
-    event = event_from_hook(args.get("hookContext"))
-    with Store(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+    with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+        _check_owner(store, payload.get("server_connection"))
+        event = event_from_hook(args.get("hookContext"))
         queued_in = queue_event(store, event)
         worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))
     if notice:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
-from sync_queue.store import Store
+from sync_queue.database import Database
 
 SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
 WORKER_COMMAND = "worker"
@@ -69,14 +69,14 @@ def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> i
     return process.pid
 
 
-def spawn_paused(store: Store, now: float) -> bool:
+def spawn_paused(store: Database, now: float) -> bool:
     """Hooks hold off spawning until the stored time; one further ahead than any pause lasts was written
     before the wall clock stepped back, and does not hold them off for the step as well."""
     until = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
     return now < until <= now + SPAWN_PAUSE_MAX_SECONDS
 
 
-def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> str:
+def ensure_worker(store: Database, entry_script: Path, server_connection: Any) -> str:
     """'running' (woken), 'started' (spawned), or 'paused' (an auth/outage pause asked hooks to wait)."""
     holder = store.lease_holder()
     if holder is not None:

@@ -13,7 +13,7 @@ import os
 from typing import Any, Mapping
 
 from sync_queue.location import DATA_DIR_ENV
-from sync_queue.store import Store
+from sync_queue.database import Database
 
 KV_OWNER = "stash_owner"
 
@@ -29,7 +29,7 @@ def stash_identity(server_connection: Mapping[str, Any] | None) -> str | None:
     return os.path.normcase(os.path.abspath(stash_dir.strip()))
 
 
-def check_owner(store: Store, server_connection: Mapping[str, Any] | None,
+def check_owner(store: Database, server_connection: Mapping[str, Any] | None,
                 environ: Mapping[str, str] | None = None) -> None:
     identity = stash_identity(server_connection)
     if identity is None:
