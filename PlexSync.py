@@ -55,6 +55,9 @@ def _dispatch(payload: dict[str, Any]) -> Any:
         from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only; checks the owner itself
 
         return handle_hook(payload, data_dir, entry)
+    from validation import stash_log
+
+    stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
     _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
         from worker.ui_ops import run_ui_operation
@@ -81,10 +84,6 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
 
 def run_plugin(raw: bytes) -> dict[str, Any]:
     """Everything a Stash run does, as one result object; never raises."""
-    from validation import stash_log
-
-    stash_log.configure()
-    log = stash_log.get_logger("entry")
     try:
         payload = _read_payload(raw)
         try:
@@ -99,13 +98,27 @@ def run_plugin(raw: bytes) -> dict[str, Any]:
         from validation.install_help import missing_dependency_message
 
         message = missing_dependency_message(exc.name, _plugin_dir())
-        log.error(message)
+        _log_error(message)
         return {"output": None, "error": message}
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
-        message = stash_log.redact(str(exc) or type(exc).__name__)
+        from validation.stash_wire import redact
+
+        message = redact(str(exc) or type(exc).__name__)
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")
-        log.error(message, exc_info=not expected)
+        _log_error(message, traceback=not expected)
         return {"output": getattr(exc, "output", None), "error": message}
+
+
+def _log_error(message: str, traceback: bool = False) -> None:
+    """Through the ``plexsync`` logger, set up now if this run has not yet (a hook only does when it fails:
+    ``logging`` would cost every save); called inside the ``except`` whose traceback it logs."""
+    import logging
+
+    from validation import stash_log
+
+    if not logging.getLogger(stash_log.LOGGER_NAME).handlers:
+        stash_log.configure()
+    stash_log.get_logger("entry").error(message, exc_info=traceback)
 
 
 def _run_stash_mode() -> int:

@@ -1,7 +1,7 @@
 """Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
 
 Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
-the standard library, ``sync_queue`` and ``validation.stash_log``.
+the standard library, ``sync_queue`` and ``validation.stash_wire`` (no ``logging``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sync_queue.notices import take_notice
 from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 from sync_queue.spool import spool_event
-from validation.stash_log import get_logger
+from validation.stash_wire import WireLog
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
 DESTROY_TRIGGER = "Scene.Destroy.Post"
@@ -37,7 +37,7 @@ DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted 
 HOOK_BUSY_TIMEOUT = 2.0
 MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
-log = get_logger("hook")
+log = WireLog("hook")
 
 
 class HookError(ValueError):

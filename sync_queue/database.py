@@ -94,7 +94,7 @@ class Database:
     def _start_afresh(self, reason: str) -> None:
         """Set a damaged file aside, open a fresh one and leave a note that tasks and status pass on."""
         from sync_queue import recovery
-        from validation.stash_log import get_logger
+        from validation.stash_wire import WireLog
 
         self.close()
         moved_to = recovery.set_aside(self.path)
@@ -102,7 +102,7 @@ class Database:
         if moved_to is None:
             return  # another process set it aside a moment ago and left the note
         message = recovery.reset_message(moved_to, reason)
-        get_logger("store").error(message)
+        WireLog("store").error(message)
         self.set_json(schema.KV_STORE_RESET, {"at": time.time(), "moved_to": str(moved_to), "reason": reason,
                                               "message": message, "announced": False})
 
