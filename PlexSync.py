@@ -84,29 +84,40 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
 
 def run_plugin(raw: bytes) -> dict[str, Any]:
     """Everything a Stash run does, as one result object; never raises."""
+    return _run(raw)[0]
+
+
+def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """:func:`run_plugin`'s result, and whether the run was a hook's."""
+    hook = False
     try:
         payload = _read_payload(raw)
-        try:
-            return {"output": _dispatch(payload), "error": None}
-        except ModuleNotFoundError:
-            from validation.install_help import fetch_with_dependency_manager
-
-            if not fetch_with_dependency_manager(_plugin_dir()):
-                raise
-            return {"output": _dispatch(payload), "error": None}  # once more, now that the imports resolve
+        hook = "hookContext" in payload["args"]
+        return {"output": _dispatch_installing_missing(payload), "error": None}, hook
     except ModuleNotFoundError as exc:
         from validation.install_help import missing_dependency_message
 
         message = missing_dependency_message(exc.name, _plugin_dir())
         _log_error(message)
-        return {"output": None, "error": message}
+        return {"output": None, "error": message}, hook
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
         from validation.stash_wire import redact
 
         message = redact(str(exc) or type(exc).__name__)
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")
         _log_error(message, traceback=not expected)
-        return {"output": getattr(exc, "output", None), "error": message}
+        return {"output": getattr(exc, "output", None), "error": message}, hook
+
+
+def _dispatch_installing_missing(payload: dict[str, Any]) -> Any:
+    try:
+        return _dispatch(payload)
+    except ModuleNotFoundError:
+        from validation.install_help import fetch_with_dependency_manager
+
+        if not fetch_with_dependency_manager(_plugin_dir()):
+            raise
+        return _dispatch(payload)  # once more, now that the imports resolve
 
 
 def _log_error(message: str, traceback: bool = False) -> None:
@@ -122,14 +133,32 @@ def _log_error(message: str, traceback: bool = False) -> None:
 
 
 def _run_stash_mode() -> int:
+    hook = False
     try:
         raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-        result: dict[str, Any] = run_plugin(raw)
+        result, hook = _run(raw)
     except BaseException as exc:  # last resort: still one JSON object, still exit 0
         result = {"output": None, "error": f"PlexSync crashed: {type(exc).__name__}: {exc}"}
     sys.stdout.write(stdout_text(result))
     sys.stdout.flush()
+    if hook:
+        _end_without_teardown(0)
     return 0
+
+
+def _end_without_teardown(code: int) -> None:
+    """End a hook run now. Its event is committed and its store closed (``handle_hook``'s ``with``), its answer
+    flushed: what remains is the interpreter freeing every module one by one, which the user's save would
+    wait for. ``atexit`` handlers still run (logging's flush, coverage). Returns when that is not safe."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's: what a normal exit runs first
+    if run_exit_handlers is None or (threading is not None and threading.active_count() > 1):
+        return  # another interpreter, or a thread that a normal exit would wait for
+    run_exit_handlers()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def stdout_text(result: dict[str, Any]) -> str:
