@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
 
 from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
@@ -19,6 +19,10 @@ from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 from sync_queue.spool import spool_event
 from validation.stash_wire import WireLog
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from typing import Any
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
 DESTROY_TRIGGER = "Scene.Destroy.Post"

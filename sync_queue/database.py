@@ -15,14 +15,16 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
 
 from sync_queue import schema
 from sync_queue.clock import lease_expiries, lease_unexpired
 from sync_queue.processes import pid_alive
 
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from typing import Any, Iterator
+
 BUSY_TIMEOUT_SECONDS = 30.0
-_Db = TypeVar("_Db", bound="Database")
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -132,7 +134,7 @@ class Database:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self: _Db) -> _Db:
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,7 +12,9 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Mapping
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
 from sync_queue.database import Database
@@ -25,11 +27,17 @@ def wake(port: int | None) -> None:
     """Nudge a sleeping worker so new work does not wait for its timer (best effort, loopback UDP)."""
     if not port:
         return
-    import socket  # here: a hook that starts a worker never needs it
+    try:  # the C module under ``socket``: socket.py's enum conversions would cost every hook ~3 ms
+        import _socket as sockets
+    except ImportError:  # an interpreter without it
+        import socket as sockets  # type: ignore[no-redef]
 
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+        try:
             sock.sendto(b"wake", ("127.0.0.1", int(port)))
+        finally:
+            sock.close()
     except OSError:
         pass  # the worker also wakes on its own timer
 

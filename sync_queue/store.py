@@ -39,6 +39,9 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         super().__init__(data_dir, timeout=timeout)
         self._intake: Any = None
 
+    def __enter__(self) -> Store:
+        return self
+
     def close(self) -> None:
         if self._intake is not None:
             self._intake.close()

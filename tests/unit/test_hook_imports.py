@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -19,10 +21,10 @@ from sync_queue.store import Store
 REPO = Path(__file__).resolve().parents[2]
 # Never on the hook's path: the heavy clients and their stacks, persist-queue (the hook writes its row with
 # sqlite3) and asyncio under it, logging (the hook writes Stash's wire itself), dataclasses, the worker's
-# own tables' code (sync_queue.store and its mixins) and, for a hook that only wakes a running worker,
-# subprocess.
+# own tables' code (sync_queue.store and its mixins), typing (annotations only) and, for a hook that only
+# wakes a running worker, subprocess and socket.py (the wake datagram goes through _socket).
 FORBIDDEN = ("plexapi", "stashapi", "pydantic", "requests", "urllib3", "asyncio", "persistqueue", "logging",
-             "dataclasses", "subprocess", "sync_queue.store", "sync_queue.scenes", "sync_queue.plex_index",
+             "dataclasses", "typing", "subprocess", "socket", "sync_queue.store", "sync_queue.scenes", "sync_queue.plex_index",
              "sync_queue.stats", "validation.stash_log", "worker", "plex")
 PROBE = """
 import atexit, json, os, sys
@@ -36,12 +38,21 @@ atexit.register(_dump)
 
 
 @pytest.fixture()
-def hook_runner(tmp_path: Path) -> tuple[PluginRunner, Path, Path]:
+def worker_port() -> Iterator[socket.socket]:
+    """Where the "running worker" listens for the hook's wake datagram."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        yield listener
+
+
+@pytest.fixture()
+def hook_runner(tmp_path: Path, worker_port: socket.socket) -> tuple[PluginRunner, Path, Path]:
     probe_dir, data_dir, dump = tmp_path / "probe", tmp_path / "data", tmp_path / "modules.json"
     probe_dir.mkdir()
     (probe_dir / "sitecustomize.py").write_text(PROBE, encoding="utf-8")
     with Store(data_dir) as store:  # a live worker (this test process): the hook only wakes it
-        assert store.acquire_lease("test-worker", 60, pid=os.getpid())
+        assert store.acquire_lease("test-worker", 60, pid=os.getpid(), wake_port=worker_port.getsockname()[1])
     env = {key: value for key, value in os.environ.items() if not key.startswith("COVERAGE_")}  # its imports
     env.update(PYTHONPATH=str(probe_dir), PLEXSYNC_DATA_DIR=str(data_dir), PLEXSYNC_TEST_MODULES=str(dump))
     runner = PluginRunner(REPO, {"Dir": str(tmp_path / "stash"), "Scheme": "http", "Port": 9}, env=env,
@@ -58,10 +69,11 @@ def _forbidden(modules: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("trigger", ["Scene.Update.Post", "Performer.Update.Post", "Scene.Destroy.Post"])
-def test_a_hook_process_imports_none_of_the_heavy_modules(hook_runner, trigger):
+def test_a_hook_process_imports_none_of_the_heavy_modules(hook_runner, worker_port, trigger):
     runner, data_dir, dump = hook_runner
     result = runner.run_hook(trigger, 7)
     assert result.error is None and result.output["worker"] == "running", result
+    assert worker_port.recv(16) == b"wake"
     assert result.protocol_errors == [] and result.logs == []
     with Store(data_dir) as store:
         assert store.intake_size() == 1  # the run was a real hook: its event is committed
