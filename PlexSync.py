@@ -12,8 +12,10 @@ import json
 import os
 import re
 import sys
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 MAX_STDIN_BYTES = 64 * 1024 * 1024
@@ -47,16 +49,20 @@ def _read_payload(raw: bytes) -> dict[str, Any]:
 
 
 def _dispatch(payload: dict[str, Any]) -> Any:
-    from pathlib import Path
-
     from sync_queue.location import resolve_data_dir
 
-    entry = Path(__file__).resolve()
+    entry = os.path.realpath(__file__)
     data_dir = resolve_data_dir(payload.get("server_connection"))
     if "hookContext" in payload["args"]:
         from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only; checks the owner itself
 
         return handle_hook(payload, data_dir, entry)
+    from pathlib import Path  # here: the hook has no use for it
+
+    return _run_task_or_page(payload, Path(data_dir), Path(entry))
+
+
+def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
     from validation import stash_log
 
     stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``

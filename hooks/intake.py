@@ -10,18 +10,18 @@ import json
 import sqlite3
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
 from sync_queue.notices import take_notice
 from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
-from sync_queue.spool import spool_event
 from validation.stash_wire import WireLog
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
+    import os
+    from pathlib import Path
     from typing import Any
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
@@ -131,7 +131,15 @@ def queue_event(store: Database, event: dict[str, Any]) -> str:
     ) from failure
 
 
-def _start_worker(store: Database, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
+def spool_event(data_dir: Path, event: dict[str, Any]) -> Path:
+    """The busy or broken database's fallback (``sync_queue.spool``), imported only then: it uses pathlib."""
+    from sync_queue import spool
+
+    return spool.spool_event(data_dir, event)
+
+
+def _start_worker(store: Database, entry_script: str | os.PathLike[str],
+                  server_connection: Any) -> tuple[str, str | None]:
     """Whether a worker runs for this edit, and a notice the detached worker left for Stash's log (once)."""
     notice = None
     try:
@@ -156,7 +164,8 @@ def _check_owner(store: Database, server_connection: Any) -> None:
         pass  # busy or broken: checked on the next run; queue_event then spools the event or says why
 
 
-def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
+def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
+                entry_script: str | os.PathLike[str]) -> dict[str, Any]:
     """Queue the event durably and return what happened (the ``output`` of the run).
 
     Events are queued even while PlexSync is switched off: they sync once it is on again. A stale "off"

@@ -13,8 +13,6 @@ import json
 import os
 import sqlite3
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 from sync_queue import schema
 from sync_queue.clock import lease_expiries, lease_unexpired
@@ -22,7 +20,8 @@ from sync_queue.processes import pid_alive
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
-    from typing import Any, Iterator
+    from pathlib import Path
+    from typing import Any
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -31,6 +30,20 @@ def _is_corruption(exc: BaseException) -> bool:
     from sync_queue import recovery  # here: only a failed open or operation needs it
 
     return recovery.is_corruption(exc)
+
+
+def _make_folder(folder: str) -> None:
+    """``Path(folder).mkdir(parents=True, exist_ok=True)``, whose error names ``folder`` itself (os.makedirs'
+    would name the first parent it could not make)."""
+    if os.path.isdir(folder):
+        return
+    try:
+        os.mkdir(folder)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        if not os.path.isdir(folder):
+            raise
 
 
 def _run_ddl(conn: sqlite3.Connection, statement: str) -> None:
@@ -46,14 +59,60 @@ def _lease_live(row: sqlite3.Row, now: float) -> bool:
     return lease_unexpired(row, now) and pid_alive(row["pid"])
 
 
+class Transaction:
+    """``with db.transaction() as conn``: BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any exception; inside an open
+    transaction it joins it. A class, not ``contextlib.contextmanager``: the hook would import contextlib."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.outermost = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outermost = True
+        return self.conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if not self.outermost:
+            return
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except BaseException:
+                self._roll_back()
+                raise
+        self._roll_back()
+
+    def _roll_back(self) -> None:
+        # SQLite already rolled back after a full disk or an I/O error: a second ROLLBACK would raise
+        # "no transaction is active" and hide the real cause.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
 class Database:
     """Connection, schema, transactions, key-value state, the worker lease and the intake insert."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
-        self.data_dir = Path(data_dir)
-        self.path = self.data_dir / schema.DB_FILE
+        self._dir = os.fspath(data_dir)  # as text: pathlib's import is a cost the hook's usual path avoids
+        self._file = os.path.join(self._dir, schema.DB_FILE)
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._dir)
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        from pathlib import Path
+
+        return Path(self._file)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -69,8 +128,8 @@ class Database:
         return self._conn  # type: ignore[return-value]
 
     def _open(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        _make_folder(self._dir)
+        conn = sqlite3.connect(self._file, timeout=self.timeout, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
@@ -140,23 +199,9 @@ class Database:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Transaction:
         """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
-        conn = self._conn if self._conn is not None else self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            # SQLite already rolled back after a full disk or an I/O error: a second ROLLBACK would raise
-            # "no transaction is active" and hide the real cause.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        return Transaction(self._conn if self._conn is not None else self.conn)
 
     # -- intake (hooks append here)----------------------------------------------------------
 

@@ -11,9 +11,10 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Mapping
 
 from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
@@ -61,7 +62,7 @@ def detached_popen_kwargs() -> dict[str, Any]:
     return kwargs
 
 
-def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> int:
+def spawn_worker(entry_script: str | os.PathLike[str], handoff: Mapping[str, Any], cwd: Path) -> int:
     """Start ``PlexSync.py worker`` detached; secrets travel on its stdin, never in argv or on disk."""
     import subprocess
 
@@ -84,7 +85,7 @@ def spawn_paused(store: Database, now: float) -> bool:
     return now < until <= now + SPAWN_PAUSE_MAX_SECONDS
 
 
-def ensure_worker(store: Database, entry_script: Path, server_connection: Any) -> str:
+def ensure_worker(store: Database, entry_script: str | os.PathLike[str], server_connection: Any) -> str:
     """'running' (woken), 'started' (spawned), or 'paused' (an auth/outage pause asked hooks to wait)."""
     holder = store.lease_holder()
     if holder is not None:

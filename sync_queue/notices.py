@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from typing import Any, Iterable

@@ -10,6 +10,7 @@ there can only mean that folder moved: the new one simply takes over.
 from __future__ import annotations
 
 import os
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from typing import Any, Mapping

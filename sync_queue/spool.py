@@ -13,6 +13,7 @@ import json
 import os
 import time
 from pathlib import Path
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from typing import Any

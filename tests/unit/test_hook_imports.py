@@ -21,10 +21,11 @@ from sync_queue.store import Store
 REPO = Path(__file__).resolve().parents[2]
 # Never on the hook's path: the heavy clients and their stacks, persist-queue (the hook writes its row with
 # sqlite3) and asyncio under it, logging (the hook writes Stash's wire itself), dataclasses, the worker's
-# own tables' code (sync_queue.store and its mixins), typing (annotations only) and, for a hook that only
-# wakes a running worker, subprocess and socket.py (the wake datagram goes through _socket).
+# own tables' code (sync_queue.store and its mixins), typing (annotations only), pathlib and contextlib (the
+# store's core works on text paths and a small transaction class) and, for a hook that only wakes a running
+# worker, subprocess and socket.py (the wake datagram goes through _socket).
 FORBIDDEN = ("plexapi", "stashapi", "pydantic", "requests", "urllib3", "asyncio", "persistqueue", "logging",
-             "dataclasses", "typing", "subprocess", "socket", "sync_queue.store", "sync_queue.scenes", "sync_queue.plex_index",
+             "dataclasses", "typing", "pathlib", "contextlib", "subprocess", "socket", "sync_queue.store", "sync_queue.scenes", "sync_queue.plex_index",
              "sync_queue.stats", "validation.stash_log", "worker", "plex")
 PROBE = """
 import atexit, json, os, sys
