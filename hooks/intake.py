@@ -1,7 +1,7 @@
 """Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
 
 Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
-the standard library, ``sync_queue`` and ``validation.stash_wire`` (no ``logging``).
+the standard library, ``sync_queue`` and, to log, ``validation.stash_wire`` (no ``logging``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from collections.abc import Mapping
 
 from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
-from sync_queue.notices import take_notice
 from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
-from validation.stash_wire import WireLog
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
@@ -41,7 +39,11 @@ DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted 
 HOOK_BUSY_TIMEOUT = 2.0
 MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
-log = WireLog("hook")
+
+def _warn(message: str, *args: object) -> None:
+    from validation.stash_wire import WireLog  # here: most hooks log nothing
+
+    WireLog("hook").warning(message, *args)
 
 
 class HookError(ValueError):
@@ -121,7 +123,7 @@ def queue_event(store: Database, event: dict[str, Any]) -> str:
             f"the spool folder ({spool_failure}). This edit is NOT queued: fix the cause, then run Sync Recent."
         ) from failure
     if _is_busy(failure):
-        log.warning("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout,
+        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout,
                     what, kept)
         return "spool"
     raise IntakeError(
@@ -144,14 +146,17 @@ def _start_worker(store: Database, entry_script: str | os.PathLike[str],
     notice = None
     try:
         state = store.get_raw_values(KV_SETTINGS_CACHE, KV_WORKER_NOTICES)  # one indexed read
-        notice = take_notice(store, state.get(KV_WORKER_NOTICES))
+        if state.get(KV_WORKER_NOTICES) is not None:
+            from sync_queue.notices import take_notice  # here: most hooks find no notice
+
+            notice = take_notice(store, state[KV_WORKER_NOTICES])
         if known_disabled(json.loads(state.get(KV_SETTINGS_CACHE) or "{}") or {}, time.time()):
             return "disabled", notice
         return ensure_worker(store, entry_script, server_connection), notice
     except sqlite3.OperationalError as exc:
         if not _is_busy(exc):
             raise
-        log.warning("The queue database stayed busy; no worker was started for this edit (it stays queued, "
+        _warn("The queue database stayed busy; no worker was started for this edit (it stays queued, "
                     "and the next hook or task starts one)")
         return "busy", notice
 
@@ -179,7 +184,7 @@ def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
         queued_in = queue_event(store, event)
         worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))
     if notice:
-        log.warning(notice)  # the worker has no Stash stderr: shown here, once
+        _warn(notice)  # the worker has no Stash stderr: shown here, once
     output = {"queued": event["kind"], "id": event["id"], "worker": worker}
     if queued_in == "spool":
         output["spooled"] = True
