@@ -1,4 +1,4 @@
-"""The hook's cost is its imports (issue 10): a guard that counts modules, never time.
+"""The hook's cost is its imports and its teardown (issue 10): guards that count modules and check the exit, never time.
 
 A real hook process (PlexSync.py run as Stash runs it, ``emulators.plugin_runner``) records every module it
 loaded, through a test-only ``sitecustomize`` that dumps ``sys.modules`` when the process ends (the hook ends
@@ -35,7 +35,12 @@ def _dump(path=os.environ["PLEXSYNC_TEST_MODULES"]):
     with open(path, "w", encoding="utf-8") as out:
         json.dump(sorted(sys.modules), out)
 
+class _Teardown:  # freed only by the interpreter's teardown, which clears every module's globals
+    def __del__(self, path=os.environ["PLEXSYNC_TEST_MODULES"] + ".teardown", opener=open):
+        opener(path, "w").close()
+
 atexit.register(_dump)
+_marker = _Teardown()
 """
 
 
@@ -82,6 +87,14 @@ def test_a_hook_process_imports_none_of_the_heavy_modules(hook_runner, worker_po
     modules = _loaded(dump)
     assert "hooks.intake" in modules and "sqlite3" in modules
     assert _forbidden(modules) == []
+
+
+def test_a_hook_skips_the_interpreters_teardown_but_runs_the_exit_handlers(hook_runner):
+    runner, data_dir, dump = hook_runner
+    assert runner.run_hook("Scene.Update.Post", 7).error is None
+    assert dump.exists() and not Path(f"{dump}.teardown").exists()  # atexit ran, teardown did not
+    task = runner.run_task("Queue Status")  # a task ends the ordinary way (its threads and files are its own)
+    assert task.error is None and Path(f"{dump}.teardown").exists()
 
 
 def test_a_failing_hook_still_reports_through_the_wire_and_runs_the_exit_handlers(hook_runner):
