@@ -1,4 +1,5 @@
-"""The hook's cost is its imports and its teardown (issue 10): guards that count modules and check the exit, never time.
+"""The hook's cost is its imports and its teardown (issue 10): guards that count modules and check how the
+process ends, never time.
 
 A real hook process (PlexSync.py run as Stash runs it, ``emulators.plugin_runner``) records every module it
 loaded, through a test-only ``sitecustomize`` that dumps ``sys.modules`` when the process ends (the hook ends
