@@ -123,8 +123,7 @@ def queue_event(store: Database, event: dict[str, Any]) -> str:
             f"the spool folder ({spool_failure}). This edit is NOT queued: fix the cause, then run Sync Recent."
         ) from failure
     if _is_busy(failure):
-        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout,
-                    what, kept)
+        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout, what, kept)
         return "spool"
     raise IntakeError(
         f"PlexSync could not write its queue database {store.path}: {failure}. This edit was kept in {kept} "
@@ -157,7 +156,7 @@ def _start_worker(store: Database, entry_script: str | os.PathLike[str],
         if not _is_busy(exc):
             raise
         _warn("The queue database stayed busy; no worker was started for this edit (it stays queued, "
-                    "and the next hook or task starts one)")
+              "and the next hook or task starts one)")
         return "busy", notice
 
 

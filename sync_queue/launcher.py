@@ -12,13 +12,13 @@ import os
 import sys
 import time
 
+from sync_queue.database import Database
+from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Mapping
-
-from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
-from sync_queue.database import Database
 
 SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
 WORKER_COMMAND = "worker"

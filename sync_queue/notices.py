@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import time
 
+from sync_queue.database import Database
+from sync_queue.schema import KV_WORKER_NOTICES
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from typing import Any, Iterable
-
-from sync_queue.schema import KV_WORKER_NOTICES
-from sync_queue.database import Database
 
 IDS_KEPT = 20  # scene ids remembered per kind (the count goes on)
 PROBLEMS_KEPT = 5

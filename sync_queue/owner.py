@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 
+from sync_queue.location import DATA_DIR_ENV
+from sync_queue.database import Database
+
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from typing import Any, Mapping
-
-from sync_queue.location import DATA_DIR_ENV
-from sync_queue.database import Database
 
 KV_OWNER = "stash_owner"
 
