@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from sync_queue.location import DATA_DIR_ENV
 from sync_queue.database import Database
+from sync_queue.location import DATA_DIR_ENV
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
