@@ -12,7 +12,11 @@ import json
 import os
 import re
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 MAX_STDIN_BYTES = 64 * 1024 * 1024
 
@@ -45,17 +49,24 @@ def _read_payload(raw: bytes) -> dict[str, Any]:
 
 
 def _dispatch(payload: dict[str, Any]) -> Any:
-    from pathlib import Path
-
     from sync_queue.location import resolve_data_dir
 
-    entry = Path(__file__).resolve()
+    entry = os.path.realpath(__file__)
     data_dir = resolve_data_dir(payload.get("server_connection"))
-    _check_owner(data_dir, payload.get("server_connection"))
     if "hookContext" in payload["args"]:
-        from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only
+        from hooks.intake import handle_hook  # the hook path: stdlib + sync_queue only; checks the owner itself
 
         return handle_hook(payload, data_dir, entry)
+    from pathlib import Path  # here: the hook has no use for it
+
+    return _run_task_or_page(payload, Path(data_dir), Path(entry))
+
+
+def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
+    from validation import stash_log
+
+    stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
+    _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
         from worker.ui_ops import run_ui_operation
 
@@ -69,11 +80,11 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
     """A data folder serves one Stash (sync_queue.owner); files PlexSync writes are its user's only."""
     import sqlite3
 
+    from sync_queue.database import Database
     from sync_queue.owner import check_owner
-    from sync_queue.store import Store
 
     try:
-        with Store(data_dir, timeout=2.0) as store:
+        with Database(data_dir, timeout=2.0) as store:
             check_owner(store, server_connection)
     except (sqlite3.Error, OSError):
         pass  # busy or broken: checked on the next run; the hook itself then spools its event or says why
@@ -81,42 +92,81 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
 
 def run_plugin(raw: bytes) -> dict[str, Any]:
     """Everything a Stash run does, as one result object; never raises."""
-    from validation import stash_log
+    return _run(raw)[0]
 
-    stash_log.configure()
-    log = stash_log.get_logger("entry")
+
+def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
+    """:func:`run_plugin`'s result, and whether the run was a hook's."""
+    hook = False
     try:
         payload = _read_payload(raw)
-        try:
-            return {"output": _dispatch(payload), "error": None}
-        except ModuleNotFoundError:
-            from validation.install_help import fetch_with_dependency_manager
-
-            if not fetch_with_dependency_manager(_plugin_dir()):
-                raise
-            return {"output": _dispatch(payload), "error": None}  # once more, now that the imports resolve
+        hook = "hookContext" in payload["args"]
+        return {"output": _dispatch_installing_missing(payload), "error": None}, hook
     except ModuleNotFoundError as exc:
         from validation.install_help import missing_dependency_message
 
         message = missing_dependency_message(exc.name, _plugin_dir())
-        log.error(message)
-        return {"output": None, "error": message}
+        _log_error(message)
+        return {"output": None, "error": message}, hook
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
-        message = stash_log.redact(str(exc) or type(exc).__name__)
+        from validation.stash_wire import redact
+
+        message = redact(str(exc) or type(exc).__name__)
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")
-        log.error(message, exc_info=not expected)
-        return {"output": getattr(exc, "output", None), "error": message}
+        _log_error(message, traceback=not expected)
+        return {"output": getattr(exc, "output", None), "error": message}, hook
+
+
+def _dispatch_installing_missing(payload: dict[str, Any]) -> Any:
+    try:
+        return _dispatch(payload)
+    except ModuleNotFoundError:
+        from validation.install_help import fetch_with_dependency_manager
+
+        if not fetch_with_dependency_manager(_plugin_dir()):
+            raise
+        return _dispatch(payload)  # once more, now that the imports resolve
+
+
+def _log_error(message: str, traceback: bool = False) -> None:
+    """Through the ``plexsync`` logger, set up now if this run has not yet (a hook only does when it fails:
+    ``logging`` would cost every save); called inside the ``except`` whose traceback it logs."""
+    import logging
+
+    from validation import stash_log
+
+    if not logging.getLogger(stash_log.LOGGER_NAME).handlers:
+        stash_log.configure()
+    stash_log.get_logger("entry").error(message, exc_info=traceback)
 
 
 def _run_stash_mode() -> int:
+    hook = False
     try:
         raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
-        result: dict[str, Any] = run_plugin(raw)
+        result, hook = _run(raw)
     except BaseException as exc:  # last resort: still one JSON object, still exit 0
         result = {"output": None, "error": f"PlexSync crashed: {type(exc).__name__}: {exc}"}
     sys.stdout.write(stdout_text(result))
     sys.stdout.flush()
+    if hook:
+        _end_without_teardown(0)
     return 0
+
+
+def _end_without_teardown(code: int) -> None:
+    """End a hook run now. Its event is committed and its store closed (``handle_hook``'s ``with``), its answer
+    flushed: what remains is the interpreter freeing every module one by one, which the user's save would
+    wait for. ``atexit`` handlers still run (logging's flush, coverage). Returns when that is not safe."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's: what a normal exit runs first
+    if run_exit_handlers is None or (threading is not None and threading.active_count() > 1):
+        return  # another interpreter, or a thread that a normal exit would wait for
+    run_exit_handlers()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def stdout_text(result: dict[str, Any]) -> str:

@@ -78,19 +78,29 @@ def percentile(sorted_samples: list[float], share: float) -> float:
     return sorted_samples[min(len(sorted_samples) - 1, max(0, round(len(sorted_samples) * share) - 1))]
 
 
+FLOOR_CODE = ("import json,sqlite3,sys;json.load(sys.stdin);c=sqlite3.connect(sys.argv[1]);"
+              "c.execute('create table if not exists t(x)');c.execute('insert into t values(1)');c.commit()")
+FLOOR_STDIN = json.dumps({"server_connection": {"Dir": "/tmp"}, "args": {"hookContext": {"id": 1}}}).encode()
+
+
+def floor_run_ms(db_path: str, env: dict[str, str] | None = None) -> float:
+    """One run of the cost no hook can go below: Python start, ``json.load`` of Stash's stdin, one committed
+    SQLite insert."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR_CODE, db_path], input=FLOOR_STDIN, check=True, env=env)
+    return (time.perf_counter() - started) * 1000
+
+
 def interpreter_floor_ms(runs: int) -> dict:
-    """The cost no hook can go below: Python start, ``json.load`` of Stash's stdin, one committed SQLite insert."""
-    code = ("import json,sqlite3,sys;json.load(sys.stdin);c=sqlite3.connect(sys.argv[1]);"
-            "c.execute('create table if not exists t(x)');c.execute('insert into t values(1)');c.commit()")
-    stdin = json.dumps({"server_connection": {"Dir": "/tmp"}, "args": {"hookContext": {"id": 1}}}).encode()
     with tempfile.TemporaryDirectory() as tmp:
-        samples = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code, f"{tmp}/f.db"], input=stdin, check=True)
-            samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
+        samples = sorted(floor_run_ms(f"{tmp}/f.db") for _ in range(runs))
     return {"median_ms": round(statistics.median(samples), 1), "p99_ms": round(percentile(samples, 0.99), 1)}
+
+
+def unprobed(runner: PluginRunner) -> PluginRunner:
+    """The plugin without rss_probe (its import and exit report are no hook's cost): for timed hooks."""
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PLEXSYNC_BENCH_RSS_LOG")}
+    return PluginRunner(runner.plugin_dir, runner.server_connection, env=env, cwd=runner.cwd)
 
 
 def populate(stash, plex, count: int) -> list[str]:
@@ -112,19 +122,32 @@ def populate(stash, plex, count: int) -> list[str]:
 
 def bench_hooks(runner: PluginRunner, scene_ids: list[str], runs: int, *,
                 during: threading.Thread | None = None) -> dict:
-    """Hook wall times (ms); with ``during``, only hooks that ran while that thread (a task) was still running."""
-    samples = []
-    for n in range(runs if during is None else 10**9):
-        if during is not None and not during.is_alive():
-            break
-        result = runner.run_hook("Scene.Update.Post", int(scene_ids[n % len(scene_ids)]), input=None)
-        if result.error:
-            raise SystemExit(f"hook failed: {result.error}")
-        if during is None or during.is_alive():
-            samples.append(result.seconds * 1000)
+    """Hook wall times (ms); with ``during``, only hooks that ran while that thread (a task) was still running.
+    Each hook is followed by a floor run under the same load (``paired_floor``): on a shared machine a floor
+    timed minutes earlier says more about the neighbours than about the hook."""
+    samples, floors = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(runs if during is None else 10**9):
+            if during is not None and not during.is_alive():
+                break
+            result = runner.run_hook("Scene.Update.Post", int(scene_ids[n % len(scene_ids)]), input=None)
+            if result.error:
+                raise SystemExit(f"hook failed: {result.error}")
+            floor = floor_run_ms(f"{tmp}/f.db", runner.env)
+            if during is None or during.is_alive():
+                samples.append(result.seconds * 1000)
+                floors.append(floor)
     if not samples:
         return {"runs": 0}
-    samples.sort()
+    figures, paired = summary(samples), summary(floors)
+    figures["paired_floor"] = {"median_ms": paired["median_ms"], "p99_ms": paired["p99_ms"]}
+    figures["median_vs_paired_floor"] = round(figures["median_ms"] / paired["median_ms"], 2)
+    figures["p99_vs_paired_floor"] = round(figures["p99_ms"] / paired["p99_ms"], 2)
+    return figures
+
+
+def summary(samples: list[float]) -> dict:
+    samples = sorted(samples)
     return {"runs": len(samples), "median_ms": round(statistics.median(samples), 1),
             "p95_ms": round(percentile(samples, 0.95), 1), "p99_ms": round(percentile(samples, 0.99), 1),
             "min_ms": round(samples[0], 1)}
@@ -227,7 +250,7 @@ def main() -> int:
             figures["plex_latency_ms"] = args.plex_latency_ms
         runner = PluginRunner(REPO, stash.server_connection(data_dir=tmp, plugin_dir=str(REPO)))
         stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=3600))
-        figures["hook"] = bench_hooks(runner, scene_ids, args.hook_runs)
+        figures["hook"] = bench_hooks(unprobed(runner), scene_ids, args.hook_runs)
         floor = figures["hook_floor"]["median_ms"]
         figures["hook"]["median_vs_floor"] = round(figures["hook"]["median_ms"] / floor, 2)
         figures["hook"]["p99_vs_floor"] = round(figures["hook"]["p99_ms"] / floor, 2)
@@ -253,14 +276,14 @@ def main() -> int:
             edit_one_field(stash, scene_ids)
             plex.reset_requests()
             draining, _ = in_background(runner, "Sync All Scenes")
-            figures["hook_while_draining"] = bench_hooks(runner, scene_ids, 0, during=draining)
+            figures["hook_while_draining"] = bench_hooks(unprobed(runner), scene_ids, 0, during=draining)
             draining.join()
             figures["one_field_edit_sync_all"] = {"plex_requests": len(plex.requests), "plex_writes": plex.writes(),
                                                   "requests_per_scene": round(len(plex.requests) / args.scenes, 2)}
             run_task(runner, "Clear Pending Queue")
             plex.delay(LISTING_PATH, args.listing_delay_ms / 1000.0, method="GET")
             listing, _ = in_background(runner, "Rebuild Plex Index")
-            figures["hook_while_listing"] = bench_hooks(runner, scene_ids, 0, during=listing)
+            figures["hook_while_listing"] = bench_hooks(unprobed(runner), scene_ids, 0, during=listing)
             listing.join()
             plex.clear_faults()
             run_task(runner, "Clear Pending Queue")

@@ -1,7 +1,7 @@
 """Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
 
 Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
-the standard library, ``sync_queue`` and ``validation.stash_log``.
+the standard library, ``sync_queue`` and, to log, ``validation.stash_wire`` (no ``logging``).
 """
 
 from __future__ import annotations
@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
 
+from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
-from sync_queue.notices import take_notice
+from sync_queue.owner import check_owner
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
-from sync_queue.spool import spool_event
-from sync_queue.store import Store
-from validation.stash_log import get_logger
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+    from typing import Any
 
 SCENE_TRIGGERS = frozenset({"Scene.Create.Post", "Scene.Update.Post"})
 DESTROY_TRIGGER = "Scene.Destroy.Post"
@@ -36,7 +39,11 @@ DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted 
 HOOK_BUSY_TIMEOUT = 2.0
 MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
-log = get_logger("hook")
+
+def _warn(message: str, *args: object) -> None:
+    from validation.stash_wire import WireLog  # here: most hooks log nothing
+
+    WireLog("hook").warning(message, *args)
 
 
 class HookError(ValueError):
@@ -91,7 +98,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
-def queue_event(store: Store, event: dict[str, Any]) -> str:
+def queue_event(store: Database, event: dict[str, Any]) -> str:
     """Write the event durably: ``"store"`` (the intake table) or ``"spool"`` (the database was busy).
 
     A damaged database is set aside and the event goes to a fresh one. Any other database failure is
@@ -116,8 +123,7 @@ def queue_event(store: Store, event: dict[str, Any]) -> str:
             f"the spool folder ({spool_failure}). This edit is NOT queued: fix the cause, then run Sync Recent."
         ) from failure
     if _is_busy(failure):
-        log.warning("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout,
-                    what, kept)
+        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout, what, kept)
         return "spool"
     raise IntakeError(
         f"PlexSync could not write its queue database {store.path}: {failure}. This edit was kept in {kept} "
@@ -126,36 +132,58 @@ def queue_event(store: Store, event: dict[str, Any]) -> str:
     ) from failure
 
 
-def _start_worker(store: Store, entry_script: Path, server_connection: Any) -> tuple[str, str | None]:
+def spool_event(data_dir: Path, event: dict[str, Any]) -> Path:
+    """The busy or broken database's fallback (``sync_queue.spool``), imported only then: it uses pathlib."""
+    from sync_queue import spool
+
+    return spool.spool_event(data_dir, event)
+
+
+def _start_worker(store: Database, entry_script: str | os.PathLike[str],
+                  server_connection: Any) -> tuple[str, str | None]:
     """Whether a worker runs for this edit, and a notice the detached worker left for Stash's log (once)."""
     notice = None
     try:
         state = store.get_raw_values(KV_SETTINGS_CACHE, KV_WORKER_NOTICES)  # one indexed read
-        notice = take_notice(store, state.get(KV_WORKER_NOTICES))
+        if state.get(KV_WORKER_NOTICES) is not None:
+            from sync_queue.notices import take_notice  # here: most hooks find no notice
+
+            notice = take_notice(store, state[KV_WORKER_NOTICES])
         if known_disabled(json.loads(state.get(KV_SETTINGS_CACHE) or "{}") or {}, time.time()):
             return "disabled", notice
         return ensure_worker(store, entry_script, server_connection), notice
     except sqlite3.OperationalError as exc:
         if not _is_busy(exc):
             raise
-        log.warning("The queue database stayed busy; no worker was started for this edit (it stays queued, "
-                    "and the next hook or task starts one)")
+        _warn("The queue database stayed busy; no worker was started for this edit (it stays queued, "
+              "and the next hook or task starts one)")
         return "busy", notice
 
 
-def handle_hook(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
+def _check_owner(store: Database, server_connection: Any) -> None:
+    """A data folder serves one Stash (``sync_queue.owner``), checked on the hook's own connection."""
+    try:
+        check_owner(store, server_connection)
+    except (sqlite3.Error, OSError):
+        pass  # busy or broken: checked on the next run; queue_event then spools the event or says why
+
+
+def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
+                entry_script: str | os.PathLike[str]) -> dict[str, Any]:
     """Queue the event durably and return what happened (the ``output`` of the run).
 
     Events are queued even while PlexSync is switched off: they sync once it is on again. A stale "off"
     starts a worker anyway, which reads the settings from Stash (a hook can't) and exits if still off.
+    A run from a second Stash on this data folder is refused before anything is read from its context.
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
-    event = event_from_hook(args.get("hookContext"))
-    with Store(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+    with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+        _check_owner(store, payload.get("server_connection"))
+        event = event_from_hook(args.get("hookContext"))
         queued_in = queue_event(store, event)
         worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))
     if notice:
-        log.warning(notice)  # the worker has no Stash stderr: shown here, once
+        _warn(notice)  # the worker has no Stash stderr: shown here, once
     output = {"queued": event["kind"], "id": event["id"], "worker": worker}
     if queued_in == "spool":
         output["spooled"] = True

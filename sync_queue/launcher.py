@@ -11,11 +11,14 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any, Mapping
 
+from sync_queue.database import Database
 from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
-from sync_queue.store import Store
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping
 
 SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
 WORKER_COMMAND = "worker"
@@ -25,11 +28,17 @@ def wake(port: int | None) -> None:
     """Nudge a sleeping worker so new work does not wait for its timer (best effort, loopback UDP)."""
     if not port:
         return
-    import socket  # here: a hook that starts a worker never needs it
+    try:  # the C module under ``socket``: socket.py's enum conversions would cost every hook ~3 ms
+        import _socket as sockets
+    except ImportError:  # an interpreter without it
+        import socket as sockets  # type: ignore[no-redef]
 
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock = sockets.socket(sockets.AF_INET, sockets.SOCK_DGRAM)
+        try:
             sock.sendto(b"wake", ("127.0.0.1", int(port)))
+        finally:
+            sock.close()
     except OSError:
         pass  # the worker also wakes on its own timer
 
@@ -53,7 +62,7 @@ def detached_popen_kwargs() -> dict[str, Any]:
     return kwargs
 
 
-def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> int:
+def spawn_worker(entry_script: str | os.PathLike[str], handoff: Mapping[str, Any], cwd: Path) -> int:
     """Start ``PlexSync.py worker`` detached; secrets travel on its stdin, never in argv or on disk."""
     import subprocess
 
@@ -69,14 +78,14 @@ def spawn_worker(entry_script: Path, handoff: Mapping[str, Any], cwd: Path) -> i
     return process.pid
 
 
-def spawn_paused(store: Store, now: float) -> bool:
+def spawn_paused(store: Database, now: float) -> bool:
     """Hooks hold off spawning until the stored time; one further ahead than any pause lasts was written
     before the wall clock stepped back, and does not hold them off for the step as well."""
     until = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
     return now < until <= now + SPAWN_PAUSE_MAX_SECONDS
 
 
-def ensure_worker(store: Store, entry_script: Path, server_connection: Any) -> str:
+def ensure_worker(store: Database, entry_script: str | os.PathLike[str], server_connection: Any) -> str:
     """'running' (woken), 'started' (spawned), or 'paused' (an auth/outage pause asked hooks to wait)."""
     holder = store.lease_holder()
     if holder is not None:

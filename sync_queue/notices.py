@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
-from typing import Any, Iterable
 
+from sync_queue.database import Database
 from sync_queue.schema import KV_WORKER_NOTICES
-from sync_queue.store import Store
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 IDS_KEPT = 20  # scene ids remembered per kind (the count goes on)
 PROBLEMS_KEPT = 5
 
 
-def add_notice(store: Store, *, dead: Iterable[int] = (), ambiguous: Iterable[int] = (),
+def add_notice(store: Database, *, dead: Iterable[int] = (), ambiguous: Iterable[int] = (),
                problem: str | None = None, needs_health_check: bool = False) -> None:
     """Merge one worker outcome into the pending notice."""
     dead, ambiguous = list(dead), list(ambiguous)
@@ -39,7 +41,7 @@ def add_notice(store: Store, *, dead: Iterable[int] = (), ambiguous: Iterable[in
         store.set_json(KV_WORKER_NOTICES, notice)
 
 
-def take_notice(store: Store, raw: str | None) -> str | None:
+def take_notice(store: Database, raw: str | None) -> str | None:
     """The notice in words, removed so no other run repeats it. ``raw``: the kv value the caller already
     read (a hook reads it with its other keys in one query); None means there is none, at no cost."""
     if raw is None:
@@ -54,6 +56,8 @@ def take_notice(store: Store, raw: str | None) -> str | None:
 
 def notice_text(notice: dict[str, Any]) -> str:
     """'since 14:02: 2 scenes dead-lettered (3, 9), Plex rejected the token (401) — run Health Check …'."""
+    from datetime import datetime  # here: most hooks find no notice to word
+
     parts = []
     for kind, words in (("dead", "dead-lettered (see Queue Status)"), ("ambiguous", "matched ambiguously, so "
                                                                                    "not synced")):

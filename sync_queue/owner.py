@@ -10,10 +10,13 @@ there can only mean that folder moved: the new one simply takes over.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
 
+from sync_queue.database import Database
 from sync_queue.location import DATA_DIR_ENV
-from sync_queue.store import Store
+
+TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
+if TYPE_CHECKING:
+    from typing import Any, Mapping
 
 KV_OWNER = "stash_owner"
 
@@ -29,7 +32,7 @@ def stash_identity(server_connection: Mapping[str, Any] | None) -> str | None:
     return os.path.normcase(os.path.abspath(stash_dir.strip()))
 
 
-def check_owner(store: Store, server_connection: Mapping[str, Any] | None,
+def check_owner(store: Database, server_connection: Mapping[str, Any] | None,
                 environ: Mapping[str, str] | None = None) -> None:
     identity = stash_identity(server_connection)
     if identity is None:

@@ -1,33 +1,24 @@
-"""The one durable store: a single SQLite file in WAL mode.
+"""The one durable store: a single SQLite file in WAL mode (its core, all a hook uses: ``sync_queue.database``).
 
-Hooks append events to persist-queue's ``SQLiteAckQueue`` (JSON serializer); the lease-holding worker
+Hooks append events to persist-queue's ``SQLiteAckQueue`` table (JSON serializer); the lease-holding worker
 absorbs them into the ``scenes`` / ``fanout`` tables, where work is coalesced per object and read by due
 time. Every multi-step change runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves
-either the old or the new state. Imported by the hook path: standard library + persist-queue only.
+either the old or the new state. Not imported by the hook path; persist-queue loads only when the intake is read.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import time
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from sync_queue import recovery, schema, spool
-from sync_queue.clock import lease_expiries, lease_unexpired
+from sync_queue import schema, spool
+from sync_queue.database import BUSY_TIMEOUT_SECONDS, Database
 from sync_queue.plex_index import PlexIndexMixin
-from sync_queue.processes import pid_alive
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from sync_queue.stats import StatsMixin
-from validation.stash_log import get_logger
 
-BUSY_TIMEOUT_SECONDS = 30.0
 SQL_VARIABLES_PER_QUERY = 500
-
-log = get_logger("store")
 
 
 def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
@@ -41,99 +32,21 @@ def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
     return keys
 
 
-def _run_ddl(conn: sqlite3.Connection, statement: str) -> None:
-    """Every statement may run again on a file an older version made: a column added before is no error."""
-    try:
-        conn.execute(statement)
-    except sqlite3.OperationalError as exc:
-        if not (statement.startswith("ALTER TABLE") and "duplicate column" in str(exc)):
-            raise
-
-
-def _lease_live(row: sqlite3.Row, now: float) -> bool:
-    return lease_unexpired(row, now) and pid_alive(row["pid"])
-
-
-class Store(SceneStateMixin, PlexIndexMixin, StatsMixin):
+class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
     """Queue, per-scene sync state, dead letters, Plex index, key-value state and the worker lease."""
 
     def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
-        self.data_dir = Path(data_dir)
-        self.path = self.data_dir / schema.DB_FILE
-        self.timeout = timeout
-        self._conn: sqlite3.Connection | None = None
+        super().__init__(data_dir, timeout=timeout)
         self._intake: Any = None
 
-    # -- connections -------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
 
-    @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            try:
-                self._open()
-            except sqlite3.DatabaseError as exc:
-                if not recovery.is_corruption(exc):
-                    raise
-                self._start_afresh(str(exc))
-        return self._conn  # type: ignore[return-value]
-
-    def _open(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn = conn
-            self._ensure_schema(conn)
-        except BaseException:
-            self._conn = None
-            conn.close()
-            raise
-
-    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
-            return
-        with self.transaction():
-            if conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION:
-                return  # another process created it while we waited for the write lock (its ALTERs ran once)
-            for statement in schema.ALL_DDL:
-                _run_ddl(conn, statement)
-            conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
-
-    def _start_afresh(self, reason: str) -> None:
-        """Set a damaged file aside, open a fresh one and leave a note that tasks and status pass on."""
-        self.close()
-        moved_to = recovery.set_aside(self.path)
-        self._open()
-        if moved_to is None:
-            return  # another process set it aside a moment ago and left the note
-        message = recovery.reset_message(moved_to, reason)
-        log.error(message)
-        self.set_json(schema.KV_STORE_RESET, {"at": time.time(), "moved_to": str(moved_to), "reason": reason,
-                                              "message": message, "announced": False})
-
-    def recover_if_damaged(self, exc: BaseException) -> bool:
-        """After ``exc`` from an operation: if it says the file is damaged, start afresh; True when it did."""
-        if not recovery.is_corruption(exc):
-            return False
-        self._start_afresh(str(exc))
-        return True
-
-    def verify_integrity(self) -> bool:
-        """``PRAGMA quick_check`` (it reads the whole file, so the worker runs it once at start, never a hook);
-        a damaged file is set aside. True when the file was sound."""
-        try:
-            verdict = self.conn.execute("PRAGMA quick_check(1)").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            if not self.recover_if_damaged(exc):
-                raise
-            return False
-        if verdict == "ok":
-            return True
-        self._start_afresh(f"integrity check: {verdict}")
-        return False
+    def close(self) -> None:
+        if self._intake is not None:
+            self._intake.close()
+            self._intake = None
+        super().close()
 
     def store_reset_to_announce(self) -> str | None:
         """The message about a damaged database that was set aside, once: the first caller gets it."""
@@ -162,44 +75,7 @@ class Store(SceneStateMixin, PlexIndexMixin, StatsMixin):
             )
         return self._intake
 
-    def close(self) -> None:
-        if self._intake is not None:
-            self._intake.close()
-            self._intake = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
-        conn = self._conn if self._conn is not None else self.conn
-        if conn.in_transaction:
-            yield conn
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            # SQLite already rolled back after a full disk or an I/O error: a second ROLLBACK would raise
-            # "no transaction is active" and hide the real cause.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
     # -- intake (hooks append here) ----------------------------------------------------------
-
-    def append_event(self, event: dict[str, Any]) -> None:
-        """One committed insert in persist-queue's format (``schema.CREATE_INTAKE``), as ``put`` writes it."""
-        self.conn.execute(f"INSERT INTO {schema.INTAKE_TABLE}(data, timestamp, status) VALUES(?, ?, ?)",
-                          (json.dumps(event).encode("utf-8"), time.time(), schema.INTAKE_NEW))
 
     def intake_size(self) -> int:
         """Events not yet absorbed, counted in the database (persist-queue's ``size`` is a per-process
@@ -325,81 +201,3 @@ class Store(SceneStateMixin, PlexIndexMixin, StatsMixin):
         spool.remove_files(self.data_dir, spooled)
         return dropped + len(spooled)
 
-    # -- key-value state (breaker, watermarks, stats, pauses, cached settings) ------------------
-
-    def get_json(self, key: str, default: Any = None) -> Any:
-        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
-
-    def get_raw_values(self, *keys: str) -> dict[str, str]:
-        """Several kv rows in one indexed read (the hook's whole read of state), values left as JSON text."""
-        rows = self.conn.execute(f"SELECT key, value FROM kv WHERE key IN ({','.join('?' * len(keys))})", keys)
-        return {row[0]: row[1] for row in rows}
-
-    def set_json(self, key: str, value: Any) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO kv(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value, sort_keys=True)),
-            )
-
-    def delete_key(self, key: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-
-    # -- worker lease ------------------------------------------------------------------------
-
-    def lease_holder(self, now: float | None = None) -> sqlite3.Row | None:
-        """The live lease row, or None when nobody holds it (expired, or its process is gone)."""
-        now = time.time() if now is None else now
-        row = self.conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
-        if row is None or not _lease_live(row, now):
-            return None
-        return row
-
-    def acquire_lease(self, token: str, ttl: float, *, pid: int, wake_port: int | None = None) -> bool:
-        """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
-        now = time.time()
-        with self.transaction() as conn:
-            row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
-            if row is not None and row["token"] != token and _lease_live(row, now):
-                return False
-            conn.execute(
-                "INSERT INTO lease(name, token, pid, acquired_at, expires_at, expires_mono, wake_port, handoff) "
-                "VALUES('worker', ?, ?, ?, ?, ?, ?, 0) ON CONFLICT(name) DO UPDATE SET token = excluded.token, "
-                "pid = excluded.pid, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, "
-                "expires_mono = excluded.expires_mono, "
-                "wake_port = excluded.wake_port, "
-                # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
-                "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
-                (token, pid, now, *lease_expiries(ttl), wake_port),
-            )
-            conn.execute(
-                "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
-                "WHERE claim_token IS NOT NULL AND claim_token != ?",
-                (token,),
-            )
-        return True
-
-    def set_lease_pid(self, token: str, pid: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE lease SET pid = ? WHERE name = 'worker' AND token = ?", (pid, token))
-
-    def renew_lease(self, token: str, ttl: float) -> bool:
-        with self.transaction() as conn:
-            cursor = conn.execute("UPDATE lease SET expires_at = ?, expires_mono = ? WHERE name = 'worker' AND token = ?",
-                                  (*lease_expiries(ttl), token))
-        return cursor.rowcount == 1
-
-    def release_lease(self, token: str) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM lease WHERE name = 'worker' AND token = ?", (token,))
-            conn.execute("UPDATE scenes SET claim_token = NULL, claimed_generation = NULL WHERE claim_token = ?", (token,))
-
-    def request_handoff(self) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE lease SET handoff = 1 WHERE name = 'worker'")
-
-    def handoff_requested(self, token: str) -> bool:
-        row = self.conn.execute("SELECT handoff FROM lease WHERE name = 'worker' AND token = ?", (token,)).fetchone()
-        return row is None or bool(row["handoff"])

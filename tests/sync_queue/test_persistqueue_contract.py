@@ -49,3 +49,24 @@ def test_a_hooks_row_is_read_taken_and_acked_by_persist_queue(tmp_path):
             assert store.status_counts(None)["pending"] == 0
         finally:
             queue.close()
+
+
+def test_a_hooks_row_is_byte_for_byte_what_persist_queues_put_writes(tmp_path):
+    """The hook writes persist-queue's row itself (no persist-queue import on the hook path): the same
+    serialisation, column types and status as ``put``, or a persist-queue change fails here first."""
+    event = {"kind": "scene", "id": "7", "event": "Scene.Update.Post", "at": 1.5, "name": "Café 日本"}
+    queue = _persist_queue(tmp_path / "theirs")
+    try:
+        queue.put(event)
+    finally:
+        queue.close()
+    with Store(tmp_path / "ours") as store:
+        store.append_event(event)
+    row_sql = f"SELECT typeof(data), data, typeof(timestamp), status FROM {schema.INTAKE_TABLE}"
+    rows = []
+    for side in ("theirs", "ours"):
+        conn = sqlite3.connect(tmp_path / side / schema.DB_FILE)
+        rows.append(conn.execute(row_sql).fetchall())
+        conn.close()
+    assert rows[0] == rows[1] and len(rows[0]) == 1
+    assert rows[0][0][3] == schema.INTAKE_NEW
