@@ -45,19 +45,29 @@ FALLBACK_SORT = "addedAt:asc"
 
 
 class PagedListing:
-    """One section listing, read page by page in :data:`LISTING_SORT` order.
+    """One section listing, read page by page in :data:`LISTING_SORT` order (or ``sorts``, tried in turn).
 
     Every page after the first starts one item early: that item must be the previous page's last one, else
     something before it was added, deleted or moved while the listing was read and an item may have been
     skipped. After iterating, ``consistent`` is False when that happened or the library shrank meanwhile; a
-    listing that is not consistent must not be used to forget items."""
+    listing that is not consistent must not be used to forget items. ``moved_after`` is the last item listed
+    before the first boundary that moved (anything skipped there sorts after it).
 
-    def __init__(self, client: Any, section_id: int, *, query: str = "", page_size: int | None = None) -> None:
+    ``resume=(position, ratingKey)`` continues an earlier listing of the same query: its first request starts at
+    that item, which must still be there (else ``resumed`` is False and nothing is yielded), so the pages read
+    are only those holding what came after it. ``end`` is (position, ratingKey) after the last item listed."""
+
+    def __init__(self, client: Any, section_id: int, *, query: str = "", page_size: int | None = None,
+                 sorts: tuple[str, ...] = (LISTING_SORT, FALLBACK_SORT), resume: tuple[int, str] | None = None) -> None:
         self.client = client
         self.section_id, self.query = int(section_id), query
-        self.sort = LISTING_SORT
+        self.sorts = sorts
+        self.sort = sorts[0]
         self.page_size = max(1, int(page_size or PAGE_SIZE))
-        self.consistent = True
+        self.resume = resume
+        self.consistent, self.resumed = True, True
+        self.moved_after: dict[str, str] | None = None
+        self.end: tuple[int, str] | None = resume
 
     def _page(self, start: int, size: int) -> Element | None:
         headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
@@ -66,20 +76,25 @@ class PagedListing:
                 return self.client.query(f"/library/sections/{self.section_id}/all?type=1&sort={self.sort}"
                                          f"{self.query}", headers=headers)
             except PlexRejected as exc:
-                if exc.status != 400 or self.sort == FALLBACK_SORT:
+                if exc.status != 400 or self.sort == self.sorts[-1]:
                     raise
-                self.sort = FALLBACK_SORT
+                self.sort = self.sorts[self.sorts.index(self.sort) + 1]
 
     def __iter__(self) -> Iterator[Element]:
-        start, last_key, first_total = 0, None, None
+        start, last_key = self.resume if self.resume is not None else (0, None)
+        first_total, previous = None, None
         while True:
             overlap = 1 if last_key is not None else 0
             page = self._page(start - overlap, self.page_size + overlap)
             videos = [] if page is None else [child for child in page if child.tag == "Video"]
             if overlap and videos and videos[0].attrib.get("ratingKey") == last_key:
                 videos = videos[1:]
+            elif overlap and previous is None:
+                self.resumed = False  # the item to resume after moved or is gone: nothing here can be placed
+                return
             elif overlap:
                 self.consistent = False  # the page boundary moved: keep what is there, an item may be missing
+                self.moved_after = self.moved_after or dict(previous.attrib)
             total = _int(page.attrib.get("totalSize"), -1) if page is not None else -1
             total = None if total < 0 else total
             first_total = total if first_total is None else first_total
@@ -88,7 +103,9 @@ class PagedListing:
             yield from videos
             start += len(videos)
             if videos:
-                last_key = videos[-1].attrib.get("ratingKey")
+                previous = videos[-1]
+                last_key = previous.attrib.get("ratingKey")
+                self.end = (start, last_key) if last_key else None
             more = start < total if total is not None else len(videos) >= self.page_size
             if not videos or not more:
                 return
@@ -96,31 +113,52 @@ class PagedListing:
 
 @dataclass
 class Listing:
-    """Every media part a listing returned, and whether the listing can be trusted to be complete."""
+    """Every media part a listing returned, and whether the listing can be trusted to be complete; ``end`` is
+    where a later listing of the same query can resume (see :class:`PagedListing`)."""
 
     parts: list[IndexedPart]
     consistent: bool
+    end: tuple[int, str] | None = None
+    resumed: bool = True
+    moved_after_updated_at: int | None = None
+
+
+# The updatedAt listing pages in updatedAt order: an item edited while it is read moves to the end, and an item a
+# moved page boundary skipped sorts at or after the last one listed before it (plexapi ``_manualSorts`` has
+# updatedAt and id); a server refusing that falls back to the addedAt orders.
+UPDATED_SORTS = ("updatedAt:asc,id:asc", LISTING_SORT, FALLBACK_SORT)
 
 
 def list_parts(client: Any, section_id: int, *, added_since: int | None = None, updated_since: int | None = None,
-               page_size: int | None = None) -> Listing:
+               page_size: int | None = None, resume: tuple[int, str] | None = None,
+               settled_before: int | None = None) -> Listing:
     """One IndexedPart per media part (an item with several files yields several): the whole section, or only
     items added (``addedAt>>=``) or changed (``updatedAt>>=``: a moved, renamed or upgraded file keeps its item
-    and addedAt, only its Part and the item's updatedAt change) since a time."""
+    and addedAt, only its Part and the item's updatedAt change) since a time; ``resume`` continues an earlier
+    listing of the same query after its last item. With ``settled_before`` (updatedAt listings), the listing's
+    ``end`` is after the last item updated before that time: an edit made later moves its item past it, so a
+    pass resuming there lists it again, while items stamped since may still be joined by late writes."""
     query = f"&addedAt>>={int(added_since)}" if added_since is not None else ""
     query += f"&updatedAt>>={int(updated_since)}" if updated_since is not None else ""
-    listing = PagedListing(client, section_id, query=query, page_size=page_size)
-    parts = []
+    sorts = UPDATED_SORTS if updated_since is not None else (LISTING_SORT, FALLBACK_SORT)
+    listing = PagedListing(client, section_id, query=query, page_size=page_size, sorts=sorts, resume=resume)
+    parts, settled_end, position = [], resume, resume[0] if resume is not None else 0
     for video in listing:
         rating_key = _int(video.attrib.get("ratingKey"))
         added_at, updated_at = _int(video.attrib.get("addedAt")), _int(video.attrib.get("updatedAt"))
+        position += 1
+        if settled_before is not None and updated_at < settled_before:
+            settled_end = (position, str(rating_key))
         for part in video.iter("Part"):
             file = part.attrib.get("file")
             if file:
                 size = _int(part.attrib.get("size"), -1)
                 parts.append(IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
                                          updated_at))
-    return Listing(parts, listing.consistent)
+    in_update_order = listing.sort == UPDATED_SORTS[0]
+    moved_after = _int(listing.moved_after.get("updatedAt")) if listing.moved_after and in_update_order else None
+    end = listing.end if settled_before is None else settled_end if in_update_order else None
+    return Listing(parts, listing.consistent, end, listing.resumed, moved_after)
 
 
 def list_item_summaries(client: Any, section_id: int, *, page_size: int | None = None) -> Iterator[ItemSummary]:

@@ -15,7 +15,17 @@ from validation.stash_log import get_logger
 INDEX_STAMP_KEY = "index_refreshed_at"
 FULL_STAMP_KEY = "index_fully_listed_at"  # {section id: time of its last consistent full listing}
 UPDATED_MARK_KEY = "index_updated_at_mark"  # {section id: newest Plex updatedAt seen (not in the future)}
-ADDED_AT_OVERLAP = 120  # seconds re-listed on every incremental pass (clock skew, same-second adds)
+ADDED_AT_OVERLAP = 120  # seconds of addedAt a fresh incremental listing starts early (clock skew, same-second adds)
+# {section id: {"added_since" | "updated_since": [floor (None: the whole section), items listed, last ratingKey]}}:
+# where the last listing of each kind ended, so the next pass reads only the pages after it, however many items
+# share one addedAt or updatedAt (a bulk import stamps thousands with the same second).
+CURSORS_KEY = "index_listing_cursors"
+# Seconds of updatedAt re-listed on every pass: the mark is Plex's own clock, so only a write Plex stamps a little
+# before it commits can land behind it; every item our own pushes edited in that window is listed again.
+UPDATED_AT_OVERLAP = 30
+# An updatedAt listing resumes after the last item stamped this long before the pass began (our clock may be up to
+# ADDED_AT_OVERLAP behind Plex's): any edit Plex makes later carries a newer stamp and sorts after that item.
+SETTLED_SECONDS = ADDED_AT_OVERLAP + UPDATED_AT_OVERLAP
 # A full re-listing now and then catches what "added or changed since" cannot: deleted items (their rows would
 # make a re-added file ambiguous).
 FULL_RELIST_SECONDS = 24 * 3600.0
@@ -51,25 +61,56 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
     listed, now = 0, time.time()
     fully_listed = store.get_json(FULL_STAMP_KEY, {}) or {}
     updated_marks = store.get_json(UPDATED_MARK_KEY, {}) or {}
+    cursors = store.get_json(CURSORS_KEY, {}) or {}
     for section in sections:
-        last_full = float(fully_listed.get(str(section.id), 0))
+        key = str(section.id)
+        last_full = float(fully_listed.get(key, 0))
         if full or store.index_size(section.id) == 0 or not 0 <= now - last_full <= FULL_RELIST_SECONDS:
             listing = list_parts(plex, section.id)
             listed += _store_full_listing(store, section, listing)
-            fully_listed[str(section.id)] = now if listing.consistent else 0
-        else:
-            added = list_parts(plex, section.id, added_since=incremental_watermark(store, section.id, now))
-            since = int(updated_marks.get(str(section.id), incremental_watermark(store, section.id, now)))
-            changed = list_parts(plex, section.id, updated_since=max(0, since - ADDED_AT_OVERLAP))
-            listing = Listing(added.parts + changed.parts, added.consistent and changed.consistent)
-            listed += store_items(store, section.id, index_rows(listing.parts))
-            if not listing.consistent:
-                fully_listed[str(section.id)] = 0  # something may be missing: list it in full next time
-        updated_marks[str(section.id)] = _newest_update(listing, updated_marks.get(str(section.id), 0), now)
+            fully_listed[key] = now if listing.consistent else 0
+            cursors[key] = {"added_since": _cursor(None, listing)}  # the whole section, in addedAt order
+            updated_marks[key] = _newest_update(listing.parts, updated_marks.get(key, 0), now)
+            continue
+        section_cursors = cursors.get(key) or {}
+        added = _list_since(plex, section.id, "added_since", section_cursors,
+                            incremental_watermark(store, section.id, now))
+        mark = int(updated_marks.get(key, incremental_watermark(store, section.id, now)))
+        changed = _list_since(plex, section.id, "updated_since", section_cursors,
+                              max(0, mark - UPDATED_AT_OVERLAP), settled_before=int(now) - SETTLED_SECONDS)
+        listed += store_items(store, section.id, index_rows(added.parts + changed.parts))
+        if not added.consistent:
+            fully_listed[key] = 0  # something may be missing: list it in full next time
+        cursors[key] = section_cursors
+        updated_marks[key] = _next_updated_mark(changed, mark, now)
     store.set_json(FULL_STAMP_KEY, fully_listed)
     store.set_json(UPDATED_MARK_KEY, updated_marks)
+    store.set_json(CURSORS_KEY, cursors)
     store.set_json(INDEX_STAMP_KEY, now)
     return listed
+
+
+def _list_since(plex, section_id: int, kind: str, cursors: dict, fresh_since: int,
+                settled_before: int | None = None) -> Listing:
+    """Items added (``kind`` "added_since") or changed ("updated_since") since the last pass: the pages after
+    where that pass's listing ended, when its last item is still in its place; else (a first pass, or an item
+    before it was deleted, edited or re-dated) everything from ``fresh_since`` on. ``cursors[kind]`` is moved on."""
+    cursor = cursors.get(kind)
+    if cursor:
+        since, position, last_key = cursor
+        listing = list_parts(plex, section_id, resume=(int(position), str(last_key)), settled_before=settled_before,
+                             **{kind: since})
+        if listing.resumed:
+            cursors[kind] = _cursor(since, listing)
+            return listing
+    listing = list_parts(plex, section_id, settled_before=settled_before, **{kind: fresh_since})
+    cursors[kind] = _cursor(fresh_since, listing)
+    return listing
+
+
+def _cursor(since: int | None, listing: Listing) -> list | None:
+    """Where a later pass can resume this listing: only after a consistent one (else it starts afresh)."""
+    return [since, *listing.end] if listing.consistent and listing.end else None
 
 
 def _store_full_listing(store: Store, section, listing: Listing) -> int:
@@ -89,11 +130,23 @@ def _store_full_listing(store: Store, section, listing: Listing) -> int:
     return count
 
 
-def _newest_update(listing: Listing, previous: float, now: float) -> int:
+def _newest_update(parts: Sequence[IndexedPart], previous: float, now: float) -> int:
     """The newest updatedAt listed that is not in the future (one item dated ahead must not hide later
     changes), or the previous mark."""
     bound = int(now) + ADDED_AT_OVERLAP
-    return max([int(previous)] + [part.updated_at for part in listing.parts if part.updated_at <= bound])
+    return max([int(previous)] + [part.updated_at for part in parts if part.updated_at <= bound])
+
+
+def _next_updated_mark(changed: Listing, previous: int, now: float) -> int:
+    """Where the next updatedAt listing starts. A page boundary that moved while it was read (an item edited or
+    deleted meanwhile) may have skipped items; in updatedAt order they all sort at or after the last item listed
+    before that boundary, so the mark stops there (or stays, when the order could not tell)."""
+    newest = _newest_update(changed.parts, previous, now)
+    if changed.consistent:
+        return newest
+    if changed.moved_after_updated_at is None:
+        return previous
+    return max(previous, min(newest, changed.moved_after_updated_at))
 
 
 def incremental_watermark(store: Store, section_id: int, now: float) -> int:
