@@ -4,6 +4,7 @@
     python benchmarks/run.py --scenes 10000  # a bigger library (100000 works too: allow an hour or more)
     python benchmarks/run.py --plex-latency-ms 20   # a Plex over a network: is Plex kept busy?
     python benchmarks/run.py --profile       # where the first Sync All's time goes (slower: it is profiled)
+    python benchmarks/run.py --profile unchanged --sync-only   # the same for a Sync All with nothing to do
 
 Phases: the hook alone; the first Sync All (new scenes), an unchanged one, one where every scene has one
 field edited, each with Plex requests per scene and our CPU per scene; then the hook again while a task
@@ -242,8 +243,9 @@ def main() -> int:
                         help="how slowly each library listing page answers while hooks are timed against it")
     parser.add_argument("--sync-only", action="store_true",
                         help="stop after the unchanged Sync All (a 100k run: the edit and listing phases add ~half)")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile the first Sync All's threads (cProfile) and summarise where its time went")
+    parser.add_argument("--profile", nargs="?", const="first", choices=("first", "unchanged"),
+                        help="profile the first (default) or the unchanged Sync All's threads (cProfile) and "
+                             "summarise where its time went")
     args = parser.parse_args()
     figures: dict[str, object] = {"python": sys.version.split()[0]}
     figures["hook_floor"] = interpreter_floor_ms(max(10, args.hook_runs // 2))
@@ -269,14 +271,15 @@ def main() -> int:
             runner.run_task("Clear Pending Queue")
             stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url))
             profile_path = Path(tmp) / "sync.prof"
-            if args.profile:
-                os.environ["PLEXSYNC_BENCH_PROFILE"] = str(profile_path)
-            figures["first_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
-            os.environ.pop("PLEXSYNC_BENCH_PROFILE", None)
-            if args.profile:
-                figures["first_sync_all_profile"] = profile_summary(profile_path)
-            figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
-            figures["unchanged_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
+            for phase in ("first", "unchanged"):
+                if args.profile == phase:
+                    os.environ["PLEXSYNC_BENCH_PROFILE"] = str(profile_path)
+                figures[f"{phase}_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
+                os.environ.pop("PLEXSYNC_BENCH_PROFILE", None)
+                if args.profile == phase:
+                    figures[f"{phase}_sync_all_profile"] = profile_summary(profile_path)
+                if phase == "first":
+                    figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
             if not args.sync_only:
                 bench_edits_and_listing(runner, stash, plex, scene_ids, args, figures)
         finally:
