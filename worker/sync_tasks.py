@@ -183,7 +183,7 @@ def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     stash = _require_stash(rt)
     _probe_or_fail(rt)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     rt.store.queue_scenes(changed)
     log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
     return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
@@ -224,7 +224,7 @@ def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     stash = _require_stash(rt)
     _probe_or_fail(rt)
     refresh_index(rt.store, rt.plex, rt.sections, full=True)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     drifted: list[int] = []
     if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
         drifted = _plex_side_drift(rt)
