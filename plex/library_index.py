@@ -81,6 +81,11 @@ class PagedListing:
                 self.sort = self.sorts[self.sorts.index(self.sort) + 1]
 
     def __iter__(self) -> Iterator[Element]:
+        for videos in self.pages():
+            yield from videos
+
+    def pages(self) -> Iterator[list[Element]]:
+        """The listing's Video elements, one list per page (a page's XML is let go before the next is read)."""
         start, last_key = self.resume if self.resume is not None else (0, None)
         first_total, previous = None, None
         while True:
@@ -94,21 +99,23 @@ class PagedListing:
                 return
             elif overlap:
                 self.consistent = False  # the page boundary moved: keep what is there, an item may be missing
-                self.moved_after = self.moved_after or dict(previous.attrib)
+                self.moved_after = self.moved_after or previous
             total = _int(page.attrib.get("totalSize"), -1) if page is not None else -1
             total = None if total < 0 else total
             first_total = total if first_total is None else first_total
             if total is not None and first_total is not None and total < first_total:
                 self.consistent = False  # an item deleted before the current page shifted the rest back
-            yield from videos
+            del page
             start += len(videos)
             if videos:
-                previous = videos[-1]
-                last_key = previous.attrib.get("ratingKey")
+                previous = dict(videos[-1].attrib)
+                last_key = previous.get("ratingKey")
                 self.end = (start, last_key) if last_key else None
             more = start < total if total is not None else len(videos) >= self.page_size
+            yield videos
             if not videos or not more:
                 return
+            del videos
 
 
 @dataclass
@@ -129,36 +136,54 @@ class Listing:
 UPDATED_SORTS = ("updatedAt:asc,id:asc", LISTING_SORT, FALLBACK_SORT)
 
 
-def list_parts(client: Any, section_id: int, *, added_since: int | None = None, updated_since: int | None = None,
-               page_size: int | None = None, resume: tuple[int, str] | None = None,
-               settled_before: int | None = None) -> Listing:
-    """One IndexedPart per media part (an item with several files yields several): the whole section, or only
-    items added (``addedAt>>=``) or changed (``updatedAt>>=``: a moved, renamed or upgraded file keeps its item
-    and addedAt, only its Part and the item's updatedAt change) since a time; ``resume`` continues an earlier
-    listing of the same query after its last item. With ``settled_before`` (updatedAt listings), the listing's
-    ``end`` is after the last item updated before that time: an edit made later moves its item past it, so a
-    pass resuming there lists it again, while items stamped since may still be joined by late writes."""
-    query = f"&addedAt>>={int(added_since)}" if added_since is not None else ""
-    query += f"&updatedAt>>={int(updated_since)}" if updated_since is not None else ""
-    sorts = UPDATED_SORTS if updated_since is not None else (LISTING_SORT, FALLBACK_SORT)
-    listing = PagedListing(client, section_id, query=query, page_size=page_size, sorts=sorts, resume=resume)
-    parts, settled_end, position = [], resume, resume[0] if resume is not None else 0
-    for video in listing:
+class PartPages:
+    """A listing's media parts, one list of IndexedPart per page (the whole listing is never held at once);
+    once read, :meth:`outcome` says what :class:`Listing` says. Arguments as for :func:`list_parts`."""
+
+    def __init__(self, client: Any, section_id: int, *, added_since: int | None = None,
+                 updated_since: int | None = None, page_size: int | None = None,
+                 resume: tuple[int, str] | None = None, settled_before: int | None = None) -> None:
+        query = f"&addedAt>>={int(added_since)}" if added_since is not None else ""
+        query += f"&updatedAt>>={int(updated_since)}" if updated_since is not None else ""
+        sorts = UPDATED_SORTS if updated_since is not None else (LISTING_SORT, FALLBACK_SORT)
+        self.section_id, self.settled_before = int(section_id), settled_before
+        self.listing = PagedListing(client, section_id, query=query, page_size=page_size, sorts=sorts, resume=resume)
+        self.settled_end, self.position = resume, resume[0] if resume is not None else 0
+
+    def __iter__(self) -> Iterator[list[IndexedPart]]:
+        for videos in self.listing.pages():
+            yield [part for video in videos for part in self._parts(video)]
+
+    def _parts(self, video: Element) -> Iterator[IndexedPart]:
         rating_key = _int(video.attrib.get("ratingKey"))
         added_at, updated_at = _int(video.attrib.get("addedAt")), _int(video.attrib.get("updatedAt"))
-        position += 1
-        if settled_before is not None and updated_at < settled_before:
-            settled_end = (position, str(rating_key))
+        self.position += 1
+        if self.settled_before is not None and updated_at < self.settled_before:
+            self.settled_end = (self.position, str(rating_key))
         for part in video.iter("Part"):
             file = part.attrib.get("file")
             if file:
                 size = _int(part.attrib.get("size"), -1)
-                parts.append(IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
-                                         updated_at))
-    in_update_order = listing.sort == UPDATED_SORTS[0]
-    moved_after = _int(listing.moved_after.get("updatedAt")) if listing.moved_after and in_update_order else None
-    end = listing.end if settled_before is None else settled_end if in_update_order else None
-    return Listing(parts, listing.consistent, end, listing.resumed, moved_after)
+                yield IndexedPart(rating_key, self.section_id, file, size if size >= 0 else None, added_at, updated_at)
+
+    def outcome(self, parts: list[IndexedPart]) -> Listing:
+        listing = self.listing
+        in_update_order = listing.sort == UPDATED_SORTS[0]
+        moved_after = _int(listing.moved_after.get("updatedAt")) if listing.moved_after and in_update_order else None
+        end = listing.end if self.settled_before is None else self.settled_end if in_update_order else None
+        return Listing(parts, listing.consistent, end, listing.resumed, moved_after)
+
+
+def list_parts(client: Any, section_id: int, **kwargs: Any) -> Listing:
+    """One IndexedPart per media part (an item with several files yields several): the whole section, or only
+    items added (``added_since``: ``addedAt>>=``) or changed (``updated_since``: ``updatedAt>>=``; a moved,
+    renamed or upgraded file keeps its item and addedAt, only its Part and the item's updatedAt change) since a
+    time; ``resume`` continues an earlier listing of the same query after its last item. With ``settled_before``
+    (updatedAt listings), the listing's ``end`` is after the last item updated before that time: an edit made
+    later moves its item past it, so a pass resuming there lists it again, while items stamped since may still
+    be joined by late writes. ``page_size`` overrides :data:`PAGE_SIZE`."""
+    pages = PartPages(client, section_id, **kwargs)
+    return pages.outcome([part for page in pages for part in page])
 
 
 def list_item_summaries(client: Any, section_id: int, *, page_size: int | None = None) -> Iterator[ItemSummary]:
