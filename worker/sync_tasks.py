@@ -31,6 +31,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
+COMPARE_PAGE = 1000  # Stash scenes compared with what was pushed per store read (one Stash page)
 PATH_SAMPLE = 50  # newest Stash scenes whose files Health Check maps through path_map
 ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 
@@ -157,18 +158,20 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 # -- what to queue ---------------------------------------------------------------------------
 
 def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
-    """Scenes whose wanted Plex state differs from what we last pushed (no Plex request)."""
-    pushed = rt.store.fingerprints()
-    changed, seen = [], 0
-    for scene in scenes:
-        seen += 1
-        scene_id = int(scene["id"])
-        try:
-            fingerprint = build_metadata(scene, rt.config).fingerprint()
-        except SceneDataError:
-            fingerprint = None  # queue it: the worker dead-letters it with the reason
-        if fingerprint is None or pushed.get(scene_id) != fingerprint:
-            changed.append(scene_id)
+    """Scenes whose wanted Plex state differs from what we last pushed (no Plex request); the store is asked a
+    page of scenes at a time, so a 100,000-scene library is never held whole."""
+    changed, seen, iterator = [], 0, iter(scenes)
+    while page := list(itertools.islice(iterator, COMPARE_PAGE)):
+        seen += len(page)
+        pushed = rt.store.fingerprints(int(scene["id"]) for scene in page)
+        for scene in page:
+            scene_id = int(scene["id"])
+            try:
+                fingerprint = build_metadata(scene, rt.config).fingerprint()
+            except SceneDataError:
+                fingerprint = None  # queue it: the worker dead-letters it with the reason
+            if fingerprint is None or pushed.get(scene_id) != fingerprint:
+                changed.append(scene_id)
     return changed, seen
 
 
