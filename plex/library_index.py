@@ -42,14 +42,18 @@ LISTING_SORT = "addedAt:asc,id:asc"
 # Should a server refuse the unadvertised ratingKey sort (400), addedAt alone, which every movie section's Meta
 # advertises, still keeps title edits from reordering the listing; the page-overlap check catches the rest.
 FALLBACK_SORT = "addedAt:asc"
+# How far back a page boundary is looked for when it moved: items listed before it that left the listing's order
+# meanwhile (in updatedAt order, every item a push edits moves to the end) shift it back by one each.
+REWIND = 500
 
 
 class PagedListing:
     """One section listing, read page by page in :data:`LISTING_SORT` order (or ``sorts``, tried in turn).
 
-    Every page after the first starts one item early: that item must be the previous page's last one, else
-    something before it was added, deleted or moved while the listing was read and an item may have been
-    skipped. After iterating, ``consistent`` is False when that happened or the library shrank meanwhile; a
+    Every page after the first starts one item early: that item must be the previous page's last one. When it
+    is found a little earlier instead, items before it left the order (edited, deleted) and the listing goes on
+    right after it; anywhere else, something before it was added or moved while the listing was read and an
+    item may have been skipped. After iterating, ``consistent`` is False when that happened or the library shrank meanwhile; a
     listing that is not consistent must not be used to forget items. ``moved_after`` is the last item listed
     before the first boundary that moved (anything skipped there sorts after it).
 
@@ -80,6 +84,18 @@ class PagedListing:
                     raise
                 self.sort = self.sorts[self.sorts.index(self.sort) + 1]
 
+    def _rewound(self, start: int, last_key: str) -> tuple[Element | None, list[Element], int] | None:
+        """The last item listed, looked for up to :data:`REWIND` places before where it was, with what follows
+        it: (page, the videos after it, the position of the first of them); None when it is not there."""
+        first = max(0, start - 1 - REWIND)
+        page = self._page(first, start - first + self.page_size)
+        videos = [] if page is None else [child for child in page if child.tag == "Video"]
+        keys = [video.attrib.get("ratingKey") for video in videos[:start - first]]
+        if last_key not in keys:
+            return None
+        at = keys.index(last_key)
+        return page, videos[at + 1:], first + at + 1
+
     def __iter__(self) -> Iterator[Element]:
         for videos in self.pages():
             yield from videos
@@ -94,6 +110,8 @@ class PagedListing:
             videos = [] if page is None else [child for child in page if child.tag == "Video"]
             if overlap and videos and videos[0].attrib.get("ratingKey") == last_key:
                 videos = videos[1:]
+            elif overlap and (rewound := self._rewound(start, last_key)) is not None:
+                page, videos, start = rewound  # items before it left (edited to the end, deleted): nothing skipped
             elif overlap and previous is None:
                 self.resumed = False  # the item to resume after moved or is gone: nothing here can be placed
                 return

@@ -24,7 +24,8 @@ CURSORS_KEY = "index_listing_cursors"
 # before it commits can land behind it; every item our own pushes edited in that window is listed again.
 UPDATED_AT_OVERLAP = 30
 # An updatedAt listing resumes after the last item stamped this long before the pass began (our clock may be up to
-# ADDED_AT_OVERLAP behind Plex's): any edit Plex makes later carries a newer stamp and sorts after that item.
+# ADDED_AT_OVERLAP behind Plex's), or UPDATED_AT_OVERLAP before the newest stamp Plex showed (while a sync keeps
+# Plex busy): any edit Plex makes later carries a newer stamp and sorts after that item.
 SETTLED_SECONDS = ADDED_AT_OVERLAP + UPDATED_AT_OVERLAP
 # A full re-listing now and then catches what "added or changed since" cannot: deleted items (their rows would
 # make a re-added file ambiguous).
@@ -81,7 +82,7 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
                                       incremental_watermark(store, section.id, now), now)
         changed, changed_count, newest = _list_since(
             store, plex, section.id, "updated_since", section_cursors, max(0, mark - UPDATED_AT_OVERLAP), now,
-            settled_before=int(now) - SETTLED_SECONDS)
+            settled_before=max(int(now) - SETTLED_SECONDS, min(mark, int(now)) - UPDATED_AT_OVERLAP))
         listed += count + changed_count
         if not added.consistent:
             fully_listed[key] = 0  # something may be missing: list it in full next time
