@@ -53,8 +53,8 @@ class PagedListing:
     Every page after the first starts one item early: that item must be the previous page's last one. When it
     is found a little earlier instead, items before it left the order (edited, deleted) and the listing goes on
     right after it; anywhere else, something before it was added or moved while the listing was read and an
-    item may have been skipped. After iterating, ``consistent`` is False when that happened or the library shrank meanwhile; a
-    listing that is not consistent must not be used to forget items. ``moved_after`` is the last item listed
+    item may have been skipped. After iterating, ``consistent`` is False when that happened or the library
+    shrank meanwhile; a listing that is not consistent must not be used to forget items. ``moved_after`` is the last item listed
     before the first boundary that moved (anything skipped there sorts after it).
 
     ``resume=(position, ratingKey)`` continues an earlier listing of the same query: its first request starts at
@@ -62,7 +62,8 @@ class PagedListing:
     are only those holding what came after it. ``end`` is (position, ratingKey) after the last item listed."""
 
     def __init__(self, client: Any, section_id: int, *, query: str = "", page_size: int | None = None,
-                 sorts: tuple[str, ...] = (LISTING_SORT, FALLBACK_SORT), resume: tuple[int, str] | None = None) -> None:
+                 sorts: tuple[str, ...] = (LISTING_SORT, FALLBACK_SORT),
+                 resume: tuple[int, str] | None = None) -> None:
         self.client = client
         self.section_id, self.query = int(section_id), query
         self.sorts = sorts
