@@ -4,6 +4,7 @@
     python benchmarks/run.py --scenes 10000  # a bigger library (100000 works too: allow an hour or more)
     python benchmarks/run.py --plex-latency-ms 20   # a Plex over a network: is Plex kept busy?
     python benchmarks/run.py --profile       # where the first Sync All's time goes (slower: it is profiled)
+    python benchmarks/run.py --profile unchanged --sync-only   # the same for a Sync All with nothing to do
 
 Phases: the hook alone; the first Sync All (new scenes), an unchanged one, one where every scene has one
 field edited, each with Plex requests per scene and our CPU per scene; then the hook again while a task
@@ -20,6 +21,7 @@ import argparse
 import json
 import os
 import pstats
+import re
 import statistics
 import subprocess
 import sys
@@ -169,7 +171,8 @@ def bench_sync(runner: PluginRunner, plex: PlexEmulator, count: int, rss_log: Pa
     seconds = time.perf_counter() - started
     figures = {"scenes": count, "seconds": round(seconds, 2), "scenes_per_second": round(count / seconds, 1),
                "plex_requests": len(plex.requests), "plex_writes": plex.writes(),
-               "requests_per_scene": round(len(plex.requests) / count, 2), "succeeded": out.get("succeeded"),
+               "requests_per_scene": round(len(plex.requests) / count, 2), "listing_pages": listing_pages(plex),
+               "succeeded": out.get("succeeded"),
                "remaining": out.get("remaining")}
     task = [r for r in probe_records(rss_log)[seen:] if r.get("cpu_s") is not None]
     if task:
@@ -177,6 +180,11 @@ def bench_sync(runner: PluginRunner, plex: PlexEmulator, count: int, rss_log: Pa
         figures["cpu_ms_per_scene"] = round(cpu * 1000 / count, 2)
         figures["own_cpu_share_of_wall"] = round(cpu / wall, 2) if wall else None  # the rest: waiting on Plex/Stash
     return figures
+
+
+def listing_pages(plex: PlexEmulator) -> int:
+    """Section listing requests (index refreshes): they must grow with what is new, not with the library."""
+    return sum(1 for r in list(plex.requests) if r.method == "GET" and re.match(LISTING_PATH, r.path))
 
 
 def edit_one_field(stash: StashEmulator, scene_ids: list[str]) -> None:
@@ -222,6 +230,27 @@ def profile_kind(file: str, name: str) -> str:
     return "CPU: other (stdlib, builtins)"
 
 
+def bench_edits_and_listing(runner: PluginRunner, stash: StashEmulator, plex: PlexEmulator, scene_ids: list[str],
+                            args: argparse.Namespace, figures: dict) -> None:
+    """Every scene's title edited in Stash, synced by a task while hooks run (they settle for an hour, so the task
+    does not pick them up); then hooks while a slow library listing runs."""
+    stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=3600))
+    edit_one_field(stash, scene_ids)
+    plex.reset_requests()
+    draining, _ = in_background(runner, "Sync All Scenes")
+    figures["hook_while_draining"] = bench_hooks(unprobed(runner), scene_ids, 0, during=draining)
+    draining.join()
+    figures["one_field_edit_sync_all"] = {"plex_requests": len(plex.requests), "plex_writes": plex.writes(),
+                                          "requests_per_scene": round(len(plex.requests) / args.scenes, 2)}
+    run_task(runner, "Clear Pending Queue")
+    plex.delay(LISTING_PATH, args.listing_delay_ms / 1000.0, method="GET")
+    listing, _ = in_background(runner, "Rebuild Plex Index")
+    figures["hook_while_listing"] = bench_hooks(unprobed(runner), scene_ids, 0, during=listing)
+    listing.join()
+    plex.clear_faults()
+    run_task(runner, "Clear Pending Queue")
+
+
 def store_size_per_thousand(data_dir: Path, scenes: int) -> float:
     total = sum(path.stat().st_size for path in data_dir.rglob("plexsync.db*") if path.is_file())
     return round(total / 1024 / scenes * 1000, 1)
@@ -235,8 +264,11 @@ def main() -> int:
                         help="add this much latency to every Plex answer (a real server over a LAN is not instant)")
     parser.add_argument("--listing-delay-ms", type=float, default=1500.0,
                         help="how slowly each library listing page answers while hooks are timed against it")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile the first Sync All's threads (cProfile) and summarise where its time went")
+    parser.add_argument("--sync-only", action="store_true",
+                        help="stop after the unchanged Sync All (a 100k run: the edit and listing phases add ~half)")
+    parser.add_argument("--profile", nargs="?", const="first", choices=("first", "unchanged"),
+                        help="profile the first (default) or the unchanged Sync All's threads (cProfile) and "
+                             "summarise where its time went")
     args = parser.parse_args()
     figures: dict[str, object] = {"python": sys.version.split()[0]}
     figures["hook_floor"] = interpreter_floor_ms(max(10, args.hook_runs // 2))
@@ -262,35 +294,21 @@ def main() -> int:
             runner.run_task("Clear Pending Queue")
             stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url))
             profile_path = Path(tmp) / "sync.prof"
-            if args.profile:
-                os.environ["PLEXSYNC_BENCH_PROFILE"] = str(profile_path)
-            figures["first_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
-            os.environ.pop("PLEXSYNC_BENCH_PROFILE", None)
-            if args.profile:
-                figures["first_sync_all_profile"] = profile_summary(profile_path)
-            figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
-            figures["unchanged_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
-            # Every scene's title edited in Stash, synced by a task while hooks run (they settle for an hour,
-            # so the task does not pick them up).
-            stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=3600))
-            edit_one_field(stash, scene_ids)
-            plex.reset_requests()
-            draining, _ = in_background(runner, "Sync All Scenes")
-            figures["hook_while_draining"] = bench_hooks(unprobed(runner), scene_ids, 0, during=draining)
-            draining.join()
-            figures["one_field_edit_sync_all"] = {"plex_requests": len(plex.requests), "plex_writes": plex.writes(),
-                                                  "requests_per_scene": round(len(plex.requests) / args.scenes, 2)}
-            run_task(runner, "Clear Pending Queue")
-            plex.delay(LISTING_PATH, args.listing_delay_ms / 1000.0, method="GET")
-            listing, _ = in_background(runner, "Rebuild Plex Index")
-            figures["hook_while_listing"] = bench_hooks(unprobed(runner), scene_ids, 0, during=listing)
-            listing.join()
-            plex.clear_faults()
-            run_task(runner, "Clear Pending Queue")
+            for phase in ("first", "unchanged"):
+                if args.profile == phase:
+                    os.environ["PLEXSYNC_BENCH_PROFILE"] = str(profile_path)
+                figures[f"{phase}_sync_all"] = bench_sync(runner, plex, args.scenes, rss_log)
+                os.environ.pop("PLEXSYNC_BENCH_PROFILE", None)
+                if args.profile == phase:
+                    figures[f"{phase}_sync_all_profile"] = profile_summary(profile_path)
+                if phase == "first":
+                    figures["store_kib_per_1000_scenes"] = store_size_per_thousand(Path(tmp), args.scenes)
+            if not args.sync_only:
+                bench_edits_and_listing(runner, stash, plex, scene_ids, args, figures)
         finally:
             disable_rss_probe()
         for key in ("hook_while_draining", "hook_while_listing"):
-            if figures[key].get("runs"):
+            if key in figures and figures[key].get("runs"):
                 figures[key]["median_vs_floor"] = round(figures[key]["median_ms"] / floor, 2)
                 figures[key]["p99_vs_floor"] = round(figures[key]["p99_ms"] / floor, 2)
         figures["peak_rss_own_mb"] = peak_rss_by_process(rss_log)

@@ -33,8 +33,13 @@ class StashData:
         self.plugin_settings: dict[str, dict[str, Any]] = {}
         self._next_id = 0
         self._last_time = 0
+        self.version = 0  # bumped by every change: the resolvers' cached scene orders are only as old as it
+
+    def changed(self) -> None:
+        self.version += 1
 
     def _id(self) -> str:
+        self.changed()
         self._next_id += 1
         return str(self._next_id)
 
@@ -116,12 +121,14 @@ class StashData:
                 scene[key] = list(value) if isinstance(value, (list, tuple)) else value
             if bump:
                 scene["updated_at"] = self.now_text()
+            self.changed()
 
     def rename(self, table: dict[str, dict[str, Any]], object_id: str, name: str) -> None:
         with self.lock:
             table[str(object_id)]["name"] = name
             if "updated" in table[str(object_id)]:
                 table[str(object_id)]["updated"] = self.stamp()
+            self.changed()
 
     def merge_tags(self, source_ids: Iterable[str], destination_id: str) -> None:
         sources = {str(s) for s in source_ids} - {str(destination_id)}
@@ -133,10 +140,12 @@ class StashData:
                     scene["updated_at"] = self.now_text()
             for source in sources:
                 self.tags.pop(source, None)
+            self.changed()
 
     def delete_scene(self, scene_id: str) -> None:
         with self.lock:
             self.scenes.pop(str(scene_id), None)
+            self.changed()
 
     # -- rendering (the GraphQL shapes) ---------------------------------------------------------
 

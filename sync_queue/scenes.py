@@ -12,6 +12,7 @@ from sync_queue.clock import lease_unexpired
 from sync_queue.schema import DUE, PENDING
 
 FANOUT_KINDS = ("performer", "studio", "tag", "group")
+IDS_PER_SELECT = 500  # bound parameters per ``IN (…)``: well under SQLite's limit on every build
 
 
 class Claim(NamedTuple):  # a NamedTuple, not a dataclass: hooks import this module and pay for every import
@@ -241,9 +242,16 @@ class SceneStateMixin:
         row = self.conn.execute("SELECT * FROM scenes WHERE scene_id = ?", (scene_id,)).fetchone()
         return None if row is None else dict(row)
 
-    def fingerprints(self) -> dict[int, str | None]:
-        return {row[0]: row[1] for row in self.conn.execute("SELECT scene_id, fingerprint FROM scenes WHERE "
-                                                            "status = 'synced'")}
+    def fingerprints(self, scene_ids: Iterable[int]) -> dict[int, str | None]:
+        """What was last pushed for these synced scenes, a page's worth at a time (never the whole library's)."""
+        wanted = [int(scene_id) for scene_id in scene_ids]
+        found: dict[int, str | None] = {}
+        for start in range(0, len(wanted), IDS_PER_SELECT):
+            chunk = wanted[start:start + IDS_PER_SELECT]
+            rows = self.conn.execute(f"SELECT scene_id, fingerprint FROM scenes WHERE status = 'synced' AND scene_id "
+                                     f"IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((row[0], row[1]) for row in rows)
+        return found
 
     def counts(self, live_token: str | None = None) -> dict[str, int]:
         """Scene counts for ``status``. Claims not held by the live lease holder count as pending."""

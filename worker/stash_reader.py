@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
@@ -254,22 +256,33 @@ class StashReader:
         return found
 
     def _pages(self, document: str, scene_filter: dict | None, per_page: int, sort: str,
-               direction: str) -> Iterator[dict[str, Any]]:
-        page = 1
-        while True:
+               direction: str, *, read_ahead: bool = False) -> Iterator[dict[str, Any]]:
+        """Every scene the filter selects, page by page. With ``read_ahead`` the next page is asked for while the
+        caller works through this one, so a Sync All over a big library does not wait for Stash and then make
+        Stash wait for it."""
+        def fetch(page: int) -> dict[str, Any]:
             variables = {"filter": {"page": page, "per_page": per_page, "sort": sort, "direction": direction},
                          "scene_filter": scene_filter}
-            result = self.call(document, variables)["findScenes"]
-            scenes = result["scenes"]
-            yield from scenes
-            if not scenes or page * per_page >= int(result["count"]):
-                return
-            page += 1
+            return self.call(document, variables)["findScenes"]
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stash-read-ahead") if read_ahead \
+                else nullcontext() as ahead:
+            page, result = 1, fetch(1)
+            while True:
+                scenes = result["scenes"]
+                more = bool(scenes) and page * per_page < int(result["count"])
+                following = ahead.submit(fetch, page + 1) if more and ahead is not None else None
+                yield from scenes
+                if not more:
+                    return
+                page += 1
+                result = following.result() if following is not None else fetch(page)
 
     def iter_scenes(self, *, updated_after: str | None = None, per_page: int = 500,
-                    newest_first: bool = False) -> Iterator[dict[str, Any]]:
+                    newest_first: bool = False, read_ahead: bool = False) -> Iterator[dict[str, Any]]:
         scene_filter = {"updated_at": {"value": updated_after, "modifier": "GREATER_THAN"}} if updated_after else None
-        return self._pages(q.SCENES_PAGE, scene_filter, per_page, "updated_at", "DESC" if newest_first else "ASC")
+        return self._pages(q.SCENES_PAGE, scene_filter, per_page, "updated_at", "DESC" if newest_first else "ASC",
+                           read_ahead=read_ahead)
 
     def scene_ids_for(self, kind: str, object_id: str | int) -> list[int]:
         """Scenes carrying a performer / studio / tag / group (renames bump no scene, fire no scene hook)."""

@@ -32,6 +32,7 @@ FIRST_RUN_WINDOW_SECONDS = 24 * 3600
 HANDOFF_WAIT_SECONDS = 60.0
 BUDGET_SAFETY = 2.0
 BUDGET_SLACK_SECONDS = 60.0
+COMPARE_PAGE = 1000  # Stash scenes compared with what was pushed per store read (one Stash page)
 PATH_SAMPLE = 50  # newest Stash scenes whose files Health Check maps through path_map
 ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
 
@@ -158,18 +159,20 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 # -- what to queue ---------------------------------------------------------------------------
 
 def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
-    """Scenes whose wanted Plex state differs from what we last pushed (no Plex request)."""
-    pushed = rt.store.fingerprints()
-    changed, seen = [], 0
-    for scene in scenes:
-        seen += 1
-        scene_id = int(scene["id"])
-        try:
-            fingerprint = wanted_state(scene, rt.config, rt.stash).fingerprint()
-        except SceneDataError:
-            fingerprint = None  # queue it: the worker dead-letters it with the reason
-        if fingerprint is None or pushed.get(scene_id) != fingerprint:
-            changed.append(scene_id)
+    """Scenes whose wanted Plex state differs from what we last pushed (no Plex request); the store is asked a
+    page of scenes at a time, so a 100,000-scene library is never held whole."""
+    changed, seen, iterator = [], 0, iter(scenes)
+    while page := list(itertools.islice(iterator, COMPARE_PAGE)):
+        seen += len(page)
+        pushed = rt.store.fingerprints(int(scene["id"]) for scene in page)
+        for scene in page:
+            scene_id = int(scene["id"])
+            try:
+                fingerprint = wanted_state(scene, rt.config, rt.stash).fingerprint()
+            except SceneDataError:
+                fingerprint = None  # queue it: the worker dead-letters it with the reason
+            if fingerprint is None or pushed.get(scene_id) != fingerprint:
+                changed.append(scene_id)
     return changed, seen
 
 
@@ -184,7 +187,7 @@ def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     stash = _require_stash(rt)
     _probe_or_fail(rt)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     rt.store.queue_scenes(changed)
     log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
     return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
@@ -225,7 +228,7 @@ def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     stash = _require_stash(rt)
     _probe_or_fail(rt)
     refresh_index(rt.store, rt.plex, rt.sections, full=True)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000))
+    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     drifted: list[int] = []
     if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
         drifted = _plex_side_drift(rt)

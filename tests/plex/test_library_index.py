@@ -128,9 +128,19 @@ def test_without_total_size_paging_continues_while_pages_are_full() -> None:
 
 
 def test_a_moved_page_boundary_makes_the_listing_inconsistent_and_keeps_what_it_saw() -> None:
-    pages = XmlPages(_videos(1, 2), _videos(4, 5), _videos(5))  # item 3 went missing: 2 is no longer at 1
+    # Item 3 went missing and 2 is no longer at 1, nor anywhere before it (the third page looks back for it).
+    pages = XmlPages(_videos(1, 2), _videos(4, 5), _videos(1, 4, 5), _videos(5))
     listing = list_parts(pages, 1, page_size=2)
     assert [p.rating_key for p in listing.parts] == [1, 2, 4, 5] and not listing.consistent
+
+
+def test_a_boundary_moved_back_by_an_edit_before_it_is_found_again_and_nothing_is_skipped() -> None:
+    """In updatedAt order an item edited while the listing is read moves to the end: the last item listed is
+    found one place earlier, and the listing goes on right after it."""
+    pages = XmlPages(_videos(1, 2), _videos(3, 4, 1), _videos(2, 3, 4, 1), _videos(1))  # 1 edited: [2, 3, 4, 1]
+    listing = list_parts(pages, 1, page_size=2)
+    assert [p.rating_key for p in listing.parts] == [1, 2, 3, 4, 1] and listing.consistent
+    assert [call["X-Plex-Container-Start"] for call in pages.calls] == ["0", "1", "0", "3"]
 
 
 def test_a_library_that_shrank_while_listed_is_inconsistent_though_the_boundaries_held() -> None:

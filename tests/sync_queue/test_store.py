@@ -260,3 +260,17 @@ def test_a_synced_scene_with_a_new_edit_in_the_intake_counts_as_pending_only(sto
     store.append_event(scene_event(1))  # edited again; no worker has absorbed it yet
     counts = store.status_counts(None)
     assert (counts["pending"], counts["synced"]) == (1, 0)
+
+
+def test_fingerprints_are_read_for_the_scenes_asked_about_only(store):
+    from sync_queue.scenes import IDS_PER_SELECT
+
+    ids = list(range(1, IDS_PER_SELECT + 3))  # more than one SELECT's worth
+    store.queue_scenes(ids)
+    hold_lease(store, "t")
+    store.claim_batch("t", len(ids))
+    for scene_id in ids[1:]:
+        store.mark_synced("t", scene_id, rating_key=scene_id, section_id=1, match_method="path", push_record="{}",
+                          fingerprint=f"f{scene_id}", stash_updated_at=None)
+    asked = [*ids[:3], ids[-1], 99999]
+    assert store.fingerprints(asked) == {2: "f2", 3: "f3", ids[-1]: f"f{ids[-1]}"}  # 1 never synced, 99999 unknown

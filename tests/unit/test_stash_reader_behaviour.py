@@ -126,3 +126,17 @@ def test_only_tls_to_our_own_stash_on_loopback_skips_the_certificate_check(conn,
     from worker.stash_reader import talks_to_own_stash_over_tls
 
     assert talks_to_own_stash_over_tls(conn) is expected
+
+
+def test_reading_ahead_asks_for_the_next_page_while_the_caller_works_through_this_one(stash):
+    ids = [stash.add_scene(title=f"S{n}", files=[{"path": f"/v/{n}.mp4", "size": n}]) for n in range(5)]
+    r = reader(stash)
+    stash.reset_queries()
+    pages = r.iter_scenes(per_page=2, read_ahead=True)
+    first = next(pages)
+    deadline = time.monotonic() + 10
+    while len(stash.queries) < 2 and time.monotonic() < deadline:  # page 2 is asked for on another thread
+        time.sleep(0.01)
+    assert [variables["filter"]["page"] for _, _, variables in stash.queries] == [1, 2]
+    assert [first["id"], *(scene["id"] for scene in pages)] == ids
+    assert [variables["filter"]["page"] for _, _, variables in stash.queries] == [1, 2, 3]  # none past the end

@@ -190,3 +190,13 @@ def test_what_cannot_travel_is_dropped_and_nothing_else():
     assert clean_text("tab\there  two\n\nlines\u2028x") == "tab here two lines x"
     assert clean_summary("a\x00b\x1bc\ufffe\td") == "abc\td"
     assert clean_text("\u3000 \u00a0") == "" and clean_summary(" \n\u3000\n") == ""  # nothing to show
+
+
+@PROPERTY
+@given(st.text(st.characters(blacklist_categories=("Cs",))) | st.lists(st.sampled_from(PIECES)).map("".join))
+def test_encoded_size_is_what_plexapi_sends(text):
+    """The size is counted without quoting (a Sync All measures every value of every scene): it must stay the
+    length plexapi's joinArgs produces with ``quote(value, safe='')``."""
+    from urllib.parse import quote
+
+    assert encoded_size(text) == len(quote(text, safe=""))
