@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import time
-from concurrent.futures import Future
-from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Sequence
 
 from plex.errors import (
@@ -30,6 +28,7 @@ from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError
 from validation.stash_log import event, get_logger
 from worker import backoff
+from worker.batch import BatchReport, PushJob, StartedBatch
 from worker.breaker import CLOSED, Breaker
 from worker.collection_art import CollectionPosters
 from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
@@ -41,50 +40,6 @@ from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 log = get_logger("engine")
 
 LINK_REUSED = ("link", "unchanged")  # sync outcomes over a link made earlier, not ways of matching
-
-
-@dataclass
-class BatchReport:
-    processed: int = 0
-    succeeded: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    skipped: int = 0
-    waiting_for_plex: int = 0  # not listed by Plex yet, or Plex (or a cover from Stash) not answering: retried
-    # Scenes that did not reach Plex, and why: {"scene_id", "state", "reason"} (what a task's summary names).
-    attention: list[dict[str, Any]] = field(default_factory=list)
-
-    def tally(self, outcome: str) -> None:
-        self.processed += 1
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-    def add(self, other: BatchReport) -> None:
-        for name in self.as_dict():
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.attention += other.attention
-
-    def as_dict(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self) if item.name != "attention"}
-
-
-@dataclass
-class PushJob:
-    """A scene that needs a write to Plex, with everything decided before the write."""
-
-    claim: Claim
-    scene: dict[str, Any]
-    wanted: Any
-    fingerprint: str
-    match: Any
-    link: tuple[int, int] | None
-
-
-@dataclass
-class StartedBatch:
-    """A prepared batch whose pushes are queued or running; ``finish_batch`` records their outcomes."""
-
-    report: BatchReport
-    pushes: list[tuple[PushJob, Future]]
 
 
 class SyncEngine:

@@ -14,8 +14,9 @@ from typing import Callable
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
 from validation.stash_log import event, get_logger
 from worker import backoff
+from worker.batch import BatchReport, StartedBatch
 from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
-from worker.engine import BatchReport, StartedBatch, SyncEngine
+from worker.engine import SyncEngine
 from worker.lease import Lease
 from worker.pauses import Pause, clear_pause, current_pause, set_pause
 from worker.stash_reader import StashError
