@@ -14,6 +14,7 @@ and the store's size: both should stay flat.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -166,8 +167,11 @@ def main() -> int:
     parser.add_argument("--scenes", type=int, default=400)
     parser.add_argument("--burst", type=int, default=5, help="edits per burst")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="use this data folder and keep it (to look inside the store)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="plexsync-soak-") as tmp, \
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(str(args.keep)) if args.keep else tempfile.TemporaryDirectory(prefix="plexsync-soak-")) as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator() as stash:
         stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, settle_seconds=1))
         soak = Soak(args, stash, plex, Path(tmp))

@@ -29,3 +29,18 @@ def test_a_schema_3_file_gains_the_stats_tables_and_keeps_its_rows(tmp_path):
         assert store.scene_state(7)["generation"] == 1
         store.record_scene_seconds("run", 0.25, 2)
         assert store.run_stats("run")["scenes_timed"] == 2
+
+
+def test_since_install_timings_stay_a_bounded_table_with_the_same_figures(tmp_path):
+    """A month of batches: one row per batch made the store grow every day (the soak showed it)."""
+    batches = [(round(0.004 + (n % 997) * 0.0173 + (n % 13) * 1e-5, 6), 1 + n % 7) for n in range(5000)]
+    with Store(tmp_path) as store:
+        for number, (per_scene, scenes) in enumerate(batches):
+            store.record_scene_seconds(f"run{number // 50}", per_scene, scenes)
+        rows = store.conn.execute("SELECT COUNT(*) FROM sync_seconds WHERE scope = 'total'").fetchone()[0]
+        total = store.run_stats("total")
+    exact = seconds_figures(sorted(batches))
+    assert rows <= 1000, rows
+    assert total["scenes_timed"] == exact["scenes_timed"]
+    assert abs(total["avg_seconds"] - exact["avg_seconds"]) <= exact["avg_seconds"] * 0.001
+    assert abs(total["p90_seconds"] - exact["p90_seconds"]) <= exact["p90_seconds"] * 0.001
