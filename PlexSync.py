@@ -78,16 +78,11 @@ def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> A
 
 def _check_owner(data_dir: Any, server_connection: Any) -> None:
     """A data folder serves one Stash (sync_queue.owner); files PlexSync writes are its user's only."""
-    import sqlite3
-
     from sync_queue.database import Database
-    from sync_queue.owner import check_owner
+    from sync_queue.owner import check_owner_unless_busy
 
-    try:
-        with Database(data_dir, timeout=2.0) as store:
-            check_owner(store, server_connection)
-    except (sqlite3.Error, OSError):
-        pass  # busy or broken: checked on the next run; the hook itself then spools its event or says why
+    with Database(data_dir, timeout=2.0) as store:
+        check_owner_unless_busy(store, server_connection)
 
 
 def run_plugin(raw: bytes) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from sync_queue.database import Database
 from sync_queue.launcher import ensure_worker
-from sync_queue.owner import check_owner
+from sync_queue.owner import check_owner_unless_busy
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
@@ -160,14 +160,6 @@ def _start_worker(store: Database, entry_script: str | os.PathLike[str],
         return "busy", notice
 
 
-def _check_owner(store: Database, server_connection: Any) -> None:
-    """A data folder serves one Stash (``sync_queue.owner``), checked on the hook's own connection."""
-    try:
-        check_owner(store, server_connection)
-    except (sqlite3.Error, OSError):
-        pass  # busy or broken: checked on the next run; queue_event then spools the event or says why
-
-
 def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
                 entry_script: str | os.PathLike[str]) -> dict[str, Any]:
     """Queue the event durably and return what happened (the ``output`` of the run).
@@ -178,7 +170,7 @@ def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
     with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
-        _check_owner(store, payload.get("server_connection"))
+        check_owner_unless_busy(store, payload.get("server_connection"))  # on the hook's own connection
         event = event_from_hook(args.get("hookContext"))
         queued_in = queue_event(store, event)
         worker, notice = _start_worker(store, entry_script, payload.get("server_connection"))

@@ -10,6 +10,7 @@ there can only mean that folder moved: the new one simply takes over.
 from __future__ import annotations
 
 import os
+import sqlite3
 
 from sync_queue.database import Database
 from sync_queue.location import DATA_DIR_ENV
@@ -47,3 +48,12 @@ def check_owner(store: Database, server_connection: Mapping[str, Any] | None,
             f"folder is {owner}; this run comes from the Stash at {identity}. Two Stash servers cannot share one "
             f"queue (their scene ids would collide): give each its own {DATA_DIR_ENV}, or unset it.")
     store.set_json(KV_OWNER, identity)
+
+
+def check_owner_unless_busy(store: Database, server_connection: Mapping[str, Any] | None) -> None:
+    """:func:`check_owner`, except that a busy or broken database leaves the check to the next run: the run's own
+    use of the store then waits, spools its event or says why (a refusal still raises)."""
+    try:
+        check_owner(store, server_connection)
+    except (sqlite3.Error, OSError):
+        pass
