@@ -17,11 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from validation import limits
 from validation.metadata_extras import (
+    collection_name,
     content_rating,
     filename_title,
     group_names,
     plex_photo_url,
     sort_title,
+    studio_and_parent,
     tag_collections,
 )
 from validation.sanitizers import clean_summary, clean_text, unique_names
@@ -144,12 +146,9 @@ def actor_name(performer: Mapping[str, Any]) -> str:
 
 
 def _studio_names(studio: Any) -> tuple[str, list[str]]:
-    if not isinstance(studio, Mapping):
-        return "", []
-    name = clean_text(studio.get("name"), limits.STUDIO)
-    parent = studio.get("parent_studio")
-    parent_name = clean_text(parent.get("name"), limits.STUDIO) if isinstance(parent, Mapping) else ""
-    return name, [n for n in (name, parent_name) if n]
+    """The studio's name, and the collections it and its parent name."""
+    names = [collection_name(item) for item in studio_and_parent(studio)]
+    return (names[0] if names else ""), [name for name in names if name]
 
 
 def _rating(value: Any, scene_id: int) -> float | None:

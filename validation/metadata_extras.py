@@ -77,16 +77,30 @@ def tag_collections(tag_names: Iterable[str], config: Any) -> list[str]:
     return [name for name in tag_names if name.casefold() in listed]
 
 
-def group_names(groups: Any) -> list[str]:
-    """Names of the scene's groups (``groups { group { name } }``), when ``group_collections`` is on."""
+def studio_and_parent(studio: Any) -> list[Mapping[str, Any]]:
+    """The scene's studio and its parent studio, those that are objects: each names a collection."""
+    if not isinstance(studio, Mapping):
+        return []
+    parent = studio.get("parent_studio")
+    return [studio, parent] if isinstance(parent, Mapping) else [studio]
+
+
+def scene_groups(groups: Any) -> list[Mapping[str, Any]]:
+    """The group objects of ``groups { group { … } }``."""
     if not isinstance(groups, list):
         return []
-    names = []
-    for entry in groups:
-        group = entry.get("group") if isinstance(entry, Mapping) else None
-        if isinstance(group, Mapping):
-            names.append(clean_text(group.get("name"), limits.STUDIO))
-    return [name for name in names if name]
+    return [entry["group"] for entry in groups
+            if isinstance(entry, Mapping) and isinstance(entry.get("group"), Mapping)]
+
+
+def collection_name(stash_object: Mapping[str, Any]) -> str:
+    """The Plex collection a studio or group names ('' when it has no usable name)."""
+    return clean_text(stash_object.get("name"), limits.STUDIO)
+
+
+def group_names(groups: Any) -> list[str]:
+    """Names of the scene's groups, when ``group_collections`` is on."""
+    return [name for name in map(collection_name, scene_groups(groups)) if name]
 
 
 def plex_photo_url(image_path: Any, stash_url_for_plex: str, api_key: str | None = None) -> str:

@@ -23,8 +23,7 @@ from plex.errors import PlexRejected, PlexSyncError
 from plex.images import image_problem, refusal_reason
 from plex.metadata_writer import PushRecord
 from sync_queue.collection_art import ensure_table, poster_state, record_poster
-from validation import limits
-from validation.sanitizers import clean_text
+from validation.metadata_extras import collection_name, scene_groups, studio_and_parent
 from validation.stash_log import get_logger
 from worker.stash_reader import CoverUnusable, StashError
 
@@ -34,20 +33,11 @@ log = get_logger("collection_art")
 def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
     """Collection title → Stash image URL for the scene's studio, parent studio and groups (named as
     ``validation.metadata`` names their collections); objects without an image (``default=true``) are left out."""
-    sources: list[tuple[Any, Any]] = []
-    studio = scene.get("studio")
-    if isinstance(studio, Mapping):
-        sources.append((studio.get("name"), studio.get("image_path")))
-        parent = studio.get("parent_studio")
-        if isinstance(parent, Mapping):
-            sources.append((parent.get("name"), parent.get("image_path")))
-    for entry in scene.get("groups") or []:
-        group = entry.get("group") if isinstance(entry, Mapping) else None
-        if isinstance(group, Mapping):
-            sources.append((group.get("name"), group.get("front_image_path")))
+    sources = [(studio, "image_path") for studio in studio_and_parent(scene.get("studio"))]
+    sources += [(group, "front_image_path") for group in scene_groups(scene.get("groups"))]
     images: dict[str, str] = {}
-    for raw_name, url in sources:
-        name = clean_text(raw_name, limits.STUDIO)
+    for stash_object, image_field in sources:
+        name, url = collection_name(stash_object), stash_object.get(image_field)
         if name and isinstance(url, str) and url and "default=true" not in url:
             images.setdefault(name, url)
     return images
