@@ -119,7 +119,8 @@ def _photos_with_cast(effective: dict[str, Any], base: Mapping[str, Any], change
     if PHOTOS in changes or "actor" in changes:
         changes["actor"] = effective["actor"]
         changes.pop(PHOTOS, None)
-        changes.update({PHOTOS: thumbs} if thumbs else {})
+        if thumbs:
+            changes[PHOTOS] = thumbs
     effective[PHOTOS] = thumbs
 
 

@@ -13,12 +13,12 @@ from validation.stash_log import get_logger
 from worker.breaker import Breaker
 from worker.drift import find_plex_drift
 from worker.engine import SyncEngine
-from worker.performer_photos import wanted_state
 from worker.index_sync import refresh_index
 from worker.lease import Lease, wait_for_free_lease
-from worker.path_check import check_path_map
 from worker.loop import STATS_KEY, drain, probe_plex
+from worker.path_check import check_path_map
 from worker.pauses import clear_pause, set_pause
+from worker.performer_photos import wanted_state
 from worker.plays import import_plays_task
 from worker.runtime import Runtime, build_runtime
 from worker.stash_reader import StashError, StashReader, watermark_with_margin, window_start_like

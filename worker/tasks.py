@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from sync_queue.schema import KV_PHOTOS_BLOCKED, KV_STORE_RESET
 from sync_queue.notices import take_notice
-from sync_queue.schema import KV_WORKER_NOTICES
+from sync_queue.schema import KV_PHOTOS_BLOCKED, KV_STORE_RESET, KV_WORKER_NOTICES
 from sync_queue.store import Store
 from validation.stash_log import event, get_logger
 from worker.breaker import Breaker
