@@ -101,6 +101,7 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         spooled = spool.spooled_files(self.data_dir, limit)
         if not taken and not spooled:
             return 0
+        self.waits_table()  # a destroy event forgets the scene's waits
         with self.transaction():
             for raw in taken:
                 self._apply_event(raw.get("data"), settle_seconds)
