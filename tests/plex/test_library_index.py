@@ -128,11 +128,30 @@ def test_an_item_edited_between_pages_passes_nothing_over_and_comes_again(emu: P
     assert (restart.headers.get("x-plex-container-start"), restart.param("updatedAt>>")) == ("0", "4999")
 
 
-def test_an_item_deleted_between_pages_passes_nothing_over(emu: PlexEmulator, client: PlexClient,
-                                                          section_id: int) -> None:
-    keys = _library(emu, section_id, 6)
-    _after_page(emu, 1, lambda: emu.library.remove_item(keys[0]))
+@pytest.mark.parametrize("gone", [1, 2, 3])
+def test_items_deleted_between_pages_pass_nothing_over(emu: PlexEmulator, client: PlexClient, section_id: int,
+                                                       gone: int) -> None:
+    """One place of overlap covers one item gone; the key check covers any number."""
+    keys = _library(emu, section_id, 7)
+
+    def delete() -> None:
+        for key in keys[:gone]:
+            emu.library.remove_item(key)
+
+    _after_page(emu, 1, delete)
     assert [part.rating_key for part in listed(client, section_id, page_size=3)] == keys
+
+
+def test_items_edited_between_pages_pass_nothing_over(emu: PlexEmulator, client: PlexClient,
+                                                      section_id: int) -> None:
+    keys = _library(emu, section_id, 7)
+
+    def edit() -> None:
+        for key in keys[:2]:
+            emu.set_field(key, "title", "edited")
+
+    _after_page(emu, 1, edit)
+    assert [part.rating_key for part in listed(client, section_id, page_size=3)] == keys + keys[:2]
 
 
 def test_an_item_added_between_pages_is_listed(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
