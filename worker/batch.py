@@ -46,17 +46,6 @@ class PushJob:
     link: tuple[int, int] | None
 
 
-@dataclass(frozen=True)
-class WrongItem:
-    """A push's result when the batch's read of the item shows none of the scene's files (or shows it in another
-    library, ``found_in``): nothing was written. ``held``: the item as that read showed it."""
-
-    rating_key: int
-    section_id: int
-    found_in: int
-    held: Any
-
-
 @dataclass
 class StartedBatch:
     """A prepared batch whose pushes are queued or running; ``finish_batch`` records their outcomes."""

@@ -19,17 +19,15 @@ from plex.errors import (
     PlexConfigError,
     PlexItemGone,
     PlexRejected,
-    PlexSyncError,
     PlexUnavailable,
 )
-from plex.library_index import listed_item
 from plex.matcher import Matcher, PathMapper, basename_key, is_under, path_key
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError
 from validation.stash_log import event, get_logger
 from worker import backoff
-from worker.batch import BatchReport, PushJob, StartedBatch, WrongItem
+from worker.batch import BatchReport, PushJob, StartedBatch
 from worker.breaker import CLOSED, Breaker
 from worker.collection_art import CollectionPosters
 from worker.index_sync import index_rows, refresh_if_stale, refresh_index
@@ -37,6 +35,7 @@ from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set
 from worker.performer_photos import SceneModels
 from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
+from worker.write_safety import WrongItem, read_items, wrong_item
 
 log = get_logger("engine")
 
@@ -88,21 +87,9 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
-        details = self._read_items(jobs)
+        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # worker.write_safety
         return StartedBatch(report, [(job, self.pushes.submit(functools.partial(self._push, job, details)))
                                      for job in jobs])
-
-    def _read_items(self, jobs: list[PushJob]) -> dict[int, Any]:
-        """Every item this batch writes to, in one GET (``/library/metadata/1,2,…``, the detail view): the read
-        each write is checked against (:meth:`_push`), and what a first push diffs against. Anything wrong with
-        that read (an item deleted meanwhile answers 404) leaves each push to read its own item."""
-        if not jobs:
-            return {}
-        try:
-            return self.rt.plex.fetch_details([job.match.rating_key for job in jobs])
-        except PlexSyncError as exc:
-            log.debug("Batched detail read failed (%s); each scene reads its own item", exc)
-            return {}
 
     def finish_batch(self, token: str, batch: StartedBatch) -> BatchReport:
         """Record each push's outcome in claim order, as soon as it is known (on the caller's thread)."""
@@ -281,18 +268,15 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, job: PushJob, details: dict[int, Any] | None = None) -> Any:
-        """The write-safety rule: a scene is written to an item only when a read of that item made in this batch
-        shows one of the scene's files among its parts (an index that missed a move or a re-added file must
-        not put one scene's metadata onto another's item). That read is the batch's (``details``) or, for an
-        item it lacks, the item's own GET. Otherwise nothing is written and the result is the WrongItem."""
+        """Write one scene, only after the write-safety check of a read of its item made in this batch: the
+        batch's (``details``) or, for an item it lacks, the item's own GET. A failed check writes nothing and
+        is the result (a WrongItem)."""
         match = job.match
         item = (details or {}).get(match.rating_key) or self.rt.plex.fetch_detail(match.rating_key)
-        found_in = getattr(item, "librarySectionID", None)
-        found_in = int(found_in) if found_in not in (None, "") else match.section_id
-        held = listed_item(item._data, found_in)
-        if found_in != match.section_id or not self.matcher.holds(held.parts, job.scene.get("files") or [],
-                                                                  self._locations()):
-            return WrongItem(match.rating_key, match.section_id, found_in, held)
+        wrong = wrong_item(self.matcher, item, match.rating_key, match.section_id, job.scene.get("files") or [],
+                           self._locations())
+        if wrong is not None:
+            return wrong
         return self.writer.push(*self._push_inputs(job.claim, match, job.wanted, job.fingerprint), detail=item)
 
     def _wrong_item(self, token: str, job: PushJob, wrong: WrongItem) -> str | None:
