@@ -8,9 +8,10 @@ A Stash is known by a random id PlexSync keeps inside that Stash's own config fo
 (``<Dir>/plugin_data/PlexSync/stash_id``, ``Dir`` being ``server_connection.Dir``), not by the folder's path:
 two Docker containers both call theirs ``/root/.stash``, yet each has its own folder and so its own id, while one
 Stash restarted, given a new port, or whose config folder moved (it takes the file along) keeps its id. Reading
-it costs a hook one small file read. Where the file cannot be kept (a read-only config folder), the folder's path
-is the identity, as it was before the id existed. Without ``PLEXSYNC_DATA_DIR`` the queue lives inside Stash's
-own config folder, so another identity there can only mean that folder moved: the new one simply takes over.
+it costs a hook one small file read, and only with ``PLEXSYNC_DATA_DIR`` set. Where the file cannot be kept (a
+read-only config folder), the folder's path is the identity, as it was before the id existed. Without
+``PLEXSYNC_DATA_DIR`` the queue lives inside Stash's own config folder, so another identity there can only mean
+that folder moved: the new one simply takes over.
 """
 
 from __future__ import annotations
@@ -82,13 +83,13 @@ def check_owner(store: Database, server_connection: Mapping[str, Any] | None,
     folder = stash_dir(server_connection)
     if folder is None:
         return
+    shared = bool((os.environ if environ is None else environ).get(DATA_DIR_ENV, "").strip())
     owner = store.get_json(KV_OWNER, None)
-    identity = {"id": stash_id(folder), "dir": folder}
+    identity = {"id": stash_id(folder) if shared else None, "dir": folder}  # only a shared folder needs the id
     if _same_stash(owner, identity):
-        if owner != identity:
+        if shared and owner != identity:
             store.set_json(KV_OWNER, identity)  # moved, or first seen with its id: remember where it is now
         return
-    shared = bool((os.environ if environ is None else environ).get(DATA_DIR_ENV, "").strip())
     if owner is not None and shared:
         where = owner.get("dir") if isinstance(owner, dict) else owner
         raise ForeignStashError(

@@ -189,7 +189,7 @@ class SyncEngine:
             match = self._match(claim, scene, link)
         except (ItemNotInPlex, AmbiguousMatch) as exc:
             return self._unmatched(token, claim, scene, exc)
-        return PushJob(claim, scene, wanted, fingerprint, match, link)
+        return PushJob(claim, scene, wanted, fingerprint, match)
 
     def _settle(self, token: str, job: PushJob, result: Any) -> str | None:
         """Record one push's result; a vanished item is matched again and pushed once more (after its own read)."""

@@ -58,6 +58,7 @@ def test_without_a_shared_folder_a_new_identity_means_the_folder_moved(store, tm
     check_owner(store, connection(tmp_path / "a"), {})
     check_owner(store, connection(tmp_path / "b"), {})
     assert store.get_json(KV_OWNER)["dir"] == os.path.normcase(str(tmp_path / "b"))
+    assert not (tmp_path / "b").exists()  # no id file: a folder of its own needs none
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="a read-only folder needs POSIX modes, not root")
