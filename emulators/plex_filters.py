@@ -86,6 +86,8 @@ def _tag_match(library: PlexLibrary, item: EmuItem, tag_type: str, operator: str
 def item_matches(library: PlexLibrary, item: EmuItem, name: str, operator: str, value: str) -> bool:
     if name in FILTER_TAGS:
         return _tag_match(library, item, name, operator, value)
+    if name == "file":  # any of the item's parts (a multi-file item has several)
+        return any(_string_match(operator, file, value) for file, _ in item.parts())
     if name in DATE_FIELDS:
         actual = _item_value(item, name)
         if name == "originallyAvailableAt" and actual:

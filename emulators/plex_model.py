@@ -46,6 +46,12 @@ class EmuItem:
     arts: list[str] = field(default_factory=list)
     selected_poster: str | None = None
     selected_art: str | None = None
+    # Files beyond ``file`` (cd1/cd2 parts, or a merged or optimized version): each is one more Media/Part.
+    more_parts: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def parts(self) -> list[tuple[str, int | None]]:
+        """(file, size) of every media part, the first one first."""
+        return [(self.file, self.size), *self.more_parts]
 
 
 @dataclass
@@ -71,6 +77,7 @@ class PendingFile:
     size: int | None
     title: str | None
     replaces: int | None = None  # the item whose file moved here (a move, rename or upgrade on disk)
+    replaces_file: str | None = None  # which of that item's files moved (None: its first)
 
 
 def _normalised(path: str) -> str:
@@ -96,6 +103,9 @@ class PlexLibrary:
         # the lock itself switch this off.
         self.lock_on_upload = True
         self.merge_tag_lists = False  # an edit's indexed tag list replaces the item's (see emulators.plex_edits)
+        # Called after each section listing page is answered, before the client reads it: a test's change then
+        # lands between two pages of one listing, as a real server's scan or a user's edit may.
+        self.after_listing_page: Callable[[], None] | None = None
         self._next_key = 100
         self._next_tag = 1000
 
@@ -152,6 +162,23 @@ class PlexLibrary:
         """The user (or an empty-trash after the file went away) deleted the item: its key answers 404."""
         with self.lock:
             del self.items[int(rating_key)]
+
+    def add_part(self, rating_key: int, file: str, size: int | None = None) -> None:
+        """One more file for the item (a cd2 part scanned, or the user merged two items): its updatedAt moves."""
+        with self.lock:
+            item = self.item(rating_key)
+            item.more_parts.append((file, size))
+            self.touch(item)
+
+    def remove_part(self, rating_key: int, file: str) -> None:
+        """One of the item's files went away (split off, or deleted on disk and the trash emptied)."""
+        with self.lock:
+            item = self.item(rating_key)
+            parts = [part for part in item.parts() if part[0] != file]
+            if not parts:
+                raise ValueError("an item keeps at least one file; delete the item instead")
+            (item.file, item.size), item.more_parts = parts[0], parts[1:]
+            self.touch(item)
 
     def rename_section(self, section_id: int, title: str) -> None:
         with self.lock:
@@ -240,12 +267,14 @@ class PlexLibrary:
             self.section(section_id)
             self.pending.append(PendingFile(section_id, file, size, title))
 
-    def move_file(self, rating_key: int, new_file: str, size: int | None = None) -> None:
-        """The item's file was moved, renamed or upgraded on disk: the next scan covering ``new_file`` finds it."""
+    def move_file(self, rating_key: int, new_file: str, size: int | None = None, old_file: str | None = None) -> None:
+        """The item's file (``old_file``, else its first) was moved, renamed or upgraded on disk: the next scan
+        covering ``new_file`` finds it."""
         with self.lock:
             item = self.item(rating_key)
-            self.pending.append(PendingFile(item.section_id, new_file, item.size if size is None else size, None,
-                                            replaces=rating_key))
+            old = dict(item.parts()).get(old_file, item.size) if old_file is not None else item.size
+            self.pending.append(PendingFile(item.section_id, new_file, old if size is None else size, None,
+                                            replaces=rating_key, replaces_file=old_file))
 
     def scan(self, section_id: int, path: str | None) -> list[int]:
         """Pending files under ``path`` (or anywhere in the section) become items, as a real scan would. A moved
@@ -261,7 +290,10 @@ class PlexLibrary:
                     keep.append(pending)
                 elif pending.replaces in self.items:
                     item = self.items[pending.replaces]
-                    item.file, item.size = pending.file, pending.size
+                    parts = item.parts()
+                    at = next((n for n, part in enumerate(parts) if part[0] == pending.replaces_file), 0)
+                    parts[at] = (pending.file, pending.size)
+                    (item.file, item.size), item.more_parts = parts[0], parts[1:]
                     self.touch(item)
                     found.append(item.rating_key)
                 else:

@@ -65,7 +65,10 @@ def _listing(emu: ServedPlex, request: RecordedRequest, section_ids: list[int]) 
                              total=total, offset=start)
         if request.param("includeMeta") == "1" and section_id is not None:
             root.append(plex_meta.meta(section_id, collections=False))
-        return _ok(root)
+        answer = _ok(root)
+        if library.after_listing_page is not None:
+            library.after_listing_page()  # the page is answered as it was; the change lands before the next
+        return answer
 
 
 def _collections(emu: ServedPlex, request: RecordedRequest, section_id: int) -> Answer:

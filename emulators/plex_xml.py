@@ -84,12 +84,14 @@ def video(library: PlexLibrary, item: EmuItem, *, detail: bool, truncate: bool) 
     if item.fields.get("duration"):
         media_attrs["duration"] = item.fields["duration"]
     media = ElementTree.SubElement(element, "Media", media_attrs)
-    extension = item.file.rsplit(".", 1)[-1] if "." in item.file else "mp4"
-    part = {"id": str(item.rating_key + 200000), "key": f"/library/parts/{item.rating_key + 200000}/file.{extension}",
-            "file": item.file, "container": extension}
-    if item.size is not None:
-        part["size"] = str(item.size)
-    ElementTree.SubElement(media, "Part", part)
+    for number, (file, size) in enumerate(item.parts()):  # a multi-file item: one Part per file (plexapi MediaPart)
+        part_id = item.rating_key + 200000 + number * 1000000
+        extension = file.rsplit(".", 1)[-1] if "." in file else "mp4"
+        part = {"id": str(part_id), "key": f"/library/parts/{part_id}/file.{extension}", "file": file,
+                "container": extension}
+        if size is not None:
+            part["size"] = str(size)
+        ElementTree.SubElement(media, "Part", part)
     tags = item.tags if detail else list_view_tags(item, truncate)
     for tag_type, names in tags.items():
         for name in names:

@@ -34,8 +34,9 @@ FANOUT_TRIGGERS = {
 
 
 DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted before a worker re-reads it
-# The user's save waits for the hook: it waits this long for SQLite's lock, then spools the event instead.
-# Writers hold the lock for milliseconds (no transaction spans a network request), so this is a safety net.
+# The user's save waits for the hook: all its waits for SQLite's lock together (owner check, intake insert,
+# starting a worker) last at most this long; the event is spooled instead. Writers hold the lock for
+# milliseconds (no transaction spans a network request), so this is a safety net.
 HOOK_BUSY_TIMEOUT = 2.0
 MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
@@ -169,7 +170,7 @@ def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
     A run from a second Stash on this data folder is refused before anything is read from its context.
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
-    with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT) as store:
+    with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT, deadline_mono=time.monotonic() + HOOK_BUSY_TIMEOUT) as store:
         check_owner_unless_busy(store, payload.get("server_connection"))  # on the hook's own connection
         event = event_from_hook(args.get("hookContext"))
         queued_in = queue_event(store, event)

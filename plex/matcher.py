@@ -156,18 +156,28 @@ class Matcher:
             result = self._decide(found, "path", path)
             if result is not None:
                 return result
-        for stash_file in files:
-            path, size = stash_file.get("path"), stash_file.get("size")
-            if not path or size is None:
-                continue  # without a size, a basename alone is never trusted
-            if any(is_under(self.mapper.to_plex(str(path)), folder) for folder in locations):
-                continue
-            candidates = self._within(self.lookup.parts_by_basename_key(basename_key(str(path))), sections)
-            result = self._decide([part for part in candidates if part.size == int(size)], "basename_size",
-                                  str(path))
+        for path, size in self._named_files(files, locations):
+            candidates = self._within(self.lookup.parts_by_basename_key(basename_key(path)), sections)
+            result = self._decide([part for part in candidates if part.size == size], "basename_size", path)
             if result is not None:
                 return result
         raise ItemNotInPlex([self.mapper.to_plex(path) for path in paths])
+
+    def holds(self, parts: Sequence[Any], files: Sequence[Mapping[str, Any]], locations: Sequence[str] = ()) -> bool:
+        """Whether an item with these media parts (``file``, ``size``, as a read of it shows them) holds one of
+        the scene's files by the rules :meth:`match` finds it with: a mapped path equal to a part's, or, for a
+        file outside every library folder, a part with its file name and size."""
+        mapped = {path_key(self.mapper.to_plex(str(f["path"]))) for f in files if f.get("path")}
+        if any(path_key(part.file) in mapped for part in parts):
+            return True
+        return any(basename_key(part.file) == basename_key(path) and part.size == size
+                   for path, size in self._named_files(files, locations) for part in parts)
+
+    def _named_files(self, files: Sequence[Mapping[str, Any]], locations: Sequence[str]) -> list[tuple[str, int]]:
+        """(path, size) of the files a name and size may find: those with a size (a basename alone is never
+        trusted) that lie outside every library folder (Plex would list those right there, by full path)."""
+        return [(str(f["path"]), int(f["size"])) for f in files if f.get("path") and f.get("size") is not None
+                and not any(is_under(self.mapper.to_plex(str(f["path"])), folder) for folder in locations)]
 
     @staticmethod
     def _within(parts: Sequence[Any], sections: set[int] | None) -> list[Any]:

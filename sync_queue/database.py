@@ -93,12 +93,18 @@ class Transaction:
 
 
 class Database:
-    """Connection, schema, transactions, key-value state, the worker lease and the intake insert."""
+    """Connection, schema, transactions, key-value state, the worker lease and the intake insert.
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+    ``timeout``: how long one statement waits for SQLite's lock. ``deadline_mono`` (a ``time.monotonic()``
+    time): all waits together end then, each getting what is left (a hook's owner write, intake insert and
+    lease share one 2 s, since the user's save waits for all of them)."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
+                 deadline_mono: float | None = None) -> None:
         self._dir = os.fspath(data_dir)  # as text: pathlib's import is a cost the hook's usual path avoids
         self._file = os.path.join(self._dir, schema.DB_FILE)
         self.timeout = timeout
+        self.deadline_mono = deadline_mono
         self._conn: sqlite3.Connection | None = None
 
     @property
@@ -127,12 +133,24 @@ class Database:
                 self._start_afresh(str(exc))
         return self._conn  # type: ignore[return-value]
 
+    def _wait_s(self) -> float:
+        """How long the next statement may wait for the lock: ``timeout``, or what is left before the deadline."""
+        if self.deadline_mono is None:
+            return self.timeout
+        return max(0.0, min(self.timeout, self.deadline_mono - time.monotonic()))
+
+    def _arm(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """The connection, its busy timeout cut to what is left before the deadline (if there is one)."""
+        if self.deadline_mono is not None:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._wait_s() * 1000)}")
+        return conn
+
     def _open(self) -> None:
         _make_folder(self._dir)
-        conn = sqlite3.connect(self._file, timeout=self.timeout, isolation_level=None)
+        conn = sqlite3.connect(self._file, timeout=self._wait_s(), isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            conn.execute(f"PRAGMA busy_timeout = {int(self._wait_s() * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._conn = conn
@@ -201,14 +219,14 @@ class Database:
 
     def transaction(self) -> Transaction:
         """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
-        return Transaction(self._conn if self._conn is not None else self.conn)
+        return Transaction(self._arm(self._conn if self._conn is not None else self.conn))
 
     # -- intake (hooks append here)----------------------------------------------------------
 
     def append_event(self, event: dict[str, Any]) -> None:
         """One committed insert in persist-queue's format (``schema.CREATE_INTAKE``), as ``put`` writes it."""
-        self.conn.execute(f"INSERT INTO {schema.INTAKE_TABLE}(data, timestamp, status) VALUES(?, ?, ?)",
-                          (json.dumps(event).encode("utf-8"), time.time(), schema.INTAKE_NEW))
+        self._arm(self.conn).execute(f"INSERT INTO {schema.INTAKE_TABLE}(data, timestamp, status) VALUES(?, ?, ?)",
+                                     (json.dumps(event).encode("utf-8"), time.time(), schema.INTAKE_NEW))
 
     # -- key-value state (breaker, watermarks, stats, pauses, cached settings) ------------------
 

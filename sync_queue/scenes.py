@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from sync_queue import stats
 from sync_queue.clock import lease_unexpired
@@ -35,6 +35,7 @@ class SceneStateMixin:
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by Store
         raise NotImplementedError
+    waits_table: Callable[[], sqlite3.Connection]  # provided by PlexIndexMixin
 
     # -- intake events → rows ----------------------------------------------------------------
 
@@ -49,6 +50,7 @@ class SceneStateMixin:
         elif kind == "destroy" and object_id.isdigit():
             self.conn.execute("DELETE FROM scenes WHERE scene_id = ?", (int(object_id),))
             self.conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (int(object_id),))
+            self.conn.execute("DELETE FROM plex_index_waits WHERE scene_id = ?", (int(object_id),))
         elif kind in FANOUT_KINDS and object_id:
             self.conn.execute(
                 "INSERT INTO fanout(kind, object_id, not_before, scheduled_at) VALUES(?, ?, ?, ?) "

@@ -3,8 +3,9 @@
 A hook waits only a short busy timeout for SQLite (the user's save waits for the hook). If a writer still
 holds the lock, the event goes to ``<data>/intake-spool/<sortable name>.json`` instead: written to a temporary
 name, flushed to disk and renamed, so a reader sees a whole file or none. The worker absorbs spooled events
-together with the intake rows and deletes the files only after that transaction committed (applying an
-event twice is harmless: work is coalesced per scene). Standard library only: the hook path imports this.
+together with the intake rows and deletes the files it read only after that transaction committed
+(``sync_queue.store``): a file that cannot be read now is kept and tried again, one that cannot be deleted is
+remembered as applied. Standard library only: the hook path imports this.
 """
 
 from __future__ import annotations
@@ -55,20 +56,27 @@ def spool_count(data_dir: Path) -> int:
 
 
 def read_event(path: Path) -> Any:
-    """The event in one spooled file; None when it can't be read as JSON (absorbing drops it)."""
+    """The event in one spooled file, or None when the whole file was read and is not JSON (it never becomes an
+    event). Raises OSError when the file cannot be read now (too many open files, a network share's I/O error,
+    a Windows sharing violation): the caller keeps it and tries again."""
+    data = path.read_bytes()
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         return None
 
 
-def remove_files(data_dir: Path, paths: list[Path]) -> None:
-    """Delete absorbed files; also sweep temporary files a killed hook left behind."""
+def remove_files(data_dir: Path, paths: list[Path]) -> dict[str, str]:
+    """Delete absorbed files; also sweep temporary files a killed hook left behind. Returns the files that could
+    not be deleted (a Windows sharing violation, a read-only share): name → why."""
+    kept: dict[str, str] = {}
     for path in paths:
         try:
             path.unlink()
         except FileNotFoundError:
             pass
+        except OSError as exc:
+            kept[path.name] = str(exc)
     cutoff = time.time() - STALE_TEMP_SECONDS
     for leftover in spool_dir(data_dir).glob("*.tmp"):
         try:
@@ -76,3 +84,4 @@ def remove_files(data_dir: Path, paths: list[Path]) -> None:
                 leftover.unlink()
         except OSError:
             pass
+    return kept

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
-from sync_queue import schema, spool
+from sync_queue import schema, spool, spool_ledger
 from sync_queue.database import BUSY_TIMEOUT_SECONDS, Database
 from sync_queue.plex_index import PlexIndexMixin
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from sync_queue.stats import StatsMixin
+from validation.stash_log import get_logger
 
 SQL_VARIABLES_PER_QUERY = 500
+
+log = get_logger("store")
 
 
 def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
@@ -30,6 +34,20 @@ def _event_keys(events: list[Any]) -> list[tuple[str, str]]:
             if object_id and (event["kind"] in FANOUT_KINDS or object_id.isdigit()):
                 keys.append((event["kind"], str(int(object_id)) if object_id.isdigit() else object_id))
     return keys
+
+
+def _read_spool(paths: list[Path]) -> tuple[list[tuple[Path, Any]], dict[str, str]]:
+    """(path, event) for each spool file read (None: not JSON, it never becomes an event), and name → why for
+    each that could not be read now."""
+    read, failures = [], {}
+    for path in paths:
+        try:
+            read.append((path, spool.read_event(path)))
+        except FileNotFoundError:
+            continue  # absorbed and deleted by another run a moment ago
+        except OSError as exc:
+            failures[path.name] = str(exc)
+    return read, failures
 
 
 class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
@@ -82,13 +100,20 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         counter that never sees other processes' puts, and hooks are other processes) and in the spool."""
         row = self.conn.execute(f"SELECT COUNT(*) FROM {schema.INTAKE_TABLE} WHERE status < ?",
                                 (schema.INTAKE_TAKEN,)).fetchone()
-        return int(row[0]) + spool.spool_count(self.data_dir)
+        return int(row[0]) + len(self._unapplied_spool_files())
+
+    def _unapplied_spool_files(self, limit: int | None = None) -> list[Path]:
+        """Spooled events not absorbed yet (a file applied but not deleted yet is not one)."""
+        applied = self.get_json(spool_ledger.APPLIED_KEY, {}) or {}
+        return [path for path in spool.spooled_files(self.data_dir) if path.name not in applied][:limit]
 
     def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
         """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.
 
-        Rows are acked only after the transaction that applied them committed. A crash in between leaves
-        them un-acked; the next lease holder resumes them and applying them again is harmless (coalescing).
+        Rows are acked, and the spool files read deleted, only after the transaction that applied them
+        committed. A crash in between leaves them; applying them again is harmless (coalescing). A spool file
+        that cannot be read now is kept and tried again (reported after a few tries); one that cannot be
+        deleted is remembered as applied in that same transaction, so it is never applied again.
         """
         from persistqueue.exceptions import Empty
 
@@ -98,20 +123,48 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
                 taken.append(self.intake.get(block=False, raw=True))
             except Empty:
                 break
-        spooled = spool.spooled_files(self.data_dir, limit)
+        spooled = spool.spooled_files(self.data_dir, limit)  # files a hook spools from now on wait for next time
         if not taken and not spooled:
             return 0
+        read, failures = _read_spool(spooled)
+        self.waits_table()  # a destroy event forgets the scene's waits
         with self.transaction():
+            folder = spool.spool_dir(self.data_dir)
+            applied = spool_ledger.still_there(self.get_json(spool_ledger.APPLIED_KEY, {}) or {}, folder)
+            fresh = [(path, event) for path, event in read if path.name not in applied]
             for raw in taken:
                 self._apply_event(raw.get("data"), settle_seconds)
-            for path in spooled:
-                self._apply_event(spool.read_event(path), settle_seconds)
+            for _, event in fresh:
+                self._apply_event(event, settle_seconds)
+            self.set_json(spool_ledger.APPLIED_KEY, spool_ledger.applied(applied, (p.name for p, _ in fresh)))
+            unreadable, reached = spool_ledger.failed_reads(
+                spool_ledger.still_there(self.get_json(spool_ledger.UNREADABLE_KEY, {}) or {}, folder), failures,
+                (path.name for path, _ in read))
+            self.set_json(spool_ledger.UNREADABLE_KEY, unreadable)
         for raw in taken:
             self.intake.ack(id=raw["pqid"])
         if taken:
             self.intake.clear_acked_data(max_delete=10_000, keep_latest=0, clear_ack_failed=True)
-        spool.remove_files(self.data_dir, spooled)
-        return len(taken) + len(spooled)
+        self._remove_absorbed([path for path, _ in read])
+        for name in reached:
+            log.info("A spooled hook event (%s) could not be read %d times (%s); it is kept and tried again",
+                     folder / name, spool_ledger.REPORT_AFTER_ATTEMPTS, unreadable[name]["error"])
+        for path, event in fresh:
+            if event is None:
+                log.info("A spool file (%s) held no event (not JSON); it was deleted", path)
+        return len(taken) + sum(1 for _, event in fresh if event is not None)
+
+    def _remove_absorbed(self, paths: list[Path]) -> None:
+        """Delete the spool files an absorb applied; those that stay (a Windows sharing violation) stay known as
+        applied, the others leave the ledger."""
+        kept = spool.remove_files(self.data_dir, paths)
+        for name, error in kept.items():
+            log.info("A spooled hook event (%s) was applied but could not be deleted (%s); it is not applied again",
+                     spool.spool_dir(self.data_dir) / name, error)
+        gone = {path.name for path in paths} - set(kept)
+        applied = self.get_json(spool_ledger.APPLIED_KEY, {}) or {}
+        if gone & set(applied):
+            self.set_json(spool_ledger.APPLIED_KEY, {name: at for name, at in applied.items() if name not in gone})
 
     def status_counts(self, live_token: str | None) -> dict[str, int]:
         """:meth:`counts`, plus the work that only un-absorbed hook events name (each object once):
@@ -137,6 +190,7 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         counts["pending"] += len(queued)
         counts["fanout_pending"] += len(markers)
         counts["intake"] = rows + len(spooled)
+        counts["spool_unreadable"] = spool_ledger.reported(self.get_json(spool_ledger.UNREADABLE_KEY, {}) or {})
         for status in ("synced", "skipped"):  # a new edit makes a synced scene pending, not both
             counts[status] -= settled.count(status)
         return counts
@@ -175,7 +229,10 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         return rows, _event_keys(events)
 
     def _spooled_events(self) -> list[tuple[str, str]]:
-        return _event_keys([spool.read_event(path) for path in spool.spooled_files(self.data_dir)])
+        """The (kind, id) of each spooled event not absorbed yet (one that can't be read now counts as an event
+        of unknown kind)."""
+        read, failures = _read_spool(self._unapplied_spool_files())
+        return _event_keys([event for _, event in read]) + [("unreadable", name) for name in failures]
 
     def unabsorbed_scene_ids(self) -> set[int]:
         """Scenes that hook (or "Sync now") events name and no worker has absorbed yet, spooled ones included."""
@@ -197,7 +254,10 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
             self.intake.ack(id=raw["pqid"])
             dropped += 1
         self.intake.clear_acked_data(max_delete=1_000_000, keep_latest=0, clear_ack_failed=True)
-        spooled = spool.spooled_files(self.data_dir)
-        spool.remove_files(self.data_dir, spooled)
+        spooled = self._unapplied_spool_files()
+        kept = spool.remove_files(self.data_dir, spooled)
+        if kept:  # cleared all the same: never applied later
+            applied = self.get_json(spool_ledger.APPLIED_KEY, {}) or {}
+            self.set_json(spool_ledger.APPLIED_KEY, spool_ledger.applied(applied, kept))
         return dropped + len(spooled)
 

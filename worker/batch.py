@@ -43,7 +43,6 @@ class PushJob:
     wanted: Any
     fingerprint: str
     match: Any
-    link: tuple[int, int] | None
 
 
 @dataclass

@@ -19,10 +19,9 @@ from plex.errors import (
     PlexConfigError,
     PlexItemGone,
     PlexRejected,
-    PlexSyncError,
     PlexUnavailable,
 )
-from plex.matcher import Matcher, PathMapper, is_under, path_key
+from plex.matcher import Matcher, PathMapper, basename_key, is_under, path_key
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord
 from sync_queue.scenes import Claim
 from validation.metadata import SceneDataError
@@ -31,11 +30,12 @@ from worker import backoff
 from worker.batch import BatchReport, PushJob, StartedBatch
 from worker.breaker import CLOSED, Breaker
 from worker.collection_art import CollectionPosters
-from worker.index_sync import LINK_TRUST_SECONDS, refresh_if_stale, refresh_index, sections_listed_in_full_within
+from worker.index_sync import index_rows, refresh_if_stale, refresh_index
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.performer_photos import SceneModels
 from worker.push_pool import UNTRIED, PushPool
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
+from worker.write_safety import WrongItem, read_items, wrong_item
 
 log = get_logger("engine")
 
@@ -54,7 +54,6 @@ class SyncEngine:
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
-        self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago
         self._attention: list[dict[str, Any]] = []
         self.models = SceneModels(runtime)  # what Plex should show for a scene (performer photos included)
         self.pushes = PushPool(runtime)  # shared by the batches in flight
@@ -80,7 +79,6 @@ class SyncEngine:
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
         clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
-        self._listed_in_full = sections_listed_in_full_within(self.store, LINK_TRUST_SECONDS)
         report = BatchReport()
         jobs: list[PushJob] = []
         for claim in claims:  # local work only: Plex was reached just above
@@ -89,22 +87,9 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
-        details = self._first_push_details(jobs)
-        return StartedBatch(report, [(job, self.pushes.submit(functools.partial(
-            self._push, job.claim, job.match, job.wanted, job.fingerprint, details.get(job.match.rating_key))))
-            for job in jobs])
-
-    def _first_push_details(self, jobs: list[PushJob]) -> dict[int, Any]:
-        """A first push diffs against Plex's detail view: read it for the whole batch in one GET instead of
-        one per scene. Anything wrong with that read leaves each push to read its own item, as before."""
-        keys = [job.match.rating_key for job in jobs if self._previous_record(job.claim, job.match) is None]
-        if len(keys) < 2:
-            return {}
-        try:
-            return self.rt.plex.fetch_details(keys)
-        except PlexSyncError as exc:
-            log.debug("Batched detail read failed (%s); each scene reads its own item", exc)
-            return {}
+        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # worker.write_safety
+        return StartedBatch(report, [(job, self.pushes.submit(functools.partial(self._push, job, details)))
+                                     for job in jobs])
 
     def finish_batch(self, token: str, batch: StartedBatch) -> BatchReport:
         """Record each push's outcome in claim order, as soon as it is known (on the caller's thread)."""
@@ -126,7 +111,8 @@ class SyncEngine:
                 continue
             if isinstance(result, PlexUnavailable) and self.breaker.state() != CLOSED:
                 outage = result
-            report.tally(outcome)
+            if outcome is not None:  # None: handed back to be matched again by the next batch
+                report.tally(outcome)
         self.pushes.tune()
         report.attention, self._attention = self._attention, []
         if global_problem is not None:
@@ -203,21 +189,22 @@ class SyncEngine:
             match = self._match(claim, scene, link)
         except (ItemNotInPlex, AmbiguousMatch) as exc:
             return self._unmatched(token, claim, scene, exc)
-        return PushJob(claim, scene, wanted, fingerprint, match, link)
+        return PushJob(claim, scene, wanted, fingerprint, match)
 
-    def _settle(self, token: str, job: PushJob, result: Any) -> str:
-        """Record one push's result; a vanished linked item is matched again and pushed once more."""
+    def _settle(self, token: str, job: PushJob, result: Any) -> str | None:
+        """Record one push's result; a vanished item is matched again and pushed once more (after its own read)."""
         if isinstance(result, PlexItemGone):
             # The linked item was deleted or re-added under a new ratingKey: forget it and match afresh.
             self.store.forget_link(job.claim.scene_id)
-            if job.link is not None:
-                self.store.drop_index_item(job.link[0])
+            self.store.drop_index_item(job.match.rating_key)
             refresh_index(self.store, self.rt.plex, self.rt.sections)  # its new ratingKey, if re-added
             try:
                 job.match = self._match(job.claim, job.scene, None)
             except (ItemNotInPlex, AmbiguousMatch) as exc:
                 return self._unmatched(token, job.claim, job.scene, exc)
-            result = self._push(job.claim, job.match, job.wanted, job.fingerprint)
+            result = self._push(job)
+        if isinstance(result, WrongItem):
+            return self._wrong_item(token, job, result)
         if isinstance(result, PlexRejected):
             return self._rejected(token, job.claim, result)
         if isinstance(result, Exception):
@@ -240,6 +227,11 @@ class SyncEngine:
         return "succeeded"
 
     def _unmatched(self, token: str, claim: Claim, scene: dict, exc: Exception) -> str:
+        """Not in the index, or in it more than once: the scene is queued again when the index changes for one of
+        its paths or file names (``sync_queue.plex_index``), and meanwhile as the outcome says."""
+        files = [str(file["path"]) for file in scene.get("files") or [] if file.get("path")]
+        self.store.wait_for_index(claim.scene_id, [path_key(self.mapper.to_plex(path)) for path in files],
+                                  [basename_key(path) for path in files])
         if isinstance(exc, ItemNotInPlex):
             return self._not_in_plex(token, claim, scene, exc)
         self.store.mark_skipped(token, claim.scene_id, reason=str(exc), error_class="AmbiguousMatch")
@@ -251,10 +243,12 @@ class SyncEngine:
     def _note(self, claim: Claim, state: str, reason: str) -> None:
         self._attention.append({"scene_id": claim.scene_id, "state": state, "reason": reason[:300]})
 
+    def _locations(self) -> list[str]:
+        return [folder for section in self.rt.sections for folder in section.locations]
+
     def _match(self, claim: Claim, scene: dict, link: tuple[int, int] | None) -> Any:
-        sections = self.rt.sections
-        match = self.matcher.match(scene.get("files") or [], link, {section.id for section in sections},
-                                   [folder for section in sections for folder in section.locations])
+        match = self.matcher.match(scene.get("files") or [], link, {section.id for section in self.rt.sections},
+                                   self._locations())
         if match.method == "basename_size":
             # A name-and-size guess must not take an item another scene is already the source of.
             owners = self.store.scenes_linked_to(match.rating_key, besides=claim.scene_id)
@@ -273,8 +267,36 @@ class SyncEngine:
                 return None
         return (claim.rating_key, claim.section_id)
 
-    def _push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str, detail: Any = None):
-        return self.writer.push(*self._push_inputs(claim, match, wanted, fingerprint), detail=detail)
+    def _push(self, job: PushJob, details: dict[int, Any] | None = None) -> Any:
+        """Write one scene, only after the write-safety check of a read of its item made in this batch: the
+        batch's (``details``) or, for an item it lacks, the item's own GET. A failed check writes nothing and
+        is the result (a WrongItem)."""
+        match = job.match
+        item = (details or {}).get(match.rating_key) or self.rt.plex.fetch_detail(match.rating_key)
+        wrong = wrong_item(self.matcher, item, match.rating_key, match.section_id, job.scene.get("files") or [],
+                           self._locations())
+        if wrong is not None:
+            return wrong
+        return self.writer.push(*self._push_inputs(job.claim, match, job.wanted, job.fingerprint), detail=item)
+
+    def _wrong_item(self, token: str, job: PushJob, wrong: WrongItem) -> str | None:
+        """The read item does not hold the scene's file (moved, renamed, deleted and re-added, or an index that
+        had not seen the change yet): nothing was written to it. The index takes the item as the read showed it,
+        the link is forgotten and the scene is matched again; a new match is written by the next batch, after
+        that batch's read of it (None: the claim is handed back, not an outcome yet)."""
+        claim = job.claim
+        rows = index_rows(wrong.held.parts) if wrong.found_in == wrong.section_id else []
+        self.store.replace_index_items(wrong.section_id, [(wrong.rating_key, rows)])
+        if claim.rating_key is not None:
+            self.store.forget_link(claim.scene_id)
+        log.info("Scene %s: Plex item %s holds %s, not this scene's file; nothing written to it, matching again",
+                 claim.scene_id, wrong.rating_key, ", ".join(part.file for part in wrong.held.parts) or "no file")
+        try:
+            self._match(claim, job.scene, None)
+        except (ItemNotInPlex, AmbiguousMatch) as exc:
+            return self._unmatched(token, claim, job.scene, exc)
+        self.store.release_claims(token, [claim.scene_id])
+        return None
 
     @staticmethod
     def _previous_record(claim: Claim, match: Any) -> PushRecord | None:
@@ -285,9 +307,6 @@ class SyncEngine:
 
     def _push_inputs(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> tuple:
         previous = self._previous_record(claim, match)
-        if previous is not None and match.section_id not in self._listed_in_full:
-            # A write without a read first: a 2xx to a remembered item is no proof it still exists.
-            self.rt.plex.confirm_item(match.rating_key, match.section_id, within=LINK_TRUST_SECONDS)
         download = self._cover_downloader()
         images = {kind: ImageSource(url=url, fetch=lambda url=url: download(url)) for kind, url in wanted.images.items()}
         return match.rating_key, match.section_id, wanted.plex_fields(), images, previous, fingerprint
@@ -299,8 +318,10 @@ class SyncEngine:
         return self._match(claim, scene, self._trusted_link(claim, scene))
 
     def plan_push(self, claim: Claim, match: Any, wanted: Any, fingerprint: str) -> Any:
-        """What a push would write to ``match`` (``MetadataWriter.plan``): reads only."""
-        return self.writer.plan(*self._push_inputs(claim, match, wanted, fingerprint))
+        """What a push would write to ``match`` (``MetadataWriter.plan``): reads only, the item's own first (as a
+        push reads it before writing; a deleted item is PlexItemGone)."""
+        detail = self.rt.plex.fetch_detail(match.rating_key)
+        return self.writer.plan(*self._push_inputs(claim, match, wanted, fingerprint), detail=detail)
 
     def _cover_downloader(self) -> Callable[[str], bytes]:
         """Poster and background share one download; a cover Plex can't take is left out, not the item."""

@@ -143,7 +143,7 @@ OPERATIONS: dict[str, Callable[[Store, Mapping[str, Any], UiContext], dict[str, 
 def run_ui_operation(payload: Mapping[str, Any], data_dir: Path, entry_script: Path) -> dict[str, Any]:
     args = payload["args"]
     op = args.get("op")
-    if op not in OPERATIONS:
+    if not isinstance(op, str) or op not in OPERATIONS:  # a list or an object is no name (nor hashable)
         raise UiRequestError(f"Unknown PlexSync page operation {op!r}; expected one of: {', '.join(OPERATIONS)}")
     ctx = UiContext(entry_script, payload.get("server_connection"))
     with Store(data_dir) as store:

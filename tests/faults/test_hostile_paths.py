@@ -59,7 +59,7 @@ def index(store: Store, *files: str) -> None:
     store.conn.execute("DELETE FROM plex_index")
     parts = [IndexedPart(rating_key=100 + n, section_id=SECTION, file=file, size=1, added_at=0, updated_at=0)
              for n, file in enumerate(files)]
-    store.replace_index_items(SECTION, index_rows(parts))
+    store.replace_index_items(SECTION, [(part.rating_key, index_rows([part])) for part in parts])
 
 
 def match(store: Store, rules: list[tuple[str, str]], stash_path: str, locations: list[str]):

@@ -97,6 +97,26 @@ def test_a_busy_database_spools_the_event_and_the_worker_absorbs_it(tmp_path, mo
         assert spooled_files(tmp_path) == []
 
 
+def test_a_hooks_waits_for_a_busy_database_share_one_deadline(tmp_path, monkeypatch):
+    """Owner write, intake insert and starting a worker each meet the lock; together they wait the timeout once."""
+    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT", 0.6)
+    worker = Store(tmp_path)
+    worker.conn  # a worker has the file open (its WAL stays) ...
+    writer = sqlite3.connect(tmp_path / "plexsync.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # ... and a long writer holds the lock for the whole hook
+    payload = {**_hook_payload(5), "server_connection": {"Dir": str(tmp_path / "stash"), "Port": 9999}}
+    started = time.monotonic()
+    try:
+        result = handle_hook(payload, tmp_path, tmp_path / "PlexSync.py")
+    finally:
+        elapsed = time.monotonic() - started
+        writer.execute("ROLLBACK")
+        writer.close()
+        worker.close()
+    assert result == {"queued": "scene", "id": "5", "worker": "busy", "spooled": True}
+    assert 0.6 <= elapsed < 1.0  # three waits of their own would take 1.8 s
+
+
 def test_an_event_neither_the_database_nor_the_spool_takes_is_an_error_that_says_so(tmp_path, monkeypatch):
     def no_spool(data_dir, event):
         raise OSError(28, "No space left on device")

@@ -1,5 +1,6 @@
 """The path index stays true: a future-dated item can't hide new ones; a daily full listing drops deleted ones; a
-listing that Plex changes while it is read forgets nothing; a moved file is found by the next incremental pass."""
+listing that Plex changes while it is read passes nothing over; a moved or re-added file is found by the next
+incremental pass."""
 
 from __future__ import annotations
 
@@ -10,17 +11,26 @@ import pytest
 
 from emulators import demo_library as lib
 from sync_queue.store import Store
-from worker.index_sync import FULL_STAMP_KEY, refresh_index
+from worker.index_sync import SWEEPS_KEY, refresh_index
 
 
 def indexed_keys(store: Store) -> set[int]:
     return {row[0] for row in store.conn.execute("SELECT rating_key FROM plex_index")}
 
 
+def full_listing_due(store: Store, section: int, full_at_s: float | None = None) -> None:
+    """The library's last full listing was two days ago (or at ``full_at_s``)."""
+    sweeps = store.get_json(SWEEPS_KEY, {})
+    sweeps[str(section)]["full_at_s"] = time.time() - 2 * 86400 if full_at_s is None else full_at_s
+    store.set_json(SWEEPS_KEY, sweeps)
+
+
 def test_an_item_dated_in_the_future_does_not_hide_later_additions(world):
     rt = world.runtime()
     ahead = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/ahead.mp4", size=1, title="ahead",
                                 added_at=int(time.time()) + 30 * 86400)  # a NAS file date, or an edited addedAt
+    with world.plex.library.lock:
+        world.plex.item(ahead).updated_at = int(time.time()) + 30 * 86400  # stamped by a clock set wrong
     refresh_index(rt.store, rt.plex, rt.sections)
     later = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/later.mp4", size=2, title="later",
                                 added_at=int(time.time()))
@@ -38,7 +48,7 @@ def test_a_day_old_index_is_listed_in_full_and_forgets_deleted_items(world):
         del world.plex.library.items[gone]  # deleted in Plex (trash emptied)
     refresh_index(rt.store, rt.plex, rt.sections)
     assert indexed_keys(rt.store) == {kept, gone}  # an incremental pass can't see deletions
-    rt.store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 2 * 86400})
+    full_listing_due(rt.store, world.section)
     refresh_index(rt.store, rt.plex, rt.sections)
     assert indexed_keys(rt.store) == {kept}
     rt.close()
@@ -52,9 +62,7 @@ def test_a_scene_whose_item_was_re_added_is_matched_again_without_a_reconcile(wo
         item = world.plex.library.items.pop(old_key)  # deleted from Plex (trash emptied) ...
     new_key = world.plex.add_item(world.section, file=item.file, size=item.size, title="fresh agent title",
                                   added_at=item.added_at)  # ... and found again by a scan, addedAt kept
-    with Store(world.data_dir) as store:
-        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 2 * 86400})
-    world.run("sync_all")  # Stash unchanged: only the daily full listing can notice
+    world.run("sync_all")  # Stash unchanged: the incremental pass sees the new item take the file
     assert world.state(scene_id)["rating_key"] == new_key
     assert world.plex.item(new_key).fields["title"] == "Comes back"
 
@@ -88,6 +96,7 @@ def _library_past_one_page(world, *linked: int) -> tuple[list[int], dict[int, st
 
 
 def test_a_title_written_during_a_full_listing_loses_no_item(world):
+    """In updatedAt order the renamed item moves to the end: the listing reads it there again."""
     keys, scenes = _library_past_one_page(world, 2001)
     rt = world.runtime()
     renaming = ChangedDuringListing(rt.plex, lambda: world.plex.set_field(keys[0], "title", "zzz"))
@@ -97,7 +106,9 @@ def test_a_title_written_during_a_full_listing_loses_no_item(world):
     assert world.state(scenes[2001])["rating_key"] == keys[2001]
 
 
-def test_an_item_deleted_during_a_full_listing_forgets_nothing_until_a_listing_is_consistent(world):
+def test_an_item_deleted_during_a_full_listing_is_forgotten_and_nothing_else(world):
+    """The deletion shifts every later item back one place: the sweep notices the next page's first place was
+    not read yet and asks again by key, so the one item it forgets is the deleted one."""
     keys, scenes = _library_past_one_page(world, 0, 2001)
 
     def delete() -> None:
@@ -106,9 +117,8 @@ def test_an_item_deleted_during_a_full_listing_forgets_nothing_until_a_listing_i
 
     rt = world.runtime()
     refresh_index(rt.store, ChangedDuringListing(rt.plex, delete), rt.sections, full=True)
-    assert [world.state(scenes[n])["rating_key"] for n in (0, 2001)] == [keys[0], keys[2001]]
-    refresh_index(rt.store, rt.plex, rt.sections)  # the shifted listing asked for a full one next time
     rt.close()
+    assert indexed_keys(Store(world.data_dir)) == set(keys[1:])
     assert [world.state(scenes[n])["rating_key"] for n in (0, 2001)] == [None, keys[2001]]
 
 
@@ -144,12 +154,10 @@ def test_a_moved_file_is_matched_by_the_next_incremental_refresh(world):
 
 
 def _synced_a_while_ago(world, name: str) -> tuple[str, int]:
-    """A scene synced to its Plex item, five minutes ago: the full listing no longer vouches for the link."""
+    """A scene synced to its Plex item by an earlier run."""
     scene_id, key = world.scene(name, title="First title")
     world.queue(scene_id)
     world.run("process_queue")
-    with Store(world.data_dir) as store:
-        store.set_json(FULL_STAMP_KEY, {str(world.section): time.time() - 600})
     return scene_id, key
 
 
@@ -173,7 +181,8 @@ def test_an_edit_reaches_the_item_that_replaced_a_deleted_one_whatever_plex_answ
                                                                                                new_key)
 
 
-def test_an_edit_to_an_item_plex_still_has_costs_one_confirming_get(world):
+def test_an_edit_to_an_item_plex_still_has_costs_one_checking_get(world):
+    """The write-safety rule: the item is read before the write (it still holds the scene's file)."""
     scene_id, key = _synced_a_while_ago(world, "kept.mp4")
     world.plex.reset_requests()
     _edit_title_and_sync(world, scene_id, "Second title")
@@ -181,7 +190,7 @@ def test_an_edit_to_an_item_plex_still_has_costs_one_confirming_get(world):
     assert (world.plex.count("GET", f"/library/metadata/{key}"), world.plex.count("PUT")) == (1, 1)
 
 
-def test_an_incremental_listing_that_changed_while_read_asks_for_a_full_one(world, monkeypatch):
+def test_an_incremental_listing_changed_while_read_passes_nothing_over(world, monkeypatch):
     monkeypatch.setattr("plex.library_index.PAGE_SIZE", 2)
     rt = world.runtime()
     first = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/first.mp4", size=1, title="first",
@@ -189,15 +198,9 @@ def test_an_incremental_listing_that_changed_while_read_asks_for_a_full_one(worl
     refresh_index(rt.store, rt.plex, rt.sections)  # listed in full
     keys = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/{n}.mp4", size=n, title=f"n{n}")
             for n in range(5)]
-
-    def delete() -> None:
-        with world.plex.library.lock:
-            del world.plex.library.items[keys[0]]
-
-    refresh_index(rt.store, ChangedDuringListing(rt.plex, delete), rt.sections)  # incremental
-    assert rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] == 0
-    refresh_index(rt.store, rt.plex, rt.sections)
-    assert indexed_keys(rt.store) == {first, *keys[1:]} and rt.store.get_json(FULL_STAMP_KEY)[str(world.section)] > 0
+    refresh_index(rt.store, ChangedDuringListing(rt.plex, lambda: world.plex.set_field(keys[0], "title", "x")),
+                  rt.sections)  # incremental; the first page's first item moves to the end meanwhile
+    assert indexed_keys(rt.store) == {first, *keys}
 
 
 def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(world):
@@ -211,7 +214,7 @@ def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(wor
         del world.plex.library.items[gone]
     ahead = time.time() + 3600  # written an hour ago by a clock that was then set back an hour
     rt.store.set_json(INDEX_STAMP_KEY, ahead)
-    rt.store.set_json(FULL_STAMP_KEY, {str(world.section): ahead})
+    full_listing_due(rt.store, world.section, full_at_s=ahead)
     assert refresh_if_stale(rt.store, rt.plex, rt.sections) is True  # not skipped for an hour
     assert indexed_keys(rt.store) == {kept}  # and listed in full: the daily listing is not put off either
     assert refresh_if_stale(rt.store, rt.plex, rt.sections) is False  # the new stamp is on the new clock

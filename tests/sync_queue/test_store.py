@@ -171,23 +171,55 @@ def test_kv_round_trip(store):
     assert store.get_json("stats", "none") == "none"
 
 
+def _items(*rows):
+    """(rating_key, rows) per item, as a listing hands them to the store."""
+    grouped: dict = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return list(grouped.items())
+
+
 def test_index_lookup_by_path_and_basename(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/n/a.mp4", "a.mp4", "/n/a.mp4", 6, 200, 200)]
-    store.replace_index_items(1, rows)
+    store.replace_index_items(1, _items(*rows))
     assert store.parts_by_path_key("/m/a.mp4") == [IndexedPart(10, 1, "/m/a.mp4", 5, 100, 100)]  # plex's record
     assert sorted(r.rating_key for r in store.parts_by_basename_key("a.mp4")) == [10, 11]
-    assert store.index_max_added_at(1) == 200
     store.drop_index_item(10)
     assert store.index_size() == 1
 
 
-def test_pruning_a_section_keeps_exactly_what_the_listing_named(store):
+def test_pruning_a_section_keeps_exactly_the_items_the_listing_named(store):
     rows = [(10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 100, 100), (11, "/m/b.mp4", "b.mp4", "/m/b.mp4", 6, 200, 200)]
-    store.replace_index_items(1, rows)
-    store.replace_index_items(2, [(12, "/x/c.mp4", "c.mp4", "/x/c.mp4", 7, 300, 300)])
-    assert store.prune_index_section(1, {(11, "/m/b.mp4")}) == 1
+    store.replace_index_items(1, _items(*rows))
+    store.replace_index_items(2, _items((12, "/x/c.mp4", "c.mp4", "/x/c.mp4", 7, 300, 300)))
+    assert store.prune_index_section(1, {11}) == 1
     assert [r.rating_key for r in store.parts_by_basename_key("a.mp4")] == []
     assert store.index_size(1) == 1 and store.index_size(2) == 1  # another library is left alone
+
+
+def test_a_listed_item_replaces_its_rows_whole_and_takes_its_paths_from_other_items(store):
+    store.replace_index_items(1, _items((10, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 1, 1),
+                                        (10, "/m/b.mp4", "b.mp4", "/m/b.mp4", 6, 1, 1)))
+    # Item 10 was deleted and its first file came back as item 11 (one item per file and library); item 10's
+    # second file moved on disk.
+    written, removed = store.replace_index_items(1, _items((11, "/m/a.mp4", "a.mp4", "/m/a.mp4", 5, 2, 2)))
+    assert (written, removed) == (1, 1)
+    assert [part.rating_key for part in store.parts_by_path_key("/m/a.mp4")] == [11]
+    assert store.replace_index_items(1, [(10, [(10, "/n/b.mp4", "b.mp4", "/n/b.mp4", 6, 1, 3)])]) == (1, 1)
+    assert store.parts_by_path_key("/m/b.mp4") == [] and store.index_size(1) == 2
+    assert store.replace_index_items(1, [(10, [])]) == (0, 1)  # an item listed with no file keeps no row
+
+
+def test_a_scene_waiting_for_the_index_is_queued_again_when_a_row_for_its_file_comes_or_goes(store):
+    store.queue_scenes([7, 8])
+    store.wait_for_index(7, ["/m/a.mp4"], ["a.mp4"])
+    store.wait_for_index(8, ["/m/zzz.mp4"], ["zzz.mp4"])
+    store.conn.execute("UPDATE scenes SET done_generation = generation")  # both skipped
+    store.replace_index_items(1, _items((10, "/other/a.mp4", "a.mp4", "/other/a.mp4", 5, 1, 1)))  # its name
+    assert store.pending_scene_ids() == {7} and 7 not in store.index_waits()
+    assert store.index_waits() == {8: {"path:/m/zzz.mp4", "name:zzz.mp4"}}
+    store.replace_index_items(1, _items((11, "/m/zzz.mp4", "zzz.mp4", "/m/zzz.mp4", 5, 1, 1)))
+    assert store.pending_scene_ids() == {7, 8} and store.index_waits() == {}
 
 
 def test_a_dead_holder_loses_the_lease_at_once(store):

@@ -42,6 +42,9 @@ def operation(stash: StashEmulator, args: dict) -> dict:
 @pytest.mark.parametrize("args, expected", [
     ({"mode": "ui", "op": "delete_everything"}, "Unknown PlexSync page operation 'delete_everything'"),
     ({"mode": "ui"}, "Unknown PlexSync page operation None"),
+    ({"mode": "ui", "op": ["scene"]}, "Unknown PlexSync page operation ['scene']"),
+    ({"mode": "ui", "op": {"name": "overview"}}, "Unknown PlexSync page operation {'name': 'overview'}"),
+    ({"mode": "ui", "op": 7}, "Unknown PlexSync page operation 7"),
     ({"mode": "ui", "op": "scene", "scene_id": "1; DROP TABLE scenes"}, "scene_id must be a positive whole number"),
     ({"mode": "ui", "op": "sync_scene", "scene_id": -4}, "scene_id must be a positive whole number"),
     ({"mode": "ui", "op": "sync_scene", "scene_id": True}, "scene_id must be a positive whole number"),
