@@ -63,6 +63,13 @@ def _dispatch(payload: dict[str, Any]) -> Any:
 
 
 def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
+    """A task or a page's operation; a package Stash's Python lacks is installed first (never in a hook)."""
+    from validation.dependencies import run_with_requirements
+
+    return run_with_requirements(lambda: _task_or_page(payload, data_dir, entry), entry.parent, data_dir)
+
+
+def _task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
     from validation import stash_log
 
     stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
@@ -96,11 +103,11 @@ def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
     try:
         payload = _read_payload(raw)
         hook = "hookContext" in payload["args"]
-        return {"output": _dispatch_installing_missing(payload), "error": None}, hook
+        return {"output": _dispatch(payload), "error": None}, hook
     except ModuleNotFoundError as exc:
-        from validation.install_help import missing_dependency_message
+        from validation.dependencies import explain_missing
 
-        message = missing_dependency_message(exc.name, _plugin_dir())
+        message = explain_missing(exc, _plugin_dir())
         _log_error(message)
         return {"output": None, "error": message}, hook
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
@@ -110,17 +117,6 @@ def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")
         _log_error(message, traceback=not expected)
         return {"output": getattr(exc, "output", None), "error": message}, hook
-
-
-def _dispatch_installing_missing(payload: dict[str, Any]) -> Any:
-    try:
-        return _dispatch(payload)
-    except ModuleNotFoundError:
-        from validation.install_help import fetch_with_dependency_manager
-
-        if not fetch_with_dependency_manager(_plugin_dir()):
-            raise
-        return _dispatch(payload)  # once more, now that the imports resolve
 
 
 def _log_error(message: str, traceback: bool = False) -> None:
@@ -184,9 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     if not argv and _stdin_is_a_terminal():
         argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
     if argv:
-        from validation.install_help import fetch_with_dependency_manager
+        if argv[0] != "worker":  # the detached worker installs what is missing itself (worker/daemon.py)
+            from validation.dependencies import command_line_problem
 
-        fetch_with_dependency_manager(_plugin_dir())  # the detached worker and the command line, when one is missing
+            problem = command_line_problem(_plugin_dir(), argv)
+            if problem:
+                print(f"PlexSync: {problem}", file=sys.stderr)
+                return 1
         from worker.cli import main as cli_main
 
         return cli_main(argv)

@@ -18,6 +18,7 @@ from sync_queue.notices import add_notice
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
+from validation.setting_names import mention
 from worker.lease import Lease
 from worker.pauses import (AUTH_RECHECK_SECONDS, WORKER_FAILURE_KEY, current_pause, hold_spawns,
                            settings_unchanged_since_pause, stash_failures)
@@ -164,7 +165,8 @@ def note_outcomes(store: Store, result) -> None:
     attention = result.report.attention
     problem, health_check = None, False
     if result.stopped == "auth":
-        problem = f"{result.message} — fix plex_token or plex_url in PlexSync's settings; syncing resumes by itself"
+        problem = (f"{result.message} — fix {mention('plex_token')} or {mention('plex_url')} in PlexSync's settings; "
+                   "syncing resumes by itself")
     elif result.stopped == "config":
         problem, health_check = result.message, True
     add_notice(store, dead=[entry["scene_id"] for entry in attention if entry["state"] == "dead"],
@@ -176,19 +178,24 @@ def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, 
     """Import the heavy half (plexapi, stashapi, pydantic) and read the settings: what can fail on a broken
     install or bad settings, after the log file is open so the reason is written down. The worker's one
     store (this thread's connection) serves the runtime too; the lease heartbeat has its own."""
-    from worker.runtime import build_runtime
-    from worker.stash_reader import StashReader
+    from validation.dependencies import run_with_requirements
 
-    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file,
-                         store=store)
+    def build():
+        from worker.runtime import build_runtime
+        from worker.stash_reader import StashReader
+
+        return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]),
+                             log_file=log_file, store=store)
+
+    return run_with_requirements(build, plugin_dir, data_dir, automatic=True)  # installs what is missing
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:
     """Say why in the log and in ``status``, and keep hooks from spawning a doomed worker per save."""
     if isinstance(exc, ModuleNotFoundError):
-        from validation.install_help import missing_dependency_message
+        from validation.dependencies import explain_missing
 
-        message = missing_dependency_message(exc.name, str(plugin_dir))
+        message = explain_missing(exc, plugin_dir)
     else:
         message = stash_log.redact(f"{type(exc).__name__}: {exc}")
     log.error("The background worker could not start: %s", message,
