@@ -64,15 +64,14 @@ def _dispatch(payload: dict[str, Any]) -> Any:
 
 def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
     """A task or a page's operation; a package Stash's Python lacks is installed first (never in a hook)."""
+    from validation import stash_log
     from validation.dependencies import run_with_requirements
 
+    stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
     return run_with_requirements(lambda: _task_or_page(payload, data_dir, entry), entry.parent, data_dir)
 
 
 def _task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
-    from validation import stash_log
-
-    stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
     _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
         from worker.ui_ops import run_ui_operation
@@ -179,14 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not argv and _stdin_is_a_terminal():
         argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
-    if argv:
-        if argv[0] != "worker":  # the detached worker installs what is missing itself (worker/daemon.py)
-            from validation.dependencies import command_line_problem
+    if argv == ["worker"]:  # the detached worker a hook starts: it installs a missing package itself, so it
+        from pathlib import Path  # must not need one first (the command line's parser does)
+        from worker.daemon import main as worker_main
 
-            problem = command_line_problem(_plugin_dir(), argv)
-            if problem:
-                print(f"PlexSync: {problem}", file=sys.stderr)
-                return 1
+        return worker_main(Path(_plugin_dir()))
+    if argv:
+        from validation.dependencies import command_line_problem
+
+        problem = command_line_problem(_plugin_dir(), argv)
+        if problem:
+            print(f"PlexSync: {problem}", file=sys.stderr)
+            return 1
         from worker.cli import main as cli_main
 
         return cli_main(argv)

@@ -72,12 +72,22 @@ def use_installed(plugin_dir: str | os.PathLike[str], data_dir: str | os.PathLik
     return True
 
 
+def ensure_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str], *,
+                        automatic: bool = False) -> None:
+    """Every requirement importable, installing requirements.txt first when one is not (a few milliseconds
+    when all are). ``automatic``: the background worker (no user asked), which does not retry soon after a
+    failure nor while another run installs. RequirementsMissing says why not and what to run."""
+    use_installed(plugin_dir, data_dir)
+    missing = missing_imports(runtime_requirements(str(plugin_dir)))
+    if missing:
+        install_requirements(plugin_dir, data_dir, missing[0], automatic=automatic)
+
+
 def run_with_requirements(work: Callable[[], T], plugin_dir: str | os.PathLike[str],
                           data_dir: str | os.PathLike[str], *, automatic: bool = False) -> T:
-    """``work()``; when it fails for a package that is not there, install requirements.txt and run it once
-    more. ``automatic``: the background worker (no user asked), which does not retry soon after a failure.
-    RequirementsMissing when the package could not be installed, saying why and what to run."""
-    use_installed(plugin_dir, data_dir)
+    """``work()`` with the requirements in place (:func:`ensure_requirements`); when it still fails for a
+    package that is not there (one a requirement needs), install and run it once more."""
+    ensure_requirements(plugin_dir, data_dir, automatic=automatic)
     try:
         return work()
     except ModuleNotFoundError as exc:
@@ -132,9 +142,13 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
         raise missing("there is no requirements.txt in the plugin folder to install from")
     if not pip_available():
         raise missing("no_pip")
-    last = read_attempt(data_dir)
-    if automatic and last and not last.get("ok") and time.time() - float(last.get("at", 0)) < AUTOMATIC_RETRY_AFTER_S:
+    last = read_attempt(data_dir) or {}
+    age_s = time.time() - float(last.get("at", 0))
+    if automatic and last.get("installing") and age_s < INSTALL_TIMEOUT_S:
+        raise missing(f"earlier: another PlexSync run started installing them {age_s:.0f} s ago")
+    if automatic and last.get("ok") is False and age_s < AUTOMATIC_RETRY_AFTER_S:
         raise missing(f"earlier: {last.get('reason', '?')}")
+    _write_attempt(data_dir, None, installing=True)
     log.info("Stash's Python lacks %r: installing PlexSync's requirements (requirements.txt) into %s with its pip; "
              "this happens once and takes a minute or two", package, target)
     started = time.monotonic()
@@ -195,9 +209,13 @@ def read_attempt(data_dir: str | os.PathLike[str]) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def _write_attempt(data_dir: str | os.PathLike[str], reason: str | None) -> None:
+def _write_attempt(data_dir: str | os.PathLike[str], reason: str | None, *, installing: bool = False) -> None:
+    """The last install: when, and how it ended (``installing``: under way, so the worker does not start a
+    second one beside it)."""
     folder = Path(data_dir, PACKAGES_FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     scratch = folder / f"{ATTEMPT_FILE}.{os.getpid()}"
-    scratch.write_text(json.dumps({"at": time.time(), "ok": reason is None, "reason": reason}), encoding="utf-8")
+    record = {"at": time.time(), "ok": None if installing else reason is None, "reason": reason,
+              "installing": installing}
+    scratch.write_text(json.dumps(record), encoding="utf-8")
     os.replace(scratch, folder / ATTEMPT_FILE)

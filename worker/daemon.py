@@ -18,6 +18,7 @@ from sync_queue.notices import add_notice
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
+from validation.dependencies import ensure_requirements
 from validation.setting_names import mention
 from worker.lease import Lease
 from worker.pauses import (AUTH_RECHECK_SECONDS, WORKER_FAILURE_KEY, current_pause, hold_spawns,
@@ -108,6 +109,11 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
     lease = Lease(lambda: Store(data_dir), handoff.get("lease_token"))
     try:
         store.verify_integrity()  # reads the whole file: once per worker, never in a hook
+        try:
+            ensure_requirements(plugin_dir, data_dir, automatic=True)  # a missing package is installed here
+        except ModuleNotFoundError as exc:
+            record_start_failure(store, exc, plugin_dir)
+            return 1
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0
@@ -178,16 +184,11 @@ def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, 
     """Import the heavy half (plexapi, stashapi, pydantic) and read the settings: what can fail on a broken
     install or bad settings, after the log file is open so the reason is written down. The worker's one
     store (this thread's connection) serves the runtime too; the lease heartbeat has its own."""
-    from validation.dependencies import run_with_requirements
+    from worker.runtime import build_runtime
+    from worker.stash_reader import StashReader
 
-    def build():
-        from worker.runtime import build_runtime
-        from worker.stash_reader import StashReader
-
-        return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]),
-                             log_file=log_file, store=store)
-
-    return run_with_requirements(build, plugin_dir, data_dir, automatic=True)  # installs what is missing
+    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file,
+                         store=store)
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:
