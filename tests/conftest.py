@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from emulators.plex_server import PlexEmulator
 
 TOKEN = "secret-token"
-# No test reaches PyPI: a plugin run that installs a missing package (validation.dependencies) finds only the
-# wheels a test offers (PIP_FIND_LINKS), or fails at once instead of waiting on the network.
-os.environ["PIP_NO_INDEX"] = "1"
 
 
 @pytest.fixture()

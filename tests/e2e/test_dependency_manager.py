@@ -3,14 +3,15 @@ plugin source into ``plugins/<source>/PlexSync`` with only ``plugins/<source>`` 
 
 Its first task installs requirements.txt with that Python's pip into the data folder, taking only versions
 inside the bounds although newer ones are offered (a local wheel folder stands for PyPI: PIP_NO_INDEX, offline);
-then Health Check answers, a sync and a hook's background worker run on those packages, and no hook ever
-installs anything or even loads the installer. Without pip, the one message says so and promises nothing.
+then Health Check answers and a hook's background worker syncs on those packages, and no hook ever installs
+anything or even loads the installer. Without pip, the one message says so and promises nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -69,16 +70,14 @@ def test_the_first_task_installs_the_requirements_within_their_bounds_and_everyt
     assert {"persist_queue-1.1.0.dist-info", "plexapi-4.18.3.dist-info"} <= versions
     assert not [name for name in versions if name.startswith(("persist_queue-1.2", "plexapi-4.19"))]
 
-    synced = harness.task("Sync All Scenes")  # the next run finds the packages without pip
-    assert synced.error is None, synced.error
-    assert not any("installing" in text for _, text in synced.logs)
     first = lib.SCENES[0].relative_path
     harness.stash.update_scene(scene_ids[first], title="Installed and synced")
     hooked = harness.runner.run_hook("Scene.Update.Post", int(scene_ids[first]), input={"title": "x"},
                                      input_fields=["title"])
     assert hooked.error is None and hooked.output["queued"] == "scene", hooked.error
-    harness.wait_idle()  # the background worker the hook started runs on the installed packages too
+    harness.wait_idle()  # the background worker the hook started finds the installed packages without pip
     assert harness.plex.item(rating_keys[first]).fields["title"] == "Installed and synced"
+    assert "installing" not in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")
     for dump in probe.glob("modules-*.json"):
         modules = json.loads(dump.read_text(encoding="utf-8"))
         if "hooks.intake" in modules:  # a hook's process: nothing of the installer, nothing of pip
@@ -88,10 +87,16 @@ def test_the_first_task_installs_the_requirements_within_their_bounds_and_everyt
 def test_without_pip_the_one_message_asks_for_pip_and_promises_nothing_else(release, harness, tmp_path):
     dist, _, _ = release
     probe = write_probe(tmp_path / "probe")
-    installed_plugin(harness, dist, bare_venv(tmp_path / "bare"), stash_env(None, probe), tmp_path / "cwd")
+    python = bare_venv(tmp_path / "bare")
+    env = stash_env(None, probe)
+    plugin_dir = installed_plugin(harness, dist, python, env, tmp_path / "cwd")
     result = harness.task("Process Queue")
     assert result.exit_code == 0 and not result.protocol_errors
     assert result.error.startswith("PlexSync needs the Python package ") and "has no pip" in result.error
     assert "PythonDepManager" not in result.error and "--target" not in result.error
     assert ("error", result.error) in result.logs  # the user sees it in Stash's log, not only in the task
     assert not (harness.data_dir / "python-packages").exists()
+    typed = subprocess.run([str(python), str(plugin_dir / "PlexSync.py"), "status"], capture_output=True, text=True,
+                           env={**env, "PLEXSYNC_DATA_DIR": str(harness.data_dir)}, cwd=tmp_path, timeout=60)
+    assert typed.returncode == 1 and "Traceback" not in typed.stderr  # the command line: the same words
+    assert typed.stderr.strip() == f"PlexSync: {result.error}"

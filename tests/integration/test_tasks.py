@@ -86,7 +86,7 @@ def test_rebuild_index_forgets_links_and_relists(world):
 def test_disabled_plugin_does_nothing(world):
     scene_id, _ = world.scene("off.mp4")
     world.queue(scene_id)
-    world.settings(pause_sync=True)
+    world.settings(sync_paused=True)
     out = world.run("process_queue")
     assert out["processed"] == 0 and out["remaining"] == 1
 

@@ -150,7 +150,7 @@ def test_mapping_rules():
 
 
 def test_empty_title_never_clears_and_toggles_remove_fields():
-    fields = build_metadata(scene(title=""), config(skip_tags=True, skip_poster=True)).plex_fields()
+    fields = build_metadata(scene(title=""), config(skip_fields="tags, poster")).plex_fields()
     assert "title" not in fields and "genre" not in fields and fields["summary"] == ""
 
 
@@ -158,7 +158,7 @@ def test_fingerprint_is_stable_and_sensitive():
     one = build_metadata(scene(title="A"), config())
     assert one.fingerprint() == build_metadata(scene(title="A"), config()).fingerprint()
     assert one.fingerprint() != build_metadata(scene(title="B"), config()).fingerprint()
-    assert one.fingerprint() != build_metadata(scene(title="A"), config(skip_summary=True)).fingerprint()
+    assert one.fingerprint() != build_metadata(scene(title="A"), config(skip_fields="summary")).fingerprint()
 
 
 @pytest.mark.parametrize("bad", [{"id": "x"}, {"id": "1", "rating100": "high"}, {"id": "1", "tags": "oops"}, []])
