@@ -158,15 +158,23 @@ def wheel_folder(requirements_txt: Path, target: Path) -> Path:
     return target
 
 
-def decoy_wheel(folder: Path, name: str, import_name: str, version: str) -> Path:
-    """A newer release outside requirements.txt's bounds that breaks any run importing it: pip must never pick it."""
-    info = f"{name.replace('-', '_')}-{version}.dist-info"
-    files = {f"{import_name}/__init__.py": f"raise ImportError('decoy {name} {version}: outside the bounds')\n",
-             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: plexsync-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    files[f"{info}/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{info}/RECORD"])
-    wheel = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+def tiny_wheel(folder: Path, name: str, import_name: str, version: str, source: str) -> Path:
+    """A minimal pure-Python wheel: ``import_name/__init__.py`` holding ``source``, and its .dist-info."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{name.replace('-', '_')}-{version}"
+    files = {f"{import_name}/__init__.py": source,
+             f"{stem}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{stem}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: plexsync-tests\nRoot-Is-Purelib: true\n"
+                                        "Tag: py3-none-any\n"}
+    files[f"{stem}.dist-info/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{stem}.dist-info/RECORD"])
+    wheel = folder / f"{stem}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         for path, text in files.items():
             archive.writestr(path, text)
     return wheel
+
+
+def decoy_wheel(folder: Path, name: str, import_name: str, version: str) -> Path:
+    """A newer release outside requirements.txt's bounds that breaks any run importing it: pip must never pick it."""
+    return tiny_wheel(folder, name, import_name, version,
+                      f"raise ImportError('decoy {name} {version}: outside the bounds')\n")

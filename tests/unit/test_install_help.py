@@ -6,11 +6,11 @@ layout is tests/e2e/test_dependency_manager.py."""
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.release_env import tiny_wheel
 from validation import dependencies, install_help
 from validation.dependencies import (RequirementsMissing, install_requirements, packages_dir, read_attempt,
                                      run_with_requirements, use_installed)
@@ -21,19 +21,7 @@ PROBE = "plexsync_probe_pkg"
 
 def probe_wheel(folder: Path, version: str) -> Path:
     """A minimal pure-Python wheel of the probe package that records its own version."""
-    folder.mkdir(parents=True, exist_ok=True)
-    info = f"{PROBE}-{version}.dist-info"
-    files = {
-        f"{PROBE}/__init__.py": f"VERSION = {version!r}\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: plexsync-probe-pkg\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: plexsync-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
-    wheel = folder / f"{PROBE}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return wheel
+    return tiny_wheel(folder, "plexsync-probe-pkg", PROBE, version, f"VERSION = {version!r}\n")
 
 
 @pytest.fixture()
