@@ -134,6 +134,7 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
     log = get_logger("install")
     target = packages_dir(plugin_dir, data_dir)
     requirements = Path(plugin_dir, "requirements.txt")
+
     def missing(attempt: str | None, name: str | None = package) -> RequirementsMissing:
         return RequirementsMissing(missing_dependency_message(name, str(plugin_dir), target=str(target),
                                                               attempt=attempt), name=name)

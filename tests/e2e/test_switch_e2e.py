@@ -58,8 +58,8 @@ def test_a_worker_that_cannot_start_says_why_and_hooks_stop_spawning_it(harness)
     wait_for_no_worker(harness)
     status = harness.status()
     failure = status["worker_start_failure"]
-    assert failure is not None and "plex_url" in failure["message"] and "plex_token" in failure["message"]
+    assert failure is not None and "Plex URL" in failure["message"] and "Plex token" in failure["message"]
     assert status["pending"] == 1  # the edit waits for working settings
     second = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id})
     assert second.output["worker"] == "paused"  # not one doomed process per save
-    assert "plex_url" in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")
+    assert "Plex URL" in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")
