@@ -63,9 +63,15 @@ def _dispatch(payload: dict[str, Any]) -> Any:
 
 
 def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
+    """A task or a page's operation; a package Stash's Python lacks is installed first (never in a hook)."""
     from validation import stash_log
+    from validation.dependencies import run_with_requirements
 
     stash_log.configure()  # tasks and pages log from the start; a hook writes Stash's wire without ``logging``
+    return run_with_requirements(lambda: _task_or_page(payload, data_dir, entry), entry.parent, data_dir)
+
+
+def _task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
     _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
         from worker.ui_ops import run_ui_operation
@@ -96,11 +102,11 @@ def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
     try:
         payload = _read_payload(raw)
         hook = "hookContext" in payload["args"]
-        return {"output": _dispatch_installing_missing(payload), "error": None}, hook
+        return {"output": _dispatch(payload), "error": None}, hook
     except ModuleNotFoundError as exc:
-        from validation.install_help import missing_dependency_message
+        from validation.dependencies import explain_missing
 
-        message = missing_dependency_message(exc.name, _plugin_dir())
+        message = explain_missing(exc, _plugin_dir())
         _log_error(message)
         return {"output": None, "error": message}, hook
     except Exception as exc:  # the contract: one JSON object on stdout in every outcome
@@ -110,17 +116,6 @@ def _run(raw: bytes) -> tuple[dict[str, Any], bool]:
         expected = isinstance(exc, ValueError) or hasattr(exc, "output")
         _log_error(message, traceback=not expected)
         return {"output": getattr(exc, "output", None), "error": message}, hook
-
-
-def _dispatch_installing_missing(payload: dict[str, Any]) -> Any:
-    try:
-        return _dispatch(payload)
-    except ModuleNotFoundError:
-        from validation.install_help import fetch_with_dependency_manager
-
-        if not fetch_with_dependency_manager(_plugin_dir()):
-            raise
-        return _dispatch(payload)  # once more, now that the imports resolve
 
 
 def _log_error(message: str, traceback: bool = False) -> None:
@@ -183,10 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not argv and _stdin_is_a_terminal():
         argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
-    if argv:
-        from validation.install_help import fetch_with_dependency_manager
+    if argv == ["worker"]:  # the detached worker a hook starts: it installs a missing package itself, so it
+        from pathlib import Path  # must not need one first (the command line's parser does)
+        from worker.daemon import main as worker_main
 
-        fetch_with_dependency_manager(_plugin_dir())  # the detached worker and the command line, when one is missing
+        return worker_main(Path(_plugin_dir()))
+    if argv:
+        from validation.dependencies import command_line_problem
+
+        problem = command_line_problem(_plugin_dir(), argv)
+        if problem:
+            print(f"PlexSync: {problem}", file=sys.stderr)
+            return 1
         from worker.cli import main as cli_main
 
         return cli_main(argv)

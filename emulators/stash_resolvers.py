@@ -132,6 +132,8 @@ def install_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
                     "scenes": [data.scene_dict(s, emulator.url) for s in window]}
 
     def plugins(_root: Any, _info: Any, include: Any = None) -> dict[str, Any]:
+        # Every key ever saved, declared in the yml or not (resolver_model_config.go → GetPluginConfiguration):
+        # settings saved under a key PlexSync used before still reach it.
         with data.lock:
             chosen = data.plugin_settings if include is None else {
                 k: v for k, v in data.plugin_settings.items() if k in include}

@@ -32,6 +32,7 @@ from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
 from plex.errors import PlexConfigError, PlexItemGone, PlexSyncError, PlexUnavailable, classify, explain_answer
+from validation.setting_names import mention, where_to_set
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")
@@ -127,7 +128,7 @@ class PlexClient:
         self.session = CountingSession(verify_tls, url=self.url)
         if not verify_tls:
             quiet_insecure_warnings()
-            log.debug("TLS certificate checks for Plex are off (skip_tls_verify)")
+            log.debug("TLS certificate checks for Plex are off (%s)", mention("skip_tls_verify"))
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None
@@ -169,8 +170,9 @@ class PlexClient:
         response = self.session.last_response()
         kind = what_answered(response) if response is not None else None
         if kind == "stash":
-            return PlexConfigError(f"plex_url ({self.url}) is Stash's address, not Plex's: Stash answered. Use "
-                                   "your Plex server's address, usually port 32400, e.g. http://192.168.1.10:32400")
+            return PlexConfigError(f"{mention('plex_url')} ({self.url}) is Stash's address, not Plex's: Stash "
+                                   "answered. Use your Plex server's address, usually port 32400, e.g. "
+                                   "http://192.168.1.10:32400")
         return explain_answer(classify(exc), response)
 
     def _connect(self) -> Any:
@@ -226,7 +228,7 @@ class PlexClient:
         if missing:
             known = ", ".join(f"{d.attrib.get('title', '')} ({d.attrib.get('type', '?')})" for d in directories)
             raise PlexConfigError(f"Plex library not found (or not a movie library): {', '.join(missing)}; "
-                                  f"libraries on this server: {known or 'none'}; check plex_library")
+                                  f"libraries on this server: {known or 'none'}; check {where_to_set('plex_library')}")
         return [by_title[name.casefold()] for name in wanted]
 
     def fetch_detail(self, rating_key: int) -> Any:
@@ -299,7 +301,7 @@ def web_app_url_problem(url: str) -> str | None:
     if "web" not in [segment.lower() for segment in parts.path.split("/")]:
         return None
     root = f"{parts.scheme or 'http'}://{parts.netloc or 'host:32400'}"
-    return (f"plex_url ({url}) is the address of Plex's web app, not of the server: use {root} "
+    return (f"{mention('plex_url')} ({url}) is the address of Plex's web app, not of the server: use {root} "
             "(just scheme, host and port)")
 
 

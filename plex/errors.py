@@ -14,6 +14,7 @@ from typing import Sequence
 import requests
 from plexapi import exceptions as plex_exceptions
 
+from validation.setting_names import mention, where_to_set
 from validation.stash_log import redact
 
 MAX_MESSAGE = 500
@@ -114,28 +115,30 @@ def classify(exc: BaseException) -> PlexSyncError:
         return _classify_status(exc, status_of(exc))
     if isinstance(exc, requests.exceptions.SSLError) and _plain_http_answered(exc):  # no retry fixes it
         where = _host_port(exc)
-        return PlexConfigError(f"plex_url starts with https:// but the server at {where or 'that address'} speaks "
-                               f"plain HTTP: use http://{where or 'host:32400'} in plex_url")
+        return PlexConfigError(f"{mention('plex_url')} starts with https:// but the server at "
+                               f"{where or 'that address'} speaks plain HTTP: use http://{where or 'host:32400'} in "
+                               f"{mention('plex_url')}")
     if isinstance(exc, requests.exceptions.SSLError) and _certificate_rejected(exc):  # no retry fixes it
-        return PlexConfigError(f"TLS verification of the Plex URL failed (check plex_url / skip_tls_verify): {exc}")
+        return PlexConfigError(f"TLS verification of the Plex URL failed (check {mention('plex_url')}; for a "
+                               f"self-signed certificate, {mention('skip_tls_verify')}): {exc}")
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                         requests.exceptions.InvalidSchema)):
-        return PlexConfigError(f"The Plex URL is not usable (check plex_url): {exc}")
+        return PlexConfigError(f"The Plex URL is not usable (check {where_to_set('plex_url')}): {exc}")
     if isinstance(exc, requests.ConnectionError) and _any_in(exc, _HOST_NOT_FOUND):
         # Retried like an outage (DNS can be down for a moment too), but said so the user can fix a typo.
         host = _host_port(exc).rpartition(":")[0] or "the host"
-        return PlexUnavailable(f"Host {host} was not found (DNS): check the host name in plex_url, or use the "
-                               "server's IP address, e.g. http://192.168.1.10:32400")
+        return PlexUnavailable(f"Host {host} was not found (DNS): check the host name in {mention('plex_url')}, or "
+                               "use the server's IP address, e.g. http://192.168.1.10:32400")
     if isinstance(exc, requests.ConnectionError) and _any_in(exc, _REFUSED):
         where = _host_port(exc) or "that address"
         return PlexUnavailable(f"Nothing is listening at {where} (connection refused): Plex is not running, or "
-                               "plex_url has the wrong port (Plex listens on 32400 unless changed)")
+                               f"{mention('plex_url')} has the wrong port (Plex listens on 32400 unless changed)")
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                         ConnectionError)):
         return PlexUnavailable(f"Plex did not answer ({type(exc).__name__}): {exc}")
     if isinstance(exc, ElementTree.ParseError):
         return PlexConfigError(f"The Plex URL answered with something that is not Plex XML ({exc}); "
-                               "check plex_url (a proxy login page?)")
+                               f"check {where_to_set('plex_url')} (a proxy login page?)")
     if isinstance(exc, TypeError) and "NoneType" in str(exc) and "subscriptable" in str(exc):
         # plexapi looks the status up in requests' table; a status it does not know (520-524 from a proxy)
         # comes back as None and plexapi fails on it before raising its own error.
@@ -166,7 +169,8 @@ def explain_answer(error: PlexSyncError, response: requests.Response | None) -> 
         title = _HTML_TITLE.search(body)
         shown = title.group(1).decode("utf-8", "replace").strip() if title else "untitled"
         return PlexConfigError(f"The Plex URL answered with a web page ({response.status_code}, \"{shown}\"), not "
-                               "Plex: a proxy error or login page in front of Plex? Check plex_url")
+                               "Plex: a proxy error or login page in front of Plex? "
+                               f"Check {where_to_set('plex_url')}")
     return PlexUnavailable(f"Plex answered with XML that is cut off or broken ({response.status_code}, "
                            f"{len(response.content)} bytes); retrying")
 
@@ -192,7 +196,7 @@ def token_rejected(exc: BaseException) -> PlexAuthError:
     """Said once, with where (plexapi's own text repeats the status and carries the URL and an HTML body)."""
     origin = _ORIGIN.search(str(exc))
     where = f" at {origin.group(0)}" if origin else ""
-    return PlexAuthError(f"Plex rejected the token (401){where}: check plex_token in PlexSync's settings")
+    return PlexAuthError(f"Plex rejected the token (401){where}: check {where_to_set('plex_token')}")
 
 
 def _any_in(exc: BaseException, needles: Sequence[str]) -> bool:

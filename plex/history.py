@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 from plex.client import PlexClient
 from plex.errors import PlexConfigError
 from plex.library_index import PagedListing
+from validation.setting_names import mention
 
 OWNER_ACCOUNT_ID = 1  # PMS's id for the server owner (plex-api.md, "Watch state")
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
@@ -37,7 +38,7 @@ def account_ids(client: PlexClient, names: Iterable[str]) -> dict[int, str]:
     missing = [name for name in wanted if name.casefold() not in by_name]
     if missing:
         known = ", ".join(str(account.name) for account in accounts if account.name) or "none"
-        raise PlexConfigError(f"plex_play_accounts: no Plex account named {', '.join(missing)}; "
+        raise PlexConfigError(f"{mention('watch_history_accounts')}: no Plex account named {', '.join(missing)}; "
                               f"accounts on this server: {known}")
     return {int(by_name[name.casefold()].id): str(by_name[name.casefold()].name) for name in wanted}
 

@@ -1,8 +1,10 @@
-"""PlexSync's settings: read from Stash (or PLEXSYNC_* variables), coerced, defaulted, validated.
+"""PlexSync's settings: read from Stash (or PLEXSYNC_* variables, or the data folder's tunables.conf), coerced,
+defaulted, validated.
 
 Stash stores no defaults (its strict yml loader rejects ``default:``), sends NUMBER settings as int or float and
 task ``defaultArgs`` as strings, and leaves a plugin out entirely until something is saved. Every rule for that
-lives here, and every error names the setting.
+lives here, and every error names the setting as its reader sees it (validation.setting_names). What the
+settings page shows, and why it is laid out so, is in setting_names; keys of earlier versions in old_settings.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
-from validation.metadata_extras import parse_rating_tags
+from validation.old_settings import OLD_KEYS, translate
+from validation.setting_names import ENV_PREFIX, LABELS, PAGE_LABELS, TUNABLE_LABELS, mention, where_to_set
+from validation.setting_text import EXTRA_WORDS, SKIP_WORDS, listed_switches, split_content_rating
+from validation.setting_values import (FALSE_WORDS, FLOAT_BOUNDS, INT_BOUNDS, TRUE_WORDS,  # noqa: F401
+                                       coerce_bool, coerce_float, coerce_int)
 
 FALLBACK_PLUGIN_ID = "PlexSync"
-ENV_PREFIX = "PLEXSYNC_"
-TRUE_WORDS = frozenset({"true", "1", "yes", "on", "y", "t"})
-FALSE_WORDS = frozenset({"false", "0", "no", "off", "n", "f"})
+PAGE_KEYS = tuple(PAGE_LABELS)  # PlexSync.yml's settings, in the order Stash's page shows them
+TUNABLE_KEYS = tuple(TUNABLE_LABELS)
 
-# Field switch → the Plex fields it keeps PlexSync from writing. Every BOOLEAN setting means false by default
-# (Stash shows a never-saved switch as off), so each switch is named for what it stops.
+# The switch (an attribute of the config) → the Plex fields it keeps PlexSync from writing.
 FIELD_TOGGLES: dict[str, tuple[str, ...]] = {
     "skip_title": ("title",),
     "skip_summary": ("summary",),
@@ -37,23 +41,11 @@ FIELD_TOGGLES: dict[str, tuple[str, ...]] = {
     "skip_background": ("art",),
     "skip_collections": ("collection",),
 }
-INT_BOUNDS = {
-    "max_retries": (1, 50),
-    "max_tags": (1, 1000),
-    "max_task_minutes": (1, 1440),
-    "import_plays_minutes": (1, 1440),
-}
-FLOAT_BOUNDS = {
-    "connect_timeout": (0.1, 300.0),
-    "read_timeout": (0.1, 600.0),
-    "settle_seconds": (0.0, 3600.0),
-}
-BOOL_KEYS = frozenset(
-    {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
-     "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
-     "import_plex_plays", "scrobble_stash_plays", "title_from_filename", "write_sort_title", "group_collections",
-     "photo_urls_with_api_key", "skip_collection_posters"}
-)
+# Every BOOLEAN setting means false by default (Stash shows a never-saved switch as off), so each is named for
+# what it changes.
+BOOL_KEYS = frozenset({"preserve_plex_edits", "scrobble_stash_plays", "skip_not_found", "skip_tls_verify",
+                       "stash_url_with_api_key", "sync_paused", "use_closest_match", "verbose_logging",
+                       "watch_history_from_plex", "obfuscate_paths"})
 
 
 class ConfigError(ValueError):
@@ -67,109 +59,103 @@ def plugin_id_from_yml(plugin_dir: str | Path) -> str:
     return candidates[0] if candidates else FALLBACK_PLUGIN_ID
 
 
-def coerce_bool(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise ValueError(f"{key}: expected true or false, got {value!r}")
+class _Same:
+    """A read-only alias: ``config.pause_sync`` is ``config.sync_paused`` (the name the code was written with)."""
 
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{key}: expected a number, got {value!r}")
-    try:
-        return float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key}: expected a number, got {value!r}") from None
-
-
-def coerce_int(key: str, value: Any) -> int:
-    number = _number(key, value)
-    if not number.is_integer():
-        raise ValueError(f"{key}: expected a whole number, got {value!r}")
-    low, high = INT_BOUNDS[key]
-    if not low <= number <= high:
-        raise ValueError(f"{key}: must be between {low} and {high}, got {value!r}")
-    return int(number)
-
-
-def coerce_float(key: str, value: Any) -> float:
-    number = _number(key, value)
-    low, high = FLOAT_BOUNDS[key]
-    if not low <= number <= high:
-        raise ValueError(f"{key}: must be between {low:g} and {high:g}, got {value!r}")
-    return number
-
-
-class _Opposite:
-    """A read-only view of a switch under its positive name: ``config.sync_poster`` is ``not config.skip_poster``,
-    so code reads the way it thinks while every setting a user sees defaults to off."""
-
-    def __init__(self, switch: str) -> None:
-        self.switch = switch
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __get__(self, config: Any, owner: type | None = None) -> Any:
-        return self if config is None else not getattr(config, self.switch)
+        return self if config is None else getattr(config, self.name)
+
+
+class _Opposite(_Same):
+    """A switch under its positive name: ``config.sync_poster`` is ``not config.skip_poster``, so code reads the
+    way it thinks while every setting a user sees defaults to off."""
+
+    def __get__(self, config: Any, owner: type | None = None) -> Any:
+        return self if config is None else not getattr(config, self.name)
+
+
+class _Listed(_Same):
+    """A switch folded into a text setting: ``config.skip_tagline`` is "tagline is in Fields PlexSync leaves
+    alone", ``config.write_sort_title`` "sort titles is in Extras to turn on"."""
+
+    def __get__(self, config: Any, owner: type | None = None) -> Any:
+        return self if config is None else self.name in config._switches
+
+
+def _label(key: str, default: Any = ...) -> Any:
+    return Field(default, description=LABELS[key])
 
 
 class PlexSyncConfig(BaseModel):
-    """Every setting of the plugin contract, with PlexSync's defaults (Stash has none). Each field's description
-    is its display name in PlexSync.yml (the command line's help shows it; a test keeps them equal)."""
+    """Every setting, with PlexSync's defaults (Stash has none): first the settings page's, in its order, then
+    the expert tunables. Each field's description is its label (the command line's help shows it)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", ignored_types=(_Opposite,))
+    model_config = ConfigDict(frozen=True, extra="forbid", ignored_types=(_Same,))
 
-    plex_url: str = Field(description="Plex URL")
-    plex_token: SecretStr = Field(description="Plex token")
-    plex_library: str = Field("", description="Plex libraries")
-    path_map: str = Field("", description="Path map")
-    pause_sync: bool = Field(False, description="Pause syncing")
-    skip_tls_verify: bool = Field(False, description="Don't verify Plex's TLS certificate (self-signed only)")
-    skip_title: bool = Field(False, description="Don't write the title")
-    skip_summary: bool = Field(False, description="Don't write the summary")
-    skip_tagline: bool = Field(False, description="Don't write the tagline")
-    skip_date: bool = Field(False, description="Don't write the date")
-    skip_studio: bool = Field(False, description="Don't write the studio")
-    skip_performers: bool = Field(False, description="Don't write the performers")
-    skip_tags: bool = Field(False, description="Don't write the tags")
-    skip_rating: bool = Field(False, description="Don't write the rating")
-    skip_director: bool = Field(False, description="Don't write the director")
-    skip_poster: bool = Field(False, description="Don't upload the poster")
-    skip_background: bool = Field(False, description="Don't upload the background")
-    skip_collections: bool = Field(False, description="Don't add studio collections")
-    loose_matching: bool = Field(False, description="Pick the closest match when files look alike")
-    preserve_plex_edits: bool = Field(False, description="Preserve Plex edits")
-    skip_not_found: bool = Field(False, description="Skip scenes not in Plex")
-    trigger_plex_scan: bool = Field(False, description="Ask Plex to scan new files")
-    max_retries: int = Field(5, description="Max retries")
-    connect_timeout: float = Field(5.0, description="Connect timeout (s)")
-    read_timeout: float = Field(30.0, description="Read timeout (s)")
-    max_tags: int = Field(100, description="Max tags")
-    settle_seconds: float = Field(5.0, description="Settle seconds")
-    max_task_minutes: int = Field(60, description="Max task minutes")
-    log_format: Literal["text", "json"] = Field("text", description="Log format")
-    debug_logging: bool = Field(False, description="Debug logging")
-    obfuscate_paths: bool = Field(False, description="Obfuscate paths")
-    import_plex_plays: bool = Field(False, description="Import Plex plays automatically")  # worker/plays.py
-    plex_play_accounts: str = Field("", description="Plex accounts whose plays to import")
-    import_plays_minutes: int = Field(15, description="Play import interval (minutes)")
-    scrobble_stash_plays: bool = Field(False, description="Mark Stash plays watched in Plex")
-    title_from_filename: bool = Field(False, description="Title from the file name when Stash has none")
-    write_sort_title: bool = Field(False, description="Sort titles without a leading date or article")
-    content_rating: str = Field("", description="Content rating")
-    content_rating_tags: str = Field("", description="Content rating from tags")
-    collection_tags: str = Field("", description="Tags that become collections")
-    group_collections: bool = Field(False, description="Add group collections")
-    stash_url_for_plex: str = Field("", description="Stash URL as Plex can reach it (performer photos)")
-    photo_urls_with_api_key: bool = Field(False, description="Put Stash's API key into photo URLs stored in Plex")
-    skip_collection_posters: bool = Field(False, description="Don't upload collection posters")
+    path_map: str = _label("path_map", "")
+    plex_library: str = _label("plex_library", "")
+    plex_token: SecretStr = _label("plex_token")
+    plex_url: str = _label("plex_url")
+    preserve_plex_edits: bool = _label("preserve_plex_edits", False)
+    scene_content_rating: str = _label("scene_content_rating", "")
+    scrobble_stash_plays: bool = _label("scrobble_stash_plays", False)
+    skip_fields: str = _label("skip_fields", "")
+    skip_not_found: bool = _label("skip_not_found", False)
+    skip_tls_verify: bool = _label("skip_tls_verify", False)
+    stash_url_for_plex: str = _label("stash_url_for_plex", "")
+    stash_url_with_api_key: bool = _label("stash_url_with_api_key", False)
+    sync_paused: bool = _label("sync_paused", False)
+    tag_collections: str = _label("tag_collections", "")
+    use_closest_match: bool = _label("use_closest_match", False)
+    verbose_logging: bool = _label("verbose_logging", False)
+    watch_history_accounts: str = _label("watch_history_accounts", "")
+    watch_history_from_plex: bool = _label("watch_history_from_plex", False)  # worker/plays.py
+    with_extras: str = _label("with_extras", "")
+    # expert tunables (validation.tunables)
+    max_retries: int = _label("max_retries", 5)
+    connect_timeout: float = _label("connect_timeout", 5.0)
+    read_timeout: float = _label("read_timeout", 30.0)
+    max_tags: int = _label("max_tags", 100)
+    settle_seconds: float = _label("settle_seconds", 5.0)
+    max_task_minutes: int = _label("max_task_minutes", 60)
+    import_plays_minutes: int = _label("import_plays_minutes", 15)
+    log_format: Literal["text", "json"] = _label("log_format", "text")
+    obfuscate_paths: bool = _label("obfuscate_paths", False)
 
-    # The old, positive names, read-only: the rest of the code keeps reading them.
-    enabled = _Opposite("pause_sync")
+    _switches: frozenset[str] = PrivateAttr(default=frozenset())
+    _ratings: tuple[str, tuple[tuple[str, str], ...]] = PrivateAttr(default=("", ()))
+
+    # The names the rest of the code reads (and the keys of earlier versions), read-only.
+    pause_sync = _Same("sync_paused")
+    enabled = _Opposite("sync_paused")
     verify_tls = _Opposite("skip_tls_verify")
-    strict_matching = _Opposite("loose_matching")
+    loose_matching = _Same("use_closest_match")
+    strict_matching = _Opposite("use_closest_match")
+    debug_logging = _Same("verbose_logging")
+    import_plex_plays = _Same("watch_history_from_plex")
+    plex_play_accounts = _Same("watch_history_accounts")
+    photo_urls_with_api_key = _Same("stash_url_with_api_key")
+    collection_tags = _Same("tag_collections")
+    skip_title = _Listed("skip_title")
+    skip_summary = _Listed("skip_summary")
+    skip_tagline = _Listed("skip_tagline")
+    skip_date = _Listed("skip_date")
+    skip_studio = _Listed("skip_studio")
+    skip_performers = _Listed("skip_performers")
+    skip_tags = _Listed("skip_tags")
+    skip_rating = _Listed("skip_rating")
+    skip_director = _Listed("skip_director")
+    skip_poster = _Listed("skip_poster")
+    skip_background = _Listed("skip_background")
+    skip_collections = _Listed("skip_collections")
+    skip_collection_posters = _Listed("skip_collection_posters")
+    title_from_filename = _Listed("title_from_filename")
+    write_sort_title = _Listed("write_sort_title")
+    group_collections = _Listed("group_collections")
+    trigger_plex_scan = _Listed("trigger_plex_scan")
     sync_title = _Opposite("skip_title")
     sync_summary = _Opposite("skip_summary")
     sync_tagline = _Opposite("skip_tagline")
@@ -183,19 +169,25 @@ class PlexSyncConfig(BaseModel):
     sync_background = _Opposite("skip_background")
     sync_collections = _Opposite("skip_collections")
 
+    def model_post_init(self, context: Any) -> None:
+        self._switches = (listed_switches("skip_fields", self.skip_fields, SKIP_WORDS)
+                          | listed_switches("with_extras", self.with_extras, EXTRA_WORDS))
+        fallback, rules = split_content_rating("scene_content_rating", self.scene_content_rating)
+        self._ratings = (fallback, tuple(rules))
+
     @field_validator("plex_url")
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if not value.lower().startswith(("http://", "https://")) or len(value) < 10:
-            raise ValueError(f"plex_url: must start with http:// or https://, got {value!r}")
+            raise ValueError(f"{mention('plex_url')}: must start with http:// or https://, got {value!r}")
         return value
 
     @field_validator("plex_token")
     @classmethod
     def _token(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
-            raise ValueError("plex_token: is empty")
+            raise ValueError(f"{mention('plex_token')}: is empty")
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("path_map")
@@ -204,10 +196,22 @@ class PlexSyncConfig(BaseModel):
         parse_path_map(value)  # a malformed rule fails here, naming it, not later in the worker
         return value
 
-    @field_validator("content_rating_tags")
+    @field_validator("skip_fields")
     @classmethod
-    def _rating_tags(cls, value: str) -> str:
-        parse_rating_tags(value)  # a malformed rule fails here, naming it
+    def _skip_fields(cls, value: str) -> str:
+        listed_switches("skip_fields", value, SKIP_WORDS)  # an unknown field fails here, naming the choices
+        return value
+
+    @field_validator("with_extras")
+    @classmethod
+    def _extras(cls, value: str) -> str:
+        listed_switches("with_extras", value, EXTRA_WORDS)
+        return value
+
+    @field_validator("scene_content_rating")
+    @classmethod
+    def _rating(cls, value: str) -> str:
+        split_content_rating("scene_content_rating", value)  # a malformed rule fails here, naming it
         return value
 
     @field_validator("stash_url_for_plex")
@@ -215,9 +219,19 @@ class PlexSyncConfig(BaseModel):
     def _stash_url_for_plex(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and (not value.lower().startswith(("http://", "https://")) or "?" in value or "#" in value):
-            raise ValueError(f"stash_url_for_plex: must be Stash's address as Plex reaches it, starting with http:// "
-                             f"or https:// (e.g. http://192.168.1.10:9999), got {value!r}")
+            raise ValueError(f"{mention('stash_url_for_plex')}: must be Stash's address as Plex reaches it, "
+                             f"starting with http:// or https:// (e.g. http://192.168.1.10:9999), got {value!r}")
         return value
+
+    @property
+    def content_rating(self) -> str:
+        """The rating every scene no rule matches gets ('' leaves Plex's alone, or clears one a rule set)."""
+        return self._ratings[0]
+
+    @property
+    def content_rating_tags(self) -> str:
+        """The Tag=Rating rules, in the user's order, as validation.metadata_extras reads them."""
+        return "; ".join(f"{tag}={rating}" for tag, rating in self._ratings[1])
 
     @property
     def path_rules(self) -> list[tuple[str, str]]:
@@ -236,7 +250,7 @@ class PlexSyncConfig(BaseModel):
         fields = {field for skip, fields in FIELD_TOGGLES.items() if not getattr(self, skip) for field in fields}
         if self.write_sort_title and "title" in fields:
             fields.add("titleSort")
-        if self.content_rating.strip() or self.content_rating_tags.strip():
+        if self.scene_content_rating.strip():
             fields.add("contentRating")
         return frozenset(fields)
 
@@ -264,11 +278,12 @@ def _path_rules(rule: str) -> list[tuple[str, str]]:
         parts = [_path_rule(part) for part in rule.split(",")]
         if all(part and all(_ABSOLUTE.match(side) for side in part) for part in parts):
             return [part for part in parts if part]
-        raise ValueError(f"path_map: {rule!r} holds {rule.count('=')} rules or a stray '=' (a ',' list works "
-                         f"only when every part is a whole rule between absolute paths); {_PATH_MAP_FIX}")
+        raise ValueError(f"{mention('path_map')}: {rule!r} holds {rule.count('=')} rules or a stray '=' (a ',' list "
+                         f"works only when every part is a whole rule between absolute paths); {_PATH_MAP_FIX}")
     pair = _path_rule(rule)
     if pair is None:
-        raise ValueError(f"path_map: rule {rule!r} has no Stash side, no Plex side or no '='; {_PATH_MAP_FIX}")
+        raise ValueError(f"{mention('path_map')}: rule {rule!r} has no Stash side, no Plex side or no '='; "
+                         f"{_PATH_MAP_FIX}")
     return [pair]
 
 
@@ -285,10 +300,13 @@ _COERCERS = {
     **{key: coerce_int for key in INT_BOUNDS},
     **{key: coerce_float for key in FLOAT_BOUNDS},
 }
-_MISSING_MESSAGES = {
-    "plex_url": "Plex URL is not set: add plex_url in Settings → Plugins → PlexSync (e.g. http://192.168.1.10:32400)",
-    "plex_token": "Plex token is not set: add plex_token in Settings → Plugins → PlexSync",
-}
+
+
+def _missing_messages() -> dict[str, str]:
+    return {
+        "plex_url": f"Plex URL is not set: add {where_to_set('plex_url')} (e.g. http://192.168.1.10:32400)",
+        "plex_token": f"Plex token is not set: add {where_to_set('plex_token')}",
+    }
 
 
 def _coerce(raw: Mapping[str, Any], known: set[str]) -> tuple[dict[str, Any], list[str]]:
@@ -298,13 +316,13 @@ def _coerce(raw: Mapping[str, Any], known: set[str]) -> tuple[dict[str, Any], li
         if key not in known or value is None:
             continue
         if isinstance(value, str) and not value.strip() and key in _COERCERS:
-            continue  # an emptied number or switch (``PLEXSYNC_SKIP_POSTER=``) means "use the default"
+            continue  # an emptied number or switch (``PLEXSYNC_MAX_TAGS=``) means "use the default"
         coercer = _COERCERS.get(key)
         try:
             values[key] = coercer(key, value) if coercer else (value.strip() if isinstance(value, str) else value)
         except ValueError as exc:
             problems.append(str(exc))
-    for key, message in _MISSING_MESSAGES.items():
+    for key, message in _missing_messages().items():
         if not str(values.get(key) or "").strip():
             problems.append(message)
     return values, problems
@@ -318,7 +336,7 @@ def _closest(key: str, known: set[str]) -> str | None:
 def _unknown_key_warnings(raw: Mapping[str, Any], known: set[str]) -> list[str]:
     warnings = []
     for key in raw:
-        if key in known:
+        if key in known or key in OLD_KEYS:
             continue
         guess = _closest(str(key), known)
         hint = f" (did you mean {guess!r}?)" if guess else ""
@@ -327,26 +345,33 @@ def _unknown_key_warnings(raw: Mapping[str, Any], known: set[str]) -> list[str]:
 
 
 def load_config(raw: Mapping[str, Any] | None) -> tuple[PlexSyncConfig, list[str]]:
-    """Validated settings plus warnings; ConfigError lists every bad setting (never the token's value)."""
+    """Validated settings plus warnings; ConfigError lists every bad setting (never the token's value).
+    ``raw`` may hold keys of earlier versions (validation.old_settings) and the tunables."""
     raw = dict(raw or {})
     known = set(PlexSyncConfig.model_fields)
-    values, problems = _coerce(raw, known)
+    try:
+        current, notes = translate(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PlexSync settings need attention: {exc}") from None
+    values, problems = _coerce(current, known)
     try:
         config = PlexSyncConfig(**values)
     except ValidationError as exc:
         for error in exc.errors(include_input=False):
             name = ".".join(map(str, error["loc"]))
-            if error["type"] == "missing" and name in _MISSING_MESSAGES:
+            if error["type"] == "missing" and name in _missing_messages():
                 continue  # already said, in words a user can act on
-            problems.append(str(error.get("ctx", {}).get("error") or f"{name}: {error['msg']}"))
+            cause = error.get("ctx", {}).get("error")
+            problems.append(str(cause) if cause else f"{mention(name) if name in known else name}: {error['msg']}")
     if problems:
         raise ConfigError("PlexSync settings need attention: " + "; ".join(problems))
-    return config, _unknown_key_warnings(raw, known)
+    return config, notes + _unknown_key_warnings(raw, known)
 
 
 def config_from_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """``PLEXSYNC_PLEX_URL=…`` → ``{"plex_url": …}`` for every known setting (the command line's source)."""
-    known = set(PlexSyncConfig.model_fields)
+    """``PLEXSYNC_PLEX_URL=…`` → ``{"plex_url": …}`` for every setting, tunable and earlier key (the command
+    line's source)."""
+    known = set(PlexSyncConfig.model_fields) | OLD_KEYS
     found = {}
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX):
@@ -359,12 +384,12 @@ def config_from_env(environ: Mapping[str, str]) -> dict[str, str]:
 def unknown_env_warnings(environ: Mapping[str, str], other_variables: frozenset[str] = frozenset()) -> list[str]:
     """The same "did you mean" warning as an unknown ``--set`` key, for ``PLEXSYNC_*`` variables that are neither
     a setting nor one of ``other_variables`` (the command line's own, e.g. ``PLEXSYNC_DATA_DIR``)."""
-    known = set(PlexSyncConfig.model_fields) | {name[len(ENV_PREFIX):].lower() for name in other_variables}
+    current = set(PlexSyncConfig.model_fields) | {name[len(ENV_PREFIX):].lower() for name in other_variables}
     warnings = []
     for name in sorted(environ):
         key = name[len(ENV_PREFIX):].lower()
-        if name.startswith(ENV_PREFIX) and key not in known:
-            guess = _closest(key, known)
+        if name.startswith(ENV_PREFIX) and key not in current and key not in OLD_KEYS:
+            guess = _closest(key, current)  # suggest what the page and the docs name now
             hint = f" (did you mean {ENV_PREFIX}{guess.upper()}?)" if guess else ""
             warnings.append(f"Unknown PlexSync environment variable {name} ignored{hint}")
     return warnings

@@ -1,32 +1,30 @@
 """What to tell a user whose Stash Python lacks one of PlexSync's packages (the peer's most common support issue).
 
-A plain ``pip install`` is refused by "externally managed" Pythons (PEP 668: the official Alpine Docker image,
-Debian, TrueNAS), and a ``--break-system-packages`` install into a container is gone after the next image
-update. There, a virtual environment inside Stash's config folder (a persistent volume) plus Stash's own
-*Python executable path* setting survives updates. Standard library only: it runs when imports have failed.
-
-When the community plugin PythonDepManager is installed (importable because Stash puts the plugins folder on
-PYTHONPATH), PlexSync asks it for the packages instead, and only after an import has failed: a working install
-never pays for the check.
+PlexSync installs them itself when it can (validation.dependencies): with the pip of the Python Stash runs,
+into its data folder. These messages say what happened when it could not, and the command that does the same
+by hand: the same pip install when that Python has pip, else how to give it pip. Without a data folder to name
+(a message on its own), the classic ways: ``pip install -r`` into that Python, or, where pip refuses
+("externally managed", PEP 668: the official Alpine Docker image, Debian, Homebrew), a virtual environment in
+Stash's config folder (a volume that survives updates) plus Stash's own *Python executable path* setting.
+Standard library only: it runs when imports have failed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
-import io
 import os
 import re
 import shlex
 import subprocess
 import sys
 import sysconfig
-from typing import Iterator
 
-DEPENDENCY_MANAGER = "PythonDepManager"
 IMPORT_NAMES = {"stashapp-tools": "stashapi", "persist-queue": "persistqueue"}  # pip name → import name
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_GET_PIP = ("install pip for that Python (Stash's Docker image and Alpine: apk add py3-pip; Debian and Ubuntu: "
+            "apt install python3-pip; the python.org installers for Windows and macOS include it), then run any "
+            "PlexSync task again: it installs the rest itself")
 
 
 def externally_managed(stdlib_dir: str | None = None) -> bool:
@@ -35,27 +33,53 @@ def externally_managed(stdlib_dir: str | None = None) -> bool:
     return bool(folder) and os.path.isfile(os.path.join(folder, "EXTERNALLY-MANAGED"))
 
 
-def missing_dependency_message(package: str | None, plugin_dir: str, *, python: str | None = None,
-                               managed: bool | None = None) -> str:
-    """One line naming the package and the exact command that installs PlexSync's requirements here."""
+def pip_available() -> bool:
+    return importlib.util.find_spec("pip") is not None
+
+
+def missing_dependency_message(package: str | None, plugin_dir: str, *, target: str | None = None,
+                               attempt: str | None = None, python: str | None = None,
+                               managed: bool | None = None, has_pip: bool | None = None) -> str:
+    """One paragraph: the package, what PlexSync's own install did (``attempt``: None when it was not tried,
+    ``"no_pip"``, ``"earlier: <why>"`` for the worker's pause after a failure, else why it failed) and the
+    exact command for this install. ``target``: the folder PlexSync installs into (None: not known here)."""
     python = python or sys.executable
     requirements = os.path.join(plugin_dir, "requirements.txt")
-    head = (f"PlexSync needs the Python package {package!r}, which Stash's Python ({python}) cannot import "
-            f"(with the {DEPENDENCY_MANAGER} plugin installed, PlexSync fetches it itself). "
-            "Install PlexSync's requirements for that Python: ")
+    has_pip = pip_available() if has_pip is None else has_pip
+    head = f"PlexSync needs the Python package {package!r}, which Stash's Python ({python}) cannot import. "
+    if target is None:
+        return head + "Install PlexSync's requirements for that Python: " + _classic_command(
+            python, plugin_dir, requirements, managed)
+    if attempt == "no_pip" or not has_pip:
+        return head + "That Python has no pip, so PlexSync cannot install its requirements itself: " + _GET_PIP
+    command = _in_container(f"{quote(python)} -m pip install -r {quote(requirements)} --target {quote(target)}")
+    if attempt is None:
+        return head + (f"A PlexSync task run in Stash installs PlexSync's requirements into {target} by itself; "
+                       f"or run: {command}")
+    if attempt.startswith("earlier: "):
+        return (head + f"Installing PlexSync's requirements failed a short while ago ({attempt[9:]}); the background "
+                f"worker waits half an hour before it tries again, a task tries at once. Or run: {command}")
+    return (head + f"PlexSync tried to install its requirements into {target} with that Python's pip: {attempt}. "
+            f"Fix that and run the task again, or run: {command}")
+
+
+def _classic_command(python: str, plugin_dir: str, requirements: str, managed: bool | None) -> str:
     if not (externally_managed() if managed is None else managed):
-        return head + f"{quote(python)} -m pip install -r {quote(requirements)}"
+        return f"{quote(python)} -m pip install -r {quote(requirements)}"
     config_dir = stash_config_dir(plugin_dir) or os.path.dirname(os.path.abspath(plugin_dir))
     venv = os.path.join(config_dir, "plexsync-venv")
     scripts = os.path.join(venv, "Scripts" if os.name == "nt" else "bin")
-    command = (f"{quote(python)} -m venv {quote(venv)} && "
-               f"{quote(os.path.join(scripts, 'pip'))} install -r {quote(requirements)}")
-    if in_container():
-        command = f"docker exec <stash container> sh -c {shlex.quote(command)} (from the host)"
-    return head + (f"this Python is externally managed (PEP 668, e.g. Stash's Docker image or Homebrew), so make "
-                   f"a virtual environment in Stash's config folder, where it survives updates: {command}; "
-                   f"then set Settings → System → Application Paths → Python executable path to "
-                   f"{os.path.join(scripts, 'python')}")
+    command = _in_container(f"{quote(python)} -m venv {quote(venv)} && "
+                            f"{quote(os.path.join(scripts, 'pip'))} install -r {quote(requirements)}")
+    return (f"this Python is externally managed (PEP 668, e.g. Stash's Docker image or Homebrew), so make "
+            f"a virtual environment in Stash's config folder, where it survives updates: {command}; "
+            f"then set Settings → System → Application Paths → Python executable path to "
+            f"{os.path.join(scripts, 'python')}")
+
+
+def _in_container(command: str) -> str:
+    """Inside a container the user types the command on the host, through ``docker exec``."""
+    return f"docker exec <stash container> sh -c {shlex.quote(command)} (from the host)" if in_container() else command
 
 
 def quote(path: str) -> str:
@@ -103,48 +127,6 @@ def missing_imports(import_names: "list[str] | dict[str, str]") -> list[str]:
     return [name for name in import_names if importlib.util.find_spec(name) is None]
 
 
-def fetch_with_dependency_manager(plugin_dir: str) -> bool:
-    """After an import failed: when PythonDepManager is installed, let it provide every missing requirement.
-
-    True when it did and they now import; False when it is not installed, nothing was missing, or it failed
-    (then the caller gives the install command). Its own output never reaches stdout, Stash's JSON channel.
-    """
-    requirements = runtime_requirements(plugin_dir)
-    missing = missing_imports(requirements)
-    if not missing or importlib.util.find_spec(DEPENDENCY_MANAGER) is None:
-        return False
-    from validation.stash_log import get_logger
-
-    log = get_logger("install")
-    specs = [requirement if name == _pip_name(requirement) else f"{name}:{requirement}"
-             for name, requirement in requirements.items() if name in missing]
-    log.info("Asking %s for %s", DEPENDENCY_MANAGER, ", ".join(specs))
-    try:
-        with _stdout_kept_clean() as captured:
-            importlib.import_module(DEPENDENCY_MANAGER).ensure_import(*specs)
-    except (Exception, SystemExit) as exc:  # its failure (even sys.exit) must become our clear message
-        log.warning("%s could not provide %s: %s", DEPENDENCY_MANAGER, ", ".join(missing), exc)
-        return False
-    if captured.getvalue().strip():
-        log.debug("%s said: %s", DEPENDENCY_MANAGER, captured.getvalue().strip())
-    return not missing_imports(requirements)
-
-
 def _pip_name(requirement: str) -> str:
     match = _REQUIREMENT_NAME.match(requirement)
     return match.group(1).lower() if match else requirement
-
-
-@contextlib.contextmanager
-def _stdout_kept_clean() -> Iterator[io.StringIO]:
-    """Python prints go to a buffer and child processes' (pip's) to the null device while this runs."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as sink:
-            os.dup2(sink.fileno(), 1)
-        with contextlib.redirect_stdout(io.StringIO()) as captured:
-            yield captured
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)

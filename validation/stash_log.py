@@ -134,6 +134,11 @@ def use_command_line(stream: IO[str], level: int = logging.INFO) -> None:
     _command_line = _CommandLine(stream, level)
 
 
+def on_command_line() -> bool:
+    """Whether :func:`use_command_line` made this process the command line (messages then name flags)."""
+    return _command_line is not None
+
+
 def configure(
     *,
     stream: IO[str] | None = None,

@@ -18,6 +18,8 @@ from sync_queue.notices import add_notice
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_SPAWN_PAUSE
 from sync_queue.store import Store
 from validation import stash_log
+from validation.dependencies import ensure_requirements
+from validation.setting_names import mention
 from worker.lease import Lease
 from worker.pauses import (AUTH_RECHECK_SECONDS, WORKER_FAILURE_KEY, current_pause, hold_spawns,
                            settings_unchanged_since_pause, stash_failures)
@@ -107,6 +109,11 @@ def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
     lease = Lease(lambda: Store(data_dir), handoff.get("lease_token"))
     try:
         store.verify_integrity()  # reads the whole file: once per worker, never in a hook
+        try:
+            ensure_requirements(plugin_dir, data_dir, automatic=True)  # a missing package is installed here
+        except ModuleNotFoundError as exc:
+            record_start_failure(store, exc, plugin_dir)
+            return 1
         if not lease.acquire(store):
             log.info("Another worker holds the lease; exiting")
             return 0
@@ -164,7 +171,8 @@ def note_outcomes(store: Store, result) -> None:
     attention = result.report.attention
     problem, health_check = None, False
     if result.stopped == "auth":
-        problem = f"{result.message} — fix plex_token or plex_url in PlexSync's settings; syncing resumes by itself"
+        problem = (f"{result.message} — fix {mention('plex_token')} or {mention('plex_url')} in PlexSync's settings; "
+                   "syncing resumes by itself")
     elif result.stopped == "config":
         problem, health_check = result.message, True
     add_notice(store, dead=[entry["scene_id"] for entry in attention if entry["state"] == "dead"],
@@ -186,9 +194,9 @@ def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:
     """Say why in the log and in ``status``, and keep hooks from spawning a doomed worker per save."""
     if isinstance(exc, ModuleNotFoundError):
-        from validation.install_help import missing_dependency_message
+        from validation.dependencies import explain_missing
 
-        message = missing_dependency_message(exc.name, str(plugin_dir))
+        message = explain_missing(exc, plugin_dir)
     else:
         message = stash_log.redact(f"{type(exc).__name__}: {exc}")
     log.error("The background worker could not start: %s", message,

@@ -10,6 +10,7 @@ import re
 from typing import Iterable, Sequence
 
 from plex.matcher import PathMapper, fold, is_under
+from validation.setting_names import mention
 
 _SEGMENT = re.compile(r"[^\\/]+")
 
@@ -27,7 +28,7 @@ def check_path_map(rules: Sequence[tuple[str, str]], folders: Sequence[str], sta
         path, plex_path = mapped[0]
         text = (f"none of {len(mapped)} sampled Stash paths maps into a Plex library folder: {path} → {plex_path}; "
                 f"Plex's folders: {', '.join(folders)}")
-        problems.insert(0, text + (f". Add a path_map rule such as {suggestion}" if suggestion else ""))
+        problems.insert(0, text + (f". Add a rule such as {suggestion} to {mention('path_map')}" if suggestion else ""))
     return {"sampled": len(mapped), "mapped_into_library": inside, "problems": problems, "suggestion": suggestion}
 
 
@@ -38,8 +39,8 @@ def _wrong_way(rule: tuple[str, str], folders: Sequence[str], stash_paths: Seque
     right_is_stash = any(is_under(path, plex_side) for path in stash_paths)
     left_is_stash = any(is_under(path, stash_side) for path in stash_paths)
     if left_is_plex and right_is_stash and not left_is_stash:
-        return (f"path_map rule {stash_side}={plex_side} points the wrong way: its left side is a Plex folder and "
-                f"its right side a Stash prefix; write Stash prefix=Plex prefix: {plex_side}={stash_side}")
+        return (f"{mention('path_map')} rule {stash_side}={plex_side} points the wrong way: its left side is a Plex "
+                f"folder and its right side a Stash prefix; write Stash prefix=Plex prefix: {plex_side}={stash_side}")
     return None
 
 

@@ -15,13 +15,15 @@ from typing import Any, Mapping
 from sync_queue.notices import add_notice
 from sync_queue.schema import KV_PHOTOS_BLOCKED
 from validation.metadata import PlexMetadata, build_metadata
+from validation.setting_names import label
 from validation.stash_log import get_logger
 
 log = get_logger("photos")
 
 BLOCKED_MESSAGE = ("Performer photos are not written to Plex: Stash has a password, so Plex could fetch a photo "
                    "only with Stash's API key in its URL, which Plex would store and show to anyone who can read "
-                   "its XML. Turn on photo_urls_with_api_key to allow that, or empty stash_url_for_plex")
+                   f"its XML. Turn on \"{label('stash_url_with_api_key')}\" to allow that, or empty "
+                   f"\"{label('stash_url_for_plex')}\"")
 
 
 _KEY_IN_URL = re.compile(r"([?&]apikey=)[^&#\s]*")

@@ -16,6 +16,7 @@ from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from validation import stash_log
 from validation.config import ConfigError, PlexSyncConfig, load_config, plugin_id_from_yml
+from validation.tunables import read_tunables
 from worker.pauses import WORKER_FAILURE_KEY
 from worker.stash_reader import StashReader
 
@@ -80,9 +81,10 @@ class Runtime:
             return False
         self.settings_read_at = time.monotonic()
         try:
-            raw = read_settings(self.stash, plugin_id_from_yml(self.plugin_dir), self.overrides)
+            raw, notes = read_settings(self.stash, plugin_id_from_yml(self.plugin_dir), self.overrides, self.data_dir)
             stash_log.register_secret(str(raw.get("plex_token") or ""))
             config, warnings = load_config(raw)
+            warnings = notes + warnings
         except ConfigError as exc:
             if str(exc) != self.settings_problem:
                 log.error("PlexSync's settings changed but are not valid; keeping the previous ones: %s", exc)
@@ -102,10 +104,15 @@ class Runtime:
         return True
 
 
-def read_settings(stash: StashReader | None, plugin_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+def read_settings(stash: StashReader | None, plugin_id: str, overrides: Mapping[str, Any],
+                  data_dir: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Stash's saved settings, the expert tunables over them (validation.tunables), the command line's over
+    all; and what was wrong with the tunables file."""
     raw: dict[str, Any] = dict(stash.plugin_settings(plugin_id)) if stash is not None else {}
+    tunables, notes = read_tunables(data_dir)
+    raw.update(tunables)
     raw.update({key: value for key, value in overrides.items() if value is not None})
-    return raw
+    return raw, notes
 
 
 def apply_logging(config: PlexSyncConfig, *, plain_file: Any = None) -> None:
@@ -126,10 +133,11 @@ def build_runtime(
     """Read and validate settings (ConfigError names the bad setting), then wire the run together. ``store``:
     the caller's own (it stays the caller's to close), else one the runtime opens and ``close`` closes."""
     plugin_id = plugin_id_from_yml(plugin_dir)
-    raw = read_settings(stash, plugin_id, overrides or {})
+    raw, notes = read_settings(stash, plugin_id, overrides or {}, data_dir)
     stash_log.register_secret(str(raw.get("plex_token") or ""))
     store = Store(data_dir) if store is None else store
     config, warnings = load_config(raw)
+    warnings = notes + warnings
     apply_logging(config, plain_file=log_file)
     for warning in warnings:
         log.warning(warning)

@@ -98,7 +98,7 @@ def test_a_changed_studio_image_is_one_upload_and_an_unchanged_studio_edit_none(
 
 
 def test_skip_collection_posters_uploads_none(harness, studio_library):
-    harness.settings(skip_collection_posters=True)
+    harness.settings(skip_fields="collection posters")
     sync_all(harness)
     assert poster_uploads(harness) == []
     assert collection(harness, studio_library["section"], "Harbour Films").thumb is None
@@ -111,7 +111,7 @@ def test_group_collections_get_the_group_image_and_tag_collections_none(harness)
     key = harness.plex.add_item(section, file=f"{lib.PLEX_ROOT}/g.mp4", size=5, title="g")
     harness.stash.add_scene(files=[{"path": f"{lib.STASH_ROOT}/g.mp4", "size": 5}], title="G",
                             group_ids=[group], tag_ids=[tag])
-    harness.settings(group_collections=True, collection_tags="Outdoor")
+    harness.settings(with_extras="group collections", tag_collections="Outdoor")
     sync_all(harness)
     assert set(harness.plex.item(key).tags["collection"]) == {"Summer Series", "Outdoor"}
     summer = collection(harness, section, "Summer Series")

@@ -1,6 +1,7 @@
-"""The release as a user gets it: the plugin source's zip, unpacked where Stash's package manager puts it and
-run as Stash runs it, with a Python that holds only the zip's requirements (see release_env for why that
-environment is honest) and nothing of this checkout on its path."""
+"""The release as a user gets it: the plugin source (index.yml + zip) served over HTTP and installed the way
+Stash's package manager does (emulators/package_manager.py: into ``plugins/<source>/PlexSync``, with only
+``plugins/<source>`` on PYTHONPATH), run as Stash runs it with a Python that holds only the zip's requirements
+(see release_env for why that environment is honest) and nothing of this checkout on its path."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import yaml
 from emulators import demo_library as lib
 from emulators.plugin_runner import PluginRunner
 from PlexSync import plugin_version
-from tests.e2e.release_env import unpack, venv_from_requirements, write_probe
+from tests.e2e.release_env import SOURCE_LOCAL_PATH, install_from_source, venv_from_requirements, write_probe
 from tools.make_release import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def test_the_index_describes_the_zip_the_way_stash_reads_it(release):
     assert entry["path"] == zip_path.name and (index_path.parent / entry["path"]).is_file()
     assert entry["sha256"] == hashlib.sha256(zip_path.read_bytes()).hexdigest()
     assert entry["version"].startswith(plugin_version(str(REPO)) + "-")
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}", entry["date"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", entry["date"])  # UTC, Stash's pkg.TimeFormat
     assert "Plex" in entry["metadata"]["description"]
 
 
@@ -72,9 +73,11 @@ def test_the_zip_is_the_runtime_only_and_the_same_for_the_same_commit(release, t
     assert build(tmp_path).read_bytes() == zip_path.read_bytes()
 
 
-def test_the_installed_copy_loads_syncs_and_hooks_with_only_its_own_files(release, harness, tmp_path):
+def test_the_installed_copy_checks_health_syncs_and_hooks_with_only_its_own_files(release, harness, tmp_path):
     zip_path, _, python = release
-    plugin_dir = unpack(zip_path, harness.stash_dir / "plugins")
+    plugin_dir = install_from_source(zip_path.parent, harness.stash_dir / "plugins")
+    assert plugin_dir == harness.stash_dir / "plugins" / SOURCE_LOCAL_PATH / "PlexSync"
+    assert (plugin_dir / "manifest").is_file() and (plugin_dir / "PlexSync.yml").is_file()
     probe = write_probe(tmp_path / "probe")
     elsewhere = tmp_path / "stash-cwd"
     harness.runner = PluginRunner(  # loads PlexSync.yml strictly, as Stash does
@@ -83,6 +86,8 @@ def test_the_installed_copy_loads_syncs_and_hooks_with_only_its_own_files(releas
     _, rating_keys = lib.populate_plex(harness.plex)
     scene_ids, _ = lib.populate_stash(harness.stash)
 
+    health = harness.task("Health Check")
+    assert health.error is None and health.output["plex"] == "ok" and health.output["token"] == "accepted"
     synced = harness.task("Sync All Scenes")
     assert synced.error is None, synced.error
     first = lib.SCENES[0].relative_path

@@ -256,7 +256,7 @@ def test_sigkill_of_a_draining_task_at_random_points_loses_nothing(harness):
     keys = build_library(harness, TASK_SCENES)
     scene_ids = list(keys)
     # A settle window far beyond the worker's idle horizon: the worker a hook starts absorbs and exits.
-    harness.settings(settle_seconds=3600, skip_poster=True, skip_background=True)
+    harness.settings(settle_seconds=3600, skip_fields="poster, background")
     for scene_id in scene_ids[:3]:
         result = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)
         assert result.error is None and result.output["queued"] == "scene"
@@ -352,7 +352,7 @@ def kill_worker(harness, mode: str, rng: random.Random, stale: int) -> Kill:
 def test_sigkill_of_the_detached_worker_is_recovered_by_the_next_hook(harness):
     keys = build_library(harness, WORKER_SCENES)
     scene_ids = list(keys)
-    harness.settings(settle_seconds=0, skip_poster=True, skip_background=True)
+    harness.settings(settle_seconds=0, skip_fields="poster, background")
     Store(harness.data_dir).close()  # the schema exists before the first snapshot
     harness.plex.delay(PUT_EDITS, WORKER_PUT_DELAY, method="PUT")  # a slow Plex: draining takes a while
     rng = random.Random(11)

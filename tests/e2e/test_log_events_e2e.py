@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 def test_json_lines_name_their_events_in_stash_and_in_worker_log(harness):
     lib.populate_plex(harness.plex)
     scene_ids, _ = lib.populate_stash(harness.stash)
-    harness.settings(log_format="json", skip_poster=True, skip_background=True)
+    harness.settings(log_format="json", skip_fields="poster, background")
     first = next(iter(scene_ids.values()))
 
     result = harness.task("Health Check")  # reads the settings: the worker's first lines follow them too

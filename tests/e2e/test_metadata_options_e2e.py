@@ -57,7 +57,7 @@ def test_title_from_filename_off_keeps_plex_title_on_writes_the_file_name(harnes
     assert harness.plex.item(key).fields["title"] == "Clip 0001 (agent)"
     assert "title" not in harness.plex.item(key).locks
 
-    harness.settings(title_from_filename=True)
+    harness.settings(with_extras="file name titles")
     sync_all(harness)
     item = harness.plex.item(key)
     assert item.fields["title"] == "clip_0001.v2" and "title" in item.locks  # only the last extension goes
@@ -76,7 +76,7 @@ def test_sort_title_moves_a_leading_date_and_drops_an_article(harness, add):
     assert all("titleSort" not in harness.plex.item(key).fields for key in (dated, article, plain))
     assert plexapi_item(harness, dated).titleSort == "2024-03-02 Harbour Lights"  # plexapi: defaults to title
 
-    harness.settings(write_sort_title=True)
+    harness.settings(with_extras="sort titles")
     sync_all(harness)
     assert plexapi_item(harness, dated).titleSort == "Harbour Lights 2024-03-02"
     assert plexapi_item(harness, article).titleSort == "Harbour"
@@ -99,7 +99,7 @@ def test_content_rating_fixed_and_from_tags(harness, add):
     assert harness.plex.item(tagged).fields["contentRating"] == "PG"  # off: Plex's own is left alone
     assert "contentRating" not in harness.plex.item(untagged).fields
 
-    harness.settings(content_rating="NC-17", content_rating_tags="softcore=R; Hardcore=XXX")
+    harness.settings(scene_content_rating="softcore=R; Hardcore=XXX; NC-17")
     sync_all(harness)
     assert plexapi_item(harness, tagged).contentRating == "R"  # the user's first rule wins, any case
     assert plexapi_item(harness, untagged).contentRating == "NC-17"
@@ -125,7 +125,7 @@ def test_tag_collections_are_owned_like_studio_collections(harness, add):
     sync_all(harness)
     assert set(harness.plex.item(key).tags["collection"]) == {"My Favourites", "Night"}
 
-    harness.settings(collection_tags="outdoor, Night")
+    harness.settings(tag_collections="outdoor, Night")
     sync_all(harness)
     assert set(harness.plex.item(key).tags["collection"]) == {"My Favourites", "Night", "Outdoor"}
     assert "collection" in harness.plex.item(key).locks
@@ -143,7 +143,7 @@ def test_group_collections_follow_membership_and_renames(harness, add):
     sync_all(harness)
     assert harness.plex.item(key).tags["collection"] == ["My Favourites"]
 
-    harness.settings(group_collections=True)
+    harness.settings(with_extras="group collections")
     sync_all(harness)
     assert set(harness.plex.item(key).tags["collection"]) == {"My Favourites", "Summer Series"}
     assert_second_sync_sends_nothing(harness, key)

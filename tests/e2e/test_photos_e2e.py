@@ -100,11 +100,11 @@ def test_a_photo_chosen_in_plex_survives_a_cast_change(harness, cast):
 
 def test_a_stash_with_a_password_gets_no_photo_url_with_its_key_unless_allowed(harness, cast):
     harness.stash.api_key, harness.stash.require_auth = API_KEY, True
-    harness.settings(stash_url_for_plex=PLEX_SIDE_STASH, debug_logging=True)
+    harness.settings(stash_url_for_plex=PLEX_SIDE_STASH, verbose_logging=True)
     held_back = harness.task("Sync All Scenes")
     assert roles(harness, cast["key"]) == {"Ava": None, "Ben": None}
     warned = [text for level, text in held_back.logs if level == "warning" and "Performer photos" in text]
-    assert len(warned) == 1 and "photo_urls_with_api_key" in warned[0]
+    assert len(warned) == 1 and "Put Stash's API key into photo URLs stored in Plex" in warned[0]
     assert harness.status()["performer_photos"].startswith("Performer photos are not written")
     every_url = " ".join(f"{request.path}?{request.query}" for request in harness.plex.requests)
     assert API_KEY not in every_url
@@ -112,7 +112,7 @@ def test_a_stash_with_a_password_gets_no_photo_url_with_its_key_unless_allowed(h
     again = harness.task("Sync All Scenes")
     assert not [text for _, text in again.logs if "Performer photos" in text]  # said once
 
-    harness.settings(stash_url_for_plex=PLEX_SIDE_STASH, photo_urls_with_api_key=True, debug_logging=True)
+    harness.settings(stash_url_for_plex=PLEX_SIDE_STASH, stash_url_with_api_key=True, verbose_logging=True)
     preview = harness.task("Preview Sync (no changes)")
     assert "actorThumb" in preview.stdout_raw.decode() and "apikey=" in preview.stdout_raw.decode()
     allowed = harness.task("Sync All Scenes")

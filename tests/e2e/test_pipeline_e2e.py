@@ -170,7 +170,7 @@ def test_request_counts_new_edit_unchanged(harness):
 
 def test_token_never_reaches_a_log_or_the_data_dir(harness, library):
     scene_ids, _, _ = library
-    harness.settings(debug_logging=True)  # the chattiest logs, on the error paths too
+    harness.settings(verbose_logging=True)  # the chattiest logs, on the error paths too
     harness.plex.fail(r"^/library/sections/\d+/all$", 500, times=2, method="PUT")
     harness.plex.fail(r"^/library/metadata/\d+/posters$", 400, times=1, method="POST")
     harness.plex.drop(r"^/library/metadata/\d+$", times=1, method="GET")

@@ -95,7 +95,7 @@ def test_sigkill_mid_import_then_a_rerun_gives_exactly_the_right_plays(harness, 
 def test_the_background_worker_imports_plays_when_switched_on(harness, synced):
     (s0, k0) = synced[0]
     harness.plex.watch.play(k0, viewed_at=T0)
-    harness.settings(import_plex_plays=True, import_plays_minutes=15)
+    harness.settings(watch_history_from_plex=True, import_plays_minutes=15)
     assert harness.runner.run_hook("Scene.Update.Post", int(s0)).error is None  # starts a worker
     deadline = time.time() + 60
     while time.time() < deadline and not harness.stash.plays.of(s0).plays:

@@ -30,7 +30,7 @@ def test_edits_made_while_switched_off_sync_once_switched_on(harness):
         keys.append(harness.plex.add_item(section, file=f"{lib.PLEX_ROOT}/off{n}.mp4", size=10, title=f"off{n}"))
         scene_ids.append(harness.stash.add_scene(title=f"Edited while off {n}",
                                                  files=[{"path": f"{lib.STASH_ROOT}/off{n}.mp4", "size": 10}]))
-    harness.settings(pause_sync=True)
+    harness.settings(sync_paused=True)
     first = harness.runner.run_hook("Scene.Update.Post", int(scene_ids[0]), input={"id": scene_ids[0]})
     assert first.error is None and first.output["queued"] == "scene"
     wait_for_no_worker(harness)  # the worker it started read "off" from Stash and left
@@ -39,7 +39,7 @@ def test_edits_made_while_switched_off_sync_once_switched_on(harness):
     assert harness.status()["pending"] == 2
     assert harness.plex.item(keys[0]).fields["title"] == "off0"  # nothing went to Plex
 
-    harness.settings(pause_sync=False)
+    harness.settings(sync_paused=False)
     with Store(harness.data_dir) as store:  # as if the minute the hook trusts an "off" for had passed
         cache = store.get_json(KV_SETTINGS_CACHE)
         store.set_json(KV_SETTINGS_CACHE, {**cache, "read_at": time.time() - 3600})
@@ -58,8 +58,8 @@ def test_a_worker_that_cannot_start_says_why_and_hooks_stop_spawning_it(harness)
     wait_for_no_worker(harness)
     status = harness.status()
     failure = status["worker_start_failure"]
-    assert failure is not None and "plex_url" in failure["message"] and "plex_token" in failure["message"]
+    assert failure is not None and "Plex URL" in failure["message"] and "Plex token" in failure["message"]
     assert status["pending"] == 1  # the edit waits for working settings
     second = harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id})
     assert second.output["worker"] == "paused"  # not one doomed process per save
-    assert "plex_url" in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")
+    assert "Plex URL" in (harness.data_dir / "logs" / "worker.log").read_text(encoding="utf-8")

@@ -69,4 +69,4 @@ def test_health_check_info_line_names_a_path_map_that_maps_nothing(harness):
     info = last_info(harness.task("Health Check"))
     assert info == ("Plex OK: library Stash Scenes (0 files indexed); Stash OK; path_map: none of 1 sampled Stash "
                     f"paths maps into a Plex library folder: {lib.STASH_ROOT}/x.mp4 → {lib.STASH_ROOT}/x.mp4; "
-                    f"Plex's folders: {lib.PLEX_ROOT}. Add a path_map rule such as {lib.STASH_ROOT}={lib.PLEX_ROOT}")
+                    f"Plex's folders: {lib.PLEX_ROOT}. Add a rule such as {lib.STASH_ROOT}={lib.PLEX_ROOT} to Path map")

@@ -64,7 +64,7 @@ def test_no_secret_reaches_any_output_log_status_or_file(stash, plex, tmp_path):
         runner = PluginRunner(REPO, secured.server_connection(data_dir=str(world_dir), plugin_dir=str(REPO)))
         lib.populate_plex(plex)
         scene_ids, _ = lib.populate_stash(secured)
-        secured.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, debug_logging=True))
+        secured.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, verbose_logging=True))
         plex.fail(r"^/library/sections/\d+/all$", 500, times=2, method="PUT")
         plex.fail(r"^/library/metadata/\d+/posters$", 400, times=1, method="POST")
         outputs = [runner.run_hook("Scene.Update.Post", int(sid), input=None) for sid in scene_ids.values()]
@@ -94,7 +94,7 @@ def test_obfuscate_paths_hides_every_file_path_the_same_way_each_time(harness):
     import re
 
     lib.populate_plex(harness.plex)
-    harness.settings(obfuscate_paths=True, debug_logging=True, skip_not_found=False)
+    harness.settings(obfuscate_paths=True, verbose_logging=True, skip_not_found=False)
     scene_id = harness.stash.add_scene(title="Private", files=[{"path": f"{lib.STASH_ROOT}/secret/holiday.mp4",
                                                                 "size": 1}])
     runs = [harness.runner.run_hook("Scene.Update.Post", int(scene_id), input=None)]

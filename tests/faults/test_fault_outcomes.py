@@ -56,7 +56,7 @@ def test_a_proxy_login_page_pauses_with_its_name_and_health_check_resumes(harnes
     harness.plex.answer(r".", 200, LOGIN_PAGE, "text/html; charset=utf-8", times=None)
     edit_all(harness, scene_ids)
     result = process_queue(harness)
-    assert result.error is not None and "Sign in - Authelia" in result.error and "plex_url" in result.error
+    assert result.error is not None and "Sign in - Authelia" in result.error and "Plex URL" in result.error
     status = harness.status()
     assert status["paused"]["kind"] == "config" and status["dead"] == 0
     assert status["pending"] == len(scene_ids)  # everything still queued

@@ -56,7 +56,7 @@ def test_an_html_error_page_with_200_is_not_plex_and_names_the_page(emu, fast_cl
     emu.answer(SECTIONS, 200, NGINX_502_PAGE, "text/html", times=None)
     with pytest.raises(PlexConfigError) as caught:
         fast_client.movie_sections()
-    assert "502 Bad Gateway" in str(caught.value) and "plex_url" in str(caught.value)
+    assert "502 Bad Gateway" in str(caught.value) and "Plex URL" in str(caught.value)
 
 
 def test_a_proxy_login_page_pauses_with_its_title(emu, fast_client):

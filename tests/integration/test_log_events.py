@@ -20,7 +20,7 @@ def events(captured: str) -> list[dict]:
 
 
 def test_scene_outcomes_are_named_events(world, capsys):
-    world.settings(log_format="json", max_retries=2, skip_poster=True, skip_background=True)
+    world.settings(log_format="json", max_retries=2, skip_fields="poster, background")
     world.plex.add_item(world.section, file="/elsewhere/a/clip.mp4", size=5, title="clip")
     world.plex.add_item(world.section, file="/elsewhere/b/clip.mp4", size=5, title="clip")
     ambiguous = world.stash.add_scene(title="Which?", files=[{"path": "/data/other/clip.mp4", "size": 5}])

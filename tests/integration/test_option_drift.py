@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 def test_reconcile_rewrites_a_sort_title_and_content_rating_changed_in_plex(world):
-    world.settings(write_sort_title=True, content_rating="XXX")
+    world.settings(with_extras="sort titles", scene_content_rating="XXX")
     scene_id, key = world.scene("dated.mp4", title="2024-03-02 Harbour Lights")
     world.queue(scene_id)
     world.run("process_queue")

@@ -93,14 +93,14 @@ def test_only_the_picked_accounts_plays_are_imported(world, linked):
     world.plex.watch.play(k0, viewed_at=T0 + 2, account_id=bob)
 
     assert world.run("import_plays")["imported"] == 1  # default: the owner
-    world.settings(plex_play_accounts="alice, Bob")
+    world.settings(watch_history_accounts="alice, Bob")
     assert world.run("import_plays")["imported"] == 2
     assert stash_plays(world, s0)["times"] == Counter({T0: 1, T0 + 1: 1, T0 + 2: 1})
 
 
 def test_an_unknown_account_name_is_a_clear_error_naming_the_known_ones(world, linked):
     world.plex.watch.add_account("alice")
-    world.settings(plex_play_accounts="carol")
+    world.settings(watch_history_accounts="carol")
     with pytest.raises(Exception, match=r"no Plex account named carol; accounts on this server: owner, alice"):
         world.run("import_plays")
 
@@ -108,7 +108,7 @@ def test_an_unknown_account_name_is_a_clear_error_naming_the_known_ones(world, l
 def test_same_play_twice_in_plex_for_two_accounts_at_one_second_gives_two_plays(world, linked):
     (s0, k0), _, _ = linked
     alice = world.plex.watch.add_account("alice")
-    world.settings(plex_play_accounts="owner,alice")
+    world.settings(watch_history_accounts="owner,alice")
     world.plex.watch.play(k0, viewed_at=T0, account_id=1)
     world.plex.watch.play(k0, viewed_at=T0, account_id=alice)
     assert world.run("import_plays")["imported"] == 2
@@ -250,7 +250,7 @@ def test_a_scrobble_left_open_is_settled_by_plex_history_even_when_the_owner_is_
                                                                                            monkeypatch):
     (s0, k0), _, _ = linked
     world.plex.watch.add_account("alice")
-    world.settings(scrobble_stash_plays=True, plex_play_accounts="alice")  # the owner's history is not read
+    world.settings(scrobble_stash_plays=True, watch_history_accounts="alice")  # the owner's history is not read
     world.run("import_plays")
     add_stash_play(world, s0, int(time.time()) + 5)
     crash_once_in(world, monkeypatch, "scrobble_done")

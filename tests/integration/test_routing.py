@@ -9,7 +9,7 @@ from worker.sync_tasks import TaskFailed
 
 
 def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
-    world.settings(trigger_plex_scan=True)
+    world.settings(with_extras="scan new files")
     scene_id, _ = world.scene("later/new.mp4", plex=False, title="Late")
     world.plex.add_pending_file(world.section, f"{lib.PLEX_ROOT}/later/new.mp4", 100)
     world.queue(scene_id)
@@ -27,7 +27,7 @@ def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
 
 
 def test_many_new_files_in_one_folder_ask_plex_for_one_scan(world):
-    world.settings(trigger_plex_scan=True)
+    world.settings(with_extras="scan new files")
     scene_ids = [world.scene(f"batch/new{n}.mp4", plex=False)[0] for n in range(5)]
     world.queue(*scene_ids)
     out = world.run("process_queue")
@@ -83,7 +83,7 @@ def test_a_name_and_size_guess_never_takes_an_item_another_scene_owns(world):
 
 
 def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
-    world.settings(max_retries=2, skip_poster=True, skip_background=True)
+    world.settings(max_retries=2, skip_fields="poster, background")
     scene_id, _ = world.scene("bad.mp4", title="Rejected")
     world.plex.fail(r"^/library/sections/\d+/all$", 400, times=None, method="PUT")
     world.queue(scene_id)
@@ -99,7 +99,7 @@ def test_plex_rejecting_an_edit_dead_letters_after_max_retries(world):
 
 
 def test_deleted_plex_item_is_rematched(world):
-    world.settings(skip_poster=True, skip_background=True)
+    world.settings(skip_fields="poster, background")
     scene_id, key = world.scene("moved.mp4", title="Keeps syncing")
     world.queue(scene_id)
     world.run("process_queue")
@@ -114,7 +114,7 @@ def test_deleted_plex_item_is_rematched(world):
 
 
 def test_preserve_plex_edits_leaves_a_field_changed_in_plex(world):
-    world.settings(preserve_plex_edits=True, skip_poster=True, skip_background=True)
+    world.settings(preserve_plex_edits=True, skip_fields="poster, background")
     scene_id, key = world.scene("mine.mp4", title="From Stash", details="Stash summary")
     world.queue(scene_id)
     world.run("process_queue")

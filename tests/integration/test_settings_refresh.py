@@ -48,7 +48,7 @@ def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
     scene_id, _ = world.scene("later.mp4", plex=False)  # pending work keeps the worker alive
     world.queue(scene_id)
     rt = world.runtime()
-    world.settings(pause_sync=True)
+    world.settings(sync_paused=True)
     rt.settings_read_at = time.monotonic() - 60  # as if it had been running a while
     assert serve_holding_the_lease(rt, world) == "disabled"
     assert rt.store.get_json(KV_SETTINGS_CACHE)["enabled"] is False  # hooks stop queueing too

@@ -7,7 +7,7 @@ from sync_queue.store import Store
 
 
 def test_stats_equal_the_outcomes_of_two_runs(world):
-    world.settings(max_retries=1, skip_poster=True, skip_background=True, skip_not_found=True)
+    world.settings(max_retries=1, skip_fields="poster, background", skip_not_found=True)
     by_path = [world.scene(f"p{i}.mp4", title=f"P{i}")[0] for i in range(3)]
     world.plex.add_item(world.section, file="/totally/else/n.mp4", size=77, title="n")
     by_name = world.stash.add_scene(title="By name", files=[{"path": "/data/x/n.mp4", "size": 77}])

@@ -86,7 +86,7 @@ def test_rebuild_index_forgets_links_and_relists(world):
 def test_disabled_plugin_does_nothing(world):
     scene_id, _ = world.scene("off.mp4")
     world.queue(scene_id)
-    world.settings(pause_sync=True)
+    world.settings(sync_paused=True)
     out = world.run("process_queue")
     assert out["processed"] == 0 and out["remaining"] == 1
 
@@ -107,9 +107,9 @@ def test_queue_tasks_report_counts(world):
 
 def test_settings_errors_name_the_setting(world):
     world.stash.set_plugin_settings("PlexSync", {"plex_url": lib.PLEX_ROOT, "plex_token": "t", "max_tags": "many"})
-    with pytest.raises(ValueError, match="plex_url") as failure:
+    with pytest.raises(ValueError, match="Plex URL") as failure:
         world.run("process_queue")
-    assert "max_tags" in str(failure.value)
+    assert "PLEXSYNC_MAX_TAGS (max_tags in tunables.conf)" in str(failure.value)
 
 
 def test_process_queue_reports_progress_and_eta(world, monkeypatch):
@@ -140,8 +140,8 @@ def test_health_says_when_no_sampled_stash_path_maps_into_a_library(world):
     assert check["sampled"] == 1 and check["mapped_into_library"] == 0
     assert check["problems"] == [
         f"none of 1 sampled Stash paths maps into a Plex library folder: {lib.STASH_ROOT}/a.mp4 → "
-        f"{lib.STASH_ROOT}/a.mp4; Plex's folders: {lib.PLEX_ROOT}. Add a path_map rule such as "
-        f"{lib.STASH_ROOT}={lib.PLEX_ROOT}"]
+        f"{lib.STASH_ROOT}/a.mp4; Plex's folders: {lib.PLEX_ROOT}. Add a rule such as "
+        f"{lib.STASH_ROOT}={lib.PLEX_ROOT} to Path map"]
 
 
 def test_health_suggests_a_rule_from_the_common_folder_names(world):
@@ -157,7 +157,7 @@ def test_health_names_a_rule_that_points_the_wrong_way(world):
     world.scene("c.mp4")
     world.settings(path_map=f"{lib.PLEX_ROOT}={lib.STASH_ROOT}")
     problems = world.run("health")["path_map"]["problems"]
-    assert problems[-1] == (f"path_map rule {lib.PLEX_ROOT}={lib.STASH_ROOT} points the wrong way: its left side "
+    assert problems[-1] == (f"Path map rule {lib.PLEX_ROOT}={lib.STASH_ROOT} points the wrong way: its left side "
                             f"is a Plex folder and its right side a Stash prefix; write Stash prefix=Plex prefix: "
                             f"{lib.STASH_ROOT}={lib.PLEX_ROOT}")
     assert problems[0].startswith("none of 1 sampled Stash paths")

@@ -91,7 +91,7 @@ def test_a_disabled_plugins_tasks_count_the_intake(world):
     hook(world, "Scene.Update.Post", 21)
     hook(world, "Scene.Update.Post", 22)
     hook(world, "Studio.Update.Post", 2)
-    world.settings(pause_sync=True)
+    world.settings(sync_paused=True)
     out = world.run("sync_all")
     assert out["remaining"] == 2 and out["fanout_pending"] == 1
 

@@ -306,7 +306,7 @@ def test_a_proxy_login_page_is_a_config_error(tmp_path: Path) -> None:
         client = make_client(f"http://127.0.0.1:{server.server_address[1]}", tmp_path)
         with pytest.raises(PlexConfigError) as caught:
             client.probe()
-        assert "plex_url" in str(caught.value)
+        assert "Plex URL" in str(caught.value)
         assert client.request_count == 1  # not retried
     finally:
         server.shutdown()

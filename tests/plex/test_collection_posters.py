@@ -107,6 +107,6 @@ def test_an_image_plex_cannot_show_is_downloaded_once_per_run_and_never_uploaded
 
 
 def test_skip_collection_posters_and_skip_collections_send_nothing(world):
-    for settings in ({"skip_collection_posters": True}, {"skip_collections": True}):
+    for settings in ({"skip_fields": "collection posters"}, {"skip_fields": "collections"}):
         run(world, **settings).after_scene(world.scenes[0], ours(), world.section)
     assert world.emu.requests == []

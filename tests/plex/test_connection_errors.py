@@ -69,7 +69,7 @@ def test_the_401_message_says_it_once(emu: PlexEmulator, section_id: int, tmp_pa
     client = make_client(emu.url, tmp_path, token="wrong-token-value")
     with pytest.raises(PlexAuthError) as caught:
         client.probe()
-    assert str(caught.value).count("(401)") == 1 and "plex_token" in str(caught.value)
+    assert str(caught.value).count("(401)") == 1 and "Plex token" in str(caught.value)
 
 
 def test_redaction_leaves_status_codes_and_prose_alone() -> None:

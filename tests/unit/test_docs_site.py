@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.make_release import RUNTIME_PACKAGES, SOURCE_URL
+from tools.make_release import RUNTIME_PACKAGES
 
 REPO = Path(__file__).resolve().parents[2]
 EXCEPTION_ROOTS = {"Exception", "ValueError", "RuntimeError", "OSError", "LookupError"}
@@ -75,11 +75,6 @@ def test_every_error_class_in_the_code_is_explained_in_troubleshoot():
 def test_the_glossary_defines_every_term():
     headings = set(re.findall(r"^### (.+)$", troubleshoot().split("## Glossary", 1)[1], flags=re.MULTILINE))
     assert set(GLOSSARY) <= headings
-
-
-def test_readme_and_install_page_give_the_plugin_source_the_release_script_publishes():
-    assert SOURCE_URL in (REPO / "README.md").read_text(encoding="utf-8")
-    assert SOURCE_URL in (REPO / "docs" / "install.md").read_text(encoding="utf-8")
 
 
 def test_reliability_cites_test_files_that_exist():

@@ -40,8 +40,8 @@ def test_filename_title(path, expected):
 
 def test_rating_rules_keep_the_users_order_and_name_a_broken_rule():
     assert parse_rating_tags("Softcore=R; Hardcore = XXX;") == [("Softcore", "R"), ("Hardcore", "XXX")]
-    with pytest.raises(ConfigError, match="content_rating_tags: rule 'Hardcore' must be Tag=Rating"):
-        load_config({**BASE, "content_rating_tags": "Softcore=R; Hardcore"})
+    with pytest.raises(ConfigError, match="Content rating: rule 'Hardcore=' must be Tag=Rating"):
+        load_config({**BASE, "scene_content_rating": "Softcore=R; Hardcore="})
 
 
 def test_options_off_write_none_of_the_new_fields():
@@ -49,10 +49,10 @@ def test_options_off_write_none_of_the_new_fields():
              "groups": [{"group": {"id": "3", "name": "Series"}}]}
     fields = build_metadata(scene, load_config(BASE)[0]).plex_fields()
     assert "titleSort" not in fields and "contentRating" not in fields and fields["collection"] == []
-    on = load_config({**BASE, "write_sort_title": True, "content_rating": "XXX", "collection_tags": "outdoor",
-                      "group_collections": True})[0]
+    on = load_config({**BASE, "with_extras": "sort titles, group collections", "scene_content_rating": "XXX",
+                      "tag_collections": "outdoor"})[0]
     fields = build_metadata(scene, on).plex_fields()
     assert fields["titleSort"] == "Harbour" and fields["contentRating"] == "XXX"
     assert fields["collection"] == ["Outdoor", "Series"]
-    assert "titleSort" not in build_metadata(scene, load_config({**BASE, "write_sort_title": True,
-                                                                 "skip_title": True})[0]).plex_fields()
+    assert "titleSort" not in build_metadata(scene, load_config({**BASE, "with_extras": "sort titles",
+                                                                 "skip_fields": "title"})[0]).plex_fields()

@@ -53,4 +53,4 @@ def test_stash_url_for_plex_must_be_an_address():
             load_config({"plex_url": "http://plex:32400", "plex_token": "t", "stash_url_for_plex": value})
         except ValueError as exc:
             problems.append(str(exc))
-    assert len(problems) == 2 and all("stash_url_for_plex" in problem for problem in problems)
+    assert len(problems) == 2 and all("Stash URL as Plex can reach it" in problem for problem in problems)

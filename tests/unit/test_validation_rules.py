@@ -33,10 +33,12 @@ def test_booleans_from_every_stash_shape(value, expected):
 
 
 @pytest.mark.parametrize(("raw", "needle"), [
-    ({"max_tags": 5.5}, "max_tags: expected a whole number"), ({"max_tags": 0}, "max_tags: must be between"),
-    ({"read_timeout": "slow"}, "read_timeout: expected a number"), ({"skip_tls_verify": "maybe"}, "skip_tls_verify"),
-    ({"log_format": "xml"}, "log_format"), ({"plex_url": "plex:32400"}, "plex_url: must start with"),
-    ({"path_map": "/only-one-side"}, "path_map"),
+    ({"max_tags": 5.5}, r"PLEXSYNC_MAX_TAGS \(max_tags in tunables.conf\): expected a whole number"),
+    ({"max_tags": 0}, r"PLEXSYNC_MAX_TAGS \(max_tags in tunables.conf\): must be between"),
+    ({"read_timeout": "slow"}, r"PLEXSYNC_READ_TIMEOUT \(read_timeout in tunables.conf\): expected a number"),
+    ({"skip_tls_verify": "maybe"}, "Don't verify Plex's TLS certificate"),
+    ({"log_format": "xml"}, r"PLEXSYNC_LOG_FORMAT \(log_format in tunables.conf\): Input should be"),
+    ({"plex_url": "plex:32400"}, "Plex URL: must start with"), ({"path_map": "/only-one-side"}, "Path map: rule"),
 ])
 def test_bad_values_are_named(raw, needle):
     with pytest.raises(ConfigError, match=needle) as failure:
@@ -58,7 +60,7 @@ def test_defaults_unknown_keys_and_the_token_stays_secret():
 
 
 def test_derived_values():
-    cfg = config(plex_library=" Movies , ,Scenes", path_map="/a=/b; /a/c=/d\nD:\\V=/v", skip_date=True)
+    cfg = config(plex_library=" Movies , ,Scenes", path_map="/a=/b; /a/c=/d\nD:\\V=/v", skip_fields="date")
     assert cfg.library_names == ["Movies", "Scenes"]
     assert cfg.path_rules == [("/a/c", "/d"), ("D:\\V", "/v"), ("/a", "/b")]
     assert "year" not in cfg.enabled_fields and "title" in cfg.enabled_fields
@@ -148,7 +150,7 @@ def test_mapping_rules():
 
 
 def test_empty_title_never_clears_and_toggles_remove_fields():
-    fields = build_metadata(scene(title=""), config(skip_tags=True, skip_poster=True)).plex_fields()
+    fields = build_metadata(scene(title=""), config(skip_fields="tags, poster")).plex_fields()
     assert "title" not in fields and "genre" not in fields and fields["summary"] == ""
 
 
@@ -156,7 +158,7 @@ def test_fingerprint_is_stable_and_sensitive():
     one = build_metadata(scene(title="A"), config())
     assert one.fingerprint() == build_metadata(scene(title="A"), config()).fingerprint()
     assert one.fingerprint() != build_metadata(scene(title="B"), config()).fingerprint()
-    assert one.fingerprint() != build_metadata(scene(title="A"), config(skip_summary=True)).fingerprint()
+    assert one.fingerprint() != build_metadata(scene(title="A"), config(skip_fields="summary")).fingerprint()
 
 
 @pytest.mark.parametrize("bad", [{"id": "x"}, {"id": "1", "rating100": "high"}, {"id": "1", "tags": "oops"}, []])
