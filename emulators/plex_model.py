@@ -95,7 +95,6 @@ class PlexLibrary:
         # PMS seems to lock an uploaded image (plex-api.md §3.6, unverified); tests that must see a client send
         # the lock itself switch this off.
         self.lock_on_upload = True
-        self.merge_tag_lists = False  # an edit's indexed tag list replaces the item's (see emulators.plex_edits)
         self._next_key = 100
         self._next_tag = 1000
 
