@@ -239,16 +239,19 @@ class MetadataWriter:
     def _send_edit(self, section_id: int, rating_key: int, changes: Mapping[str, Any], base: Mapping[str, Any],
                    locks: list[str]) -> tuple[EditRequests, int | None]:
         """Send the edit's PUTs; when one is refused for its size, plan the edit again within a lower limit
-        and send it again (each PUT sets whole values, so sending one twice is harmless)."""
+        and send what Plex has not taken yet (a PUT taken before is not sent again)."""
         measure = self._measure(section_id, rating_key)
         before, ours = self.request_limit.line_bytes, None  # ours: the last limit this push lowered to
+        taken: list[dict[str, Any]] = []
         while True:
             limit = self.request_limit.line_bytes
             edit = plan_edit(changes, base, locks, measure, limit)
             params: dict[str, Any] = {}
             try:
                 for params in edit.puts:
-                    self.client.put_edits(section_id, rating_key, params)
+                    if params not in taken:
+                        self.client.put_edits(section_id, rating_key, params)
+                        taken.append(params)
                 return edit, limit
             except PlexRejected as exc:
                 refused = measure(params)
