@@ -32,8 +32,7 @@ def writer(client: PlexClient, emu: PlexEmulator) -> MetadataWriter:
 
 
 def thumbs(emu: PlexEmulator, rk: int) -> dict[str, str | None]:
-    item = emu.item(rk)
-    return {name: item.roles.get(name, {}).get("thumb") for name in item.tags["actor"]}
+    return {name: emu.library.actor_photo(name) for name in emu.item(rk).tags["actor"]}
 
 
 def test_photos_ride_on_the_cast_and_unchanged_ones_cost_nothing(emu, writer, rk, section_id):
@@ -59,7 +58,7 @@ def test_a_cast_change_without_photos_keeps_the_ones_written(emu, writer, rk, se
 
 def test_a_photo_plex_shows_under_another_case_of_the_name_counts_as_the_same(emu, writer, rk, section_id):
     emu.set_tags(rk, "actor", ["AVA"])
-    emu.item(rk).roles["AVA"] = {"thumb": photo("ava")}
+    emu.library.set_actor_photo("AVA", photo("ava"))
     result = writer.push(rk, section_id, {"title": "Scene", "actor": ["AVA"], "actorThumb": {"ava": photo("ava")}},
                          {}, None, "fp1")
     assert "actor" not in result.wrote_fields and "actorThumb" not in result.wrote_fields
