@@ -5,12 +5,17 @@ plain fields too (plexapi's ``editSortTitle``/``editContentRating`` → ``editFi
 unset ``titleSort`` is left out of the XML and plexapi reads the title in its place (``Video._loadData``). Tags per type T: ``T[].tag`` clears the
 type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
 unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
-``T[i].tagging.text`` / ``T[i].tag.thumb`` / ``T[i].tag.tagKey`` kept on that entry; an actor sent without
+``T[i].tagging.text`` / ``T[i].tag.tagKey`` kept on that entry. ``actor[i].tag.thumb`` is the actor's photo, and
+Plex keeps one photo per actor for the whole server (one entry per actor name, shared by every item and library:
+gboudreau/XBMCnfoTVImporter.bundle#118, "all instances of an actor are linked together in the Plex database as
+one entry … a single image"; joshuaavalon/AvalonXmlAgent.bundle#1, "Plex only support 1 thumbnail per actor … the
+later updated one will overwrite"), so writing it on one item changes it on all of them. An actor sent without
 ``tag.thumb`` loses its photo (plex-api.md §3.4: "send the full cast each time, including ``tag.thumb`` of
-existing actors, or their role/photo may be lost", the stricter reading of an unverified behaviour). Clear and removal apply
-before replacement. ``PlexLibrary.merge_tag_lists`` switches the indexed list from replacing the item's list
-(plexapi's maintainers, PR #151: the default here, the stricter case) to adding to it (what the official API's
-separate clear and removal forms imply): PlexSync must be right under both.
+existing actors, or their role/photo may be lost", the stricter reading of an unverified behaviour), everywhere.
+Clear and removal apply before replacement. An indexed list always replaces the item's whole list of its type: plexapi's maintainers
+(PR #151, "it will overwrite the previous collection/label/genre"), and every client that adds a tag re-sends
+the existing ones with it (plexapi's ``editTags``, PSPlex's ``Add-PlexLabel``). No source shows a server that adds
+indexed entries to the item's list, so the emulator has no such mode: a list sent in parts keeps its last part.
 
 Tag names are case-insensitive: a name that a tag already in use on the server matches ignoring case takes
 that tag's spelling (Kometa-Team/Kometa#201, Plex capitalising labels; plex-api.md addendum). Names are resolved
@@ -28,7 +33,7 @@ from emulators.plex_model import EmuItem, PlexLibrary
 
 CONTROL_KEYS = {"type", "id", "includeExternalMedia", "X-Plex-Token"}
 _INDEXED_TAG = re.compile(r"^(\w+)\[(\d+)\]\.(tag\.tag|tagging\.text|tag\.thumb|tag\.tagKey)$")
-_ROLE_ATTRIBUTES = {"tagging.text": "role", "tag.thumb": "thumb", "tag.tagKey": "tagKey"}
+_ROLE_ATTRIBUTES = {"tagging.text": "role", "tag.tagKey": "tagKey"}  # per item; the photo is per actor
 
 
 @dataclass
@@ -75,7 +80,7 @@ def apply_edits(library: PlexLibrary, item: EmuItem, plan: EditPlan) -> None:
         for tag_type, names in plan.removals.items():
             item.tags[tag_type] = [name for name in item.tags.get(tag_type, []) if name not in names]
         for tag_type, entries in plan.replacements.items():
-            _replace_tags(item, tag_type, entries, spellings[tag_type], merge=library.merge_tag_lists)
+            _replace_tags(library, item, tag_type, entries, spellings[tag_type])
         for tag_type in item.tags:
             library.register_tags(item, tag_type)
         library.touch(item)
@@ -114,14 +119,13 @@ def _set_scalar(item: EmuItem, name: str, value: str) -> None:
         item.fields[name] = value
 
 
-def _replace_tags(item: EmuItem, tag_type: str, entries: dict[int, dict[str, str]], spellings: dict[str, str],
-                  merge: bool) -> None:
+def _replace_tags(library: PlexLibrary, item: EmuItem, tag_type: str, entries: dict[int, dict[str, str]],
+                  spellings: dict[str, str]) -> None:
     ordered = [entries[index] for index in sorted(entries) if entries[index].get("tag.tag")]
     names = [spellings[entry["tag.tag"]] for entry in ordered]
-    kept = item.tags.get(tag_type, []) if merge else []
-    item.tags[tag_type] = list(dict.fromkeys([*kept, *names]))
+    item.tags[tag_type] = list(dict.fromkeys(names))
     if tag_type != "actor":
         return
     for name, entry in zip(names, ordered):
-        details = {attribute: entry[key] for key, attribute in _ROLE_ATTRIBUTES.items() if entry.get(key)}
-        item.roles[name] = details
+        item.roles[name] = {attribute: entry[key] for key, attribute in _ROLE_ATTRIBUTES.items() if entry.get(key)}
+        library.set_actor_photo(name, entry.get("tag.thumb"))

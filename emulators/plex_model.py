@@ -40,7 +40,7 @@ class EmuItem:
     updated_at: int
     fields: dict[str, str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
-    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # actor name → {role, thumb, tagKey}
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # actor name → {role, tagKey} on this item
     locks: set[str] = field(default_factory=set)
     posters: list[str] = field(default_factory=list)
     arts: list[str] = field(default_factory=list)
@@ -98,11 +98,12 @@ class PlexLibrary:
         self.pending: list[PendingFile] = []
         self.tag_ids: dict[tuple[str, str], int] = {}
         self.collection_arts: dict[int, CollectionArt] = {}  # collection ratingKey → its images and locks
+        # One photo per actor for the whole server, by name ignoring case (emulators.plex_edits)
+        self.actor_photos: dict[str, str] = {}
         self.clock = clock or (lambda: int(time.time()))
         # PMS seems to lock an uploaded image (plex-api.md §3.6, unverified); tests that must see a client send
         # the lock itself switch this off.
         self.lock_on_upload = True
-        self.merge_tag_lists = False  # an edit's indexed tag list replaces the item's (see emulators.plex_edits)
         # Called after each section listing page is answered, before the client reads it: a test's change then
         # lands between two pages of one listing, as a real server's scan or a user's edit may.
         self.after_listing_page: Callable[[], None] | None = None
@@ -213,6 +214,18 @@ class PlexLibrary:
             item.tags[tag_type] = list(dict.fromkeys(names))
             self.register_tags(item, tag_type)
             self.touch(item)
+
+    def set_actor_photo(self, name: str, url: str | None) -> None:
+        """An actor's photo, on every item that has the actor (a user picking one in Plex; None removes it)."""
+        with self.lock:
+            if url:
+                self.actor_photos[name.casefold()] = url
+            else:
+                self.actor_photos.pop(name.casefold(), None)
+
+    def actor_photo(self, name: str) -> str | None:
+        with self.lock:
+            return self.actor_photos.get(name.casefold())
 
     def register_tags(self, item: EmuItem, tag_type: str) -> None:
         """Give new tags their ids; a collection tag creates the section's collection on first use."""

@@ -9,6 +9,12 @@ take, so tests of what PlexSync sends must see them:
   upload of a big cover (nginx docs; Kometa-Team/Kometa#2284 and plex-api.md's addendum for the URL side).
 
 Both answers carry nginx's own small HTML page, never reach Plex, and are recorded in ``refused``.
+
+Plex itself, reached directly, takes much longer request lines: a real PMS answered 400 to a ~35 KB edit URL
+(Kometa-Team/Kometa#2284, a batch edit of many ids; fixed there by sending fewer per request). Where between
+8 KiB and 35 KB its limit lies is not known [U]; the emulator answers 400 above ``PMS_REQUEST_LINE_BYTES`` (32 KiB),
+with PMS's own small page, and PlexSync does not rely on the figure: it learns whatever limit answers.
+(Python's http.server answers 414 itself above 64 KiB, before any of this is asked.)
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from dataclasses import dataclass, field
 
 NGINX_REQUEST_LINE_BYTES = 8 * 1024  # large_client_header_buffers 4 8k: the line and its CRLF fit one buffer
 NGINX_BODY_BYTES = 1024 * 1024  # client_max_body_size 1m
+PMS_REQUEST_LINE_BYTES = 32 * 1024  # below the ~35 KB line a real PMS refused with 400 [U: the exact limit]
+PMS_BAD_REQUEST = b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>"
 _REASONS = {413: "Request Entity Too Large", 414: "Request-URI Too Large"}
 
 
@@ -51,3 +59,10 @@ class ProxyLimits:
             if status is not None:
                 self.refused.append((status, request_line))
         return None if status is None else (status, nginx_error_page(status))
+
+
+def pms_refusal(request_line: str, limit: int | None) -> tuple[int, bytes] | None:
+    """PMS's own answer to a request line longer than it takes (``limit`` None: no limit), else None."""
+    if limit is None or len(request_line.encode("latin-1", "replace")) + 2 <= limit:
+        return None
+    return 400, PMS_BAD_REQUEST

@@ -22,7 +22,7 @@ from emulators.plex_history import PlexWatchState, route_watch_state
 from emulators.loopback import LoopbackEmulator
 from emulators.plex_model import EmuItem, PlexLibrary
 from emulators.plex_request import Headers, RecordedRequest
-from emulators.plex_proxy import ProxyLimits
+from emulators.plex_proxy import PMS_REQUEST_LINE_BYTES, ProxyLimits, pms_refusal
 from emulators.plex_routes import route
 
 __all__ = ["EmuItem", "PlexEmulator", "RecordedRequest"]
@@ -56,6 +56,8 @@ class PlexEmulator(LoopbackEmulator):
                  proxy: ProxyLimits | None = None) -> None:
         super().__init__()
         self.proxy = proxy  # behind a reverse proxy (nginx's limits): emulators.plex_proxy
+        self.request_line_bytes: int | None = PMS_REQUEST_LINE_BYTES  # PMS's own limit (400 above it)
+        self.refused_lines: list[str] = []  # request lines PMS itself answered 400 for their length
         self.token = token
         self.machine_identifier = machine_identifier or xml.MACHINE_ID
         self.truncate_list_tags = truncate_list_tags
@@ -204,6 +206,12 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             refusal = emulator.proxy.refusal(self.requestline, length) if emulator.proxy else None
             if refusal is not None:  # the proxy answers; Plex never sees the request
+                self._send(*refusal, "text/html")
+                return
+            refusal = pms_refusal(self.requestline, emulator.request_line_bytes)
+            if refusal is not None:
+                with emulator._lock:
+                    emulator.refused_lines.append(self.requestline)
                 self._send(*refusal, "text/html")
                 return
             headers = Headers((key.lower(), value) for key, value in self.headers.items())

@@ -68,6 +68,9 @@ def _tag_element(library: PlexLibrary, item: EmuItem, parent: ElementTree.Elemen
         attrs.update(id=str(tag_id), filter=f"{tag_type}={tag_id}")
         if tag_type == "actor":
             attrs.update(item.roles.get(name, {}))
+            photo = library.actor_photo(name)  # one per actor on the whole server
+            if photo:
+                attrs["thumb"] = photo
     ElementTree.SubElement(parent, TAG_ELEMENTS.get(tag_type, tag_type.capitalize()), attrs)
 
 

@@ -1,19 +1,16 @@
-"""One scene's edit as the fewest PUTs whose request lines all fit what a reverse proxy in front of Plex takes.
+"""One scene's edit as PUTs, each tag type's whole list in one of them.
 
-nginx and Apache answer 414 to a request line over 8 KiB and a real PMS answered 400 to a ~35 KB edit
-(``validation.limits``), so the edit is cut into groups — each scalar with its lock, the locks sent on their
-own, each tag type's list with its removals — packed in that order (scalars first) into as few PUTs as keep
-every request line within ``REQUEST_LINE_BYTES``. An unchanged scene has no group and sends no PUT.
+Plex replaces an item's whole list of a tag type with each indexed list it receives (``genre[0].tag.tag=…``;
+plexapi's maintainers, PR #151), so a list sent in parts would keep only the last part. With no request-size
+limit known for the server (``limit`` None) the edit is one PUT, plus an earlier one removing the old spellings
+of a case-only rename: Plex gives a name the spelling of a tag already in use, the item's own included
+(``plex.metadata_fields``).
 
-A case-only rename ("Action" → "action") removes the old spelling in a PUT before the one that sends the list:
-Plex gives a name the spelling of a tag already in use, the item's own included (``plex.metadata_fields``).
-
-One tag type's list longer than a request (200 performers, 100 long CJK tags) is sent in parts: the first part
-with the removals, every part with its own entry indices (``genre[40].tag.tag``…), so the parts add up on a
-server that adds indexed entries to the item's list, as the official API's separate clear (``genre[].tag``) and
-removal (``genre[].tag.tag-``) forms imply. plexapi's maintainers describe an indexed list as replacing the
-item's list (plex-api.md §0.2); on such a server only the last part would stay, so the writer reads a split
-type back and reports what Plex kept (``split_types``).
+Once Plex or a proxy in front of it refused a request for its size (``plex.request_limit``), the edit is packed
+into as few PUTs as keep every request line within that limit: each scalar with its lock, the extra locks, then
+each tag type's whole list, in that order. A list that fits no request on its own is cut to the longest start of
+it that fits, in the order given (the order Stash shows), and what was left out is named (``left_out``), so the
+caller can say so and remember exactly what Plex holds. An unchanged scene has no group and sends no PUT.
 """
 
 from __future__ import annotations
@@ -25,13 +22,11 @@ from plex.metadata_fields import (
     PHOTOS,
     TAG_TYPES,
     removal_params,
-    removed_names,
     renamed_spellings,
     scalar_group,
     tag_names,
     tag_params,
 )
-from validation.limits import REQUEST_LINE_BYTES
 
 Measure = Callable[[dict[str, Any]], int]  # the request line's size for these parameters
 
@@ -39,7 +34,8 @@ Measure = Callable[[dict[str, Any]], int]  # the request line's size for these p
 @dataclass
 class EditRequests:
     puts: list[dict[str, Any]] = field(default_factory=list)  # one parameter dict per PUT, in sending order
-    split_types: list[str] = field(default_factory=list)  # tag types whose list went in several PUTs
+    kept: dict[str, list[str]] = field(default_factory=dict)  # tag type → the names sent, when its list was cut
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # tag type → the names that did not fit
 
 
 @dataclass
@@ -48,81 +44,82 @@ class _Group:
     writes: str | None = None  # the tag type whose list this group sends
     renames: str | None = None  # the tag type whose old spellings this group removes
     names: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    thumbs: dict[str, str] | None = None
 
 
 def plan_edit(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterable[str], measure: Measure,
-              limit: int = REQUEST_LINE_BYTES) -> EditRequests:
-    """The PUTs writing and locking ``changes`` (``before``: the values they replace, for removals) and locking
-    the Plex fields in ``locks``."""
+              limit: int | None = None) -> EditRequests:
+    """The PUTs writing and locking ``changes`` (``before``: the values they replace, for case-only renames)
+    and locking the Plex fields in ``locks``; ``limit``: the longest request line the server takes, if known."""
+    groups = _groups(changes, before, locks)
+    renames = [group for group in groups if group.renames]
+    rest = [group for group in groups if not group.renames]
+    if limit is None:
+        return EditRequests([_merged(part) for part in (renames, rest) if part])
+    plan = EditRequests()
+    for part in (renames, rest):  # every removal of an old spelling goes before any list is sent
+        _pack(part, measure, limit, plan)
+    return plan
+
+
+def _merged(groups: list[_Group]) -> dict[str, Any]:
+    return {key: value for group in groups for key, value in group.params.items()}
+
+
+def _pack(groups: list[_Group], measure: Measure, limit: int, plan: EditRequests) -> None:
+    """Groups in order into the fewest PUTs within ``limit``; a list too long for any request is cut."""
     def fits(params: dict[str, Any]) -> bool:
         return measure(params) <= limit
 
-    groups = _groups(changes, before, locks)
-    whole = {key: value for group in groups for key, value in group.params.items()}
-    if not any(group.renames for group in groups) and (not whole or fits(whole)):
-        return EditRequests([whole] if whole else [])  # the usual case: one PUT (or none), measured once
-    plan = EditRequests()
+    whole = _merged(groups)
+    if not whole or fits(whole):  # the usual case: one PUT (or none), measured once
+        plan.puts.extend([whole] if whole else [])
+        return
     current: dict[str, Any] = {}
-    renamed_here: set[str] = set()
     for group in groups:
-        if current and (group.writes in renamed_here or not fits({**current, **group.params})):
+        if current and not fits({**current, **group.params}):
             plan.puts.append(current)
-            current, renamed_here = {}, set()
-        if fits({**current, **group.params}):
+            current = {}
+        if fits({**current, **group.params}) or group.writes is None:
+            # A scalar always fits one request within validation.limits' caps; if not, the refusal shows.
             current.update(group.params)
-            renamed_here.update([group.renames] if group.renames else [])
             continue
-        if group.writes is None:  # cannot happen within validation.limits' caps; if it does, the refusal shows
-            plan.puts.append(group.params)
-            continue
-        parts = _parts(group.writes, group.names, group.removed, fits, _thumbs(group.writes, changes.get(PHOTOS)))
-        plan.split_types.append(group.writes)
-        plan.puts.extend(parts[:-1])
-        current = parts[-1]
+        kept = _longest_start(group, fits)
+        plan.kept[group.writes] = kept
+        plan.left_out[group.writes] = group.names[len(kept):]
+        plan.puts.append(tag_params(group.writes, kept, group.thumbs))
     if current:
         plan.puts.append(current)
-    return plan
+
+
+def _longest_start(group: _Group, fits: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """The most names from the start of the list whose request fits (at least one: an empty list would clear
+    the type, and a single name always fits within the request limits' floor)."""
+    assert group.writes is not None
+    low, high = 1, len(group.names)  # names[:low] is sent either way; names[:high + 1] is known not to fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(tag_params(group.writes, group.names[:middle], group.thumbs)):
+            low = middle
+        else:
+            high = middle - 1
+    return group.names[:low]
 
 
 def _groups(changes: Mapping[str, Any], before: Mapping[str, Any], locks: Iterable[str]) -> list[_Group]:
     groups = [_Group(scalar_group(name, value)) for name, value in changes.items()
               if name not in TAG_TYPES and name != PHOTOS]
     thumbs = changes.get(PHOTOS) or None  # sent with the actor list (never on their own)
-    extra_locks = {f"{lock}.locked": 1 for lock in locks}  # Plex field names, already complete
+    lists = {name: tag_names(value) for name, value in changes.items() if name in TAG_TYPES}
+    # Plex field names, already complete; a written list carries its own lock
+    extra_locks = {f"{lock}.locked": 1 for lock in locks if lock not in lists}
     if extra_locks:
         groups.append(_Group(extra_locks))
-    lists = {name: tag_names(value) for name, value in changes.items() if name in TAG_TYPES}
     for tag_type, names in lists.items():
         renamed = renamed_spellings(before.get(tag_type) or [], names)
         if renamed:
             groups.append(_Group(removal_params(tag_type, renamed), renames=tag_type))
     for tag_type, names in lists.items():
-        removed = removed_names(before.get(tag_type) or [], names)
-        groups.append(_Group(tag_params(tag_type, names, removed, clear=not names, thumbs=_thumbs(tag_type, thumbs)),
-                             writes=tag_type, names=names, removed=removed))
+        photos = thumbs if tag_type == "actor" else None
+        groups.append(_Group(tag_params(tag_type, names, photos), writes=tag_type, names=names, thumbs=photos))
     return groups
-
-
-def _thumbs(tag_type: str, thumbs: Any) -> dict[str, str] | None:
-    return thumbs if tag_type == "actor" and thumbs else None
-
-
-def _parts(tag_type: str, names: list[str], removed: list[str], fits: Callable[[dict[str, Any]], bool],
-           thumbs: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """One tag type's list in as few requests as fit: removals first, then the names (with their photos)."""
-    parts: list[dict[str, Any]] = []
-    part_removed: list[str] = []
-    part_names: list[str] = []
-    first = 0
-    for is_removal, name in [(True, name) for name in removed] + [(False, name) for name in names]:
-        trial_removed = part_removed + [name] if is_removal else part_removed
-        trial_names = part_names if is_removal else part_names + [name]
-        if (part_removed or part_names) and not fits(tag_params(tag_type, trial_names, trial_removed, first,
-                                                                  thumbs=thumbs)):
-            parts.append(tag_params(tag_type, part_names, part_removed, first, thumbs=thumbs))
-            first += len(part_names)
-            trial_removed, trial_names = ([name], []) if is_removal else ([], [name])
-        part_removed, part_names = trial_removed, trial_names
-    parts.append(tag_params(tag_type, part_names, part_removed, first, thumbs=thumbs))
-    return parts

@@ -2,9 +2,10 @@
 parameters of an edit (built with plexapi's own tag helper, so encoding is exactly plexapi's), in groups that
 ``plex.edit_requests`` packs into PUTs.
 
-Tag lists are exact sets: the full wanted list is sent as ``genre[0].tag.tag=…`` (which replaces the item's
-list), names no longer wanted are also removed explicitly (``genre[].tag.tag-=…``, plexapi's removal form, so
-the result is right whether the server replaces or appends), and an empty list is cleared with ``genre[].tag=``.
+Tag lists are exact sets: the full wanted list is sent as ``genre[0].tag.tag=…``, which replaces the item's
+whole list of that type (plexapi's maintainers, PR #151; plexapi's ``editTags`` re-sends existing + new for that
+reason), so names no longer wanted need no removal of their own, and a list must never be sent in parts: each
+part would replace the one before. An empty list is cleared with ``genre[].tag=``.
 Every written field is locked so an agent refresh cannot undo it; a lock can also be sent on its own (a right
 value Plex has not locked yet, an uploaded image).
 
@@ -127,8 +128,10 @@ def current_locks(item: Any) -> set[str]:
 
 
 def lock_names(names: Iterable[str]) -> list[str]:
-    """The Plex fields locked when ``names`` are written, each once."""
-    return list(dict.fromkeys(lock for name in names for lock in LOCKED_TOGETHER.get(name, (name,))))
+    """The Plex fields locked when ``names`` are written, each once (photos are part of the actor field, which
+    has the lock)."""
+    return list(dict.fromkeys(lock for name in names if name != PHOTOS
+                              for lock in LOCKED_TOGETHER.get(name, (name,))))
 
 
 def missing_locks(names: Iterable[str], locked: set[str]) -> list[str]:
@@ -158,12 +161,6 @@ def lock_params(names: Iterable[str]) -> dict[str, int]:
     return {f"{lock}.locked": 1 for lock in lock_names(names)}
 
 
-def removed_names(old: Iterable[str], names: list[str]) -> list[str]:
-    """Old names no longer wanted (ignoring case: a case-only rename is not among them)."""
-    wanted = {name.casefold() for name in names}
-    return [name for name in tag_names(old) if name.casefold() not in wanted]
-
-
 def renamed_spellings(old: Iterable[str], names: list[str]) -> list[str]:
     """Old spellings of names still wanted in another case ("Action" when "action" is wanted), removed in an
     earlier PUT of their own: in one request PMS would resolve the new name to the old tag still in use, or
@@ -178,17 +175,14 @@ def removal_params(tag_type: str, removed: list[str]) -> dict[str, Any]:
     return EditTagsMixin._tagHelper(tag_type, removed, locked=True, remove=True)
 
 
-def tag_params(tag_type: str, names: list[str], removed: list[str], first_index: int = 0,
-               clear: bool = False, thumbs: dict[str, str] | None = None) -> dict[str, Any]:
-    """``names`` as entries ``first_index``… of the tag list, with ``removed`` removed; ``clear``: the type is
-    emptied first (Plex's documented "remove every association of this type", for an empty wanted list);
-    ``thumbs``: a photo URL per name, sent on the name's own entry (``actor[3].tag.thumb``)."""
+def tag_params(tag_type: str, names: list[str], thumbs: dict[str, str] | None = None) -> dict[str, Any]:
+    """``names`` as the item's whole list of ``tag_type`` (an empty list clears the type: Plex's documented
+    "remove every association of this type"); ``thumbs``: a photo URL per name, sent on the name's own entry
+    (``actor[3].tag.thumb``)."""
     params: dict[str, Any] = {f"{tag_type}.locked": 1}
-    if removed:
-        params.update(removal_params(tag_type, removed))
-    if clear:
+    if not names:
         params[f"{tag_type}[].tag"] = ""
-    params.update({f"{tag_type}[{first_index + offset}].tag.tag": name for offset, name in enumerate(names)})
-    params.update({f"{tag_type}[{first_index + offset}].tag.thumb": thumbs[name]
-                   for offset, name in enumerate(names) if thumbs and thumbs.get(name)})
+    params.update({f"{tag_type}[{index}].tag.tag": name for index, name in enumerate(names)})
+    params.update({f"{tag_type}[{index}].tag.thumb": thumbs[name]
+                   for index, name in enumerate(names) if thumbs and thumbs.get(name)})
     return params

@@ -6,8 +6,12 @@
   something to write → 1 detail read (list views truncate tags), then 1 PUT with every difference.
   With ``preserve_plex_edits``, a field whose Plex value differs from what we last wrote was edited in Plex
   and is left alone (and stays recorded as we wrote it, so it is left alone next time too).
-- The edit goes out as the fewest PUTs whose request lines fit a reverse proxy's 8 KiB (``plex.edit_requests``):
-  usually one; a tag list sent in several parts is read back once to confirm Plex kept all of it.
+- The edit goes out as one PUT, each tag type's whole list in it: Plex replaces an item's list with each list it
+  receives, so a list is never sent in parts (``plex.edit_requests``). When Plex or a proxy in front of it refuses
+  a request for its size, the limit is learned (``plex.request_limit``) and the edit is sent again in PUTs within
+  it; a list that fits no request is cut to the longest start that fits, in Stash's order. What was left out is
+  said (``cuts``) and recorded: the record holds what Plex got, and while the wanted list and the limit stay the
+  same the cut list counts as written, so a re-sync writes nothing.
 - Every written field is locked. When the detail view was read, a wanted field Plex already has right but not
   locked gets its lock in the same PUT (else an agent refresh could overwrite it); without a read, the fields
   were locked when we wrote them.
@@ -24,7 +28,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping
 
-from plex.edit_requests import plan_edit
+from plex.edit_requests import EditRequests, plan_edit
 from plex.errors import ImageUnusable, PlexRejected
 from plex.images import image_problem, refusal_reason
 from plex.metadata_fields import (
@@ -41,9 +45,16 @@ from plex.metadata_fields import (
     same,
     tag_names,
 )
+from plex.request_limit import RequestLimit
+from validation.stash_log import get_logger
 
 IMAGE_LABEL = {"poster": "poster", "art": "background"}
-RECORD_KEYS = ("fingerprint", "snapshot", "image_urls", "image_hashes", "added_collections", "rating_key")
+LIST_LABEL = {"actor": "performers", "genre": "tags", "director": "directors", "collection": "collections"}
+RECORD_KEYS = ("fingerprint", "snapshot", "image_urls", "image_hashes", "added_collections", "rating_key",
+               "left_out", "cut_at")
+NAMED_LEFT_OUT = 20  # names listed in a note; the rest are counted
+
+log = get_logger("plex.writer")
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,13 @@ class PushRecord:
     image_hashes: dict[str, str] = field(default_factory=dict)
     added_collections: list[str] = field(default_factory=list)
     rating_key: int | None = None  # the item it describes: a re-added item starts from scratch
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # tag type → wanted names a cut left out
+    cut_at: dict[str, int] = field(default_factory=dict)  # tag type → the request limit (bytes) it was cut to
+
+    def cut_notes(self) -> list[str]:
+        """What Plex does not have of the cut lists, in words (for the scene's note and the log)."""
+        return [cut_note(tag_type, tag_names(self.snapshot.get(tag_type)), names, self.cut_at.get(tag_type))
+                for tag_type, names in self.left_out.items()]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -80,6 +98,7 @@ class PushResult:
     requests: int
     unusable_images: dict[str, str] = field(default_factory=dict)  # kind → why it was left out
     notes: list[str] = field(default_factory=list)  # what Plex did not get, and why (for status and the log)
+    cuts: list[str] = field(default_factory=list)  # the lists Plex holds only in part (``PushRecord.cut_notes``)
 
 
 @dataclass
@@ -102,6 +121,7 @@ class PushPlan:
     locks: list[str]
     unusable: dict[str, str]
     effective: dict[str, Any]
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # tag type → names the edit would leave out
 
     @property
     def image_kinds(self) -> list[str]:
@@ -124,10 +144,24 @@ def _photos_with_cast(effective: dict[str, Any], base: Mapping[str, Any], change
     effective[PHOTOS] = thumbs
 
 
+def cut_note(tag_type: str, kept: list[str], left_out: list[str], line_bytes: int | None) -> str:
+    """``"Plex got 64 of 120 performers …; left out: …"``: the first names, then how many more."""
+    shown = ", ".join(left_out[:NAMED_LEFT_OUT]) + (f" and {len(left_out) - NAMED_LEFT_OUT} more"
+                                                    if len(left_out) > NAMED_LEFT_OUT else "")
+    limit = f"the {line_bytes:,} bytes" if line_bytes else "what"
+    return (f"Plex got {len(kept)} of {len(kept) + len(left_out)} {LIST_LABEL.get(tag_type, tag_type)}: the whole "
+            f"list is longer than {limit} Plex, or a proxy in front of it, takes in one request (a proxy's limit "
+            f"can be raised, e.g. nginx's large_client_header_buffers); left out: {shown}")
+
+
 class MetadataWriter:
-    def __init__(self, client: Any, *, preserve_plex_edits: bool = False) -> None:
+    """``request_limit``: what the worker learned of this server's request size (shared by concurrent pushes)."""
+
+    def __init__(self, client: Any, *, preserve_plex_edits: bool = False,
+                 request_limit: RequestLimit | None = None) -> None:
         self.client = client
         self.preserve_plex_edits = preserve_plex_edits
+        self.request_limit = request_limit if request_limit is not None else RequestLimit()
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushResult:
@@ -137,14 +171,11 @@ class MetadataWriter:
         record, unusable = plan.record, plan.unusable
         uploaded = self._upload_images(rating_key, plan.uploads, record, unusable)
         locks = plan.locks + image_locks(uploaded)
-        edit = plan_edit(plan.changes, plan.base, locks,
-                         lambda params: self.client.edit_request_line_bytes(section_id, rating_key, params))
-        for params in edit.puts:
-            self.client.put_edits(section_id, rating_key, params)
+        edit, limit = self._send_edit(section_id, rating_key, plan.changes, plan.base, locks)
+        _record_cuts(record, edit, limit)
         notes = [f"{IMAGE_LABEL[kind]} left out: {reason}" for kind, reason in unusable.items()]
-        notes += self._lists_not_kept(rating_key, edit.split_types, plan.effective, record)
         return PushResult(record, sorted(plan.changes), uploaded, self.client.request_count - before_count,
-                          unusable, notes)
+                          unusable, notes, record.cut_notes())
 
     def plan(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushPlan:
@@ -164,6 +195,7 @@ class MetadataWriter:
             user_own = {name.casefold() for name in current if name.casefold() not in ours}
             added = [name for name in effective["collection"] if name.casefold() not in user_own]
             effective["collection"] = final_collections(current, ours_before, effective["collection"])
+        held = self._held_cuts(previous, effective)
         changes = {name: value for name, value in effective.items()
                    if name not in base or not same(name, base[name], value)
                    or (name in known and not identical(name, known[name], value))}
@@ -172,11 +204,65 @@ class MetadataWriter:
         record = PushRecord(fingerprint, snapshot={**known, **effective},
                             image_urls=dict(previous.image_urls) if previous else {},
                             image_hashes=dict(previous.image_hashes) if previous else {},
-                            added_collections=added, rating_key=int(rating_key))
+                            added_collections=added, rating_key=int(rating_key),
+                            left_out={tag_type: previous.left_out[tag_type] for tag_type in held} if previous else {},
+                            cut_at={tag_type: previous.cut_at[tag_type] for tag_type in held} if previous else {})
         unusable: dict[str, str] = {}
         uploads = self._image_uploads(images, record, unusable)
         locks = missing_locks(effective, locked) if locked is not None else []
-        return PushPlan(base, changes, record, uploads, locks, unusable, effective)
+        edit = plan_edit(changes, base, locks, self._measure(section_id, rating_key), self.request_limit.line_bytes)
+        return PushPlan(base, changes, record, uploads, locks, unusable, effective,
+                        {**record.left_out, **edit.left_out})
+
+    def _measure(self, section_id: int, rating_key: int) -> Callable[[dict[str, Any]], int]:
+        return lambda params: self.client.edit_request_line_bytes(section_id, rating_key, params)
+
+    def _held_cuts(self, previous: PushRecord | None, effective: dict[str, Any]) -> list[str]:
+        """Lists cut by an earlier push that stay cut: the same wanted list, and a request limit no larger than
+        the one they were cut to. What Plex got of them is what this push wants (in ``effective``, photos of the
+        left-out performers dropped), so an unchanged scene writes nothing, however often it is synced.
+        A list whose limit is unknown again (forgotten, or another server) is tried whole."""
+        limit = self.request_limit.line_bytes
+        if previous is None or limit is None:
+            return []
+        held = []
+        for tag_type, left_out in previous.left_out.items():
+            kept = tag_names(previous.snapshot.get(tag_type))
+            cut_at = previous.cut_at.get(tag_type)
+            if cut_at is not None and limit <= cut_at and effective.get(tag_type) == kept + list(left_out):
+                effective[tag_type] = kept
+                held.append(tag_type)
+        if "actor" in held and PHOTOS in effective:
+            effective[PHOTOS] = _photos_of(effective[PHOTOS], effective["actor"])
+        return held
+
+    def _send_edit(self, section_id: int, rating_key: int, changes: Mapping[str, Any], base: Mapping[str, Any],
+                   locks: list[str]) -> tuple[EditRequests, int | None]:
+        """Send the edit's PUTs; when one is refused for its size, plan the edit again within a lower limit
+        and send what Plex has not taken yet (a PUT taken before is not sent again)."""
+        measure = self._measure(section_id, rating_key)
+        before, ours = self.request_limit.line_bytes, None  # ours: the last limit this push lowered to
+        taken: list[dict[str, Any]] = []
+        while True:
+            limit = self.request_limit.line_bytes
+            edit = plan_edit(changes, base, locks, measure, limit)
+            params: dict[str, Any] = {}
+            try:
+                for params in edit.puts:
+                    if params not in taken:
+                        self.client.put_edits(section_id, rating_key, params)
+                        taken.append(params)
+                return edit, limit
+            except PlexRejected as exc:
+                refused = measure(params)
+                lowered = self.request_limit.lower_after(exc, refused)
+                if lowered is None:
+                    if ours is not None:
+                        self.request_limit.undo(ours, before)
+                    raise
+                ours = lowered
+                log.info("Plex, or a proxy in front of it, refused a %s-byte edit request (%s): edits to this "
+                         "server now stay within %s bytes per request", f"{refused:,}", exc.status, f"{lowered:,}")
 
     def _upload_images(self, rating_key: int, uploads: list[_Upload], record: PushRecord,
                        unusable: dict[str, str]) -> list[str]:
@@ -196,26 +282,6 @@ class MetadataWriter:
             record.image_hashes[upload.kind] = upload.digest
             uploaded.append(upload.kind)
         return uploaded
-
-    def _lists_not_kept(self, rating_key: int, split_types: list[str], effective: Mapping[str, Any],
-                        record: PushRecord) -> list[str]:
-        """A tag list sent in several PUTs is read back once: a server that replaces a list instead of adding
-        to it keeps only the last part (plex.edit_requests). The user is told, and the record holds what Plex
-        kept, so the next push tries the list again."""
-        if not split_types:
-            return []
-        current = current_values(self.client.fetch_detail(rating_key))
-        notes = []
-        for tag_type in split_types:
-            kept = {name.casefold() for name in tag_names(current.get(tag_type))}
-            wanted = tag_names(effective[tag_type])
-            missing = [name for name in wanted if name.casefold() not in kept]
-            if missing:
-                record.snapshot[tag_type] = tag_names(current.get(tag_type))
-                notes.append(f"Plex kept {len(wanted) - len(missing)} of {len(wanted)} {tag_type} names: the list "
-                             "is longer than one request a proxy takes (8 KiB) and this server replaced it with "
-                             "each part instead of adding the parts up")
-        return notes
 
     def _starting_point(self, rating_key: int, wanted: Mapping[str, Any], previous: PushRecord | None,
                         known: dict[str, Any], ours_before: list[str],
@@ -277,3 +343,19 @@ class MetadataWriter:
                 continue
             uploads.append(_Upload(kind, source.url, data, digest))
         return uploads
+
+
+def _photos_of(thumbs: Any, cast: list[str]) -> dict[str, str]:
+    """The photos of ``cast`` only (names ignoring case, as Plex matches them)."""
+    names = {name.casefold() for name in cast}
+    return {name: url for name, url in (thumbs or {}).items() if name.casefold() in names}
+
+
+def _record_cuts(record: PushRecord, edit: EditRequests, limit: int | None) -> None:
+    """The record holds what Plex got of a cut list, and what was left out of it at which limit."""
+    for tag_type, kept in edit.kept.items():
+        record.snapshot[tag_type] = kept
+        record.left_out[tag_type] = edit.left_out[tag_type]
+        record.cut_at[tag_type] = int(limit) if limit is not None else 0
+        if tag_type == "actor" and PHOTOS in record.snapshot:
+            record.snapshot[PHOTOS] = _photos_of(record.snapshot[PHOTOS], kept)

@@ -7,10 +7,12 @@ answered 400 to a ~35 KB edit URL (Kometa-Team/Kometa#2284).
 
 Every value we write travels in an edit PUT's query string, percent-encoded UTF-8: a letter costs 1 byte, a
 space or ``&`` 3, a CJK character 9, and a removed tag name is encoded twice (a CJK character then costs 15).
-One scene's edit is split into as many PUTs as keep each request line within ``REQUEST_LINE_BYTES``
-(``plex.edit_requests``), so one value must fit one PUT on its own: the summary and every one-line value
-(titles, each tag or actor name) are capped by their encoded size (``*_BYTES``). Tag and actor lists are capped
-by count only (``max_tags``, ``MAX_ACTORS``): a long list is sent in several PUTs.
+An edit goes as one PUT until Plex or its proxy refuses one for its size; then it is split into PUTs within
+the learned limit, at least ``REQUEST_LINE_BYTES`` behind a proxy's 8 KiB (``plex.request_limit``), so one value
+must fit one PUT on its own: the summary and every one-line value (titles, each tag or actor name) are capped
+by their encoded size (``*_BYTES``). Tag and actor lists are capped by count only (``max_tags``,
+``MAX_ACTORS``): a list travels whole in one PUT (Plex replaces the item's list with each list it receives),
+and one longer than any request the server takes is cut (``plex.edit_requests``).
 """
 
 REQUEST_LINE_BYTES = 8000  # "PUT <url> HTTP/1.1": under the 8 KiB proxies allow, with room to spare

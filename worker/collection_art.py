@@ -9,25 +9,30 @@ keeps the image URL and the hash of the bytes last uploaded (``sync_queue.collec
 - a new URL (Stash's ``?t=`` moves when the studio is edited) → one download, at most once per URL per run;
   the same bytes → only the new URL is recorded; other bytes → one POST and one lock PUT to the collection.
 
-Tag collections have no image. An image Plex could not show (not JPEG/PNG/WebP/GIF, too large, refused: 413)
-is left out with a warning, as an item's cover is; nothing here ever fails the scene.
+Tag collections have no image. An image Plex could not show (not JPEG/PNG/WebP/GIF, too large) is left out
+with a warning, as an item's cover is; nothing here ever fails the scene. An upload Plex refuses (404 from a
+server without the route, 413 from a proxy's body limit) is said once and tried again a day later, or at once
+when the collection's image changes in Stash: one try per collection, not one per scene of it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Mapping
+import time
+from typing import Any, Callable, Mapping
 
 from plex.collections import collection_keys, upload_collection_poster
-from plex.errors import PlexRejected, PlexSyncError
+from plex.errors import PlexItemGone, PlexRejected, PlexSyncError
 from plex.images import image_problem, refusal_reason
 from plex.metadata_writer import PushRecord
-from sync_queue.collection_art import ensure_table, poster_state, record_poster
+from sync_queue.collection_art import ensure_table, failed_upload, poster_state, record_failed_upload, record_poster
 from validation.metadata_extras import collection_name, scene_groups, studio_and_parent
 from validation.stash_log import get_logger
 from worker.stash_reader import CoverUnusable, StashError
 
 log = get_logger("collection_art")
+
+RETRY_REFUSED_AFTER_SECONDS = 24 * 3600  # a poster Plex refused is tried again once a day
 
 
 def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
@@ -46,8 +51,9 @@ def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
 class CollectionPosters:
     """One run's poster checks (downloads and collection listings are remembered for the run)."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Any, clock: Callable[[], float] = time.time) -> None:
         self.rt = runtime
+        self.clock = clock
         self.enabled = runtime.config.sync_collections and not runtime.config.skip_collection_posters
         self._images: dict[str, bytes | None] = {}  # Stash URL → bytes (None: unusable, said once)
         self._keys: dict[int, dict[str, int]] = {}  # library → collection title (folded) → ratingKey
@@ -74,6 +80,10 @@ class CollectionPosters:
         state = poster_state(self.rt.store, section_id, title)
         if state is not None and state.source_url == url:
             return
+        refused = failed_upload(self.rt.store, section_id, title)
+        if refused is not None and refused.source_url == url and \
+                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_SECONDS:
+            return  # said when it was refused; tried again a day later
         data = self._image(url, title)
         if data is None:
             return
@@ -87,8 +97,13 @@ class CollectionPosters:
             return
         try:
             upload_collection_poster(self.rt.plex, section_id, rating_key, data)
-        except PlexRejected as exc:
-            log.warning("Collection %r: poster left out: %s", title, refusal_reason(exc, len(data)))
+        except (PlexRejected, PlexItemGone) as exc:
+            reason = (refusal_reason(exc, len(data)).replace("cover", "image") if isinstance(exc, PlexRejected)
+                      else "Plex answered 404 (a Plex server without poster uploads for collections, or the "
+                           "collection was removed)")
+            record_failed_upload(self.rt.store, section_id, title, url, reason, self.clock())
+            log.warning("Collection %r: poster not uploaded: %s; tried again in a day, or when the image changes "
+                        "in Stash", title, reason)
             return
         record_poster(self.rt.store, section_id, title, url, digest, rating_key)
         log.info("Collection %r: poster uploaded from Stash", title)

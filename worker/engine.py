@@ -34,6 +34,7 @@ from worker.index_sync import index_rows, refresh_if_stale, refresh_index
 from worker.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.performer_photos import SceneModels
 from worker.push_pool import UNTRIED, PushPool
+from worker.request_limits import LearnedLimit
 from worker.stash_reader import CoverUnusable, StashError, StashUnavailable
 from worker.write_safety import WrongItem, read_items, wrong_item
 
@@ -51,7 +52,9 @@ class SyncEngine:
         self.config = runtime.config
         self.mapper = PathMapper(self.config.path_rules)
         self.matcher = Matcher(self.store, self.mapper, strict=self.config.strict_matching)
-        self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
+        self.learned_limit = LearnedLimit(self.store, self.config.plex_url)  # Plex's request size, once refused
+        self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits,
+                                     request_limit=self.learned_limit.limit)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._attention: list[dict[str, Any]] = []
@@ -180,8 +183,9 @@ class SyncEngine:
             log.warning("Scene %s: %s", claim.scene_id, warning)
         fingerprint = wanted.fingerprint()
         if claim.rating_key is not None and claim.fingerprint == fingerprint:
+            cuts = PushRecord.from_json(claim.push_record).cut_notes() if claim.push_record else []
             self._record_synced(token, claim, claim.rating_key, claim.section_id, "unchanged",
-                                claim.push_record or "", fingerprint, scene)
+                                claim.push_record or "", fingerprint, scene, note="; ".join(cuts) or None)
             self.posters.after_scene(scene, claim.push_record, claim.section_id)
             return "unchanged"
         link = self._trusted_link(claim, scene)
@@ -193,6 +197,7 @@ class SyncEngine:
 
     def _settle(self, token: str, job: PushJob, result: Any) -> str | None:
         """Record one push's result; a vanished item is matched again and pushed once more (after its own read)."""
+        self.learned_limit.keep()
         if isinstance(result, PlexItemGone):
             # The linked item was deleted or re-added under a new ratingKey: forget it and match afresh.
             self.store.forget_link(job.claim.scene_id)
@@ -211,14 +216,17 @@ class SyncEngine:
             raise result
         self.breaker.record_success()
         match = job.match
-        # Something left out (a cover Plex refused) is tried again when the scene is next queued: Sync All
-        # and Reconcile queue a scene with no fingerprint.
+        # A cover Plex refused is tried again when the scene is next queued: Sync All and Reconcile queue a
+        # scene with no fingerprint. A list cut to the request limit is not: the record holds what Plex got, so
+        # a re-sync with nothing changed writes nothing (and the note stays).
         self._record_synced(token, job.claim, match.rating_key, match.section_id, match.method,
-                            result.record.to_json(), None if result.notes else job.fingerprint, job.scene,
-                            note="; ".join(result.notes) or None)
+                            result.record.to_json(), None if result.unusable_images else job.fingerprint, job.scene,
+                            note="; ".join(result.notes + result.cuts) or None)
         self.posters.after_scene(job.scene, result.record.to_json(), match.section_id)
         for note in result.notes:
             log.warning("Scene %s: %s; its other fields are in Plex", job.claim.scene_id, note)
+        for cut in result.cuts:
+            log.info("Scene %s: %s", job.claim.scene_id, cut)
         if result.wrote_fields or result.uploaded:
             log.info("Scene %s → Plex item %s (%s): %s", job.claim.scene_id, match.rating_key, match.method,
                      ", ".join(result.wrote_fields + result.uploaded),

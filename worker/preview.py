@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from plex.errors import AmbiguousMatch, ItemNotInPlex
+from plex.metadata_fields import PHOTOS
 from sync_queue.scenes import Claim
 from sync_queue.schema import KV_LAST_PREVIEW
 from validation.metadata import SceneDataError
@@ -36,6 +37,9 @@ HYDRATE_CHUNK = 50  # the worker's batch size: the same Stash reads a sync makes
 LOGGED_SCENES = 20  # Info lines a Stash user reads; the rest are in the task output and the summary
 SHOWN_TEXT = 60
 KEPT_FOR_PAGE = 500  # scenes of the newest preview kept for PlexSync's page (the task output has them all)
+SHOWN_LEFT_OUT = 5  # left-out names in a scene's line (all of them are in the task output)
+ONE_PHOTO_PER_ACTOR = ("performer photos: a Plex actor has one photo for the whole server, so writing a "
+                       "performer's photo changes that actor in every library")
 
 
 @dataclass
@@ -52,6 +56,7 @@ class ScenePreview:
     images: list[str] = field(default_factory=list)
     locks: list[str] = field(default_factory=list)
     reason: str = ""
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # tag type → names no request could carry
 
 
 def _claim_for(state: dict[str, Any] | None, scene_id: int, repush: dict[int, str | None]) -> Claim:
@@ -93,13 +98,20 @@ def preview_scene(engine: SyncEngine, claim: Claim, scene: dict[str, Any] | None
         return ScenePreview(claim.scene_id, title, "ambiguous", reason=str(exc))
     plan = engine.plan_push(claim, match, wanted, fingerprint)
     seen = in_plex or {}
+    left_out = {name: names for name, names in plan.left_out.items() if name in plan.changes}
     changes = {name: {"old": key_hidden(plan.base[name] if name in plan.base else seen.get(name)),
-                      "new": key_hidden(value)} for name, value in sorted(plan.changes.items())}
+                      "new": key_hidden(_sent(value, left_out.get(name)))}
+               for name, value in sorted(plan.changes.items())}
     outcome = "change" if changes or plan.uploads or plan.locks else "unchanged"
     reason = "; ".join(f"{kind} left out: {why}" for kind, why in plan.unusable.items())
     return ScenePreview(claim.scene_id, title, outcome, plex_item=match.rating_key, match=match.method,
                         file=match.file, changes=changes, images=plan.image_kinds, locks=list(plan.locks),
-                        reason=reason)
+                        reason=reason, left_out=left_out)
+
+
+def _sent(value: Any, left_out: list[str] | None) -> Any:
+    """What Plex would get of a list cut to the request limit (the start of it; the rest is ``left_out``)."""
+    return value[:len(value) - len(left_out)] if left_out else value
 
 
 def plex_side_repush(rt: Runtime, in_plex: dict[int, dict[str, Any]]) -> dict[int, str | None]:
@@ -183,6 +195,9 @@ def scene_line(item: dict[str, Any]) -> str:
         return f"{head}: {item['outcome'].replace('_', ' ')}: {item.get('reason') or 'nothing to write'}"
     parts = [f"{name} {shown(change['old'])} → {shown(change['new'])}" for name, change in item["changes"].items()]
     parts += [f"{'poster' if kind == 'poster' else 'background'}: new image" for kind in item["images"]]
+    parts += [f"{name}: {counted(len(names), 'name')} left out (longer than one request Plex takes): "
+              f"{shown(names[:SHOWN_LEFT_OUT])}{' …' if len(names) > SHOWN_LEFT_OUT else ''}"
+              for name, names in (item.get("left_out") or {}).items()]
     if not parts and item["locks"]:
         parts.append(f"lock {', '.join(item['locks'])} (values already right)")
     return f"{head} → Plex item {item['plex_item']} ({item['match']}): " + "; ".join(parts)
@@ -191,9 +206,10 @@ def scene_line(item: dict[str, Any]) -> str:
 def total_line(result: dict[str, Any]) -> str:
     others = {name: count for name, count in result["outcomes"].items() if name not in ("change", "unchanged")}
     extra = "".join(f"; {count} {name.replace('_', ' ')}" for name, count in sorted(others.items()))
+    photos = any(PHOTOS in item.get("changes", {}) for item in result["scenes"])
     return (f"Preview (nothing was written): {result['would_change']} of {result['scanned']} scenes would change, "
             f"{counted(result['fields_changed'], 'field')} and {counted(result['images_uploaded'], 'image')}; "
-            f"{result['unchanged']} unchanged{extra}")
+            f"{result['unchanged']} unchanged{extra}" + (f". Note on {ONE_PHOTO_PER_ACTOR}" if photos else ""))
 
 
 def counted(number: int, noun: str) -> str:

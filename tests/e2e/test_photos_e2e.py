@@ -87,7 +87,7 @@ def test_a_cast_change_keeps_the_photos_and_turning_photos_off_removes_none(harn
 
 
 def test_a_photo_chosen_in_plex_survives_a_cast_change(harness, cast):
-    harness.plex.library.item(cast["key"]).roles["Ben"] = {"thumb": "https://images.example/ben.jpg"}
+    harness.plex.library.set_actor_photo("Ben", "https://images.example/ben.jpg")
     harness.plex.library.set_tags(cast["key"], "actor", ["Ben"])
     harness.settings(stash_url_for_plex=PLEX_SIDE_STASH)
     sync_all(harness)  # the first push reads Plex: Ben's photo is known and sent back with the cast

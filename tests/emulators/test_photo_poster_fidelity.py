@@ -26,6 +26,18 @@ def test_a_role_carries_its_photo_and_a_cast_sent_without_it_loses_it(emu: PlexE
     assert {role.tag: role.thumb for role in movie.reload().roles} == {"Ava": None, "Ben": None}
 
 
+def test_an_actor_has_one_photo_for_the_whole_server(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
+    """XBMCnfoTVImporter.bundle#118, AvalonXmlAgent.bundle#1: one entry per actor, so one photo, in every library."""
+    other_library = emu.add_section("Other", ["/data/other"])
+    theirs = plex.fetchItem(emu.add_item(other_library, "/data/other/x.mp4", 10, "x"))
+    theirs.edit(**{"actor[0].tag.tag": "Ava", "actor[0].tag.thumb": "http://tmdb.example/ava.jpg", "actor.locked": 1})
+    ours = _movie(emu, plex, section_id, "c")
+    ours.edit(**{"actor[0].tag.tag": "ava", "actor[0].tag.thumb": "http://nas:9999/performer/1/image?t=1",
+                 "actor.locked": 1})
+    assert [(role.tag, role.thumb) for role in theirs.reload().roles] == [
+        ("Ava", "http://nas:9999/performer/1/image?t=1")]
+
+
 def test_a_collection_takes_an_uploaded_poster_and_its_lock(emu: PlexEmulator, plex: PlexServer,
                                                             section_id: int) -> None:
     movie = _movie(emu, plex, section_id, "b")

@@ -40,14 +40,27 @@ def test_an_old_spelling_removed_first_lets_a_new_one_in(emu: PlexEmulator, plex
     assert [genre.tag for genre in movie.reload().genres] == ["action"]
 
 
-@pytest.mark.parametrize("merge, expected", [(False, ["C", "D"]), (True, ["A", "B", "C", "D"])])
-def test_indexed_lists_replace_or_add_up(emu: PlexEmulator, plex: PlexServer, section_id: int, merge: bool,
-                                         expected: list[str]) -> None:
-    emu.library.merge_tag_lists = merge
+def test_an_indexed_list_replaces_the_items_list_so_a_list_in_parts_keeps_its_last_part(
+        emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
+    """plexapi PR #151: each indexed list replaces the item's list of that type (no server is known to add)."""
     movie = _movie(emu, plex, section_id, "a")
     movie.edit(**{"genre[0].tag.tag": "A", "genre[1].tag.tag": "B"})
     movie.edit(**{"genre[2].tag.tag": "C", "genre[3].tag.tag": "D"})
-    assert [genre.tag for genre in movie.reload().genres] == expected
+    assert [genre.tag for genre in movie.reload().genres] == ["C", "D"]
+    movie.addGenre("E")  # plexapi re-sends the existing names with the new one for that reason
+    assert [genre.tag for genre in movie.reload().genres] == ["C", "D", "E"]
+
+
+def test_directly_plex_answers_400_to_a_request_line_over_its_limit(emu: PlexEmulator, plex: PlexServer,
+                                                                      section_id: int) -> None:
+    """Kometa-Team/Kometa#2284: a real PMS answered 400 to a ~35 KB edit; far longer than a proxy's 8 KiB
+    goes through."""
+    movie = _movie(emu, plex, section_id, "a")
+    movie.editSummary("x" * 30000)
+    assert len(movie.reload().summary) == 30000 and emu.refused_lines == []
+    with pytest.raises(BadRequest, match=r"^\(400\)"):
+        movie.editSummary("y" * 35000)
+    assert len(emu.refused_lines) == 1 and movie.reload().summary == "x" * 30000
 
 
 def test_behind_a_proxy_a_long_request_line_is_414_with_nginx_page(emu: PlexEmulator, plex: PlexServer,

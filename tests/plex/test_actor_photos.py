@@ -1,5 +1,6 @@
 """Actor photos in MetadataWriter against the Plex emulator: they travel with the cast, cost nothing unchanged,
-are compared ignoring the name's case, and fit a proxy's request limit when a large cast is split."""
+are compared ignoring the name's case; a large cast goes whole to a direct Plex, and behind a proxy is cut
+with the photos of the performers sent."""
 
 from __future__ import annotations
 
@@ -31,8 +32,7 @@ def writer(client: PlexClient, emu: PlexEmulator) -> MetadataWriter:
 
 
 def thumbs(emu: PlexEmulator, rk: int) -> dict[str, str | None]:
-    item = emu.item(rk)
-    return {name: item.roles.get(name, {}).get("thumb") for name in item.tags["actor"]}
+    return {name: emu.library.actor_photo(name) for name in emu.item(rk).tags["actor"]}
 
 
 def test_photos_ride_on_the_cast_and_unchanged_ones_cost_nothing(emu, writer, rk, section_id):
@@ -58,17 +58,30 @@ def test_a_cast_change_without_photos_keeps_the_ones_written(emu, writer, rk, se
 
 def test_a_photo_plex_shows_under_another_case_of_the_name_counts_as_the_same(emu, writer, rk, section_id):
     emu.set_tags(rk, "actor", ["AVA"])
-    emu.item(rk).roles["AVA"] = {"thumb": photo("ava")}
+    emu.library.set_actor_photo("AVA", photo("ava"))
     result = writer.push(rk, section_id, {"title": "Scene", "actor": ["AVA"], "actorThumb": {"ava": photo("ava")}},
                          {}, None, "fp1")
     assert "actor" not in result.wrote_fields and "actorThumb" not in result.wrote_fields
 
 
-def test_a_large_cast_with_photos_is_split_within_a_proxy_and_keeps_every_photo(emu, writer, rk, section_id):
-    emu.proxy = ProxyLimits()
-    emu.library.merge_tag_lists = True
+def test_a_large_cast_with_photos_goes_whole_to_a_direct_plex(emu, writer, rk, section_id):
     cast = [f"Performer Number {n} 東京" for n in range(limits.MAX_ACTORS)]
     wanted = {"title": "Scene", "actor": cast, "actorThumb": {name: photo(str(n)) for n, name in enumerate(cast)}}
     result = writer.push(rk, section_id, wanted, {}, None, "fp1")
-    assert emu.count("PUT") > 1 and emu.proxy.refused == [] and result.notes == []
+    assert emu.count("PUT") == 1 and emu.refused_lines == [] and result.cuts == []
     assert thumbs(emu, rk) == wanted["actorThumb"]
+
+
+def test_behind_a_proxy_a_cut_cast_keeps_the_photos_of_those_sent_and_records_only_those(emu, writer, rk,
+                                                                                          section_id):
+    emu.proxy = ProxyLimits()
+    cast = [f"Performer Number {n} 東京" for n in range(limits.MAX_ACTORS)]
+    wanted = {"title": "Scene", "actor": cast, "actorThumb": {name: photo(str(n)) for n, name in enumerate(cast)}}
+    result = writer.push(rk, section_id, wanted, {}, None, "fp1")
+    sent = emu.item(rk).tags["actor"]
+    assert 0 < len(sent) < len(cast) and sent == cast[:len(sent)]
+    assert result.record.left_out["actor"] == cast[len(sent):]
+    assert thumbs(emu, rk) == {name: wanted["actorThumb"][name] for name in sent}
+    assert result.record.snapshot["actorThumb"] == thumbs(emu, rk)
+    emu.reset_requests()
+    assert writer.push(rk, section_id, wanted, {}, result.record, "fp1").requests == 0

@@ -5,18 +5,20 @@ touched, and that the record survives a new run."""
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from emulators.plex_proxy import ProxyLimits
 from emulators.plex_server import PlexEmulator
 from emulators.stash_server import StashEmulator
 from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from tests.plex.conftest import make_client
 from validation.config import load_config
-from worker.collection_art import CollectionPosters
+from worker.collection_art import RETRY_REFUSED_AFTER_SECONDS, CollectionPosters
 from worker.stash_reader import StashReader
 
 JPEG = b"\xff\xd8\xff-studio"
@@ -82,15 +84,68 @@ def test_a_collection_we_did_not_add_is_never_touched(world):
     assert world.emu.requests == []
 
 
-def test_a_proxy_refusing_the_upload_leaves_it_out_and_it_is_tried_again(world, caplog):
+def test_a_proxy_refusing_the_upload_leaves_it_out_and_it_is_tried_again_a_day_later(world, caplog):
     world.emu.fail(r"/posters$", 413, times=1, method="POST")
     run(world).after_scene(world.scenes[0], ours(), world.section)
     assert "client_max_body_size" in caplog.text
     assert world.emu.library.collection_art(collection_key(world, "Harbour Films")).selected_poster is None
 
     world.emu.reset_requests()
-    run(world).after_scene(world.scenes[0], ours(), world.section)
+    run(world).after_scene(world.scenes[0], ours(), world.section)  # a new run the same day: not tried
+    assert [r.method for r in world.emu.requests if r.method != "GET"] == []
+    posters = run(world)
+    posters.clock = lambda: time.time() + RETRY_REFUSED_AFTER_SECONDS + 1
+    posters.after_scene(world.scenes[0], ours(), world.section)
     assert [r.method for r in world.emu.requests if r.method != "GET"] == ["POST", "PUT"]
+
+
+@pytest.fixture()
+def twelve_studios(world):
+    """12 studios with images, one Plex collection each, and 200 scenes of them (as Sync All meets them)."""
+    studios = []
+    for number in range(12):
+        studio = world.stash.add_studio(f"Studio {number:02d}")
+        world.stash.set_image("studio", studio, JPEG + bytes([number]))
+        key = world.emu.add_item(world.section, file=f"/data/stash/studio{number}.mp4", size=number, title="s")
+        world.emu.set_tags(key, "collection", [f"Studio {number:02d}"])
+        studios.append(studio)
+    scenes = [world.stash.scene(world.stash.add_scene(title=str(n), studio_id=studios[n % 12])) for n in range(200)]
+    return [(scene, PushRecord("fp", added_collections=[scene["studio"]["name"]]).to_json()) for scene in scenes]
+
+
+def sync_all_posters(world, scenes, clock=time.time) -> None:
+    posters = run(world)
+    posters.clock = clock
+    for scene, record in scenes:
+        posters.after_scene(scene, record, world.section)
+
+
+@pytest.mark.parametrize("refusal", ["404: no route on this server", "413: a proxy's body limit"])
+def test_a_refused_collection_poster_is_tried_once_per_collection_per_day_and_said_once(world, twelve_studios,
+                                                                                        caplog, refusal):
+    """Before: every scene of a collection tried its poster again (321 failed uploads in one Sync All of 200
+    scenes of 12 studios). Now: one try per collection, one warning each, nothing more that day."""
+    if refusal.startswith("404"):
+        world.emu.fail(r"/library/metadata/\d+/posters$", 404, times=None, method="POST")
+    else:
+        world.emu.proxy = ProxyLimits(body_bytes=len(JPEG) - 1)
+
+    def tries() -> int:
+        return (world.emu.count("POST") if world.emu.proxy is None
+                else len([line for status, line in world.emu.proxy.refused if status == 413]))
+
+    sync_all_posters(world, twelve_studios)
+    assert tries() == 12
+    warnings = [record.getMessage() for record in caplog.records if "poster not uploaded" in record.getMessage()]
+    assert len(warnings) == 12 and all("tried again in a day" in text for text in warnings)
+    assert all(("404" if refusal.startswith("404") else "413") in text for text in warnings)
+
+    caplog.clear()
+    sync_all_posters(world, twelve_studios)  # later the same day, in a new run
+    assert tries() == 12 and "poster not uploaded" not in caplog.text
+
+    sync_all_posters(world, twelve_studios, clock=lambda: time.time() + RETRY_REFUSED_AFTER_SECONDS + 1)
+    assert tries() == 24  # a day later: one try each again
 
 
 def test_an_image_plex_cannot_show_is_downloaded_once_per_run_and_never_uploaded(world, caplog):

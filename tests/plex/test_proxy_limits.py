@@ -1,6 +1,7 @@
-"""PlexSync behind a reverse proxy with nginx's defaults (8 KiB request line, 1 MiB body), through real plexapi
-against the emulator's proxy mode: big edits are split so nothing is refused, and a cover the proxy refuses is
-left out while every field still reaches Plex."""
+"""PlexSync directly connected and behind a reverse proxy with nginx's defaults (8 KiB request line, 1 MiB body),
+through real plexapi against the emulator: a big edit goes whole where Plex takes it; behind the proxy the limit
+is learned from its refusals, each list goes whole or cut in one request, the cut is said and never re-sent; a
+cover the proxy refuses is left out while every field still reaches Plex."""
 
 from __future__ import annotations
 
@@ -38,44 +39,73 @@ def lines_fit(emu: PlexEmulator) -> bool:
     return emu.proxy.refused == [] and emu.proxy.longest_line < NGINX_REQUEST_LINE_BYTES
 
 
-def test_long_tag_lists_and_a_big_cast_sync_completely_in_small_requests(emu: PlexEmulator, proxied: PlexClient,
-                                                                         rk: int, section_id: int) -> None:
-    emu.library.merge_tag_lists = True  # indexed entries add up (see plex.edit_requests)
-    assert all(len(name) == 31 for name in BIG_TAGS)
-    writer = MetadataWriter(proxied)
-    small = writer.push(rk, section_id, {"title": "t", "genre": BIG_TAGS[:5], "actor": CAST[:10]}, {}, None, "fp0")
-    assert [r.method for r in emu.requests] == ["GET", "PUT"]  # a small edit is still one PUT
-    wanted = {"title": "東京", "genre": BIG_TAGS, "actor": CAST}
-    first = writer.push(rk, section_id, wanted, {}, small.record, "fp1")
-    item = emu.item(rk)
-    assert item.tags["genre"] == BIG_TAGS and item.tags["actor"] == CAST and item.fields["title"] == "東京"
-    assert {"title", "genre", "actor"} <= item.locks and first.notes == []
-    assert lines_fit(emu) and emu.count("PUT") >= 5
+def actor_puts(emu: PlexEmulator) -> list:
+    return [r for r in emu.requests if r.method == "PUT" and r.param("actor[0].tag.tag") is not None]
 
-    emu.reset_requests()  # every name changes: removals ride with the additions, still in small requests
-    renamed = {"genre": [name[::-1] for name in BIG_TAGS], "actor": [name + " Jr" for name in CAST]}
-    second = writer.push(rk, section_id, {**wanted, **renamed}, {}, first.record, "fp2")
-    assert item.tags["genre"] == renamed["genre"] and item.tags["actor"] == renamed["actor"]
-    assert lines_fit(emu) and second.notes == []
+
+def test_directly_connected_a_200_performer_cast_goes_whole_in_one_put(emu: PlexEmulator, client: PlexClient,
+                                                                       rk: int, section_id: int) -> None:
+    writer = MetadataWriter(client)
+    result = writer.push(rk, section_id, {"title": "東京", "genre": BIG_TAGS[:60], "actor": CAST}, {}, None, "fp1")
+    assert emu.count("PUT") == 1 and emu.refused_lines == [] and result.cuts == []
+    assert emu.item(rk).tags["actor"] == CAST and emu.item(rk).tags["genre"] == BIG_TAGS[:60]
+    assert writer.request_limit.line_bytes is None  # nothing was refused: nothing to learn
+
+
+def test_behind_nginx_the_limit_is_learned_and_each_list_is_cut_once_in_one_request(
+        emu: PlexEmulator, proxied: PlexClient, rk: int, section_id: int) -> None:
+    """Each list is far over 8 KiB: the first edit is refused, the limit drops step by step to one the proxy
+    takes, each list is then sent whole-or-cut in ONE request (never in parts: each part would replace the last),
+    and the next push of the same scene sends nothing."""
+    writer = MetadataWriter(proxied)
+    wanted = {"title": "東京", "genre": BIG_TAGS, "actor": CAST}
+    first = writer.push(rk, section_id, wanted, {}, None, "fp1")
+    assert [status for status, _ in emu.proxy.refused] == [414] * 3  # the whole, then 32000, 16000
+    assert writer.request_limit.line_bytes == 8000 and emu.proxy.longest_line > NGINX_REQUEST_LINE_BYTES
+    item = emu.item(rk)
+    genres, cast = item.tags["genre"], item.tags["actor"]
+    assert genres == BIG_TAGS[:len(genres)] and first.record.left_out["genre"] == BIG_TAGS[len(genres):]
+    assert cast == CAST[:len(cast)] and first.record.left_out["actor"] == CAST[len(cast):]
+    assert 0 < len(item.tags["actor"]) < len(CAST) and item.fields["title"] == "東京"
+    assert len(actor_puts(emu)) == 1  # after the refusals: one request for the whole (cut) cast
+    assert first.record.snapshot["actor"] == item.tags["actor"] and first.record.cut_at == {"genre": 8000,
+                                                                                          "actor": 8000}
+    assert [note.split(":")[0] for note in first.cuts] == [
+        f"Plex got {len(item.tags['genre'])} of 100 tags", f"Plex got {len(item.tags['actor'])} of 200 performers"]
+    assert "left out: " + ", ".join(CAST[len(item.tags["actor"]):][:20]) + " and " in first.cuts[1]
 
     emu.reset_requests()
-    unchanged = writer.push(rk, section_id, {**wanted, **renamed}, {}, second.record, "fp2")
-    assert unchanged.requests == 0 and emu.count() == 0
+    refused = len(emu.proxy.refused)
+    again = writer.push(rk, section_id, wanted, {}, first.record, "fp1")
+    assert again.requests == 0 and emu.count() == 0 and again.cuts == first.cuts  # still said, never re-sent
+    grown = writer.push(rk, section_id, {**wanted, "title": "新"}, {}, again.record, "fp2")
+    assert grown.wrote_fields == ["title"] and emu.count("PUT") == 1 and len(emu.proxy.refused) == refused
+    assert emu.item(rk).tags["actor"] == item.tags["actor"]
 
 
-def test_a_server_that_replaces_a_list_sent_in_parts_is_reported(emu: PlexEmulator, proxied: PlexClient, rk: int,
-                                                                 section_id: int) -> None:
-    """On a server where each indexed list replaces the item's, only the last part stays: the writer reads the
-    split list back once and says what Plex kept instead of claiming success."""
-    result = MetadataWriter(proxied).push(rk, section_id, {"actor": CAST}, {}, None, "fp1")
-    kept = len(emu.item(rk).tags["actor"])
-    assert 0 < kept < len(CAST) and lines_fit(emu)
-    assert result.notes == [f"Plex kept {kept} of {len(CAST)} actor names: the list is longer than one request a "
-                            "proxy takes (8 KiB) and this server replaced it with each part instead of adding the "
-                            "parts up"]
-    assert result.record.snapshot["actor"] == emu.item(rk).tags["actor"]  # what Plex kept, not what we sent
-    again = MetadataWriter(proxied).push(rk, section_id, {"actor": CAST}, {}, result.record, "fp1")
-    assert again.notes and emu.count("PUT") > 2  # the next push tries the whole list again
+def test_a_cut_list_is_tried_whole_again_once_the_limit_is_unknown(emu: PlexEmulator, proxied: PlexClient, rk: int,
+                                                                   section_id: int) -> None:
+    """The user raised the proxy's limit, and the learned one was forgotten: the next push of the scene sends
+    the whole list, and the record no longer holds a cut."""
+    first = MetadataWriter(proxied).push(rk, section_id, {"actor": CAST}, {}, None, "fp1")
+    assert first.record.left_out["actor"]
+    emu.proxy.request_line_bytes = 64 * 1024
+    again = MetadataWriter(proxied).push(rk, section_id, {"actor": CAST}, {}, first.record, "fp1")
+    assert emu.item(rk).tags["actor"] == CAST and again.record.left_out == {} and again.cuts == []
+
+
+def test_a_refusal_that_is_not_about_size_teaches_nothing(emu: PlexEmulator, client: PlexClient, rk: int,
+                                                          section_id: int) -> None:
+    from plex.errors import PlexRejected
+
+    writer = MetadataWriter(client)
+    emu.fail(r"/library/sections/\d+/all", 400, times=None, method="PUT")
+    with pytest.raises(PlexRejected):
+        writer.push(rk, section_id, {"title": "short"}, {}, None, "fp1")
+    assert writer.request_limit.line_bytes is None and emu.count("PUT") == 1
+    with pytest.raises(PlexRejected):  # long: every step is tried, then the limit is what it was
+        writer.push(rk, section_id, {"actor": CAST}, {}, None, "fp1")
+    assert writer.request_limit.line_bytes is None and emu.count("PUT") == 1 + 3  # ~11 KB, 8000, 4000
 
 
 def cover(size: int) -> ImageSource:
