@@ -22,7 +22,7 @@ from plex.errors import PlexSyncError
 from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
 from validation.stash_log import get_logger
 from worker import play_stash
-from worker.scrobbles import ECHO_WINDOW_SECONDS, echo_rows, scrobble_stash_plays
+from worker.scrobbles import scrobble_stash_plays
 from worker.stash_reader import StashDataError, StashError
 
 log = get_logger("plays")
@@ -167,7 +167,9 @@ def import_plays(rt: Any) -> PlayReport:
         report = PlayReport(accounts=list(accounts.values()))
         links = _links(rt)
         entries, marks = _read_history(rt, ledger, accounts, links)
-        echoes = ledger.claim_echoes(echo_rows(entries), ECHO_WINDOW_SECONDS)  # our own scrobbles: not plays
+        # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an
+        # earlier version took for its scrobbles' echoes (older PMS) stay out.
+        echoes = ledger.echo_keys()
         plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
         report.seen = len(plays)
         ledger.note(plays, marks, covered=links)
