@@ -23,7 +23,7 @@ from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
 from validation.stash_log import get_logger
 from worker import play_stash
 from worker.scrobbles import scrobble_stash_plays
-from worker.stash_reader import StashDataError, StashError
+from worker.stash_reader import StashDataError, StashError, StashTooOld
 
 log = get_logger("plays")
 
@@ -158,6 +158,7 @@ def import_plays(rt: Any) -> PlayReport:
     StashError (whatever was done before stays done)."""
     if rt.stash is None:
         raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
+    play_stash.require_play_history(rt.stash)
     ledger = PlayLedger(rt.store)
     token = ledger.acquire(os.getpid())
     if token is None:
@@ -192,6 +193,9 @@ def import_plays_task(rt: Any, ctx: Any) -> dict[str, Any]:
         report = import_plays(rt)
     except PlaysBusy as exc:
         log.info("%s", exc)
+        return {"imported": 0, "skipped": str(exc)}
+    except StashTooOld as exc:
+        log.warning("%s", exc)
         return {"imported": 0, "skipped": str(exc)}
     log.info("%s", report.summary())
     return report.as_dict()
