@@ -3,6 +3,9 @@ accepts. The older releases' schemas are Stash's own files of that tag (emulator
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from graphql import build_schema, parse, validate
 
@@ -67,3 +70,12 @@ def test_the_emulator_presents_itself_as_that_release():
         image = answer["data"]["findScenes"]["scenes"][0]["movies"][0]["movie"]["front_image_path"]
         assert status == 200 and f"/movie/{group}/frontimage?t=" in image  # v0.24's route for a movie's image
     assert NEWEST.version in RELEASES and NEWEST.group_route == "group"
+
+
+def test_on_the_oldest_release_the_page_can_ask_the_version_and_run_tasks_but_not_operations(schemas):
+    """So on Stash 0.24 the page can still say what it needs (ui/plexsync.js, the version note)."""
+    script = (Path(__file__).resolve().parents[2] / "ui" / "plexsync.js").read_text(encoding="utf-8")
+    documents = {name: text for text, name in re.findall(r'"((?:query|mutation) (PlexSync\w+)[^"]*)"', script)}
+    old = schemas[OLDEST.version]
+    assert {name: bool(errors(old, text)) for name, text in documents.items()} == {
+        "PlexSyncOperation": True, "PlexSyncTask": False, "PlexSyncJob": False, "PlexSyncStashVersion": False}
