@@ -116,12 +116,12 @@ def _new_stash_plays(ledger: PlayLedger, scene: dict[str, Any], since: int) -> l
 
 def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]]) -> int:
     """Send new Stash plays of linked scenes to Plex; returns how many scrobbles Plex took."""
+    if not _plex_keeps_marks_out_of_history(rt):
+        return 0
     mark = rt.store.get_json(MARK_KEY, None)
     if mark is None:
         rt.store.set_json(MARK_KEY, _first_mark(rt))
         log.info("Stash plays from now on mark their Plex items watched")
-        return 0
-    if not _plex_keeps_marks_out_of_history(rt):
         return 0
     sent = _resolve_open(rt, ledger)
     by_scene = {scene_id: rating_key for rating_key, scene_ids in links.items() for scene_id in scene_ids}

@@ -113,11 +113,10 @@ def test_a_stash_play_never_comes_back_into_stash(linked, clock, monkeypatch, st
 
 
 def test_an_older_plex_gets_no_stash_plays_and_says_so_once(tmp_path, capsys):
-    world, scene, key, emulators = linked_world(tmp_path, plex_version=OLD_PLEX)
+    world, scene, key, emulators = linked_world(tmp_path, plex_version=OLD_PLEX)  # its first import says so
     try:
         add_stash_play(world, scene, int(time.time()) + 5)
         world.plex.watch.play(key, viewed_at=int(time.time()))  # a play in Plex itself still comes in
-        capsys.readouterr()
         for _ in range(2):
             result = world.run("import_plays")
         assert (result["sent_to_plex"], scrobbles(world)) == (0, 0)
