@@ -79,3 +79,17 @@ def test_on_the_oldest_release_the_page_can_ask_the_version_and_run_tasks_but_no
     old = schemas[OLDEST.version]
     assert {name: bool(errors(old, text)) for name, text in documents.items()} == {
         "PlexSyncOperation": True, "PlexSyncTask": False, "PlexSyncJob": False, "PlexSyncStashVersion": False}
+
+
+def test_the_reader_asks_the_version_once_and_reads_movies_as_groups_on_the_oldest_release():
+    from worker.stash_reader import StashReader
+
+    with StashEmulator(release=OLDEST.version) as old:
+        group = old.add_group("Summer")
+        scenes = [old.add_scene(title=f"S{n}", group_ids=[group] if n else []) for n in range(3)]
+        reader = StashReader(old.server_connection("/tmp", "/tmp"))
+        read = reader.scenes_by_ids(scenes)
+        assert [entry["group"]["name"] for entry in read[int(scenes[1])]["groups"]] == ["Summer"]
+        assert read[int(scenes[0])]["groups"] == []
+        assert reader.scene_ids_for("group", group) == [int(s) for s in scenes[1:]]
+        assert [name for name, _, _ in old.queries].count("PlexSyncStashVersion") == 1
