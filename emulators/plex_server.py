@@ -67,7 +67,8 @@ class PlexEmulator(LoopbackEmulator):
             raise ValueError("missing_item_edits must be 'not_found' or 'ignored'")
         self.missing_item_edits = missing_item_edits
         self.library = PlexLibrary()
-        self.watch = PlexWatchState(self.library, server_version=version)  # accounts, play history, scrobble (emulators.plex_history)
+        # accounts, play history, scrobble (emulators.plex_history)
+        self.watch = PlexWatchState(self.library, server_version=version)
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []

@@ -34,7 +34,8 @@ def plex(request):
 @pytest.fixture()
 def clock():
     """This process's clocks (the emulators'), ticking, to be moved on as the plugin's are."""
-    with freeze_time(datetime.now(timezone.utc), tick=True) as frozen:
+    # pytest's own timing (test durations) keeps the real clock
+    with freeze_time(datetime.now(timezone.utc), tick=True, ignore=["_pytest.timing"]) as frozen:
         yield frozen
 
 

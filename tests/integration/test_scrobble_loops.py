@@ -32,7 +32,8 @@ def default_logging():
 
 @pytest.fixture()
 def clock():
-    with freeze_time(datetime.now(timezone.utc), tick=True) as frozen:
+    # pytest's own timing (test durations) keeps the real clock
+    with freeze_time(datetime.now(timezone.utc), tick=True, ignore=["_pytest.timing"]) as frozen:
         yield frozen
 
 
@@ -120,7 +121,8 @@ def test_an_older_plex_gets_no_stash_plays_and_says_so_once(tmp_path, capsys):
         for _ in range(2):
             result = world.run("import_plays")
         assert (result["sent_to_plex"], scrobbles(world)) == (0, 0)
-        told = [line for line in capsys.readouterr().err.splitlines() if "Stash plays are not sent to this Plex" in line]
+        lines = capsys.readouterr().err.splitlines()
+        told = [line for line in lines if "Stash plays are not sent to this Plex" in line]
         assert len(told) == 1 and told[0].startswith("\x01i\x02") and OLD_PLEX in told[0], told
         assert stash_plays(world, scene)["play_count"] == 2
     finally:

@@ -65,7 +65,8 @@ def test_the_emulator_presents_itself_as_that_release():
         assert status == 422 and "Cannot query field 'groups'" in answer["errors"][0]["message"]
         group = old.add_group("Summer")
         scene = old.add_scene(group_ids=[group])
-        query = "query($ids: [Int!]) { findScenes(scene_ids: $ids) { scenes { movies { movie { front_image_path } } } } }"
+        query = ("query($ids: [Int!]) { findScenes(scene_ids: $ids) "
+                 "{ scenes { movies { movie { front_image_path } } } } }")
         status, answer = old.run_graphql({"query": query, "variables": {"ids": [int(scene)]}})
         image = answer["data"]["findScenes"]["scenes"][0]["movies"][0]["movie"]["front_image_path"]
         assert status == 200 and f"/movie/{group}/frontimage?t=" in image  # v0.24's route for a movie's image
