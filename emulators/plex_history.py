@@ -11,8 +11,14 @@ state"):
   and outlive their item (``PlexHistory.source()`` returns None then).
 - ``DELETE /status/sessions/history/<id>`` (``PlexHistory.delete``).
 - ``GET /:/scrobble`` / ``/:/unscrobble`` with ``key`` and ``identifier=com.plexapp.plugins.library``
-  (``mixins/played_unplayed.py``): marks played for the token's owner, which adds a history row (plexapi's
-  real-server test ``test_video_Movie_history`` marks a movie played and then finds it in ``movie.history()``).
+  (plexapi ``mixins.PlayedUnplayedMixin``): marks played for the token's owner — ``viewCount`` goes up and
+  ``lastViewedAt`` is now (plexapi's real-server ``test_video_movie_watched``: viewCount 1 after markPlayed). From
+  PMS 1.40.0.7998 it writes **no** history row: "(View History) No longer create a view history entry for items
+  marked as played" (PMS release notes, quoted in python-plexapi PR #1366, which changed ``test_history_Movie``
+  to ``assert not len(history)`` after ``markPlayed()``; issue #1365: "calling MarkPlayed no longer creates a
+  history record"). Older servers did write one (that test asserted ``len(history)`` before the PR): an emulator
+  built with an older ``version`` does too. Whether a second mark of a played item counts twice is
+  unverified; the emulator counts it.
 - ``GET /:/progress?key&identifier&time&state`` (``base.Playable.updateProgress``): the owner's resume point in
   milliseconds; "setting the time to 0 will not work" (its docstring), so 0 changes nothing.
 - ``viewCount``, ``lastViewedAt`` and ``viewOffset`` on items are the token owner's (they render as Video
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 
 Answer = tuple[int, bytes]
 OWNER_ID = 1
+MARKED_PLAYED_WITHOUT_HISTORY = (1, 40, 0, 7998)  # python-plexapi PR #1366 (see above)
 NOT_FOUND: Answer = (404, b"<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>")
 BAD_REQUEST: Answer = (400, b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>")
 EMPTY: Answer = (200, b"")
@@ -60,8 +67,9 @@ class HistoryRow:
 class PlexWatchState:
     """Accounts and play history of one emulated server; item watch fields live on the library's items."""
 
-    def __init__(self, library: PlexLibrary, owner_name: str = "owner") -> None:
+    def __init__(self, library: PlexLibrary, owner_name: str = "owner", server_version: str = xml.VERSION) -> None:
         self.library = library
+        self.server_version = server_version
         self.lock = threading.RLock()
         self.accounts: dict[int, str] = {OWNER_ID: owner_name}
         self.rows: list[HistoryRow] = []
@@ -93,6 +101,17 @@ class PlexWatchState:
                 item.fields["lastViewedAt"] = str(stamp)
                 item.fields.pop("viewOffset", None)
             return self._next_history
+
+    def mark_played(self, rating_key: int) -> None:
+        """``/:/scrobble``: the owner's view count and last-viewed time; a history row only before PMS 1.40.0.7998."""
+        if not _marks_without_history(self.server_version):
+            self.play(rating_key)
+            return
+        with self.library.lock:
+            item = self.library.item(rating_key)
+            item.fields["viewCount"] = str(int(item.fields.get("viewCount") or 0) + 1)
+            item.fields["lastViewedAt"] = str(int(time.time()))
+            item.fields.pop("viewOffset", None)
 
     def set_offset(self, rating_key: int, milliseconds: int | None) -> None:
         """The owner stopped part-way (``None`` clears the resume point)."""
@@ -159,6 +178,15 @@ class PlexWatchState:
                 item.fields.pop(name, None)
 
 
+def _marks_without_history(version: str) -> bool:
+    numbers = []
+    for part in version.split("-", 1)[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers) >= MARKED_PLAYED_WITHOUT_HISTORY
+
+
 def _compare(symbols: str, actual: int, bound: int) -> bool:
     """``viewedAt>=N`` (key ``viewedAt>``) is "at or after", as plexapi's ``mindate`` documents; ``>>``/``<<``
     are the strict forms of Plex's media-query grammar."""
@@ -183,7 +211,7 @@ def _scrobble(emu: PlexEmulator, request: RecordedRequest, played: bool) -> Answ
     if isinstance(key, tuple):
         return key
     if played:
-        emu.watch.play(key)
+        emu.watch.mark_played(key)
     else:
         emu.watch.unscrobble(key)
     return EMPTY

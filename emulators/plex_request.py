@@ -40,6 +40,7 @@ class ServedPlex(Protocol):
 
     library: PlexLibrary
     machine_identifier: str
+    version: str
     truncate_list_tags: bool
     missing_item_edits: str
 

@@ -29,11 +29,11 @@ def _ok(root) -> Answer:
 # -- server and library roots ----------------------------------------------------------------------
 
 def _root(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
-    return _ok(xml.root_container(emu.machine_identifier))
+    return _ok(xml.root_container(emu.machine_identifier, emu.version))
 
 
 def _identity(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:
-    return _ok(xml.identity(emu.machine_identifier))
+    return _ok(xml.identity(emu.machine_identifier, emu.version))
 
 
 def _library(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answer:

@@ -53,8 +53,9 @@ class PlexEmulator(LoopbackEmulator):
 
     def __init__(self, token: str = "secret-token", machine_identifier: str | None = None,
                  truncate_list_tags: bool = True, missing_item_edits: str = "not_found",
-                 proxy: ProxyLimits | None = None) -> None:
+                 proxy: ProxyLimits | None = None, version: str = xml.VERSION) -> None:
         super().__init__()
+        self.version = version  # PMS's version (GET /, /identity); watch state follows it (emulators.plex_history)
         self.proxy = proxy  # behind a reverse proxy (nginx's limits): emulators.plex_proxy
         self.request_line_bytes: int | None = PMS_REQUEST_LINE_BYTES  # PMS's own limit (400 above it)
         self.refused_lines: list[str] = []  # request lines PMS itself answered 400 for their length
@@ -68,7 +69,8 @@ class PlexEmulator(LoopbackEmulator):
             raise ValueError("missing_item_edits must be 'not_found' or 'ignored'")
         self.missing_item_edits = missing_item_edits
         self.library = PlexLibrary()
-        self.watch = PlexWatchState(self.library)  # accounts, play history, scrobble (emulators.plex_history)
+        # accounts, play history, scrobble (emulators.plex_history)
+        self.watch = PlexWatchState(self.library, server_version=version)
         self.requests: list[RecordedRequest] = []
         self.client_identifiers: set[str] = set()
         self.scan_requests: list[tuple[int, str | None]] = []

@@ -24,8 +24,8 @@ def container(**attrs: object) -> ElementTree.Element:
     return ElementTree.Element("MediaContainer", {k: str(v) for k, v in attrs.items() if v is not None})
 
 
-def root_container(machine_id: str) -> ElementTree.Element:
-    root = container(size=2, friendlyName="plex-emulator", machineIdentifier=machine_id, version=VERSION,
+def root_container(machine_id: str, version: str = VERSION) -> ElementTree.Element:
+    root = container(size=2, friendlyName="plex-emulator", machineIdentifier=machine_id, version=version,
                      platform="Linux", platformVersion="6.1.0", myPlex=0, multiuser=1, allowMediaDeletion=1,
                      transcoderActiveVideoSessions=0, updatedAt=1732300000)
     ElementTree.SubElement(root, "Directory", count="1", key="library", title="library")
@@ -33,8 +33,8 @@ def root_container(machine_id: str) -> ElementTree.Element:
     return root
 
 
-def identity(machine_id: str) -> ElementTree.Element:
-    return container(size=0, claimed=1, machineIdentifier=machine_id, version=VERSION)
+def identity(machine_id: str, version: str = VERSION) -> ElementTree.Element:
+    return container(size=0, claimed=1, machineIdentifier=machine_id, version=version)
 
 
 def library_root() -> ElementTree.Element:

@@ -6,8 +6,9 @@ SQLite does). Renaming a performer/studio/tag/group does not touch any scene's `
 Performer, studio and group images are URLs built as Stash's url builders build them
 (internal/api/urlbuilders/performer.go, studio.go, group.go): ``<base>/performer/<id>/image?t=<updated_at unix>``,
 ``<base>/studio/<id>/image?t=…``, ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` appended when the
-object has no image (Stash then serves a placeholder). Setting an image or renaming bumps the object's
-``updated_at``, so its ``t`` changes (stash-protocol.md §5.2).
+object has no image (Stash then serves a placeholder). Before v0.27 groups are movies: ``Scene.movies`` and
+``<base>/movie/<id>/frontimage?t=…`` (urlbuilders/movie.go at v0.24.3); ``group_route`` says which. Setting an
+image or renaming bumps the object's ``updated_at``, so its ``t`` changes (stash-protocol.md §5.2).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ LOCAL_OFFSET = timezone(timedelta(hours=1))
 
 
 class StashData:
-    def __init__(self) -> None:
+    def __init__(self, group_route: str = "group") -> None:
         self.lock = threading.RLock()
+        self.group_route = group_route
+        # (route, image) → object kind, for GET /<route>/<id>/<image>
+        self.image_kinds = {("performer", "image"): "performer", ("studio", "image"): "studio",
+                            (group_route, "frontimage"): "group"}
         self.studios: dict[str, dict[str, Any]] = {}
         self.performers: dict[str, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, Any]] = {}
@@ -65,8 +70,8 @@ class StashData:
 
     def image_path(self, kind: str, object_id: str, base_url: str) -> str:
         table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
-        route = "frontimage" if kind == "group" else "image"
-        path = f"{base_url}/{kind}/{object_id}/{route}?t={table[object_id]['updated']}"
+        route = f"{self.group_route}/{object_id}/frontimage" if kind == "group" else f"{kind}/{object_id}/image"
+        path = f"{base_url}/{route}?t={table[object_id]['updated']}"
         return path if (kind, object_id) in self.images else path + "&default=true"
 
     # -- objects -------------------------------------------------------------------------------
@@ -175,11 +180,17 @@ class StashData:
                             "image_path": self.image_path("performer", p, base_url)}
                            for p in scene["performer_ids"] if p in self.performers],
             "tags": [dict(self.tags[t]) for t in scene["tag_ids"] if t in self.tags],
-            "groups": [{"scene_index": None, "group": {"id": g, "name": self.groups[g]["name"],
-                                                       "front_image_path": self.image_path("group", g, base_url)}}
+            "groups": [{"scene_index": None, "group": self._group_dict(g, base_url)}
                        for g in scene["group_ids"] if g in self.groups],
+            # Stash before v0.27 (a callable: graphql-core calls it only when a query asks for movies)
+            "movies": lambda *_: [{"scene_index": None, "movie": self._group_dict(g, base_url)}
+                                  for g in scene["group_ids"] if g in self.groups],
             "stash_ids": [],
         }
+
+    def _group_dict(self, group_id: str, base_url: str) -> dict[str, Any]:
+        return {"id": group_id, "name": self.groups[group_id]["name"],
+                "front_image_path": self.image_path("group", group_id, base_url)}
 
     def studio_with_children(self, studio_ids: Iterable[str], depth: int | None) -> set[str]:
         found = {str(s) for s in studio_ids}

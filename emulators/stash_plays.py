@@ -139,16 +139,20 @@ def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
     timestamp.parse_value = timestamp.coerce_input_value = parse_timestamp  # type: ignore[attr-defined]
     timestamp.parse_literal = _parse_literal  # type: ignore[attr-defined]
     scene = schema.type_map["Scene"].fields  # type: ignore[attr-defined]
-    scene["play_history"].resolve = lambda obj, _info: plays.history(obj["id"])
-    scene["play_count"].resolve = lambda obj, _info: len(plays.of(obj["id"]).plays)
-    scene["last_played_at"].resolve = lambda obj, _info: (plays.history(obj["id"]) or [None])[0]
-    scene["resume_time"].resolve = lambda obj, _info: plays.of(obj["id"]).resume_time
-    scene["play_duration"].resolve = lambda obj, _info: plays.of(obj["id"]).play_duration
+    mutation = schema.mutation_type.fields  # type: ignore[union-attr]
+    resolvers = [
+        (scene, "play_history", lambda obj, _info: plays.history(obj["id"])),  # v0.25+, like sceneAddPlay
+        (scene, "play_count", lambda obj, _info: len(plays.of(obj["id"]).plays)),
+        (scene, "last_played_at", lambda obj, _info: (plays.history(obj["id"]) or [None])[0]),
+        (scene, "resume_time", lambda obj, _info: plays.of(obj["id"]).resume_time),
+        (scene, "play_duration", lambda obj, _info: plays.of(obj["id"]).play_duration),
+        (mutation, "sceneAddPlay", lambda _root, _info, id, times=None: plays.add_plays(id, times)),
+        (mutation, "sceneSaveActivity", lambda _root, _info, id, resume_time=None, playDuration=None:
+            plays.save_activity(id, resume_time, playDuration)),
+    ]
+    for fields, name, resolve in resolvers:
+        if name in fields:  # an older release's schema lacks some (emulators.stash_releases)
+            fields[name].resolve = resolve
     find_scenes = schema.query_type.fields["findScenes"]  # type: ignore[union-attr]
     find_scenes.resolve = _filter_by_last_played(find_scenes.resolve, plays)
-    mutation = schema.mutation_type.fields  # type: ignore[union-attr]
-    mutation["sceneAddPlay"].resolve = lambda _root, _info, id, times=None: plays.add_plays(id, times)
-    mutation["sceneSaveActivity"].resolve = (
-        lambda _root, _info, id, resume_time=None, playDuration=None: plays.save_activity(id, resume_time,
-                                                                                           playDuration))
     return plays

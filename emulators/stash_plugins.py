@@ -114,7 +114,9 @@ def install_plugin_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
             raise GraphQLError("internal system error")  # no plugin installed: Stash dereferences nil
         return emulator.plugin_host
 
-    mutation["runPluginOperation"].resolve = lambda _r, _i, plugin_id, args=None: host().run_operation(plugin_id, args)
+    if "runPluginOperation" in mutation:  # Stash v0.25+ (stashapp/stash#4603)
+        mutation["runPluginOperation"].resolve = (
+            lambda _r, _i, plugin_id, args=None: host().run_operation(plugin_id, args))
     mutation["runPluginTask"].resolve = (
         lambda _r, _i, plugin_id, task_name=None, description=None, args=None, args_map=None:
         host().run_task(plugin_id, task_name, description, args_map))

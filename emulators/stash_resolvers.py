@@ -59,7 +59,7 @@ def _scene_matches(data: Any, scene: dict[str, Any], scene_filter: dict[str, Any
             return False
         if key == "tags" and not _multi_matches(set(scene["tag_ids"]), criterion):
             return False
-        if key == "groups" and not _multi_matches(set(scene["group_ids"]), criterion):
+        if key in ("groups", "movies") and not _multi_matches(set(scene["group_ids"]), criterion):  # movies: < v0.27
             return False
         if key == "studios":
             widened = dict(criterion, value=sorted(data.studio_with_children(criterion.get("value") or [],
@@ -145,7 +145,9 @@ def install_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
 
     query["findScene"].resolve = find_scene
     query["findScenes"].resolve = find_scenes
-    query["version"].resolve = lambda *_: {"version": "v0.30.1", "hash": "cf3489e1a", "build_time": "2026-01-11"}
+    release = emulator.release
+    query["version"].resolve = lambda *_: {"version": release.version, "hash": release.hash,
+                                           "build_time": release.build_time}
     query["configuration"].resolve = lambda *_: {"general": {"apiKey": emulator.api_key, "maxSessionAge": 3600}}
     schema.type_map["ConfigResult"].fields["plugins"].resolve = plugins
     mutation["configurePlugin"].resolve = configure_plugin

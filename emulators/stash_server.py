@@ -5,7 +5,8 @@ resolver errors); auth by ``session`` cookie or ``ApiKey`` header (401 with an e
 GET /scene/<id>/screenshot serves covers under the same auth, and so do GET /performer/<id>/image,
 /studio/<id>/image and /group/<id>/frontimage (Stash's placeholder SVG when the object has no image). The API key
 is also taken as ``?apikey=`` (pkg/session/session.go, stash-protocol.md §5.1). Faults: 5xx answers and hangs
-on demand.
+on demand. ``release`` picks the Stash release it presents itself as (``emulators.stash_releases``: its schema,
+version and group image route).
 """
 
 from __future__ import annotations
@@ -25,26 +26,27 @@ from emulators.loopback import LoopbackEmulator
 from emulators.stash_data import StashData
 from emulators.stash_plugins import PluginHost, install_plugin_resolvers, ui_response
 from emulators.stash_plays import install_play_resolvers
+from emulators.stash_releases import NEWEST, RELEASES
 from emulators.stash_resolvers import install_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("stash_schema.graphql")
-STASH_VERSION = "v0.30.1"
-STASH_HASH = "cf3489e1a"
-OBJECT_IMAGES = {("performer", "image"), ("studio", "image"), ("group", "frontimage")}
+STASH_VERSION = NEWEST.version
+STASH_HASH = NEWEST.hash
 PLACEHOLDER_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>'
 
 
 class StashEmulator(LoopbackEmulator):
     thread_name = "stash-emulator"
 
-    def __init__(self, api_key: str = "", require_auth: bool = False) -> None:
+    def __init__(self, api_key: str = "", require_auth: bool = False, release: str = NEWEST.version) -> None:
         super().__init__()
         self.api_key = api_key
         self.require_auth = require_auth
         self.session_cookie = secrets.token_hex(16)
         self._session_valid = True
-        self.data = StashData()
-        self.schema = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+        self.release = RELEASES[release]
+        self.data = StashData(group_route=self.release.group_route)
+        self.schema = build_schema(self.release.schema_text())
         install_resolvers(self.schema, self)
         install_plugin_resolvers(self.schema, self)
         self.plugin_host: PluginHost | None = None
@@ -277,9 +279,10 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
                 return
             parts = path.strip("/").split("/")
-            if len(parts) == 3 and (parts[0], parts[2]) in OBJECT_IMAGES:
+            kind = emulator.data.image_kinds.get((parts[0], parts[2])) if len(parts) == 3 else None
+            if kind is not None:
                 if self._gate():
-                    self._object_image(parts[0], parts[1])
+                    self._object_image(kind, parts[1])
                 return
             if len(parts) != 3 or parts[0] != "scene" or parts[2] != "screenshot":
                 # Stash serves its web UI's index.html for any other path without a file extension, so

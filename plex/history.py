@@ -12,12 +12,15 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from plex.client import PlexClient
-from plex.errors import PlexConfigError
+from plex.errors import PlexConfigError, PlexItemGone
 from plex.library_index import PagedListing
 from validation.setting_names import mention
 
 OWNER_ACCOUNT_ID = 1  # PMS's id for the server owner (plex-api.md, "Watch state")
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"
+# From PMS 1.40.0.7998 marking a movie played writes no view-history entry ("No longer create a view history
+# entry for items marked as played", python-plexapi PR #1366; its test_history_Movie asserts none since).
+MARKED_PLAYED_WITHOUT_HISTORY = (1, 40, 0, 7998)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,37 @@ def view_offsets(client: PlexClient, section_id: int) -> Iterator[tuple[int, int
         offset = video.attrib.get("viewOffset", "")
         if key.isdigit():
             yield int(key), int(offset) if offset.isdigit() else 0
+
+
+def server_version(client: PlexClient) -> tuple[int, ...] | None:
+    """PMS's version as numbers (``1.41.3.9314-a0bfb8370`` → (1, 41, 3, 9314)); None when it gives none."""
+    text = str(client.server.version or "")
+    numbers = []
+    for part in text.split("-", 1)[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers) or None
+
+
+def marks_played_without_history(client: PlexClient) -> bool:
+    """Whether marking an item played leaves Plex's play history alone on this server."""
+    version = server_version(client)
+    return version is not None and version >= MARKED_PLAYED_WITHOUT_HISTORY
+
+
+def watch_state(client: PlexClient, rating_key: int) -> tuple[int, int | None] | None:
+    """The owner's (viewCount, lastViewedAt epoch seconds) of an item, from its detail view; None when Plex no
+    longer has the item."""
+    try:
+        root = client.query(f"/library/metadata/{int(rating_key)}", container=True)
+    except PlexItemGone:
+        return None
+    video = next(iter(root if root is not None else []), None)
+    if video is None:
+        return None
+    count, seen = video.attrib.get("viewCount", ""), video.attrib.get("lastViewedAt", "")
+    return (int(count) if count.isdigit() else 0), (int(seen) if seen.isdigit() else None)
 
 
 def mark_played(client: PlexClient, rating_key: int) -> None:

@@ -49,8 +49,9 @@ CREATE TABLE IF NOT EXISTS plex_play_run (
     pid         INTEGER NOT NULL,
     expires_at  REAL NOT NULL
 )"""
-# Stash plays sent to Plex as a scrobble (``scrobble_stash_plays``): intent, then done once Plex took it; the
-# Plex history row the scrobble made (``echo_key``) is never imported back into Stash.
+# Stash plays sent to Plex as a scrobble (``scrobble_stash_plays``): intent, then done once Plex took it.
+# ``echo_key``: a Plex history row an earlier version took for the scrobble's own (PMS before 1.40 wrote one);
+# it stays out of Stash. Nothing new is recorded there: PlexSync no longer scrobbles to a server that writes them.
 CREATE_PLEX_SCROBBLES = """
 CREATE TABLE IF NOT EXISTS plex_scrobbles (
     scene_id    INTEGER NOT NULL,
@@ -183,35 +184,14 @@ class PlayLedger:
             conn.execute("UPDATE plex_scrobbles SET state = 'done' WHERE scene_id = ? AND played_at = ? AND seq = ?",
                          (scene_id, played_at, seq))
 
-    def echoed(self, scene_id: int, played_at: int, seq: int) -> bool:
-        row = self.store.conn.execute("SELECT echo_key FROM plex_scrobbles WHERE scene_id = ? AND played_at = ? AND "
-                                      "seq = ?", (scene_id, played_at, seq)).fetchone()
-        return row is not None and row[0] is not None
-
     def open_scrobbles(self) -> list[Any]:
         return self.store.conn.execute("SELECT scene_id, played_at, seq, rating_key, sent_at FROM plex_scrobbles "
                                        "WHERE state = 'intent' ORDER BY sent_at").fetchall()
 
-    def claim_echoes(self, rows: Iterable[tuple[str, int, int]], window: float) -> set[str]:
-        """Of Plex history rows (key, ratingKey, viewedAt) of the owner, the ones our own scrobbles made: each
-        scrobble accounts for at most one row within ``window`` seconds of when it was sent. Recorded, so they
-        stay ours on every later run."""
-        echoes: set[str] = set()
-        with self.store.transaction() as conn:
-            known = {row[0] for row in conn.execute("SELECT echo_key FROM plex_scrobbles WHERE echo_key IS NOT NULL")}
-            for key, rating_key, viewed_at in sorted(rows, key=lambda row: row[2]):
-                if key in known:
-                    echoes.add(key)
-                    continue
-                match = conn.execute(
-                    "SELECT scene_id, played_at, seq FROM plex_scrobbles WHERE rating_key = ? AND echo_key IS NULL "
-                    "AND ABS(sent_at - ?) <= ? ORDER BY ABS(sent_at - ?) LIMIT 1",
-                    (rating_key, viewed_at, window, viewed_at)).fetchone()
-                if match is not None:
-                    conn.execute("UPDATE plex_scrobbles SET echo_key = ?, state = 'done' WHERE scene_id = ? AND "
-                                 "played_at = ? AND seq = ?", (key, *match))
-                    echoes.add(key)
-        return echoes
+    def echo_keys(self) -> set[str]:
+        """Play keys of the Plex history rows earlier versions recorded as their own scrobbles' echoes."""
+        return {row[0] for row in self.store.conn.execute(
+            "SELECT echo_key FROM plex_scrobbles WHERE echo_key IS NOT NULL")}
 
     # -- resume points ---------------------------------------------------------------------------
 

@@ -58,7 +58,7 @@
   function waitForJob(jobId) {
     return new Promise(function (resolve, reject) {
       function poll() {
-        graphql("query PlexSyncJob($id: ID!) { findJob(input: {id: $id}) { id status progress error } }",
+        graphql("query PlexSyncJob($id: ID!) { findJob(input: {id: $id}) { id status progress } }",
           { id: jobId })
           .then(function (data) {
             var job = data.findJob;
@@ -297,6 +297,7 @@
 
     return h("div", { className: "plexsync-page", "data-testid": "plexsync-page" },
       h("h2", null, "PlexSync"),
+      h(StashVersionNote),
       error ? h("div", { className: "plexsync-error", "data-testid": "error" }, error) : null,
       h("div", { className: "plexsync-actions" }, buttons.map(function (button) {
         return h("button", {
@@ -314,6 +315,47 @@
         h(DeadLetters, { groups: status.dead_letters_by_class }),
         h(Attention, { items: status.needs_attention })) : h("p", null, "Loading…"),
       h(PreviewTable, { preview: preview }));
+  }
+
+  // -- what this Stash's release allows ------------------------------------------------------------------------
+  // The page reads PlexSync's state through runPluginOperation (Stash 0.25, stashapp/stash#4603); the badge needs a
+  // ScenePage plugins can patch (Stash 0.28, #5703): on an older Stash the page says so instead of staying blank.
+
+  var STASH_LIMITS = [
+    [[0, 25, 0], "This page needs Stash 0.25 or newer to show PlexSync's state; on this Stash use PlexSync's tasks " +
+      "(Settings → Tasks) and their log lines."],
+    [[0, 28, 0], "The Plex badge on scene pages needs Stash 0.28 or newer: older Stash does not let plugins add " +
+      "to a scene's page."],
+  ];
+
+  function stashRelease(text) {
+    var match = /(\d+)\.(\d+)\.(\d+)/.exec(text || "");
+    return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : null;
+  }
+
+  function olderThan(release, wanted) {
+    for (var i = 0; i < 3; i++) {
+      if (release[i] !== wanted[i]) { return release[i] < wanted[i]; }
+    }
+    return false;
+  }
+
+  function StashVersionNote() {
+    var notesState = React.useState([]);
+    var notes = notesState[0], setNotes = notesState[1];
+    React.useEffect(function () {
+      graphql("query PlexSyncStashVersion { version { version } }")
+        .then(function (data) {
+          var release = stashRelease(data.version && data.version.version);
+          if (!release) { return; }  // a development build names no release: it is the newest
+          setNotes(STASH_LIMITS.filter(function (limit) { return olderThan(release, limit[0]); })
+            .map(function (limit) { return "Stash " + data.version.version + ": " + limit[1]; }));
+        })
+        .catch(function () { setNotes([]); });
+    }, []);
+    if (!notes.length) { return null; }
+    return h("div", { className: "plexsync-stash-note", "data-testid": "stash-version-note" },
+      notes.map(function (note) { return h("p", { key: note }, note); }));
   }
 
   // -- the badge on a scene's page ------------------------------------------------------------------------------

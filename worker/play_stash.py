@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from worker.stash_reader import StashReader
+from worker.stash_versions import PLAY_HISTORY
 
 IDS_PER_REQUEST = 200
 
@@ -34,6 +35,11 @@ mutation PlexSyncSaveResume($id: ID!, $resume_time: Float) {
 """
 
 PLAY_DOCUMENTS = {"SCENE_PLAYS": SCENE_PLAYS, "ADD_PLAYS": ADD_PLAYS, "SAVE_RESUME": SAVE_RESUME}
+
+
+def require_play_history(stash: StashReader) -> None:
+    """Stash keeps a scene's plays (``play_history``, ``sceneAddPlay``) from v0.25.0: raise StashTooOld before."""
+    stash.require(PLAY_HISTORY, "Importing plays from Plex (Stash's play history)")
 
 
 def timestamp_text(epoch: int) -> str:

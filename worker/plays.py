@@ -22,8 +22,8 @@ from plex.errors import PlexSyncError
 from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
 from validation.stash_log import get_logger
 from worker import play_stash
-from worker.scrobbles import ECHO_WINDOW_SECONDS, echo_rows, scrobble_stash_plays
-from worker.stash_reader import StashDataError, StashError
+from worker.scrobbles import scrobble_stash_plays
+from worker.stash_reader import StashDataError, StashError, StashTooOld
 
 log = get_logger("plays")
 
@@ -158,6 +158,7 @@ def import_plays(rt: Any) -> PlayReport:
     StashError (whatever was done before stays done)."""
     if rt.stash is None:
         raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
+    play_stash.require_play_history(rt.stash)
     ledger = PlayLedger(rt.store)
     token = ledger.acquire(os.getpid())
     if token is None:
@@ -167,7 +168,9 @@ def import_plays(rt: Any) -> PlayReport:
         report = PlayReport(accounts=list(accounts.values()))
         links = _links(rt)
         entries, marks = _read_history(rt, ledger, accounts, links)
-        echoes = ledger.claim_echoes(echo_rows(entries), ECHO_WINDOW_SECONDS)  # our own scrobbles: not plays
+        # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an
+        # earlier version took for its scrobbles' echoes (older PMS) stay out.
+        echoes = ledger.echo_keys()
         plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
         report.seen = len(plays)
         ledger.note(plays, marks, covered=links)
@@ -190,6 +193,9 @@ def import_plays_task(rt: Any, ctx: Any) -> dict[str, Any]:
         report = import_plays(rt)
     except PlaysBusy as exc:
         log.info("%s", exc)
+        return {"imported": 0, "skipped": str(exc)}
+    except StashTooOld as exc:
+        log.warning("%s", exc)
         return {"imported": 0, "skipped": str(exc)}
     log.info("%s", report.summary())
     return report.as_dict()

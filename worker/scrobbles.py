@@ -2,15 +2,21 @@
 
 Stash fires no plugin hook for plays (stash-protocol.md), so the worker cannot see them during a scene sync; they
 are looked for whenever plays are imported (task, command line, the worker's period), among scenes whose
-``last_played_at`` moved since the last look. Loops are cut both ways:
+``last_played_at`` moved since the last look.
 
-- a Stash play that PlexSync imported from Plex (its time is in the play ledger) is never sent to Plex;
-- the Plex history row a scrobble creates (owner, that item, within ``ECHO_WINDOW_SECONDS`` of sending) is
-  claimed as our own echo and never imported into Stash.
+No play goes round the loop, by construction rather than by timing:
+
+- a Stash play reaches Plex only as "mark played" (``/:/scrobble``), which from Plex Media Server 1.40.0.7998 changes
+  the item's ``viewCount`` and ``lastViewedAt`` and writes no history row (python-plexapi PR #1366). The import
+  reads only history rows, so every row of a linked item is a play someone made in a Plex client, never
+  PlexSync's, and nothing a scrobble did can come back into Stash, whatever fails, retries or runs in between;
+- an older server would write a row no different from a real play: nothing is sent to it (one Info line says why);
+- a Stash play that PlexSync imported from Plex (its time is in the play ledger) is never sent to Plex.
 
 Only plays after the switch was first seen on are sent, so turning it on does not replay Stash's whole past.
-A scrobble is written down before Plex is asked and marked done after; one left open by a crash is done if
-Plex's history shows its echo, else it is sent again.
+A scrobble is written down before Plex is asked and marked done after; one left open (Plex refused it, or a
+crash) is done when the item shows a view since it was written down, else it is sent again. Either way only
+Plex's view count can be off by one; its history and Stash are untouched.
 """
 
 from __future__ import annotations
@@ -27,9 +33,9 @@ from worker.stash_reader import watermark_with_margin, window_start_like
 
 log = get_logger("scrobbles")
 
-ECHO_WINDOW_SECONDS = 300  # Plex stamps viewedAt with its own clock when it takes the scrobble
 STASH_MARGIN_SECONDS = 600
 MARK_KEY = "stash_plays_mark"  # kv: {"since": epoch switched on, "text": newest last_played_at seen}
+OLD_PLEX_KEY = "stash_plays_old_plex"  # kv: the Plex version last told it gets no Stash plays
 PER_PAGE = 500
 
 RECENTLY_PLAYED = """
@@ -45,13 +51,6 @@ query PlexSyncNewestScene {
 """
 
 SCROBBLE_DOCUMENTS = {"RECENTLY_PLAYED": RECENTLY_PLAYED, "NEWEST_SCENE": NEWEST_SCENE}
-
-
-def echo_rows(entries: list[plex_history.HistoryEntry]) -> list[tuple[str, int, int]]:
-    from sync_queue.plays import play_key
-
-    return [(play_key(e.rating_key, e.account_id, e.viewed_at), e.rating_key, e.viewed_at) for e in entries
-            if e.account_id == plex_history.OWNER_ACCOUNT_ID]
 
 
 def _first_mark(rt: Any) -> dict[str, Any]:
@@ -73,14 +72,34 @@ def _recently_played(rt: Any, after_text: str) -> Iterator[dict[str, Any]]:
         page += 1
 
 
+def _plex_keeps_marks_out_of_history(rt: Any) -> bool:
+    """True from PMS 1.40.0.7998; on an older server, says once (per Plex version) why nothing is sent."""
+    if plex_history.marks_played_without_history(rt.plex):
+        return True
+    version = str(rt.plex.server.version or "unknown")
+    if rt.store.get_json(OLD_PLEX_KEY, None) != version:
+        log.info("Stash plays are not sent to this Plex (version %s): before Plex Media Server 1.40.0.7998, "
+                 "marking an item played also wrote a play into Plex's history, which the next import would "
+                 "bring back into Stash as a second play. Update Plex to send them.", version)
+        rt.store.set_json(OLD_PLEX_KEY, version)
+    return False
+
+
+def _taken(rt: Any, rating_key: int, noted_at: float) -> bool:
+    """Did Plex take a scrobble left open? Yes when the owner's view of the item is at or after the moment it was
+    written down (or the item is gone: nothing left to mark)."""
+    state = plex_history.watch_state(rt.plex, rating_key)
+    if state is None:
+        return True
+    view_count, last_viewed_at = state
+    return view_count > 0 and last_viewed_at is not None and last_viewed_at >= int(noted_at)
+
+
 def _resolve_open(rt: Any, ledger: PlayLedger) -> int:
-    """Scrobbles a crash left open: done if Plex's history has their echo, else sent again."""
+    """Scrobbles a failure or crash left open: sent again unless Plex shows it took them."""
     sent = 0
-    for scene_id, played_at, seq, rating_key, sent_at in ledger.open_scrobbles():
-        rows = plex_history.play_history(rt.plex, rating_key=rating_key, account_id=plex_history.OWNER_ACCOUNT_ID,
-                                         since=int(sent_at - ECHO_WINDOW_SECONDS))
-        ledger.claim_echoes(echo_rows(rows), ECHO_WINDOW_SECONDS)
-        if not ledger.echoed(scene_id, played_at, seq):
+    for scene_id, played_at, seq, rating_key, noted_at in ledger.open_scrobbles():
+        if not _taken(rt, rating_key, noted_at):
             plex_history.mark_played(rt.plex, rating_key)
             sent += 1
         ledger.scrobble_done(scene_id, played_at, seq)
@@ -97,6 +116,8 @@ def _new_stash_plays(ledger: PlayLedger, scene: dict[str, Any], since: int) -> l
 
 def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]]) -> int:
     """Send new Stash plays of linked scenes to Plex; returns how many scrobbles Plex took."""
+    if not _plex_keeps_marks_out_of_history(rt):
+        return 0
     mark = rt.store.get_json(MARK_KEY, None)
     if mark is None:
         rt.store.set_json(MARK_KEY, _first_mark(rt))

@@ -2,7 +2,8 @@
 
 stashapi sets no HTTP timeout and logs to stderr itself; here every request (the three at construction
 included) has (connect, read) timeouts, its log goes through ours, and the session cookie (which expires after
-an hour) is swapped for the API key on long runs or on a 401.
+an hour) is swapped for the API key on long runs or on a 401. Stash's version is asked once, on first need, and
+picks the documents that release takes (``worker.stash_versions``, ``stash_queries.documents_for``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from requests.adapters import HTTPAdapter
 from validation.limits import IMAGE_UPLOAD_BYTES
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 from worker import stash_queries as q
+from worker.stash_versions import StashFeatures, features_of
 
 COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
 IDS_PER_REQUEST = 200
@@ -32,8 +34,7 @@ FANOUT_FILTERS = {
     "performer": ("performers", None),
     "studio": ("studios", -1),  # parent studio renames reach the children's scenes (collections use both)
     "tag": ("tags", 0),
-    "group": ("groups", 0),
-}
+}  # "group": the release's own filter (Documents.group_filter)
 
 log = get_logger("stash")
 _answers = threading.local()  # each thread's last HTTP answer from Stash: stashapi's exceptions drop its errors
@@ -53,6 +54,10 @@ class StashAuthError(StashError):
 
 class StashDataError(StashError):
     """Stash answered, but not with what the schema promises."""
+
+
+class StashTooOld(StashError):
+    """This Stash release lacks what a feature needs (the message names the release it needs)."""
 
 
 class CoverUnusable(StashDataError):
@@ -192,6 +197,7 @@ class StashReader:
         register_secret(self.api_key)
         self.started = time.monotonic()
         self.using_api_key = bool(conn.get("ApiKey"))
+        self._features: StashFeatures | None = None
 
     @classmethod
     def from_url(cls, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> StashReader:
@@ -238,8 +244,27 @@ class StashReader:
 
     # -- what PlexSync reads -----------------------------------------------------------------
 
+    @property
+    def features(self) -> StashFeatures:
+        """This Stash's version and what it can be asked (one request, the first time)."""
+        if self._features is None:
+            features = features_of(self.call(q.VERSION)["version"]["version"])
+            if not features.groups:
+                log.debug("Stash %s: its movies are read as groups", features.name)
+            self._features = features
+        return self._features
+
+    def require(self, release: tuple[int, int, int], what: str) -> None:
+        """Raise StashTooOld, saying plainly what ``what`` needs, when this Stash is older than ``release``."""
+        if not self.features.has(release):
+            raise StashTooOld(self.features.needs(release, what))
+
+    @property
+    def documents(self) -> q.Documents:
+        return q.documents_for(self.features)
+
     def plugin_settings(self, plugin_id: str) -> dict[str, Any]:
-        plugins = self.call(q.PLUGIN_SETTINGS, {"ids": [plugin_id]})["configuration"]["plugins"] or {}
+        plugins = self.call(self.documents.plugin_settings, {"ids": [plugin_id]})["configuration"]["plugins"] or {}
         settings = plugins.get(plugin_id) or {}
         if not isinstance(settings, dict):
             raise StashDataError(f"Stash returned settings for {plugin_id} that are not an object")
@@ -247,11 +272,12 @@ class StashReader:
 
     def scenes_by_ids(self, ids: Iterable[int | str]) -> dict[int, dict[str, Any]]:
         """Hydrate scenes, ≤200 ids per request; scenes Stash no longer has are simply absent."""
-        wanted = [str(int(i)) for i in ids]
+        documents = self.documents
+        wanted = [int(i) if documents.numeric_ids else str(int(i)) for i in ids]
         found: dict[int, dict[str, Any]] = {}
         for start in range(0, len(wanted), IDS_PER_REQUEST):
             chunk = wanted[start:start + IDS_PER_REQUEST]
-            for scene in self.call(q.SCENES_BY_IDS, {"ids": chunk})["findScenes"]["scenes"]:
+            for scene in self.call(documents.scenes_by_ids, {"ids": chunk})["findScenes"]["scenes"]:
                 found[int(scene["id"])] = scene
         return found
 
@@ -281,12 +307,13 @@ class StashReader:
     def iter_scenes(self, *, updated_after: str | None = None, per_page: int = 500,
                     newest_first: bool = False, read_ahead: bool = False) -> Iterator[dict[str, Any]]:
         scene_filter = {"updated_at": {"value": updated_after, "modifier": "GREATER_THAN"}} if updated_after else None
-        return self._pages(q.SCENES_PAGE, scene_filter, per_page, "updated_at", "DESC" if newest_first else "ASC",
+        direction = "DESC" if newest_first else "ASC"
+        return self._pages(self.documents.scenes_page, scene_filter, per_page, "updated_at", direction,
                            read_ahead=read_ahead)
 
     def scene_ids_for(self, kind: str, object_id: str | int) -> list[int]:
         """Scenes carrying a performer / studio / tag / group (renames bump no scene, fire no scene hook)."""
-        field, depth = FANOUT_FILTERS[kind]
+        field, depth = self.documents.group_filter if kind == "group" else FANOUT_FILTERS[kind]
         criterion: dict[str, Any] = {"value": [str(object_id)], "modifier": "INCLUDES"}
         if depth is not None:
             criterion["depth"] = depth

@@ -12,6 +12,7 @@ from plexapi.video import MovieHistory
 
 from emulators.plex_server import PlexEmulator
 from emulators.stash_server import StashEmulator
+from tests.conftest import TOKEN
 from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
 from worker.play_stash import PLAY_DOCUMENTS
 from worker.scrobbles import SCROBBLE_DOCUMENTS
@@ -70,10 +71,21 @@ def test_mark_played_and_progress_are_the_owners_watch_state(emu, plex: PlexServ
     item.markPlayed()
     item.reload()
     assert (item.viewCount, item.viewOffset, item.isPlayed) == (1, 0, True)
-    assert len(item.history()) == 1  # a scrobble is a play in the history, as on a real server
+    assert item.lastViewedAt is not None
+    assert item.history() == []  # PMS 1.40.0.7998+: no view-history entry (plexapi test_history_Movie, PR #1366)
     item.markUnplayed()
     item.reload()
     assert (item.viewCount, item.isPlayed) == (0, False)
+
+
+def test_a_server_before_1_40_wrote_a_history_row_when_an_item_was_marked_played() -> None:
+    with PlexEmulator(token=TOKEN, version="1.32.8.7639-fb6452ebf") as old:
+        movie = old.add_item(old.add_section("Movies", ["/data"]), "/data/a.mp4", 10, "A")
+        server = PlexServer(old.url, TOKEN, timeout=5)
+        assert server.version == "1.32.8.7639-fb6452ebf"
+        item = server.fetchItem(movie)
+        item.markPlayed()
+        assert [entry.ratingKey for entry in item.history()] == [movie]  # plexapi's test before PR #1366
 
 
 def test_a_scrobble_must_name_the_library_and_an_existing_item(emu, plex: PlexServer, movie: int) -> None:

@@ -131,6 +131,7 @@ def test_only_tls_to_our_own_stash_on_loopback_skips_the_certificate_check(conn,
 def test_reading_ahead_asks_for_the_next_page_while_the_caller_works_through_this_one(stash):
     ids = [stash.add_scene(title=f"S{n}", files=[{"path": f"/v/{n}.mp4", "size": n}]) for n in range(5)]
     r = reader(stash)
+    assert r.features.groups  # Stash's version: asked once per run, before the first scene page
     stash.reset_queries()
     pages = r.iter_scenes(per_page=2, read_ahead=True)
     first = next(pages)

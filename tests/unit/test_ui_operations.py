@@ -75,7 +75,7 @@ def test_every_graphql_document_the_page_sends_is_valid_against_stash():
     parts += [path.read_text(encoding="utf-8") for path in sorted((SCHEMA_DIR / "types").glob("*.graphql"))]
     schema = build_schema("\n".join(parts))
     documents = re.findall(r'"((?:query|mutation) PlexSync[^"]*)"', UI_SCRIPT.read_text(encoding="utf-8"))
-    assert len(documents) == 3
+    assert len(documents) == 4
     for document in documents:
         assert validate(schema, parse(document)) == [], document
 
