@@ -84,9 +84,15 @@ def _libraries(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> d
     if not health or health.get("plex") != "ok":
         return _item("libraries", label, UNKNOWN, "Not checked yet", RUN_HEALTH_CHECK.capitalize() + " once Plex "
                      "accepts the token")
-    libraries = health.get("libraries") or []
-    names = ", ".join(f"{lib['title']} ({lib.get('indexed_files', 0):,} files)" for lib in libraries)
+    names = "; ".join(_library(lib) for lib in health.get("libraries") or [])
     return _item("libraries", label, OK, names or "none", at=health.get("at"))
+
+
+def _library(lib: Mapping[str, Any]) -> str:
+    """'Movies (/media/stash; 1,204 files listed)': the folders Plex scans are what Path map must lead to."""
+    listed = int(lib.get("indexed_files") or 0)
+    details = list(lib.get("locations") or []) + ([f"{listed:,} files listed"] if listed else [])
+    return f"{lib['title']} ({'; '.join(details)})" if details else str(lib["title"])
 
 
 def _path_map(health: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from typing import Any, Callable, Mapping
 from sync_queue.launcher import ensure_worker
 from sync_queue.schema import KV_LAST_PREVIEW
 from sync_queue.store import Store
+from worker.reasons import explain_entry
+from worker.setup_checklist import checklist
+from worker.task_summary import connection_text, ready_to_sync
 from worker.tasks import queue_status
 
 UI_MODE = "ui"
@@ -33,22 +36,29 @@ def _scene_id(args: Mapping[str, Any]) -> int:
     return int(text)
 
 
-def _dead_letters_by_class(store: Store) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for letter in store.dead_letters():
-        grouped.setdefault(letter["error_class"], []).append(
-            {"scene_id": letter["scene_id"], "message": letter["message"], "attempts": letter["attempts"],
-             "last_failed_at": letter["last_failed_at"]})
-    return grouped
+def scene_problems(store: Store, status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every scene that failed (dead letters, newest first) or is not (all) in Plex, with its reason in words
+    and what to do; the page adds the titles (one Stash request from the browser)."""
+    letters = sorted(store.dead_letters(), key=lambda letter: -letter["last_failed_at"])
+    problems = [{"scene_id": letter["scene_id"], "kind": "failed", "attempts": letter["attempts"],
+                 "at": letter["last_failed_at"], **explain_entry(letter).as_dict()} for letter in letters]
+    for entry in status.get("needs_attention") or []:
+        kind = "ambiguous" if entry.get("reason_class") == "AmbiguousMatch" else entry["state"]
+        problems.append({"scene_id": entry["scene_id"], "kind": kind, "attempts": entry.get("attempts"),
+                         "at": entry.get("next_try_at"), **explain_entry(entry).as_dict()})
+    return problems
 
 
 def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
-    """Everything the PlexSync page shows: the Queue Status answer plus dead letters grouped by class."""
+    """Everything the PlexSync page shows: the Queue Status answer, the setup checklist, and every scene that
+    needs attention with its reason in words."""
     status = queue_status(store)
-    status["dead_letters_by_class"] = _dead_letters_by_class(store)
-    status.pop("dead_letters", None)  # the grouped form replaces the flat tail
+    status.pop("dead_letters", None)  # ``problems`` names every one, with its reason in words
     status["has_preview"] = store.get_json(KV_LAST_PREVIEW, None) is not None
-    status["in_backoff"] = store.count_in_backoff()
+    status["ready"] = ready_to_sync(status)
+    status["connection"] = connection_text(status)
+    status["setup"] = checklist(store, status)
+    status["problems"] = scene_problems(store, status)
     return status
 
 
@@ -84,7 +94,8 @@ def scene(store: Store, args: Mapping[str, Any], _ctx: UiContext) -> dict[str, A
         answer["synced_at"] = row["synced_at"]
     holder = store.lease_holder()
     if dead is not None:
-        state, reason = "failed", f"{dead['error_class']}: {dead['message']}"
+        words = explain_entry(dead)
+        state, reason = "failed", words.words + (f" — {words.fix}" if words.fix else "")
     elif scene_id in store.unabsorbed_scene_ids():
         state, reason = "pending", "queued; syncs within seconds"
     elif row is None:
