@@ -316,9 +316,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         return _run_command(argv, plugin_dir)
     except ModuleNotFoundError as exc:  # a runtime package is missing: the exact command a Stash run gets too
-        from validation.install_help import missing_dependency_message
-
-        _report(missing_dependency_message(exc.name, str(plugin_dir)), as_json="--json" in argv)
+        _report(missing_package_message(exc.name, plugin_dir), as_json="--json" in argv)
         return EXIT_FAILED
     except BrokenPipeError:  # ``status | head`` stopped reading: no traceback for that
         _silence_stdout()
@@ -342,6 +340,21 @@ def _run_command(argv: list[str], plugin_dir: Path) -> int:
     status = run_task_command(args, plugin_dir)
     sys.stdout.flush()  # here, so a closed pipe is met inside ``main``'s handler, not at interpreter exit
     return status
+
+
+DEMO_ONLY_PACKAGES = {"graphql": "graphql-core", "yaml": "pyyaml"}  # requirements-demo.txt, for the emulators
+
+
+def missing_package_message(name: str | None, plugin_dir: Path) -> str:
+    if name in DEMO_ONLY_PACKAGES:
+        from validation.install_help import quote
+
+        return (f"The demo needs the Python package {DEMO_ONLY_PACKAGES[name]!r} (the emulators' only; PlexSync "
+                f"itself does not). Install it with: {quote(sys.executable)} -m pip install -r "
+                f"{quote(str(plugin_dir / 'requirements-demo.txt'))}")
+    from validation.install_help import missing_dependency_message
+
+    return missing_dependency_message(name, str(plugin_dir))
 
 
 def _report(message: str, as_json: bool) -> None:

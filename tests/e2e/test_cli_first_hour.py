@@ -142,6 +142,10 @@ def test_a_missing_package_gets_the_install_command_a_stash_run_gets(tmp_path):
     assert str(REPO / "requirements.txt") in result.stderr
     as_json = json.loads(run_cli("health", "--json", env=env).stdout)
     assert "needs the Python package 'plexapi'" in as_json["error"]
+    (blocker / "graphql.py").write_text("raise ModuleNotFoundError(\"No module named 'graphql'\", name='graphql')\n")
+    demo = run_cli("demo", env=env)
+    assert demo.returncode == 1 and "Traceback" not in demo.stderr, demo.stderr
+    assert "pip install -r" in demo.stderr and str(REPO / "requirements-demo.txt") in demo.stderr
 
 
 class _NotPlex(http.server.BaseHTTPRequestHandler):
