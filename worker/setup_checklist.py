@@ -17,6 +17,12 @@ SYNC_ALL_KEY = "last_sync_all"  # when Sync All last finished, and how many scen
 OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
 SETTINGS = "Settings → Plugins → PlexSync"
 RUN_HEALTH_CHECK = "press Health Check"
+TOKEN_FIX = (f"Set Plex token to the server owner's token ({SETTINGS}; docs/install.md says where to find it), "
+             f"then {RUN_HEALTH_CHECK}")
+LIBRARIES_FIX = (f"Check Plex libraries ({SETTINGS}): the names of movie-type libraries as Plex shows them, "
+                 f"separated by commas, or empty for all of them; then {RUN_HEALTH_CHECK}")
+PLEX_URL_FIX = (f"Check Plex URL ({SETTINGS}): Plex's address as the machine running Stash reaches it, usually "
+                f"port 32400, e.g. http://192.168.1.10:32400; then {RUN_HEALTH_CHECK}")
 
 
 def record_health(store: Any, found: Mapping[str, Any]) -> None:
@@ -51,36 +57,23 @@ def _reachable(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> d
     if state == "settings":
         return _item("plex", label, PROBLEM, str(health.get("message")), f"Fix it in {SETTINGS}, then "
                      f"{RUN_HEALTH_CHECK}", at)
-    return _item("plex", label, PROBLEM, str(health.get("message") or "Plex did not answer"),
-                 f"Check Plex URL ({SETTINGS}): Plex's address as the machine running Stash reaches it, usually "
-                 f"port 32400, e.g. http://192.168.1.10:32400; then {RUN_HEALTH_CHECK}", at)
+    return _item("plex", label, PROBLEM, str(health.get("message") or "Plex did not answer"), PLEX_URL_FIX, at)
 
 
-def _token(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> dict[str, Any]:
+def _token(health: Mapping[str, Any] | None) -> dict[str, Any]:
     label = "Token accepted"
-    pause = status.get("paused") or {}
-    fix = (f"Set Plex token to the server owner's token ({SETTINGS}; docs/install.md says where to find it), then "
-           f"{RUN_HEALTH_CHECK}")
-    if pause.get("kind") == "auth":
-        return _item("token", label, PROBLEM, str(pause.get("message") or "Plex rejected the token"), fix,
-                     pause.get("since"))
     if not health or health.get("plex") not in ("ok", "unauthorized"):
         return _item("token", label, UNKNOWN, "Not checked yet", RUN_HEALTH_CHECK.capitalize() + " once Plex answers")
     if health.get("plex") == "unauthorized":
-        return _item("token", label, PROBLEM, str(health.get("message") or "Plex rejected the token"), fix,
+        return _item("token", label, PROBLEM, str(health.get("message") or "Plex rejected the token"), TOKEN_FIX,
                      health.get("at"))
     return _item("token", label, OK, "Plex accepted the token", at=health.get("at"))
 
 
-def _libraries(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> dict[str, Any]:
+def _libraries(health: Mapping[str, Any] | None) -> dict[str, Any]:
     label = "Libraries found"
-    pause = status.get("paused") or {}
-    fix = (f"Check Plex libraries ({SETTINGS}): the names of movie-type libraries as Plex shows them, separated by "
-           f"commas, or empty for all of them; then {RUN_HEALTH_CHECK}")
-    if pause.get("kind") == "config":
-        return _item("libraries", label, PROBLEM, str(pause.get("message")), fix, pause.get("since"))
     if health and health.get("plex") == "misconfigured" and "librar" in str(health.get("message")):
-        return _item("libraries", label, PROBLEM, str(health.get("message")), fix, health.get("at"))
+        return _item("libraries", label, PROBLEM, str(health.get("message")), LIBRARIES_FIX, health.get("at"))
     if not health or health.get("plex") != "ok":
         return _item("libraries", label, UNKNOWN, "Not checked yet", RUN_HEALTH_CHECK.capitalize() + " once Plex "
                      "accepts the token")
@@ -129,5 +122,14 @@ def _first_sync_all(done: Mapping[str, Any] | None) -> dict[str, Any]:
 def checklist(store: Any, status: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The five lines, in the order a newcomer works through them."""
     health = store.get_json(HEALTH_KEY, None)
-    return [_reachable(health, status), _token(health, status), _libraries(health, status), _path_map(health),
-            _first_sync_all(store.get_json(SYNC_ALL_KEY, None))]
+    lines = [_reachable(health, status), _token(health), _libraries(health), _path_map(health),
+             _first_sync_all(store.get_json(SYNC_ALL_KEY, None))]
+    pause = status.get("paused") or {}
+    if pause.get("kind") in ("auth", "config"):  # a pause is newer than any check: its line says so
+        message = str(pause.get("message") or "syncing is paused")
+        key, fix = (("token", TOKEN_FIX) if pause["kind"] == "auth" else ("libraries", LIBRARIES_FIX)
+                    if "librar" in message.lower() else ("plex", PLEX_URL_FIX))
+        for line in lines:
+            if line["key"] == key:
+                line.update(state=PROBLEM, text=message, fix=fix, checked_at=pause.get("since"))
+    return lines
