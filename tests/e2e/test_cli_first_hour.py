@@ -59,6 +59,7 @@ def world(tmp_path):
 def test_status_speaks_words_names_scenes_by_title_and_counts_a_waiting_scene_once(world):
     synced = run_cli("sync-all", env=world.env)
     assert synced.returncode == 3, synced.stdout + synced.stderr
+    assert "moved to the dead-letter queue after 1 attempt: " in synced.stderr, synced.stderr
     status = run_cli("status", env=world.env)
     lines = status.stdout.splitlines()
     assert lines[0].startswith("Queue: 0 ready to sync, 0 syncing now, 1 waiting for Plex, 0 retrying later, "
