@@ -16,7 +16,7 @@ _HTML_PAGE = re.compile(r"<(?:!doctype|html|head|body|center|h1|title)\b.*", re.
 _URL = re.compile(r"\s*\b(?:at )?https?://[^\s;,)]+")
 _CLASS_IN_PARENS = re.compile(r"\s*\((?:[A-Z][a-z0-9]+){2,}\)")  # "(ReadTimeout)", "(TypeError)"
 _CLASS_PREFIX = re.compile(r"^(?:[A-Z][a-z0-9]+){2,}:\s*")  # "ModuleNotFoundError: …"
-_PLEXAPI_STATUS = re.compile(r":?\s*\((\d{3})\) [a-z_]+;?")  # "(400) bad_request;" in messages stored before 0.2
+_PLEXAPI_STATUS = re.compile(r":?\s*\((\d{3})\) [a-z_]+;?")  # "(400) bad_request;" in messages 0.1.0 stored
 _MAX_WORDS = 300
 
 RETRY_FAILED = "Retry Failed Jobs"  # the task (and the page's Retry Failed button)
