@@ -69,6 +69,9 @@
       paused ? h("p", { className: "plexsync-error", "data-testid": "paused" },
         "Syncing is paused" + (paused.since ? " since " + ui.when(paused.since) : "") + ": " + paused.message +
         " — run Health Check after fixing it") : null,
+      s.worker_start_failure ? h("p", { className: "plexsync-error", "data-testid": "worker-failure" },
+        "The background worker could not start (" + ui.ago(s.worker_start_failure.at) + "): " +
+        s.worker_start_failure.message) : null,
       h("div", { className: "plexsync-cards" }, [
         Card("pending", "Ready to sync", s.ready),
         Card("in-progress", "Syncing now", s.in_progress),

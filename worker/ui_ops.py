@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from sync_queue.launcher import ensure_worker
 from sync_queue.schema import KV_LAST_PREVIEW
 from sync_queue.store import Store
-from worker.reasons import explain_entry
+from worker.reasons import explain_entry, plain
 from worker.setup_checklist import checklist
 from worker.task_summary import connection_text, ready_to_sync
 from worker.tasks import queue_status
@@ -59,6 +59,9 @@ def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[st
     status["connection"] = connection_text(status)
     status["setup"] = checklist(store, status)
     status["problems"] = scene_problems(store, status)
+    failure = status.get("worker_start_failure")
+    if isinstance(failure, Mapping):  # recorded with the exception's class name: the page says it in words
+        status["worker_start_failure"] = {**failure, "message": plain(failure.get("message"))}
     return status
 
 

@@ -14,7 +14,9 @@ import pytest
 from emulators import demo_library as lib
 from emulators.plex_server import PlexEmulator
 from emulators.stash_server import StashEmulator
+from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
+from worker.pauses import WORKER_FAILURE_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -74,6 +76,9 @@ def test_the_checklist_follows_health_check_and_sync_all_and_problems_are_words(
             started = time.perf_counter()
             done = overview(stash)
             seconds = time.perf_counter() - started
+            with Store(tmp_path / "plugin_data" / "PlexSync") as store:  # as worker.daemon records it
+                store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": "ValueError: worker said no"})
+            failure = overview(stash)["worker_start_failure"]
         finally:
             stop_detached_worker(tmp_path / "plugin_data" / "PlexSync")
     assert states(done) == dict.fromkeys(("plex", "token", "libraries", "path_map", "sync_all"), "ok"), done["setup"]
@@ -87,3 +92,4 @@ def test_the_checklist_follows_health_check_and_sync_all_and_problems_are_words(
     for raw in ("PlexRejected", "ItemNotInPlex", "<html", "http://"):
         assert raw not in text, raw
     assert done["ready"] == 0 and done["waiting_for_plex"] == 1 and done["dead"] == 1
+    assert failure["message"] == "worker said no"  # in words, without the exception's class name
