@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 from sync_queue.launcher import ensure_worker
 from sync_queue.schema import KV_LAST_PREVIEW
 from sync_queue.store import Store
-from worker.reasons import explain_entry, plain
+from worker.reasons import explain, explain_entry, plain
 from worker.setup_checklist import checklist
 from worker.task_summary import connection_text, ready_to_sync
 from worker.tasks import queue_status
@@ -65,13 +65,20 @@ def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[st
     return status
 
 
+def _in_words(state: str, row: Mapping[str, Any], otherwise: str) -> str:
+    if not row["last_error"]:
+        return otherwise
+    reason = explain(state, row["last_error_class"], row["last_error"])
+    return reason.words + (f" — {reason.fix}" if reason.fix else "")
+
+
 def _pending_state(row: Mapping[str, Any], live_token: str | None, now: float) -> tuple[str, str]:
     if row["lane"] == "waiting_for_plex":
-        return "waiting_for_plex", row["last_error"] or "Plex has not listed this file yet"
+        return "waiting_for_plex", _in_words("waiting_for_plex", row, "Plex has not listed this file yet")
     if row["claim_token"] is not None and row["claim_token"] == live_token:
         return "syncing", "being written to Plex now"
     if row["attempts"] and row["not_before"] > now:
-        return "in_backoff", row["last_error"] or "retrying after an error"
+        return "in_backoff", _in_words("in_backoff", row, "retrying after an error")
     return "pending", "queued; syncs within seconds"
 
 
@@ -79,9 +86,9 @@ def _settled_state(row: Mapping[str, Any]) -> tuple[str, str]:
     if row["status"] == "synced":
         return "synced", ""
     if row["last_error_class"] == "AmbiguousMatch":
-        return "ambiguous", row["last_error"] or "several Plex items could be this file"
+        return "ambiguous", _in_words("ambiguous", row, "several Plex items could be this file")
     if row["status"] == "skipped":
-        return "skipped", row["last_error"] or ""
+        return "skipped", _in_words("skipped", row, "")
     return "unknown", ""
 
 
@@ -97,8 +104,8 @@ def scene(store: Store, args: Mapping[str, Any], _ctx: UiContext) -> dict[str, A
         answer["synced_at"] = row["synced_at"]
     holder = store.lease_holder()
     if dead is not None:
-        words = explain_entry(dead)
-        state, reason = "failed", words.words + (f" — {words.fix}" if words.fix else "")
+        state, reason = "failed", _in_words("dead", {"last_error": dead["message"],
+                                                     "last_error_class": dead["error_class"]}, "")
     elif scene_id in store.unabsorbed_scene_ids():
         state, reason = "pending", "queued; syncs within seconds"
     elif row is None:
