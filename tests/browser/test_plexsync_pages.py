@@ -96,10 +96,20 @@ def card(browser, test_id: str) -> str:
     return text_of(browser, test_id).split("\n")[0]
 
 
-def click(browser, test_id: str) -> None:
+def clickable(browser, test_id: str):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, f"[data-testid='{test_id}']").click()
+    try:
+        found = browser.find_element(By.CSS_SELECTOR, f"[data-testid='{test_id}']")
+        return found if found.is_enabled() else None
+    except (NoSuchElementException, StaleElementReferenceException):
+        return None
+
+
+def click(browser, test_id: str) -> None:
+    """Once the button takes clicks: the page disables its buttons while an action runs."""
+    wait_for(browser, lambda: clickable(browser, test_id), f"{test_id} never became clickable").click()
 
 
 def checks(browser) -> dict[str, str]:
@@ -135,6 +145,7 @@ def test_a_new_install_works_through_the_checklist_with_its_buttons(world, brows
 
     world.settings()  # the user sets the suggested rule in PlexSync's settings
     click(browser, "action-health-check")
+    wait_for(browser, lambda: "Health Check finished" in text_of(browser, "message"), "Health Check not reported")
     wait_for(browser, lambda: checks(browser).get("path_map") == "ok", "the fixed path map is not ticked")
     click(browser, "action-sync-all")
     wait_for(browser, lambda: checks(browser).get("sync_all") == "ok", "Sync All is not ticked")

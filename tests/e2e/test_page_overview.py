@@ -76,6 +76,7 @@ def test_the_checklist_follows_health_check_and_sync_all_and_problems_are_words(
             started = time.perf_counter()
             done = overview(stash)
             seconds = time.perf_counter() - started
+            stop_detached_worker(tmp_path / "plugin_data" / "PlexSync")  # its next settings read would clear it
             with Store(tmp_path / "plugin_data" / "PlexSync") as store:  # as worker.daemon records it
                 store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": "ValueError: worker said no"})
             failure = overview(stash)["worker_start_failure"]
