@@ -75,7 +75,8 @@ def test_status_speaks_words_names_scenes_by_title_and_counts_a_waiting_scene_on
 
 
 def test_status_into_a_closed_pipe_ends_without_a_traceback(world):
-    run_cli("sync-all", env=world.env)
+    with Store(world.data_dir) as store:  # a queue to report on
+        store.queue_scenes([int(world.scenes["good"])])
     process = subprocess.Popen([sys.executable, str(REPO / "PlexSync.py"), "status"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env={**os.environ, **world.env})
     process.stdout.close()  # like ``| head`` that has read all it wanted before status writes
