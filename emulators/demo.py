@@ -3,15 +3,20 @@
 Starts both emulators with a small library whose paths differ between Stash and Plex, fires hooks the
 way Stash does (a scan creating scenes, a UI edit, a performer rename), lets the detached worker sync,
 and prints what changed in Plex. Exits 0 when scenes synced.
+
+With ``--serve`` both emulators keep running afterwards, the emulated Stash serving PlexSync's page, until
+Ctrl+C: a newcomer clicks through the page and tries the command line against them.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from emulators import demo_library as lib
 from emulators.plex_server import PlexEmulator
@@ -61,49 +66,112 @@ def print_changes(before: dict[int, dict], after: dict[int, dict], out) -> int:
     return changed
 
 
-def run_demo(out=sys.stdout) -> int:
+def run_demo(out=sys.stdout, serve: bool = False, until: Callable[[], None] | None = None) -> int:
+    """The demo; with ``serve``, then ``until()`` (by default: Ctrl+C) with both emulators still running."""
     plugin_dir = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="plexsync-demo-") as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator() as stash:
         _, rating_keys = lib.populate_plex(plex)
         scene_ids, performer_ids = lib.populate_stash(stash)
         stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url))
-        runner = PluginRunner(plugin_dir, stash.server_connection(data_dir=tmp, plugin_dir=str(plugin_dir)))
-        before = snapshot(plex, rating_keys)
-        print(f"Stash emulator at {stash.url}, Plex emulator at {plex.url}", file=out)
-        print(f"Stash sees {lib.STASH_ROOT}/…, Plex sees {lib.PLEX_ROOT}/…  (path_map: {lib.PATH_MAP})", file=out)
+        runner = stash.install_plugin(plugin_dir, tmp).runner  # the emulated Stash runs the page's operations too
+        try:
+            code = _show(plex, stash, runner, scene_ids, performer_ids, rating_keys, out)
+            if serve and code == 0:
+                serve_until_stopped(plex, stash, runner, Path(tmp), out, until or wait_for_ctrl_c)
+            return code
+        finally:
+            stop_worker(Path(tmp) / "plugin_data" / "PlexSync")
 
-        started = time.monotonic()
-        for scene_id in scene_ids.values():  # a library scan creates each scene: one hook per scene
-            result = runner.run_hook("Scene.Create.Post", int(scene_id), input=None)
-            if result.error:
-                print(f"hook failed: {result.error}", file=out)
-                return 1
-        hook_ms = (time.monotonic() - started) * 1000 / len(scene_ids)
-        print(f"Fired {len(scene_ids)} scan hooks, {hook_ms:.0f} ms each (the save never waits for Plex)", file=out)
-        status = wait_until_synced(runner, len(scene_ids))
-        after = snapshot(plex, rating_keys)
-        changed = print_changes(before, after, out)
 
-        print("\nA performer is renamed in Stash (no scene hook fires, only Performer.Update.Post):", file=out)
-        ava = performer_ids["Ava Stone"]
-        stash.rename_performer(ava, "Ava Stone-Hart")
-        runner.run_hook("Performer.Update.Post", int(ava), input={"id": ava, "name": "Ava Stone-Hart"},
-                        input_fields=["id", "name"])
-        status = wait_until_synced(runner, len(scene_ids))
-        renamed = snapshot(plex, rating_keys)
-        print_changes(after, renamed, out)
+def _show(plex: PlexEmulator, stash: StashEmulator, runner: PluginRunner, scene_ids: dict[str, str],
+          performer_ids: dict[str, str], rating_keys: dict[str, int], out) -> int:
+    """Scan hooks, a performer rename, Sync All on an unchanged library and a play import: what changed in Plex."""
+    before = snapshot(plex, rating_keys)
+    print(f"Stash emulator at {stash.url}, Plex emulator at {plex.url}", file=out)
+    print(f"Stash sees {lib.STASH_ROOT}/…, Plex sees {lib.PLEX_ROOT}/…  (path_map: {lib.PATH_MAP})", file=out)
 
-        writes_before = plex.writes()
-        resync = runner.run_task("Sync All Scenes").output or {}
-        print(f"\nSync All on an unchanged library: {resync.get('scanned', 0)} scenes compared, "
-              f"{plex.writes() - writes_before} Plex writes", file=out)
-        show_play_import(plex, stash, runner, scene_ids, rating_keys, out)
-        synced = int(status.get("synced", 0))
-        print(f"\nSynced {synced} of {len(scene_ids)} scenes ({changed} Plex items updated; "
-              f"{status.get('skipped', 0)} skipped, {status.get('dead', 0)} dead letters, "
-              f"{status.get('plex_requests', 0)} Plex requests in all).", file=out)
-        return 0 if synced > 0 else 1
+    started = time.monotonic()
+    for scene_id in scene_ids.values():  # a library scan creates each scene: one hook per scene
+        result = runner.run_hook("Scene.Create.Post", int(scene_id), input=None)
+        if result.error:
+            print(f"hook failed: {result.error}", file=out)
+            return 1
+    hook_ms = (time.monotonic() - started) * 1000 / len(scene_ids)
+    print(f"Fired {len(scene_ids)} scan hooks, {hook_ms:.0f} ms each (the save never waits for Plex)", file=out)
+    status = wait_until_synced(runner, len(scene_ids))
+    after = snapshot(plex, rating_keys)
+    changed = print_changes(before, after, out)
+
+    print("\nA performer is renamed in Stash (no scene hook fires, only Performer.Update.Post):", file=out)
+    ava = performer_ids["Ava Stone"]
+    stash.rename_performer(ava, "Ava Stone-Hart")
+    runner.run_hook("Performer.Update.Post", int(ava), input={"id": ava, "name": "Ava Stone-Hart"},
+                    input_fields=["id", "name"])
+    status = wait_until_synced(runner, len(scene_ids))
+    renamed = snapshot(plex, rating_keys)
+    print_changes(after, renamed, out)
+
+    writes_before = plex.writes()
+    resync = runner.run_task("Sync All Scenes").output or {}
+    print(f"\nSync All on an unchanged library: {resync.get('scanned', 0)} scenes compared, "
+          f"{plex.writes() - writes_before} Plex writes", file=out)
+    show_play_import(plex, stash, runner, scene_ids, rating_keys, out)
+    synced = int(status.get("synced", 0))
+    print(f"\nSynced {synced} of {len(scene_ids)} scenes ({changed} Plex items updated; "
+          f"{status.get('skipped', 0)} skipped, {status.get('dead', 0)} dead letters, "
+          f"{status.get('plex_requests', 0)} Plex requests in all).", file=out)
+    return 0 if synced > 0 else 1
+
+
+WAITING_FILE = "Incoming/New scene.mp4"  # --serve: a scene whose file Plex has not listed yet
+
+
+def serve_until_stopped(plex: PlexEmulator, stash: StashEmulator, runner: PluginRunner, tmp: Path, out,
+                        until: Callable[[], None]) -> None:
+    """Leave something to look at (a scene Plex has not listed yet, a fresh Health Check), say where
+    everything is, and wait."""
+    waiting = stash.add_scene(title="New scene (not in Plex yet)",
+                              files=[{"path": f"{lib.STASH_ROOT}/{WAITING_FILE}", "size": 4_000_000}])
+    runner.run_hook("Scene.Create.Post", int(waiting), input=None)
+    runner.run_task("Health Check")
+    data_dir = tmp / "plugin_data" / "PlexSync"
+    shell = "set" if os.name == "nt" else "export"
+    print(f"""
+The emulators keep running until you press Ctrl+C.
+  Stash (emulated), with PlexSync's page:  {stash.url}/plugin/PlexSync
+  Plex (emulated):                         {plex.url}  (token {lib.PLEX_TOKEN})
+Try the command line against them, in another terminal in this folder:
+  {shell} PLEXSYNC_STASH_URL={stash.url}
+  {shell} PLEXSYNC_DATA_DIR={data_dir}
+  python PlexSync.py status
+  python PlexSync.py health
+  python PlexSync.py sync-all --dry-run
+(PlexSync's settings come from the emulated Stash, as they would from yours.)""", file=out, flush=True)
+    until()
+
+
+def wait_for_ctrl_c() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nStopped.")
+
+
+def stop_worker(data_dir: Path) -> None:
+    """The demo's background worker would outlive the emulators it talks to (and the temporary folder)."""
+    from sync_queue.store import Store
+
+    if not (data_dir / "plexsync.db").exists():
+        return
+    with Store(data_dir) as store:
+        holder = store.lease_holder()
+    if holder is not None and holder["pid"]:
+        try:
+            os.kill(int(holder["pid"]), signal.SIGTERM)
+        except OSError:
+            pass  # already gone
 
 
 def show_play_import(plex, stash, runner, scene_ids, rating_keys, out) -> None:
@@ -117,5 +185,5 @@ def show_play_import(plex, stash, runner, scene_ids, rating_keys, out) -> None:
           f"{stash.plays.history(scene_ids[path])}", file=out)
 
 
-def main() -> int:
-    return run_demo()
+def main(serve: bool = False) -> int:
+    return run_demo(serve=serve)

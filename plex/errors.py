@@ -7,8 +7,10 @@ values, into their messages).
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ElementTree
+from http import HTTPStatus
 from typing import Sequence
 
 import requests
@@ -110,7 +112,7 @@ def classify(exc: BaseException) -> PlexSyncError:
     if isinstance(exc, plex_exceptions.Unauthorized):  # a subclass of BadRequest: check it first
         return token_rejected(exc)
     if isinstance(exc, plex_exceptions.NotFound):
-        return PlexItemGone(f"Plex has no such item (404): {exc}")
+        return PlexItemGone(f"Plex has no such item ({answer_text(exc, 404)}){_where(exc)}")
     if isinstance(exc, plex_exceptions.BadRequest):
         return _classify_status(exc, status_of(exc))
     if isinstance(exc, requests.exceptions.SSLError) and _plain_http_answered(exc):  # no retry fixes it
@@ -135,7 +137,9 @@ def classify(exc: BaseException) -> PlexSyncError:
                                f"{mention('plex_url')} has the wrong port (Plex listens on 32400 unless changed)")
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                         ConnectionError)):
-        return PlexUnavailable(f"Plex did not answer ({type(exc).__name__}): {exc}")
+        where = _host_port(exc)
+        return PlexUnavailable(f"{_NO_ANSWER_WORDS.get(type(exc).__name__, 'Plex did not answer')}"
+                               f"{f' at {where}' if where else ''}: {exc}")
     if isinstance(exc, ElementTree.ParseError):
         return PlexConfigError(f"The Plex URL answered with something that is not Plex XML ({exc}); "
                                f"check {where_to_set('plex_url')} (a proxy login page?)")
@@ -148,6 +152,22 @@ def classify(exc: BaseException) -> PlexSyncError:
 
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _MAX_RETRY_AFTER = 3600.0
+# What requests' exception classes mean, said without their names (the page and Queue Status show these).
+_NO_ANSWER_WORDS = {
+    "ConnectTimeout": "Plex did not accept a connection in time",
+    "ReadTimeout": "Plex did not answer in time",
+    "Timeout": "Plex did not answer in time",
+    "ChunkedEncodingError": "Plex's answer was cut off",
+    "ConnectionResetError": "The connection to Plex was dropped",
+    "ConnectionAbortedError": "The connection to Plex was dropped",
+    "ConnectionError": "Plex could not be reached",
+}
+# plexapi's message for a status it did not take: "(503) service_unavailable; http://host/path <html>…</html>"
+_PLEXAPI_ANSWER = re.compile(r"^\((\d{3})\) [^;]*;\s*(\S*)\s?(.*)$", re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+# Every Plex server answers its root (plexapi's first GET, "<plex_url>/") and /identity: a 404 there is another
+# server, or a path in plex_url that leads nowhere; item URLs never end in "/".
+_SERVER_PATHS = ("/", "/identity")
 
 
 def explain_answer(error: PlexSyncError, response: requests.Response | None) -> PlexSyncError:
@@ -161,6 +181,10 @@ def explain_answer(error: PlexSyncError, response: requests.Response | None) -> 
     if isinstance(error, PlexUnavailable) and error.retry_after_seconds is None:
         error.retry_after_seconds = _retry_after(response.headers.get("Retry-After"))
         return error
+    if isinstance(error, PlexItemGone) and response.status_code == 404 and _path_of(response).endswith(_SERVER_PATHS):
+        return PlexConfigError(f"The Plex URL answered 404 Not Found ({_body_kind(response)}) where every Plex "
+                               "server answers: that is not Plex. Check plex_url: Plex's address with its port, "
+                               "usually 32400, e.g. http://192.168.1.10:32400")
     if not (isinstance(error, PlexConfigError) and "not Plex XML" in str(error)):
         return error
     body = response.content[:65536]
@@ -173,6 +197,56 @@ def explain_answer(error: PlexSyncError, response: requests.Response | None) -> 
                                f"Check {where_to_set('plex_url')}")
     return PlexUnavailable(f"Plex answered with XML that is cut off or broken ({response.status_code}, "
                            f"{len(response.content)} bytes); retrying")
+
+
+def _path_of(response: requests.Response) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(response.url or "").path or "/"
+
+
+def _body_kind(response: requests.Response) -> str:
+    body = response.content[:4096].lstrip().lower()
+    if not body:
+        return "an empty answer"
+    return "a web page" if body.startswith((b"<!doctype html", b"<html")) else "an answer that is not Plex XML"
+
+
+def answer_text(exc: BaseException, status: int | None = None) -> str:
+    """``400 Bad Request`` from plexapi's message, plus what the answer's page said when it says more
+    (``413 Request Entity Too Large (nginx)``); never the page itself."""
+    match = _PLEXAPI_ANSWER.match(str(exc))
+    code = int(match.group(1)) if match else status
+    if code is None:
+        return "no status"
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = "unknown status"
+    said = _page_words(match.group(3)) if match else ""
+    repeats = {"", str(code), phrase.lower(), f"{code} {phrase}".lower()}
+    return f"{code} {phrase}" + (f": {said}" if said.lower() not in repeats and not said.startswith(str(code))
+                                 else _server_name(match.group(3) if match else ""))
+
+
+def _page_words(body: str) -> str:
+    """The title (or, without one, the text) of an error page, unescaped, on one line, at most 120 chars."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+    text = title.group(1) if title else _TAG.sub(" ", body)
+    words = " ".join(html.unescape(text).split())
+    return words if len(words) <= 120 else words[:119] + "…"
+
+
+def _server_name(body: str) -> str:
+    """nginx and Apache sign their error pages: say which server answered, when one did."""
+    signed = re.search(r"<center>\s*(nginx|apache|caddy|openresty|cloudflare)[^<]*</center>|<address>\s*"
+                       r"(apache|nginx)", body, re.IGNORECASE)
+    return f" from {(signed.group(1) or signed.group(2)).lower()}" if signed else ""
+
+
+def _where(exc: BaseException) -> str:
+    origin = _ORIGIN.search(str(exc))
+    return f" at {origin.group(0)}" if origin else ""
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -226,8 +300,10 @@ def _classify_status(exc: BaseException, status: int | None) -> PlexSyncError:
     if status == 401:
         return token_rejected(exc)
     if status == 404:
-        return PlexItemGone(f"Plex has no such item (404): {exc}")
+        return PlexItemGone(f"Plex has no such item ({answer_text(exc)}){_where(exc)}")
     if status is not None and (status >= 500 or status in _TRANSIENT_4XX):
-        return PlexUnavailable(f"Plex is unavailable: {exc}")
-    # Other 4xx, or a BadRequest plexapi raised on its own without any HTTP request (a bug of ours).
+        return PlexUnavailable(f"Plex is unavailable ({answer_text(exc)}){_where(exc)}")
+    if status is not None:
+        return PlexRejected(f"Plex refused the request ({answer_text(exc)}){_where(exc)}", status)
+    # A BadRequest plexapi raised on its own without any HTTP request (a bug of ours).
     return PlexRejected(f"Plex refused the request: {exc}", status)

@@ -1,8 +1,9 @@
-// PlexSync inside Stash: a status page (nav-bar button → /plugin/PlexSync) and a Plex badge with "Sync now" on
-// every scene page. Plain JavaScript on Stash's global PluginApi (React.createElement, no build step), talking
-// only to Stash's own /graphql (same origin, so Stash's default CSP is enough). Quick reads and queueing go
-// through runPluginOperation (PlexSync answers from its store in well under a second); long work runs as a
-// Stash task through runPluginTask and is followed with findJob.
+// PlexSync inside Stash, part 1 of 2: talking to Stash, formatting, the Plex badge with "Sync now" on every
+// scene page, and the nav-bar button. Part 2 (plexsync-page.js, loaded after this file) is the PlexSync page.
+// Plain JavaScript on Stash's global PluginApi (React.createElement, no build step), talking only to Stash's own
+// /graphql (same origin, so Stash's default CSP is enough). Quick reads and queueing go through
+// runPluginOperation (PlexSync answers from its store in well under a second); long work runs as a Stash task
+// through runPluginTask and is followed with findJob. What part 2 needs is shared as window.PlexSyncUI.
 (function () {
   "use strict";
 
@@ -14,7 +15,6 @@
   var h = React.createElement;
   var PLUGIN_ID = "PlexSync";
   var ROUTE = "/plugin/PlexSync";
-  var REFRESH_MS = 5000;
   var JOB_POLL_MS = 1000;
 
   // -- talking to Stash -------------------------------------------------------------------------------------
@@ -74,6 +74,22 @@
     });
   }
 
+  // The names Stash shows for scenes (the file's name when a scene has no title): one request for all of them.
+  function sceneTitles(ids) {
+    if (!ids.length) { return Promise.resolve({}); }
+    return graphql(
+      "query PlexSyncSceneTitles($ids: [ID!]) { findScenes(ids: $ids, filter: {per_page: -1}) { scenes { id title files { basename } } } }",
+      { ids: ids.map(String) }
+    ).then(function (data) {
+      var titles = {};
+      data.findScenes.scenes.forEach(function (scene) {
+        var file = (scene.files || [])[0];
+        titles[scene.id] = scene.title || (file && file.basename) || "";
+      });
+      return titles;
+    });
+  }
+
   // -- formatting ---------------------------------------------------------------------------------------------
 
   function ago(seconds) {
@@ -95,226 +111,15 @@
     return typeof value === "number" ? value.toLocaleString() : "—";
   }
 
-  function sceneLink(sceneId) {
-    return h("a", { href: "/scenes/" + sceneId, className: "plexsync-scene-link" }, "scene " + sceneId);
+  function plural(number, noun, many) {
+    return count(number) + " " + (number === 1 ? noun : (many || noun + "s"));
   }
 
-  // -- the PlexSync page --------------------------------------------------------------------------------------
-
-  function Card(props) {
-    return h("div", { className: "plexsync-card", "data-testid": props.testId },
-      h("div", { className: "plexsync-card-value" }, props.value),
-      h("div", { className: "plexsync-card-label" }, props.label));
-  }
-
-  function pausedText(paused) {
-    if (!paused) { return "no"; }
-    return (paused.reason || paused.message || "paused") + (paused.since ? " (since " + when(paused.since) + ")" : "");
-  }
-
-  function StatusCards(props) {
-    var s = props.status;
-    // status counts scenes waiting for Plex's listing and scenes in backoff among the pending ones
-    var ready = Math.max(0, (s.pending || 0) - (s.waiting_for_plex || 0) - (s.in_backoff || 0));
-    return h("div", { className: "plexsync-cards" },
-      h(Card, { testId: "pending", label: "Pending", value: count(ready) }),
-      h(Card, { testId: "in-progress", label: "Syncing now", value: count(s.in_progress) }),
-      h(Card, { testId: "waiting", label: "Waiting for Plex", value: count(s.waiting_for_plex) }),
-      h(Card, { testId: "backoff", label: "In backoff", value: count(s.in_backoff) }),
-      h(Card, { testId: "dead", label: "Dead letters", value: count(s.dead) }),
-      h(Card, { testId: "synced", label: "Synced", value: count(s.synced) }),
-      h(Card, { testId: "skipped", label: "Skipped", value: count(s.skipped) }));
-  }
-
-  function Facts(props) {
-    var s = props.status;
-    var rows = [
-      ["Circuit to Plex", s.circuit + (s.circuit_retry_at ? " (retry at " + when(s.circuit_retry_at) + ")" : "")],
-      ["Paused", pausedText(s.paused)],
-      ["Worker", s.worker_running ? "running" : "not running"],
-      ["Last successful sync", ago(s.last_sync_at)],
-      ["Plex requests since install", count(s.plex_requests)],
-      ["Average seconds per scene", s.avg_scene_seconds ? s.avg_scene_seconds.toFixed(2) : "—"],
-    ];
-    var methods = s.match_methods || {};
-    Object.keys(methods).sort().forEach(function (method) {
-      rows.push(["Matched by " + method, count(methods[method])]);
-    });
-    return h("table", { className: "plexsync-facts", "data-testid": "facts" },
-      h("tbody", null, rows.map(function (row) {
-        return h("tr", { key: row[0] }, h("th", null, row[0]), h("td", null, row[1]));
-      })));
-  }
-
-  function DeadLetters(props) {
-    var groups = props.groups || {};
-    var classes = Object.keys(groups).sort();
-    if (!classes.length) {
-      return h("p", { "data-testid": "dead-letters-empty" }, "No dead letters.");
-    }
-    return h("div", { "data-testid": "dead-letters" }, classes.map(function (errorClass) {
-      var letters = groups[errorClass];
-      return h("div", { key: errorClass, className: "plexsync-dead-class" },
-        h("h4", null, errorClass + " (" + letters.length + ")"),
-        h("ul", null, letters.map(function (letter) {
-          return h("li", { key: letter.scene_id }, sceneLink(letter.scene_id), ": ", letter.message,
-            " — " + letter.attempts + " attempts, last " + ago(letter.last_failed_at));
-        })));
-    }));
-  }
-
-  function Attention(props) {
-    var items = props.items || [];
-    if (!items.length) { return null; }
-    return h("div", { "data-testid": "attention" },
-      h("h3", null, "Not in Plex yet"),
-      h("ul", null, items.map(function (item) {
-        return h("li", { key: item.scene_id }, sceneLink(item.scene_id), " — " + item.state.replace(/_/g, " ") +
-          (item.reason ? ": " + item.reason : ""));
-      })));
-  }
-
-  function shownValue(value) {
-    if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) {
-      return "(empty)";
-    }
-    return Array.isArray(value) ? value.join(", ") : String(value);
-  }
-
-  // One row per field that would change (old → new), plus a row per image that would be uploaded.
-  function previewRows(entry) {
-    var item = entry.plex_item ? entry.plex_item + (entry.match ? " (" + entry.match + ")" : "") : "—";
-    var rows = Object.keys(entry.changes || {}).sort().map(function (name) {
-      return { field: name, old: shownValue(entry.changes[name].old), now: shownValue(entry.changes[name].new) };
-    });
-    (entry.images || []).forEach(function (kind) {
-      rows.push({ field: kind === "poster" ? "poster" : "background", old: "", now: "new image" });
-    });
-    if (!rows.length) {
-      rows.push({ field: entry.outcome.replace(/_/g, " "), old: "", now: entry.reason || "" });
-    }
-    return rows.map(function (row) { return Object.assign(row, { item: item }); });
-  }
-
-  function PreviewTable(props) {
-    var preview = props.preview;
-    if (!preview) { return null; }
-    var scenes = preview.scenes || [];
-    return h("div", { "data-testid": "preview" },
-      h("h3", null, preview.summary || "Preview"),
-      preview.more ? h("p", null, "… and " + preview.more + " more scenes (the task's log lists them)") : null,
-      h("table", { className: "plexsync-preview" },
-        h("thead", null, h("tr", null, ["Scene", "Plex item", "Field", "Now in Plex", "Would be"].map(
-          function (title) { return h("th", { key: title }, title); }))),
-        h("tbody", null, scenes.reduce(function (rows, entry) {
-          previewRows(entry).forEach(function (row, n) {
-            rows.push(h("tr", { key: entry.scene_id + ":" + n, "data-testid": "preview-row" },
-              h("td", null, sceneLink(entry.scene_id)),
-              h("td", null, row.item),
-              h("td", null, row.field),
-              h("td", { className: "plexsync-old" }, row.old),
-              h("td", { className: "plexsync-new" }, row.now)));
-          });
-          return rows;
-        }, []))));
-  }
-
-  function PlexSyncPage() {
-    var state = React.useState(null);
-    var status = state[0], setStatus = state[1];
-    var errorState = React.useState(null);
-    var error = errorState[0], setError = errorState[1];
-    var messageState = React.useState(null);
-    var message = messageState[0], setMessage = messageState[1];
-    var busyState = React.useState(null);
-    var busy = busyState[0], setBusy = busyState[1];
-    var previewState = React.useState(null);
-    var preview = previewState[0], setPreview = previewState[1];
-
-    var refresh = React.useCallback(function () {
-      return operation("overview")
-        .then(function (answer) { setStatus(answer); setError(null); })
-        .catch(function (e) { setError(e.message); });
-    }, []);
-
-    React.useEffect(function () {
-      refresh();
-      var timer = setInterval(function () {
-        if (document.visibilityState === "visible") { refresh(); }
-      }, REFRESH_MS);
-      return function () { clearInterval(timer); };
-    }, [refresh]);
-
-    function act(label, work) {
-      setBusy(label);
-      setMessage(null);
-      return work()
-        .then(function (text) { setMessage(text); })
-        .catch(function (e) { setMessage(label + " failed: " + e.message); })
-        .then(function () { setBusy(null); return refresh(); });
-    }
-
-    function task(label, taskName) {
-      return act(label, function () {
-        return runTask(taskName).then(waitForJob).then(function () {
-          return label + " finished. Details are in Stash's log (Settings → Logs).";
-        });
-      });
-    }
-
-    var buttons = [
-      ["Process Queue", function () { return task("Process Queue", "Process Queue"); }, false],
-      ["Sync Recent", function () { return task("Sync Recent", "Sync Recent Scenes"); }, false],
-      ["Preview Sync", function () {
-        return act("Preview Sync", function () {
-          return runTask("Preview Sync (no changes)").then(waitForJob)
-            .then(function () { return operation("last_preview"); })
-            .then(function (answer) {
-              setPreview(answer.preview);
-              return answer.preview ? "Preview ready: nothing was written to Plex." : "The preview produced no result.";
-            });
-        });
-      }, false],
-      ["Retry Failed", function () {
-        return act("Retry Failed", function () {
-          return operation("retry_failed").then(function (answer) {
-            return answer.requeued + " dead letters moved back to the queue.";
-          });
-        });
-      }, false],
-      ["Clear Dead Letters", function () {
-        if (!window.confirm("Delete every dead letter without retrying it? Those scenes stay unsynced until edited again or Sync All runs.")) {
-          setMessage("Nothing was deleted.");
-          return Promise.resolve();
-        }
-        return act("Clear Dead Letters", function () {
-          return operation("clear_dead_letters").then(function (answer) {
-            return answer.cleared + " dead letters deleted.";
-          });
-        });
-      }, true],
-    ];
-
-    return h("div", { className: "plexsync-page", "data-testid": "plexsync-page" },
-      h("h2", null, "PlexSync"),
-      h(StashVersionNote),
-      error ? h("div", { className: "plexsync-error", "data-testid": "error" }, error) : null,
-      h("div", { className: "plexsync-actions" }, buttons.map(function (button) {
-        return h("button", {
-          key: button[0], type: "button", disabled: !!busy,
-          className: "btn " + (button[2] ? "btn-danger" : "btn-secondary"),
-          "data-testid": "action-" + button[0].toLowerCase().replace(/ /g, "-"),
-          onClick: button[1],
-        }, busy === button[0] ? button[0] + "…" : button[0]);
-      })),
-      message ? h("div", { className: "plexsync-message", "data-testid": "message" }, message) : null,
-      status ? h("div", null,
-        h(StatusCards, { status: status }),
-        h(Facts, { status: status }),
-        h("h3", null, "Dead letters"),
-        h(DeadLetters, { groups: status.dead_letters_by_class }),
-        h(Attention, { items: status.needs_attention })) : h("p", null, "Loading…"),
-      h(PreviewTable, { preview: preview }));
+  // A scene by its title (``titles`` from sceneTitles), linked to its page; "scene 24" until the title is known.
+  function sceneLink(sceneId, titles) {
+    var title = titles && titles[String(sceneId)];
+    return h("a", { href: "/scenes/" + sceneId, className: "plexsync-scene-link", title: "Stash scene " + sceneId },
+      title || "scene " + sceneId);
   }
 
   // -- what this Stash's release allows ------------------------------------------------------------------------
@@ -418,8 +223,6 @@
       : h("a", { href: ROUTE, className: "btn nav-utility plexsync-nav", title: "PlexSync status", "data-testid": "plexsync-nav" }, content);
   }
 
-  api.register.route(ROUTE, PlexSyncPage);
-
   api.patch.before("MainNavBar.UtilityItems", function (props) {
     var children = React.Children.toArray(props.children);
     return [Object.assign({}, props, { children: [h(NavButton, { key: "plexsync-nav" })].concat(children) })];
@@ -432,4 +235,10 @@
     }
     return h(React.Fragment, null, h(PlexBadge, { key: "plexsync-badge-" + scene.id, sceneId: scene.id }), rendered);
   });
+
+  window.PlexSyncUI = {
+    api: api, React: React, h: h, ROUTE: ROUTE,
+    operation: operation, runTask: runTask, waitForJob: waitForJob, sceneTitles: sceneTitles,
+    ago: ago, when: when, count: count, plural: plural, sceneLink: sceneLink, StashVersionNote: StashVersionNote,
+  };
 })();

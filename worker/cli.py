@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from validation import stash_log
-from worker.cli_view import EXIT_USAGE, TerminalProgress, exit_status, local_time, summary
+from worker.cli_view import EXIT_FAILED, EXIT_USAGE, TerminalProgress, exit_status, local_time, summary
+from worker.reasons import explain_entry
+from worker.task_summary import plural
 
 TASK_COMMANDS = {
     "process-queue": ("process_queue", "Push everything pending to Plex now (checks Plex first)."),
@@ -37,7 +39,11 @@ DRY_RUN_COMMANDS = ("sync-all", "reconcile", "process-queue")
 CONFIRM_COMMANDS = ("clear-queue", "clear-dlq", "purge-dlq", "reconcile")
 READ_ONLY_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")  # need a queue
 EXIT_STATUS_HELP = ("exit status: 0 done; 1 the task failed; 2 a usage error or a refused confirmation; "
-                    "3 it ran, but scenes failed or sit in the dead-letter queue")
+                    "3 it ran, but found problems: scenes failed or sit in the dead-letter queue, or Health Check "
+                    "has warnings (a path map that maps nothing, say). Every setting is a flag too: "
+                    "--help-settings lists them")
+SETTINGS_HELP_FLAG = "--help-settings"
+WORKER_COMMAND = "worker"  # the detached worker hooks start (sync_queue.launcher): not for people, not in --help
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +60,41 @@ def build_parser() -> argparse.ArgumentParser:
         _add_output_options(command, name)
         if name == "purge-dlq":
             command.add_argument("--days", type=float, default=30.0, help="age in days (default 30)")
-    sub.add_parser("demo", help="Run a full sync against the bundled Stash and Plex emulators.")
-    sub.add_parser("worker", help=argparse.SUPPRESS)  # the detached worker hooks start
+    demo = sub.add_parser("demo", help="Run a full sync against the bundled Stash and Plex emulators.",
+                          description="Run a full sync against the bundled Stash and Plex emulators and show what "
+                          "changed in Plex.")
+    demo.add_argument("--serve", action="store_true",
+                      help="then keep the emulated Stash (with the PlexSync page) and Plex running and print their "
+                           "addresses and the command line to try, until Ctrl+C")
+    _add_settings_help(parser)
     return parser
+
+
+class _SettingsHelp(argparse.Action):
+    """``--help-settings``: every setting as a flag and a PLEXSYNC_* variable, with its label on Stash's page."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        print(settings_help())
+        parser.exit(0)
+
+
+def _add_settings_help(command: argparse.ArgumentParser) -> None:
+    command.add_argument(SETTINGS_HELP_FLAG, action=_SettingsHelp,
+                         help="list every setting: its flag, its PLEXSYNC_* variable and its default")
+
+
+def settings_help() -> str:
+    """Built from whatever settings validation.config declares, so it never falls behind them."""
+    listing = argparse.ArgumentParser(prog="PlexSync.py <command>", usage=argparse.SUPPRESS, add_help=False,
+                                      description="Settings: each is a flag, or a PLEXSYNC_<NAME> environment "
+                                      "variable (e.g. PLEXSYNC_PLEX_URL). A flag wins over the variable, and both "
+                                      "over the value saved in Stash; an empty variable changes nothing. "
+                                      "--set name=value sets any of them by its name.")
+    _add_setting_flags(listing, shown=True)
+    return listing.format_help().rstrip()
 
 
 def _add_common_options(command: argparse.ArgumentParser) -> None:
@@ -69,27 +107,30 @@ def _add_common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stash-api-key", default=env.get("PLEXSYNC_STASH_API_KEY"),
                          help="Stash API key (PLEXSYNC_STASH_API_KEY)")
     _add_setting_flags(command)
+    _add_settings_help(command)
     command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                          help="any setting by its name, e.g. --set settle_seconds=0 (repeatable)")
     command.add_argument("--json", action="store_true", help="print the result as JSON only")
 
 
-def _add_setting_flags(command: argparse.ArgumentParser) -> None:
+def _add_setting_flags(command: argparse.ArgumentParser, shown: bool = False) -> None:
     """One flag per setting (``--max-tags 50``; switches as ``--skip-poster`` / ``--no-skip-poster``), its help the
-    name Stash's settings page shows. Unset flags leave Stash's value (or the PLEXSYNC_* variable's) alone."""
-    from validation.config import BOOL_KEYS, PlexSyncConfig
+    name Stash's settings page shows. Unset flags leave Stash's value (or the PLEXSYNC_* variable's) alone. Each
+    command's ``--help`` leaves them out (``shown``: only ``--help-settings`` lists them)."""
+    from validation.config import PlexSyncConfig
 
     group = command.add_argument_group("settings (override Stash's; each also PLEXSYNC_<SETTING>)")
     for key, field in PlexSyncConfig.model_fields.items():
         flag, dest = "--" + key.replace("_", "-"), SETTING_DEST + key
-        if key in BOOL_KEYS:
+        variable = f" [{ENV_PREFIX}{key.upper()}]"
+        if field.annotation is bool:
             group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None,
-                               help=field.description)
+                               help=f"{field.description}{variable}" if shown else argparse.SUPPRESS)
             continue
         default = "" if field.is_required() else f" (default: {field.default or 'empty'})"
         secret = " (others can read it in the process list: prefer PLEXSYNC_PLEX_TOKEN)" if key == "plex_token" else ""
         group.add_argument(flag, dest=dest, metavar=key.split("_")[-1].upper(),
-                           help=f"{field.description}{default}{secret}")
+                           help=f"{field.description}{default}{secret}{variable}" if shown else argparse.SUPPRESS)
 
 
 def setting_warnings(args: argparse.Namespace, environ: dict[str, str]) -> list[str]:
@@ -107,7 +148,10 @@ def overrides_from(args: argparse.Namespace, environ: dict[str, str]) -> dict[st
     """Settings from PLEXSYNC_* variables, then flags, then ``--set``."""
     from validation.config import config_from_env
 
-    overrides: dict[str, Any] = dict(config_from_env(environ))
+    # An empty variable (``PLEXSYNC_PLEX_TOKEN=``, often left by a shell or a compose file) is not a value: it
+    # must not replace what is saved in Stash.
+    overrides: dict[str, Any] = {key: value for key, value in config_from_env(environ).items()
+                                 if str(value).strip()}
     for name, value in vars(args).items():
         if name.startswith(SETTING_DEST) and value is not None:
             overrides[name[len(SETTING_DEST):]] = value
@@ -165,17 +209,17 @@ def what_it_would_do(mode: str, data_dir: Path, days: float) -> tuple[int, list[
             scene_ids = sorted(store.pending_scene_ids())
             events = store.intake_size()
             shown = ", ".join(map(str, scene_ids[:20])) + (" …" if len(scene_ids) > 20 else "")
-            lines = [f"Would drop {len(scene_ids)} pending scenes" + (f" (ids {shown})" if scene_ids else "")
-                     + f" and {events} hook events not yet absorbed. They stay unsynced until edited again "
+            lines = [f"Would drop {plural(len(scene_ids), 'pending scene')}" + (f" (ids {shown})" if scene_ids else "")
+                     + f" and {plural(events, 'hook event')} not yet absorbed. They stay unsynced until edited again "
                      "or Sync All runs."]
             return len(scene_ids) + events, lines
         letters = store.dead_letters()
     if mode == "purge_dlq":
         cutoff = time.time() - days * 86400
         letters = [letter for letter in letters if letter["last_failed_at"] < cutoff]
-    lines = [f"Would delete {len(letters)} dead letters" + (f" older than {days:g} days" if mode == "purge_dlq"
-                                                            else "") + ":"]
-    lines += [f"  scene {letter['scene_id']}: {letter['error_class']}: {letter['message'][:100]} "
+    lines = [f"Would delete {plural(len(letters), 'dead letter')}" + (f" older than {days:g} days"
+                                                                   if mode == "purge_dlq" else "") + ":"]
+    lines += [f"  scene {letter['scene_id']}: {explain_entry(letter).words[:160]} "
               f"(last failed {local_time(letter['last_failed_at'])})" for letter in letters[:20]]
     if len(letters) > 20:
         lines.append(f"  … and {len(letters) - 20} more")
@@ -227,10 +271,10 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
     try:
         data_dir = data_dir_for(args, plugin_dir, mode)
         if not confirmed(args, mode, data_dir):
-            print("Nothing was changed.", file=sys.stderr)
+            _report("Nothing was changed.", args.json)
             return EXIT_USAGE
     except CommandLineError as exc:
-        print(f"PlexSync: {exc}", file=sys.stderr)
+        _report(str(exc), args.json)
         return EXIT_USAGE
     bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.quiet and not args.json else None
     ctx = TaskContext(
@@ -249,6 +293,8 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         stash_log.get_logger("plexsync.cli").warning(warning)
     try:
         output, error = run_task(mode, ctx), None
+    except ModuleNotFoundError:
+        raise  # ``main`` says which package and how to install it
     except Exception as exc:
         output, error = getattr(exc, "output", None), stash_log.redact(str(exc))
     if bar is not None:
@@ -262,20 +308,68 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
 
 def main(argv: Sequence[str]) -> int:
     plugin_dir = Path(__file__).resolve().parent.parent
-    parser = build_parser()
-    try:
-        args = parser.parse_args(list(argv))
-    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
-        return int(exc.code or 0)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    if args.command == "worker":
+    argv = list(argv)
+    if argv[:1] == [WORKER_COMMAND]:
         from worker.daemon import main as worker_main
 
         return worker_main(plugin_dir)
+    try:
+        return _run_command(argv, plugin_dir)
+    except ModuleNotFoundError as exc:  # a runtime package is missing: the exact command a Stash run gets too
+        _report(missing_package_message(exc.name, plugin_dir), as_json="--json" in argv)
+        return EXIT_FAILED
+    except BrokenPipeError:  # ``status | head`` stopped reading: no traceback for that
+        _silence_stdout()
+        return EXIT_FAILED
+
+
+def _run_command(argv: list[str], plugin_dir: Path) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        sys.stdout.flush()
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
     if args.command == "demo":
         from emulators.demo import main as demo_main
 
-        return demo_main()
-    return run_task_command(args, plugin_dir)
+        return demo_main(serve=args.serve)
+    status = run_task_command(args, plugin_dir)
+    sys.stdout.flush()  # here, so a closed pipe is met inside ``main``'s handler, not at interpreter exit
+    return status
+
+
+DEMO_ONLY_PACKAGES = {"graphql": "graphql-core", "yaml": "pyyaml"}  # requirements-demo.txt, for the emulators
+
+
+def missing_package_message(name: str | None, plugin_dir: Path) -> str:
+    if name in DEMO_ONLY_PACKAGES:
+        from validation.install_help import quote
+
+        return (f"The demo needs the Python package {DEMO_ONLY_PACKAGES[name]!r} (the emulators' only; PlexSync "
+                f"itself does not). Install it with: {quote(sys.executable)} -m pip install -r "
+                f"{quote(str(plugin_dir / 'requirements-demo.txt'))}")
+    from validation.install_help import missing_dependency_message
+
+    return missing_dependency_message(name, str(plugin_dir))
+
+
+def _report(message: str, as_json: bool) -> None:
+    """An error before or instead of a task's result: as the JSON document --json promises, or as text."""
+    if as_json:
+        print(json.dumps({"output": None, "error": message}))
+    else:
+        print(f"PlexSync: {message}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

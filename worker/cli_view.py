@@ -10,9 +10,11 @@ import time
 from datetime import datetime
 from typing import IO, Any, Callable, Mapping
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SCENES_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
 BAR_WIDTH = 24
 TIME_KEYS = ("retry_at", "not_before")  # besides every "*_at" key
+# Results said in the words Stash's log uses (worker.task_summary); the rest are shown key by key.
+WORDED_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq", "rebuild_index")
 
 
 class TerminalProgress:
@@ -99,24 +101,29 @@ def is_time_key(key: str) -> bool:
 
 
 def exit_status(output: Any, error: str | None) -> int:
-    """0 all good; 1 the task failed; 3 it ran but scenes failed or sit in the dead-letter queue."""
+    """0 all good; 1 the task failed; 3 it ran but found problems: scenes failed or sit in the dead-letter
+    queue, or Health Check has warnings."""
     if error is not None:
         return EXIT_FAILED
-    if isinstance(output, Mapping) and (int(output.get("failed") or 0) or int(output.get("dead") or 0)):
-        return EXIT_SCENES_FAILED
+    if isinstance(output, Mapping) and (int(output.get("failed") or 0) or int(output.get("dead") or 0)
+                                        or output.get("warnings")):
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 
 # -- results in words ---------------------------------------------------------------------------
 
 def sync_summary(out: Mapping[str, Any]) -> list[str]:
+    from worker.task_summary import plural
+
     succeeded, unchanged = int(out.get("succeeded", 0)), int(out.get("unchanged", 0))
     lines = []
     if "scanned" in out:
-        lines.append(f"Looked at {out['scanned']} scenes; {out.get('queued', out.get('stash_drift', 0))} "
-                     "differ from what Plex was given" + (f", {out['plex_drift']} changed in Plex"
-                                                         if "plex_drift" in out else ""))
-    lines.append(f"Synced {succeeded} scenes ({unchanged} already right), {out.get('failed', 0)} failed, "
+        differ = int(out.get("queued", out.get("stash_drift", 0)))
+        lines.append(f"Looked at {plural(int(out['scanned']), 'scene')}; {differ} "
+                     f"{'differs' if differ == 1 else 'differ'} from what Plex was given"
+                     + (f", {out['plex_drift']} changed in Plex" if "plex_drift" in out else ""))
+    lines.append(f"Synced {plural(succeeded, 'scene')} ({unchanged} already right), {out.get('failed', 0)} failed, "
                  f"{out.get('skipped', 0)} skipped, {out.get('waiting_for_plex', 0)} waiting "
                  f"for Plex; {out.get('remaining', 0)} still pending, {out.get('dead', 0)} in the dead-letter queue "
                  f"({out.get('seconds', 0)} s)")
@@ -172,12 +179,41 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
+def health_lines(out: Mapping[str, Any]) -> list[str]:
+    """Health Check on a terminal: one fact a line, then every warning (they also make the exit status 3)."""
+    from worker.task_summary import plural
+
+    server = out.get("server") or {}
+    libraries = [f"{lib['title']} ({plural(int(lib.get('indexed_files', 0)), 'file')} indexed; folders "
+                 f"{', '.join(lib.get('locations') or []) or 'none'})" for lib in out.get("libraries") or []]
+    checked = out.get("path_map") or {}
+    lines = [f"Plex: {'OK' if out.get('plex') == 'ok' else out.get('plex')}"
+             + (f" (server version {server['version']})" if server.get("version") else ""),
+             f"Token: {out.get('token', 'not checked')}",
+             f"Libraries: {'; '.join(libraries) or 'none found'}",
+             f"Stash: {'OK' if out.get('stash') == 'ok' else 'not configured (pass --stash-url)'}"]
+    if checked.get("sampled"):
+        sampled = plural(int(checked["sampled"]), "sampled Stash path")
+        lines.append(f"Path map: {checked.get('mapped_into_library', 0)} of {sampled} map into a Plex library folder")
+    warnings = out.get("warnings") or []
+    lines += ["Warnings:"] + [f"  - {warning}" for warning in warnings] if warnings else ["Warnings: none"]
+    if out.get("background_worker"):
+        lines.append(f"Background worker: {out['background_worker']}")
+    return lines
+
+
 def summary(mode: str, output: Any, error: str | None, verbose: bool = False) -> str:
+    from worker.task_summary import summary_lines
+
     lines: list[str] = []
     if isinstance(output, Mapping) and output.get("dry_run"):
         lines += preview_summary(output, verbose)
     elif isinstance(output, Mapping) and "processed" in output:
         lines += sync_summary(output)
+    elif isinstance(output, Mapping) and mode == "health" and output.get("plex") == "ok":
+        lines += health_lines(output)
+    elif isinstance(output, Mapping) and mode in WORDED_MODES:
+        lines += summary_lines(mode, output)
     elif output is not None:
         lines += generic_lines(output)
     if error is not None:

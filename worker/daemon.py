@@ -186,9 +186,12 @@ def start_runtime(handoff: Mapping[str, Any], data_dir: Path, plugin_dir: Path, 
     store (this thread's connection) serves the runtime too; the lease heartbeat has its own."""
     from worker.runtime import build_runtime
     from worker.stash_reader import StashReader
+    from worker.task_context import HANDOFF_SETTINGS
 
-    return build_runtime(data_dir, plugin_dir, stash=StashReader(handoff["server_connection"]), log_file=log_file,
-                         store=store)
+    connection = dict(handoff["server_connection"])
+    overrides = connection.pop(HANDOFF_SETTINGS, None) or {}  # a command-line run's settings (flags, variables)
+    return build_runtime(data_dir, plugin_dir, stash=StashReader(connection), overrides=overrides,
+                         log_file=log_file, store=store)
 
 
 def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None:

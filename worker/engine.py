@@ -388,7 +388,8 @@ class SyncEngine:
         attempt = claim.attempts + 1
         if attempt >= self.config.max_retries:
             self.store.mark_dead(token, claim.scene_id, error_class=type(exc).__name__, message=str(exc))
-            log.error("Scene %s moved to the dead-letter queue after %d attempts: %s", claim.scene_id, attempt, exc,
+            log.error("Scene %s moved to the dead-letter queue after %d attempt%s: %s", claim.scene_id, attempt,
+                      "" if attempt == 1 else "s", exc,
                       extra=event("scene.dead_lettered", scene_id=claim.scene_id, error_class=type(exc).__name__,
                                   attempts=attempt))
             self._note(claim, "dead", str(exc))

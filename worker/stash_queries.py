@@ -70,12 +70,21 @@ query PlexSyncSceneIds($filter: FindFilterType, $scene_filter: SceneFilterType) 
 }
 """
 
+# The names people know scenes by (Stash shows the file's name when a scene has no title), for the few scenes
+# Queue Status and a task's summary name: one request for all of them (worker.scene_titles).
+SCENE_TITLES = """
+query PlexSyncSceneTitles($ids: [ID!]) {
+  findScenes(ids: $ids, filter: {per_page: -1}) { scenes { id title files { basename } } }
+}
+"""
+
 ALL_DOCUMENTS = {
     "VERSION": VERSION,
     "PLUGIN_SETTINGS": PLUGIN_SETTINGS,
     "SCENES_BY_IDS": SCENES_BY_IDS,
     "SCENES_PAGE": SCENES_PAGE,
     "SCENE_IDS_PAGE": SCENE_IDS_PAGE,
+    "SCENE_TITLES": SCENE_TITLES,
 }
 
 

@@ -180,6 +180,18 @@ def _while_locked(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover - tenacity returns or reraises
 
 
+def connection_from_url(url: str, api_key: str | None = None) -> dict[str, Any]:
+    """``http://host:9999`` (the command line's --stash-url) as the server connection Stash would hand over."""
+    match = re.match(r"^(https?)://([^/:]+)(?::(\d+))?/?", url.strip())
+    if not match:
+        raise ValueError(f"Stash URL must look like http://host:9999, got {url!r}")
+    conn: dict[str, Any] = {"Scheme": match.group(1), "Host": match.group(2), "Port": int(match.group(3) or 9999)}
+    if api_key:
+        register_secret(api_key)
+        conn["ApiKey"] = api_key
+    return conn
+
+
 class StashReader:
     def __init__(self, server_connection: Mapping[str, Any], *, timeout: float = 30.0) -> None:
         conn = dict(server_connection)
@@ -201,15 +213,7 @@ class StashReader:
 
     @classmethod
     def from_url(cls, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> StashReader:
-        match = re.match(r"^(https?)://([^/:]+)(?::(\d+))?/?", url.strip())
-        if not match:
-            raise ValueError(f"Stash URL must look like http://host:9999, got {url!r}")
-        scheme, host, port = match.group(1), match.group(2), int(match.group(3) or 9999)
-        conn: dict[str, Any] = {"Scheme": scheme, "Host": host, "Port": port}
-        if api_key:
-            register_secret(api_key)
-            conn["ApiKey"] = api_key
-        return cls(conn, timeout=timeout)
+        return cls(connection_from_url(url, api_key), timeout=timeout)
 
     # -- transport ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 
 from plex.errors import PlexAuthError, PlexConfigError, PlexSyncError
 from sync_queue.store import Store
+from validation.config import ConfigError
 from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
 from worker.breaker import Breaker
@@ -21,6 +22,8 @@ from worker.pauses import clear_pause, set_pause
 from worker.performer_photos import wanted_state
 from worker.plays import import_plays_task
 from worker.runtime import Runtime, build_runtime
+from worker.scene_titles import TITLES_KEY, scene_titles
+from worker.setup_checklist import record_health, record_sync_all
 from worker.stash_reader import StashError, StashReader, watermark_with_margin, window_start_like
 from worker.task_context import TaskContext, continue_in_background, eta_text
 
@@ -62,13 +65,13 @@ def _require_stash(rt: Runtime) -> StashReader:
 
 
 def queued_text(counts: dict[str, int]) -> str:
-    """'3 scenes and 2 performer/studio/tag/group changes': every kind of waiting work, in words."""
-    scenes = counts["pending"] + counts.get("in_progress", 0)
+    """'1 scene stays queued', '3 scenes and 2 performer/studio/tag/group changes stay queued': every kind of
+    waiting work, in words."""
+    scenes, changes = counts["pending"] + counts.get("in_progress", 0), counts["fanout_pending"]
     text = f"{scenes} scene{'' if scenes == 1 else 's'}"
-    if counts["fanout_pending"]:
-        text += f" and {counts['fanout_pending']} performer/studio/tag/group change" + (
-            "" if counts["fanout_pending"] == 1 else "s")
-    return text
+    if changes:
+        text += f" and {changes} performer/studio/tag/group change{'' if changes == 1 else 's'}"
+    return text + (" stays queued" if scenes == 1 and not changes else " stay queued")
 
 
 def _probe_or_fail(rt: Runtime) -> None:
@@ -77,7 +80,7 @@ def _probe_or_fail(rt: Runtime) -> None:
     if problem is not None:
         holder = rt.store.lease_holder()
         counts = rt.store.status_counts(holder["token"] if holder is not None else None)
-        raise TaskFailed(f"{problem}. Nothing was lost: {queued_text(counts)} stay queued.", {**counts})
+        raise TaskFailed(f"{problem}. Nothing was lost: {queued_text(counts)}.", {**counts})
     refresh_index(rt.store, rt.plex, rt.sections)
 
 
@@ -149,6 +152,9 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     }
     if result.message:
         output["message"] = result.message
+    named = [entry["scene_id"] for entry in output["attention"] if entry["state"] != "waiting_for_plex"]
+    if named:  # the summary names these scenes: by title, from one Stash request
+        output[TITLES_KEY] = scene_titles(rt.stash, named)
     if result.stopped not in ("auth", "config") and rt.store.has_work():
         output["background_worker"] = continue_in_background(ctx, rt.store)
     if ctx.progress is not None:
@@ -190,7 +196,9 @@ def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     rt.store.queue_scenes(changed)
     log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
-    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
+    output = {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
+    record_sync_all(rt.store, output)  # the page's setup checklist ticks "first Sync All done"
+    return output
 
 
 def _first_run_watermark(stash: StashReader) -> str | None:
@@ -244,16 +252,16 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         sections = rt.sections
     except PlexAuthError as exc:
         set_pause(rt.store, "auth", str(exc), rt.config)
-        raise TaskFailed(str(exc),
-                         {"plex": "unauthorized", "circuit": breaker.state()}) from exc
+        raise _health_failed(rt, str(exc), "unauthorized", breaker) from exc
     except PlexConfigError as exc:
-        raise TaskFailed(str(exc), {"plex": "misconfigured", "circuit": breaker.state()}) from exc
+        raise _health_failed(rt, str(exc), "misconfigured", breaker) from exc
     except PlexSyncError as exc:
-        raise TaskFailed(f"Plex is not reachable at {rt.config.plex_url}: {exc}",
-                         {"plex": "unreachable", "circuit": breaker.state()}) from exc
+        raise _health_failed(rt, f"Plex is not reachable at {rt.config.plex_url}: {exc}", "unreachable",
+                             breaker) from exc
     clear_pause(rt.store)
     breaker.record_success()
-    return {  # work held by the pause this check just lifted goes on now
+    path_map = _path_map_check(rt, sections)
+    output = {  # work held by the pause this check just lifted goes on now
         "background_worker": continue_in_background(ctx, rt.store),
         "plex": "ok",
         "server": identity,
@@ -262,9 +270,18 @@ def health(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
                        "indexed_files": rt.store.index_size(s.id)} for s in sections],
         "circuit": breaker.state(),
         "stash": "ok" if rt.stash is not None else "not configured",
-        "path_map": _path_map_check(rt, sections),
-        "warnings": rt.warnings,
+        "path_map": path_map,
+        # what needs the user: settings warnings, and a path map that would leave scenes unmatched
+        "warnings": rt.warnings + [f"Path map: {problem}" for problem in (path_map or {}).get("problems") or []],
     }
+    record_health(rt.store, {key: output[key] for key in ("plex", "libraries", "stash", "path_map")})
+    return output
+
+
+def _health_failed(rt: Runtime, message: str, plex: str, breaker: Breaker) -> TaskFailed:
+    """What the page's setup checklist shows until the next Health Check, and the task's error."""
+    record_health(rt.store, {"plex": plex, "message": message})
+    return TaskFailed(message, {"plex": plex, "circuit": breaker.state()})
 
 
 def _path_map_check(rt: Runtime, sections: Iterable[Any]) -> dict[str, Any] | None:
@@ -299,7 +316,13 @@ HANDLERS: dict[str, Callable[[Runtime, TaskContext], dict[str, Any]]] = {
 
 
 def run_sync_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
-    rt = open_runtime(ctx)
+    try:
+        rt = open_runtime(ctx)
+    except ConfigError as exc:
+        if mode == "health":  # settings Plex can't even be asked with: the page's checklist says so too
+            with Store(ctx.data_dir) as store:
+                record_health(store, {"plex": "settings", "message": str(exc)})
+        raise
     try:
         if not rt.config.enabled and mode != "health":
             counts = rt.store.status_counts(None)

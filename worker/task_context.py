@@ -12,6 +12,7 @@ from sync_queue.launcher import ensure_worker
 from sync_queue.store import Store
 
 BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
+HANDOFF_SETTINGS = "PlexSyncSettings"  # in a hand-over's connection: settings given on the command line
 
 
 @dataclass
@@ -33,14 +34,31 @@ def continue_in_background(ctx: TaskContext, store: Store) -> str:
     """Hand leftover work to a detached worker (Stash runs one job at a time; don't hold it)."""
     if not store.has_work():
         return "not needed (nothing left to do)"
-    if ctx.server_connection is None:
-        return "not started (no Stash connection to hand over)"
+    connection = handoff_connection(ctx)
+    if connection is None:
+        return "not started (without a Stash connection nothing can sync: pass --stash-url)"
     due = store.next_due_at()
     if store.status_counts(None)["intake"]:
         due = time.time()  # hook events that arrived while the task held the lease
     if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
         return "not needed (nothing falls due soon; the next hook or task picks it up)"
-    return ensure_worker(store, ctx.entry_script, dict(ctx.server_connection))
+    return ensure_worker(store, ctx.entry_script, connection)
+
+
+def handoff_connection(ctx: TaskContext) -> dict[str, Any] | None:
+    """What the background worker gets on its stdin: Stash's connection, or on the command line one made from
+    --stash-url, with the settings the command line was given (flags, PLEXSYNC_* variables) riding along so the
+    worker syncs with the same ones. Secrets travel on the child's stdin only, never in argv or on disk."""
+    if ctx.server_connection is not None:
+        return dict(ctx.server_connection)
+    if not ctx.stash_url:
+        return None
+    from worker.stash_reader import connection_from_url
+
+    connection = connection_from_url(ctx.stash_url, ctx.stash_api_key)
+    if ctx.overrides:
+        connection[HANDOFF_SETTINGS] = dict(ctx.overrides)
+    return connection
 
 
 def eta_text(seconds: float | None) -> str:

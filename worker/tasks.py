@@ -16,8 +16,9 @@ from sync_queue.store import Store
 from validation.stash_log import event, get_logger
 from worker.breaker import Breaker
 from worker.pauses import WORKER_FAILURE_KEY, stash_failures
+from worker.scene_titles import TITLES_KEY, titles_for_task
 from worker.task_context import TaskContext
-from worker.task_summary import summary_lines
+from worker.task_summary import named_scene_ids, summary_lines
 
 log = get_logger("tasks")
 
@@ -51,6 +52,7 @@ def queue_status(store: Store) -> dict[str, Any]:
         "stats": store.sync_stats(),
         "dead_letters": store.dead_letters()[-20:],
         "needs_attention": store.needing_attention(),
+        "in_backoff": store.count_in_backoff(),
         "worker_log": str(store.data_dir / "logs" / "worker.log"),
     }
 
@@ -88,8 +90,12 @@ def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
         reset = store.store_reset_to_announce()
         if reset:
             log.warning(reset)
-        if mode in QUEUE_TASKS:
-            return run_queue_task(mode, store, ctx.args)
+        output = run_queue_task(mode, store, ctx.args) if mode in QUEUE_TASKS else None
+    if output is not None:
+        if mode == "status":  # the scenes it names, by title: one Stash request, and only when it names any
+            output[TITLES_KEY] = titles_for_task(ctx.server_connection, ctx.stash_url, ctx.stash_api_key,
+                                                 named_scene_ids(output))
+        return output
     if mode == PREVIEW_TASK:
         from worker.preview import run_preview
 

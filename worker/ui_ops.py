@@ -15,6 +15,9 @@ from typing import Any, Callable, Mapping
 from sync_queue.launcher import ensure_worker
 from sync_queue.schema import KV_LAST_PREVIEW
 from sync_queue.store import Store
+from worker.reasons import explain, explain_entry, plain
+from worker.setup_checklist import checklist
+from worker.task_summary import connection_text, ready_to_sync
 from worker.tasks import queue_status
 
 UI_MODE = "ui"
@@ -33,32 +36,49 @@ def _scene_id(args: Mapping[str, Any]) -> int:
     return int(text)
 
 
-def _dead_letters_by_class(store: Store) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for letter in store.dead_letters():
-        grouped.setdefault(letter["error_class"], []).append(
-            {"scene_id": letter["scene_id"], "message": letter["message"], "attempts": letter["attempts"],
-             "last_failed_at": letter["last_failed_at"]})
-    return grouped
+def scene_problems(store: Store, status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every scene that failed (dead letters, newest first) or is not (all) in Plex, with its reason in words
+    and what to do; the page adds the titles (one Stash request from the browser)."""
+    letters = sorted(store.dead_letters(), key=lambda letter: -letter["last_failed_at"])
+    problems = [{"scene_id": letter["scene_id"], "kind": "failed", "attempts": letter["attempts"],
+                 "at": letter["last_failed_at"], **explain_entry(letter).as_dict()} for letter in letters]
+    for entry in status.get("needs_attention") or []:
+        kind = "ambiguous" if entry.get("reason_class") == "AmbiguousMatch" else entry["state"]
+        problems.append({"scene_id": entry["scene_id"], "kind": kind, "attempts": entry.get("attempts"),
+                         "at": entry.get("next_try_at"), **explain_entry(entry).as_dict()})
+    return problems
 
 
 def overview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
-    """Everything the PlexSync page shows: the Queue Status answer plus dead letters grouped by class."""
+    """Everything the PlexSync page shows: the Queue Status answer, the setup checklist, and every scene that
+    needs attention with its reason in words."""
     status = queue_status(store)
-    status["dead_letters_by_class"] = _dead_letters_by_class(store)
-    status.pop("dead_letters", None)  # the grouped form replaces the flat tail
+    status.pop("dead_letters", None)  # ``problems`` names every one, with its reason in words
     status["has_preview"] = store.get_json(KV_LAST_PREVIEW, None) is not None
-    status["in_backoff"] = store.count_in_backoff()
+    status["ready"] = ready_to_sync(status)
+    status["connection"] = connection_text(status)
+    status["setup"] = checklist(store, status)
+    status["problems"] = scene_problems(store, status)
+    failure = status.get("worker_start_failure")
+    if isinstance(failure, Mapping):  # recorded with the exception's class name: the page says it in words
+        status["worker_start_failure"] = {**failure, "message": plain(failure.get("message"))}
     return status
+
+
+def _in_words(state: str, row: Mapping[str, Any], otherwise: str) -> str:
+    if not row["last_error"]:
+        return otherwise
+    reason = explain(state, row["last_error_class"], row["last_error"])
+    return reason.words + (f" — {reason.fix}" if reason.fix else "")
 
 
 def _pending_state(row: Mapping[str, Any], live_token: str | None, now: float) -> tuple[str, str]:
     if row["lane"] == "waiting_for_plex":
-        return "waiting_for_plex", row["last_error"] or "Plex has not listed this file yet"
+        return "waiting_for_plex", _in_words("waiting_for_plex", row, "Plex has not listed this file yet")
     if row["claim_token"] is not None and row["claim_token"] == live_token:
         return "syncing", "being written to Plex now"
     if row["attempts"] and row["not_before"] > now:
-        return "in_backoff", row["last_error"] or "retrying after an error"
+        return "in_backoff", _in_words("in_backoff", row, "retrying after an error")
     return "pending", "queued; syncs within seconds"
 
 
@@ -66,9 +86,9 @@ def _settled_state(row: Mapping[str, Any]) -> tuple[str, str]:
     if row["status"] == "synced":
         return "synced", ""
     if row["last_error_class"] == "AmbiguousMatch":
-        return "ambiguous", row["last_error"] or "several Plex items could be this file"
+        return "ambiguous", _in_words("ambiguous", row, "several Plex items could be this file")
     if row["status"] == "skipped":
-        return "skipped", row["last_error"] or ""
+        return "skipped", _in_words("skipped", row, "")
     return "unknown", ""
 
 
@@ -84,7 +104,8 @@ def scene(store: Store, args: Mapping[str, Any], _ctx: UiContext) -> dict[str, A
         answer["synced_at"] = row["synced_at"]
     holder = store.lease_holder()
     if dead is not None:
-        state, reason = "failed", f"{dead['error_class']}: {dead['message']}"
+        state, reason = "failed", _in_words("dead", {"last_error": dead["message"],
+                                                     "last_error_class": dead["error_class"]}, "")
     elif scene_id in store.unabsorbed_scene_ids():
         state, reason = "pending", "queued; syncs within seconds"
     elif row is None:

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.e2e
 
 
 class World:
-    """Four scenes: two that sync, two whose Plex PUT is refused (dead letters), one Plex has not listed."""
+    """Five scenes: two that sync, two whose Plex PUT is refused (dead letters), one Plex has not listed. Nothing
+    has run yet: PlexSync was just installed and its Plex URL and token saved, but not its path map."""
 
     def __init__(self, stash: StashEmulator, plex: PlexEmulator, stash_dir: Path) -> None:
         self.stash, self.plex = stash, plex
@@ -33,10 +34,13 @@ class World:
         self.scenes = {name: stash.add_scene(title=f"Scene {name}", files=[{"path": f"{lib.STASH_ROOT}/{name}.mp4",
                                                                             "size": 100}])
                        for name in ("good", "second", "broken", "flaky", "unlisted")}
-        stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url, max_retries=1))
+        self.settings(path_map="")
         self.host = stash.install_plugin(REPO, stash_dir)
         self.refuse("broken")
         self.refuse("flaky")
+
+    def settings(self, **overrides) -> None:
+        self.stash.set_plugin_settings("PlexSync", lib.plugin_settings(self.plex.url, max_retries=1, **overrides))
 
     def refuse(self, name: str) -> None:
         self.plex.fail(rf"[?&]id={self.keys[name]}(&|$)", 400, times=None, method="PUT")
@@ -61,10 +65,15 @@ class World:
 def world(tmp_path):
     with PlexEmulator(token=lib.PLEX_TOKEN) as plex, StashEmulator() as stash:
         built = World(stash, plex, tmp_path / "stash")
-        result = built.run_task("Sync All Scenes")
-        assert result.output["succeeded"] == 2, result.output
         yield built
         stop_detached_worker(built.data_dir)
+
+
+def synced_world(world: World) -> World:
+    world.settings()
+    result = world.run_task("Sync All Scenes")
+    assert result.output["succeeded"] == 2, result.output
+    return world
 
 
 def wait_for(browser, condition, message: str, timeout: float = WAIT):
@@ -87,28 +96,90 @@ def card(browser, test_id: str) -> str:
     return text_of(browser, test_id).split("\n")[0]
 
 
-def click(browser, test_id: str) -> None:
+def clickable(browser, test_id: str):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, f"[data-testid='{test_id}']").click()
+    try:
+        found = browser.find_element(By.CSS_SELECTOR, f"[data-testid='{test_id}']")
+        return found if found.is_enabled() else None
+    except (NoSuchElementException, StaleElementReferenceException):
+        return None
 
 
-def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screenshot):
-    status = world.status()
-    assert (status["synced"], status["dead"], status["waiting_for_plex"]) == (2, 2, 1), status
+def click(browser, test_id: str) -> None:
+    """Once the button takes clicks: the page disables its buttons while an action runs."""
+    wait_for(browser, lambda: clickable(browser, test_id), f"{test_id} never became clickable").click()
+
+
+def checks(browser) -> dict[str, str]:
+    from selenium.webdriver.common.by import By
+
+    try:
+        return {item.get_attribute("data-testid")[len("setup-"):]: item.get_attribute("data-state")
+                for item in browser.find_elements(By.CSS_SELECTOR, "[data-testid^='setup-']")}
+    except Exception:  # re-rendered while read
+        return {}
+
+
+def test_a_new_install_works_through_the_checklist_with_its_buttons(world, browser, screenshot):
     browser.get(world.stash.url + "/")
     wait_for(browser, lambda: text_of(browser, "plexsync-nav"), "no PlexSync button in the nav bar")
     click(browser, "plexsync-nav")  # reached from the nav bar, as a user does
+    wait_for(browser, lambda: len(checks(browser)) == 5, "no setup checklist")
+    assert browser.find_element("css selector", "[data-testid='plexsync-page'] section").get_attribute(
+        "data-testid") == "setup"  # the checklist comes first
+    assert set(checks(browser).values()) == {"unknown"}
+    assert "press Health Check" in text_of(browser, "fix-plex")
+
+    # Health Check: Plex answers and takes the token, the library is found; the empty path map maps nothing,
+    # and the line says which rule to set.
+    click(browser, "action-health-check")
+    wait_for(browser, lambda: "Health Check finished" in text_of(browser, "message"), "Health Check not reported")
+    wait_for(browser, lambda: checks(browser).get("path_map") == "problem", "the path map problem is not shown")
+    assert checks(browser) == {"plex": "ok", "token": "ok", "libraries": "ok", "path_map": "problem",
+                               "sync_all": "unknown"}
+    assert f"Set Path map to {lib.STASH_ROOT}={lib.PLEX_ROOT}" in text_of(browser, "fix-path_map")
+    assert "Movies" in text_of(browser, "setup-libraries")
+    screenshot("plexsync-setup")
+
+    world.settings()  # the user sets the suggested rule in PlexSync's settings
+    click(browser, "action-health-check")
+    wait_for(browser, lambda: "Health Check finished" in text_of(browser, "message"), "Health Check not reported")
+    wait_for(browser, lambda: checks(browser).get("path_map") == "ok", "the fixed path map is not ticked")
+    click(browser, "action-sync-all")
+    wait_for(browser, lambda: checks(browser).get("sync_all") == "ok", "Sync All is not ticked")
+    assert set(checks(browser).values()) == {"ok"} and text_of(browser, "setup").startswith("Setup: all done")
+    wait_for(browser, lambda: card(browser, "synced") == "2", "the page never showed the synced count")
+    assert world.plex.item(world.keys["good"]).fields.get("title") == "Scene good"
+
+
+def test_status_page_names_scenes_by_title_in_words_and_its_buttons_work(world, browser, screenshot):
+    synced_world(world)
+    world.run_task("Health Check")
+    status = world.status()
+    assert (status["synced"], status["dead"], status["waiting_for_plex"]) == (2, 2, 1), status
+    browser.get(world.stash.url + "/plugin/PlexSync")
     wait_for(browser, lambda: card(browser, "synced") == "2", "the page never showed the synced count")
     for test_id, key in (("dead", "dead"), ("waiting", "waiting_for_plex"), ("skipped", "skipped")):
         assert card(browser, test_id) == str(status[key]), test_id
     # the waiting scene is among status's pending ones; the page does not count it twice
     assert card(browser, "pending") == str(status["pending"] - status["waiting_for_plex"]) == "0"
-    dead_text = text_of(browser, "dead-letters")
-    for letter in world.dead_letters():
-        assert f"scene {letter['scene_id']}" in dead_text and letter["error_class"] in dead_text
-    assert "Circuit to Plex closed" in text_of(browser, "facts")
-    assert "unlisted" not in dead_text and f"scene {world.scenes['unlisted']}" in text_of(browser, "attention")
+    assert text_of(browser, "connection") == "Plex connection: OK"
+    tops = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.plexsync-card')).map(c => c.getBoundingClientRect().top)")
+    assert browser.get_window_size()["width"] == 1280 and len(tops) == 7 and len(set(tops)) == 1, tops
+
+    wait_for(browser, lambda: "Scene broken" in text_of(browser, "problems-failed"), "failed scenes not by title")
+    failed = text_of(browser, "problems-failed")
+    for name in ("broken", "flaky"):
+        assert f"Scene {name}: Plex refused the request (400 Bad Request)" in failed, failed
+    assert "To fix: Check the scene in Stash" in failed and "1 attempt," in failed
+    waiting = text_of(browser, "problems-waiting_for_plex")
+    assert f"Scene unlisted: Plex has not listed its file yet: {lib.PLEX_ROOT}/unlisted.mp4" in waiting, waiting
+    page = text_of(browser, "plexsync-page")
+    for raw in ("PlexRejected", "ItemNotInPlex", "<html", "Circuit", "scene " + world.scenes["broken"]):
+        assert raw not in page, raw
     screenshot("plexsync-page")
 
     # A destructive button asks first; saying no deletes nothing.
@@ -121,14 +192,14 @@ def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screen
     world.plex.clear_faults()
     world.refuse("broken")
     click(browser, "action-retry-failed")
-    wait_for(browser, lambda: "2 dead letters moved back" in text_of(browser, "message"), "retry not reported")
+    wait_for(browser, lambda: "2 failed scenes moved back" in text_of(browser, "message"), "retry not reported")
     wait_for(browser, lambda: card(browser, "synced") == "3" and card(browser, "dead") == "1",
              "the page never showed the retried scene synced and the broken one dead again")
     assert world.plex.item(world.keys["flaky"]).fields.get("title") == "Scene flaky"
 
     click(browser, "action-clear-dead-letters")
     browser.switch_to.alert.accept()
-    wait_for(browser, lambda: "1 dead letters deleted" in text_of(browser, "message"), "clear not reported")
+    wait_for(browser, lambda: "1 dead letter deleted." in text_of(browser, "message"), "clear not reported")
     assert world.dead_letters() == []
     wait_for(browser, lambda: card(browser, "dead") == "0", "the page kept showing the cleared dead letter")
 
@@ -147,9 +218,11 @@ def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screen
     writes_before = world.plex.writes()
     click(browser, "action-preview-sync")
     wait_for(browser, lambda: "Preview ready" in text_of(browser, "message"), "the preview never finished")
+    wait_for(browser, lambda: any("Previewed title" in row.text and row.text.startswith("Previewed title")
+                                  for row in browser.find_elements("css selector", "[data-testid='preview-row']")),
+             "the preview does not name the scene by its title")
     rows = [row.text for row in browser.find_elements("css selector", "[data-testid='preview-row']")]
-    assert any(f"scene {world.scenes['good']}" in row and "title" in row and "Scene good" in row
-               and "Previewed title" in row for row in rows), rows
+    assert any("title" in row and "Scene good" in row and row.count("Previewed title") == 2 for row in rows), rows
     assert "would change" in text_of(browser, "preview")
     assert world.plex.writes() == writes_before  # a preview writes nothing
     assert world.plex.item(world.keys["good"]).fields["title"] == "Scene good"
@@ -158,6 +231,7 @@ def test_status_page_shows_the_store_and_its_buttons_work(world, browser, screen
 
 
 def test_scene_badge_shows_the_link_and_sync_now_queues_the_scene(world, browser, screenshot):
+    synced_world(world)
     good = world.scenes["good"]
     browser.get(f"{world.stash.url}/scenes/{good}")
     wait_for(browser, lambda: text_of(browser, "plex-badge-label").startswith("Plex: synced"), "no synced badge")
@@ -178,4 +252,6 @@ def test_scene_badge_shows_the_link_and_sync_now_queues_the_scene(world, browser
              "the unlisted scene's badge does not say it waits for Plex")
     browser.get(f"{world.stash.url}/scenes/{world.scenes['broken']}")
     wait_for(browser, lambda: text_of(browser, "plex-badge-label") == "Plex: failed", "no failed badge")
-    assert "400" in text_of(browser, "plex-badge-detail") or "Bad" in text_of(browser, "plex-badge-detail")
+    detail = text_of(browser, "plex-badge-detail")
+    assert detail.startswith("— Plex refused the request (400 Bad Request) — Check the scene in Stash"), detail
+    assert "PlexRejected" not in detail and "<" not in detail

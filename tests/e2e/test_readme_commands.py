@@ -41,3 +41,13 @@ def test_readme_first_command_runs_the_demo_in_a_fresh_venv(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     synced = re.search(r"Synced (\d+) of (\d+) scenes", result.stdout)
     assert synced and int(synced.group(1)) > 0, result.stdout[-3000:]
+
+
+def test_readme_task_list_is_the_tasks_plexsync_yml_gives_stash():
+    import yaml
+
+    manifest = yaml.safe_load((REPO / "PlexSync.yml").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listing = readme.split("## Tasks\n", 1)[1].split(".\n", 1)[0]
+    assert [name.strip() for name in " ".join(listing.split()).split(" · ")] == [
+        task["name"] for task in manifest["tasks"]]

@@ -24,13 +24,28 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
                           env={**os.environ, **(env or {})}, cwd=cwd, timeout=120)
 
 
-def test_help_lists_every_task_command():
+def test_help_lists_every_task_command_and_hides_the_worker():
     result = run_cli("--help")
     assert result.returncode == 0
     for command in ("process-queue", "sync-all", "sync-recent", "reconcile", "status", "health", "retry-dlq",
                     "clear-queue", "clear-dlq", "purge-dlq", "rebuild-index", "demo"):
         assert command in result.stdout
-    assert "worker" not in result.stdout.split("positional")[0] or "PLEXSYNC_" in result.stdout
+    assert "SUPPRESS" not in result.stdout and not re.search(r"^\s+worker\b", result.stdout, re.MULTILINE)
+
+
+def test_a_commands_help_leaves_the_settings_to_help_settings_which_lists_every_one():
+    from validation.config import PlexSyncConfig
+
+    brief = run_cli("status", "--help")
+    assert brief.returncode == 0 and "--help-settings" in brief.stdout
+    assert "--plex-url" not in brief.stdout and "--max-tags" not in brief.stdout
+    assert len(brief.stdout.splitlines()) < 45, brief.stdout
+    listing = run_cli("status", "--help-settings")
+    assert listing.returncode == 0 and listing.stdout == run_cli("--help-settings").stdout
+    for key, field in PlexSyncConfig.model_fields.items():  # whatever the settings are, each is listed
+        assert "--" + key.replace("_", "-") in listing.stdout and f"PLEXSYNC_{key.upper()}" in listing.stdout
+        assert " ".join(str(field.description).split()[:2]) in " ".join(listing.stdout.split())
+    assert "an empty variable changes nothing" in " ".join(listing.stdout.split())
 
 
 def test_settings_come_from_environment_then_flags():
@@ -158,7 +173,7 @@ def test_exit_status_says_scenes_failed_or_are_dead_lettered(tmp_path):
         synced = run_cli("sync-all", env=env)
         status = run_cli("status", env=env)
     assert synced.returncode == 3 and "1 failed" in synced.stdout
-    assert status.returncode == 3 and "Dead: 1" in status.stdout
+    assert status.returncode == 3 and "1 failed;" in status.stdout.splitlines()[0]
 
 
 def test_status_shows_local_date_times_not_unix_seconds(tmp_path):
@@ -167,7 +182,7 @@ def test_status_shows_local_date_times_not_unix_seconds(tmp_path):
         env = cli_env(tmp_path, plex, stash)
         run_cli("sync-all", env=env)
         status = run_cli("status", env=env)
-    assert re.search(r"^Last sync at: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", status.stdout, re.MULTILINE), status.stdout
+    assert re.search(r"; last sync \d{4}-\d\d-\d\d \d\d:\d\d$", status.stdout, re.MULTILINE), status.stdout
     assert not re.search(r"\b1\d{9}(\.\d+)?\b", status.stdout)
 
 
@@ -181,8 +196,8 @@ def test_destructive_commands_show_what_they_would_delete_and_ask(tmp_path):
                                  text=True, env={**os.environ, **env}, stdin=subprocess.DEVNULL, timeout=120)
         kept = json.loads(run_cli("status", "--json", env=env).stdout)["output"]["dead"]
         done = run_cli("clear-dlq", "--yes", "--json", env=env)
-    assert refused.returncode == 2 and "Would delete 1 dead letters" in refused.stderr
-    assert "scene 1: PlexRejected" in refused.stderr and "pass --yes" in refused.stderr
+    assert refused.returncode == 2 and "Would delete 1 dead letter:" in refused.stderr
+    assert "scene 1: Plex refused the request (400 Bad Request)" in refused.stderr and "pass --yes" in refused.stderr
     assert kept == 1 and json.loads(done.stdout)["output"]["cleared"] == 1
 
 

@@ -17,7 +17,7 @@ from emulators.stash_server import StashEmulator
 from tests.unit.test_schema_fidelity import SCHEMA_DIR
 
 REPO = Path(__file__).resolve().parents[2]
-UI_SCRIPT = REPO / "ui" / "plexsync.js"
+UI_SCRIPTS = (REPO / "ui" / "plexsync.js", REPO / "ui" / "plexsync-page.js")  # PlexSync.yml's ui.javascript
 
 
 @pytest.fixture()
@@ -74,14 +74,22 @@ def test_every_graphql_document_the_page_sends_is_valid_against_stash():
     parts = [(SCHEMA_DIR / "schema.graphql").read_text(encoding="utf-8")]
     parts += [path.read_text(encoding="utf-8") for path in sorted((SCHEMA_DIR / "types").glob("*.graphql"))]
     schema = build_schema("\n".join(parts))
-    documents = re.findall(r'"((?:query|mutation) PlexSync[^"]*)"', UI_SCRIPT.read_text(encoding="utf-8"))
-    assert len(documents) == 4
+    script = "\n".join(path.read_text(encoding="utf-8") for path in UI_SCRIPTS)
+    documents = re.findall(r'"((?:query|mutation) PlexSync[^"]*)"', script)
+    assert len(documents) == 5
     for document in documents:
         assert validate(schema, parse(document)) == [], document
 
 
 def test_the_page_talks_only_to_stash_itself():
     """Stash's default CSP allows connect-src 'self' only: no absolute URL, no external script."""
-    script = UI_SCRIPT.read_text(encoding="utf-8")
+    script = "\n".join(path.read_text(encoding="utf-8") for path in UI_SCRIPTS)
     assert not re.search(r"https?://", script)
     assert "eval(" not in script and "new Function" not in script
+
+
+def test_the_scripts_stash_loads_are_the_ones_tested():
+    import yaml
+
+    manifest = yaml.safe_load((REPO / "PlexSync.yml").read_text(encoding="utf-8"))
+    assert [REPO / path for path in manifest["ui"]["javascript"]] == list(UI_SCRIPTS)
