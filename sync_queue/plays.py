@@ -136,6 +136,17 @@ class PlayLedger:
                              [(int(key), now) for key in covered])
         return added
 
+    def unknown(self, plays: Iterable[Play]) -> list[Play]:
+        """The plays not written down yet (read only: what an import would add)."""
+        wanted = list(plays)
+        known: set[tuple[str, int]] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            known.update((row[0], row[1]) for row in self.store.conn.execute(
+                f"SELECT play_key, scene_id FROM plex_plays WHERE play_key IN ({','.join('?' * len(chunk))})",
+                [play.play_key for play in chunk]))
+        return [play for play in wanted if (play.play_key, play.scene_id) not in known]
+
     # -- intents → Stash -------------------------------------------------------------------------
 
     def open_scene_ids(self) -> list[int]:
@@ -187,6 +198,11 @@ class PlayLedger:
         row = self.store.conn.execute("SELECT echo_key FROM plex_scrobbles WHERE scene_id = ? AND played_at = ? AND "
                                       "seq = ?", (scene_id, played_at, seq)).fetchone()
         return row is not None and row[0] is not None
+
+    def echo_keys(self) -> set[str]:
+        """History rows already known as our own scrobbles (read only)."""
+        return {row[0] for row in self.store.conn.execute(
+            "SELECT echo_key FROM plex_scrobbles WHERE echo_key IS NOT NULL")}
 
     def open_scrobbles(self) -> list[Any]:
         return self.store.conn.execute("SELECT scene_id, played_at, seq, rating_key, sent_at FROM plex_scrobbles "

@@ -52,7 +52,7 @@ BOOL_KEYS = frozenset(
     {"skip_tls_verify", "pause_sync", "loose_matching", "preserve_plex_edits", "skip_not_found", "trigger_plex_scan",
      "debug_logging", "obfuscate_paths", *FIELD_TOGGLES,
      "import_plex_plays", "scrobble_stash_plays", "title_from_filename", "write_sort_title", "group_collections",
-     "photo_urls_with_api_key", "skip_collection_posters"}
+     "photo_urls_with_api_key", "skip_collection_posters", "ratings_from_plex"}
 )
 
 
@@ -156,6 +156,7 @@ class PlexSyncConfig(BaseModel):
     plex_play_accounts: str = Field("", description="Plex accounts whose plays to import")
     import_plays_minutes: int = Field(15, description="Play import interval (minutes)")
     scrobble_stash_plays: bool = Field(False, description="Mark Stash plays watched in Plex")
+    ratings_from_plex: bool = Field(False, description="Import ratings from Plex")  # worker/ratings.py
     title_from_filename: bool = Field(False, description="Title from the file name when Stash has none")
     write_sort_title: bool = Field(False, description="Sort titles without a leading date or article")
     content_rating: str = Field("", description="Content rating")

@@ -21,6 +21,7 @@ CONTRACT_KEYS |= {"import_plex_plays", "plex_play_accounts", "import_plays_minut
 CONTRACT_KEYS |= {"title_from_filename", "write_sort_title", "content_rating", "content_rating_tags",
                   "collection_tags", "group_collections"}  # issue 14: metadata users ask for
 CONTRACT_KEYS |= {"stash_url_for_plex", "photo_urls_with_api_key", "skip_collection_posters"}  # issue 14: photos, posters
+CONTRACT_KEYS |= {"ratings_from_plex"}  # issue 21: ratings from Plex
 
 
 def yml_settings() -> dict[str, dict]:
