@@ -125,9 +125,12 @@ def _photos_with_cast(effective: dict[str, Any], base: Mapping[str, Any], change
 
 
 class MetadataWriter:
-    def __init__(self, client: Any, *, preserve_plex_edits: bool = False) -> None:
+    def __init__(self, client: Any, *, preserve_plex_edits: bool = False, keep_plex_rating: bool = False) -> None:
+        """``keep_plex_rating`` (``ratings_from_plex``): a first push leaves a Plex rating in place when Stash has
+        none, so the next import brings it into Stash instead of the push clearing it."""
         self.client = client
         self.preserve_plex_edits = preserve_plex_edits
+        self.keep_plex_rating = keep_plex_rating
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushResult:
@@ -168,6 +171,8 @@ class MetadataWriter:
                    if name not in base or not same(name, base[name], value)
                    or (name in known and not identical(name, known[name], value))}
         _photos_with_cast(effective, base, changes)
+        if self.keep_plex_rating and previous is None and effective.get("userRating", 0) is None:
+            changes.pop("userRating", None)  # recorded as "Plex was given none": Plex's rating reads as its own
 
         record = PushRecord(fingerprint, snapshot={**known, **effective},
                             image_urls=dict(previous.image_urls) if previous else {},

@@ -51,7 +51,8 @@ class SyncEngine:
         self.config = runtime.config
         self.mapper = PathMapper(self.config.path_rules)
         self.matcher = Matcher(self.store, self.mapper, strict=self.config.strict_matching)
-        self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits)
+        self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits,
+                                     keep_plex_rating=self.config.ratings_from_plex)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._listed_in_full: set[int] = set()  # libraries whose links a full listing confirmed moments ago

@@ -33,6 +33,10 @@ def summary_lines(mode: str, output: Mapping[str, Any]) -> list[str]:
     """The Info lines that end a task (several for Queue Status, one for every other task)."""
     if mode == "status":
         return status_lines(output)
+    if mode == "gaps":
+        from worker.gap_words import gap_lines
+
+        return gap_lines(output)
     if "skipped" in output and isinstance(output["skipped"], str):  # switched off in its settings
         return [f"{output['skipped']}: nothing was synced; {plural(output.get('remaining', 0), 'scene')} and "
                 f"{plural(output.get('fanout_pending', 0), 'performer/studio/tag/group change')} stay queued"]

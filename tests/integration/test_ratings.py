@@ -227,3 +227,22 @@ def test_with_ratings_not_written_to_plex_the_ledger_is_the_baseline(world, link
     world.stash.update_scene(s0, rating100=20)  # a Stash-only change stays in Stash: ratings are not written
     assert world.run("import_plays")["ratings"]["imported"] == 0
     assert stash_rating100(world, s0) == 20 and plex_user_rating(world, k0) == 6.0
+
+
+def test_a_first_sync_keeps_a_plex_rating_the_scene_lacks_and_the_import_brings_it(world):
+    """Rated in Plex before PlexSync ever synced the item, unrated in Stash: with ratings_from_plex the first push
+    leaves Plex's rating alone, and the import makes it the scene's. Without the switch Stash's "none" wins."""
+    kept, kept_key = world.scene("rated-in-plex.mp4", size=901, title="Kept")
+    cleared, cleared_key = world.scene("cleared.mp4", size=902, title="Cleared")
+    world.plex.set_field(kept_key, "userRating", "8.0")
+    world.plex.set_field(cleared_key, "userRating", "6.0")
+    world.settings(ratings_from_plex=True)
+    world.queue(kept)
+    world.run("process_queue")
+    world.settings()
+    world.queue(cleared)
+    world.run("process_queue")
+    assert plex_user_rating(world, kept_key) == 8.0 and plex_user_rating(world, cleared_key) is None
+    world.settings(ratings_from_plex=True)
+    assert world.run("import_plays")["ratings"]["imported"] == 1
+    assert stash_rating100(world, kept) == 80 and stash_rating100(world, cleared) is None
