@@ -7,9 +7,11 @@ import os
 import threading
 
 import pytest
-from plexapi.server import PlexServer
 
 from emulators import demo_library as lib
+from tests.integration.test_ratings import plex_user_rating as plex_rating
+from tests.integration.test_ratings import rate_in_plex as rate
+from tests.integration.test_ratings import stash_rating100 as stash_rating
 from worker.play_stash import epoch_of
 
 pytestmark = pytest.mark.e2e
@@ -25,22 +27,6 @@ def synced(harness):
     harness.plex.reset_requests()
     harness.stash.reset_queries()
     return [(scene_ids[scene.relative_path], rating_keys[scene.relative_path]) for scene in lib.SCENES]
-
-
-def rate(harness, rating_key: int, rating: float | None, at: int | None = None) -> None:
-    """The owner rates the item in a Plex app (plexapi ``rate``); ``at``: Plex's clock at that moment."""
-    if at is not None:
-        harness.plex.library.clock = lambda: at
-    PlexServer(harness.plex.url, lib.PLEX_TOKEN).fetchItem(rating_key).rate(rating)
-
-
-def stash_rating(harness, scene_id):
-    return harness.stash.scene(scene_id)["rating100"]
-
-
-def plex_rating(harness, rating_key):
-    value = harness.plex.item(rating_key).fields.get("userRating")
-    return None if value is None else float(value)
 
 
 def rating_puts(harness) -> int:

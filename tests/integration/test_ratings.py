@@ -16,7 +16,8 @@ from worker.ratings import plex_rating, stash_rating
 
 
 def rate_in_plex(world, rating_key: int, rating: float | None, at: int | None = None) -> None:
-    """The owner rates the item in a Plex app (plexapi's ``rate``: ``PUT /:/rate``); ``at``: Plex's clock then."""
+    """The owner rates the item in a Plex app (plexapi's ``rate``: ``PUT /:/rate``); ``at``: Plex's clock then.
+    ``world``: anything with the two emulators as ``plex`` and ``stash`` (the e2e harness too)."""
     if at is not None:
         world.plex.library.clock = lambda: at
     PlexServer(world.plex.url, lib.PLEX_TOKEN).fetchItem(rating_key).rate(rating)
@@ -43,8 +44,9 @@ def pushed_rating(world, scene_id):
     return json.loads(world.state(scene_id)["push_record"])["snapshot"]["userRating"]
 
 
-def crash_when_settling(monkeypatch) -> None:
-    """The process dies after Stash took a rating, before the ledger recorded it."""
+def import_killed_after_stash_took_it(world, monkeypatch, rating_key: int) -> None:
+    """The item is rated 9 in Plex; the import puts 90 into Stash and dies before the ledger records it."""
+    rate_in_plex(world, rating_key, 9.0)
     original = RatingLedger.settle
 
     def die_after_stash(self, settled):
@@ -54,6 +56,9 @@ def crash_when_settling(monkeypatch) -> None:
         return original(self, settled)
 
     monkeypatch.setattr(RatingLedger, "settle", die_after_stash)
+    with pytest.raises(KeyboardInterrupt):
+        world.run("import_plays")
+    monkeypatch.undo()
 
 
 @pytest.fixture()
@@ -153,11 +158,7 @@ def test_when_both_changed_the_newer_rating_wins_and_the_choice_is_logged(world,
 
 def test_a_crash_after_stash_took_the_rating_does_not_write_it_again(world, linked, monkeypatch):
     (s0, k0), _, _ = linked
-    rate_in_plex(world, k0, 9.0)
-    crash_when_settling(monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        world.run("import_plays")
-    monkeypatch.undo()
+    import_killed_after_stash_took_it(world, monkeypatch, k0)
     assert stash_rating100(world, s0) == 90 and rating_writes_to_stash(world) == 1
     with Store(world.data_dir) as store:
         assert RatingLedger(store).counts()["open"] == 1
@@ -171,11 +172,7 @@ def test_after_a_crash_a_rating_reverted_in_plex_still_reaches_stash(world, link
     """Plex 5 → 9, the import puts 90 into Stash and dies before recording it; then Plex goes back to 5. Plex moved
     last, so Stash must end at 50, not keep the 90 nobody records."""
     (s0, k0), _, _ = linked
-    rate_in_plex(world, k0, 9.0)
-    crash_when_settling(monkeypatch)
-    with pytest.raises(KeyboardInterrupt):
-        world.run("import_plays")
-    monkeypatch.undo()
+    import_killed_after_stash_took_it(world, monkeypatch, k0)
     assert stash_rating100(world, s0) == 90
     rate_in_plex(world, k0, 5.0)
     result = world.run("import_plays")["ratings"]
