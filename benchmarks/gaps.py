@@ -29,9 +29,11 @@ from emulators import demo_library as lib  # noqa: E402
 from emulators.plex_server import PlexEmulator  # noqa: E402
 from emulators.plugin_runner import PluginRunner  # noqa: E402
 from emulators.stash_server import StashEmulator  # noqa: E402
-from run import disable_rss_probe, enable_rss_probe, peak_rss_by_process  # noqa: E402
+from run import disable_rss_probe, enable_rss_probe, peak_rss_by_process, probe_records  # noqa: E402
 
 from sync_queue.store import Store  # noqa: E402
+from worker.gaps import SCENE_FILES, STASH_PER_PAGE  # noqa: E402
+from worker.stash_reader import StashReader  # noqa: E402
 
 MISSING_EVERY = 100  # every 100th scene's file is not in Plex; as many Plex items have no scene
 
@@ -73,6 +75,19 @@ def timed_task(runner: PluginRunner, plex: PlexEmulator, stash: StashEmulator, n
     return result.output, figures
 
 
+def stash_paging_seconds(stash: StashEmulator) -> float:
+    """Stash's side alone: the pages the task reads, asked for from here with nothing done with them (so the
+    task's time less this is PlexSync's own work, and the emulator's share shows)."""
+    reader = StashReader.from_url(stash.url)
+    started, page = time.perf_counter(), 1
+    while True:
+        answer = reader.call(SCENE_FILES, {"filter": {"page": page, "per_page": STASH_PER_PAGE, "sort": "id",
+                                                      "direction": "ASC"}})["findScenes"]
+        if page * STASH_PER_PAGE >= answer["count"]:
+            return round(time.perf_counter() - started, 2)
+        page += 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenes", type=int, default=10_000)
@@ -92,14 +107,18 @@ def main() -> int:
         enable_rss_probe(rss_log)
         try:
             for run in ("first", "again"):
+                seen = len(probe_records(rss_log))
                 output, timing = timed_task(runner, plex, stash, "Show Gaps")
+                task = [record for record in probe_records(rss_log)[seen:] if record.get("cpu_s") is not None]
                 figures[f"{run}_show_gaps"] = {**timing, "inside_task_seconds": output["seconds"],
+                                               "task_cpu_seconds": round(sum(r["cpu_s"] for r in task), 2),
                                                "plex_only": output["plex_only_count"],
                                                "stash_only": output["stash_only_count"],
                                                "titled": sum(1 for item in output["plex_only"] if item["title"])}
         finally:
             disable_rss_probe()
         figures["peak_rss_own_mb"] = peak_rss_by_process(rss_log)
+        figures["stash_pages_alone_seconds"] = stash_paging_seconds(stash)
     print(json.dumps(figures, indent=2))
     return 0
 

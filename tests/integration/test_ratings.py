@@ -93,7 +93,11 @@ def test_a_rating_set_in_plex_reaches_stash_once_and_is_not_pushed_back(world, l
     (s0, k0), (s1, k1), _ = linked
     rate_in_plex(world, k0, 8.0)
     rate_in_plex(world, k1, 3.5)  # an unrated scene gets Plex's rating
+    world.plex.reset_requests()
     result = world.run("import_plays")
+    listings = [r for r in world.plex.requests if r.path.startswith("/library/sections/") and r.path.endswith("/all")]
+    assert len(listings) == 1  # the one listing the resume points need carries the ratings too ...
+    assert not [r for r in world.plex.requests if r.path.startswith("/library/metadata/")]  # ... nothing per item
     assert result["ratings"]["imported"] == 2
     assert "; 2 ratings" in result["message"]
     assert (stash_rating100(world, s0), stash_rating100(world, s1)) == (80, 35)
