@@ -262,6 +262,10 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         print(json.dumps({"output": output, "error": error}, default=str))
     elif mode == "gaps" and error is None:
         _print_gaps(args, output)
+    elif task_args.get("dry_run") and error is None and not args.quiet:  # import-plays --dry-run
+        from worker.plays import import_preview_lines
+
+        print("\n".join(import_preview_lines(output, named=None)))
     elif not args.quiet or error is not None:
         print(summary(mode, output, error, verbose=args.verbose > 0))
     return exit_status(output, error)

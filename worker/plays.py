@@ -255,13 +255,20 @@ def preview_import(rt: Any) -> dict[str, Any]:
     return result
 
 
-def log_import_preview(result: dict[str, Any]) -> None:
-    """At Info: each rating that would change (the first few), then the totals."""
-    for item in (result.get("ratings") or [])[:PREVIEW_LOGGED]:
+def import_preview_lines(result: dict[str, Any], named: int | None = PREVIEW_LOGGED) -> list[str]:
+    """Each rating that would change (the first ``named``; None: all), then the totals."""
+    ratings = result.get("ratings") or []
+    lines = []
+    for item in ratings if named is None else ratings[:named]:
         after = "kept (Plex gets Stash's)" if item["action"] == KEEP_STASH else f"→ {item['stash_after']}"
-        log.info("Scene %s: rating %s %s%s", item["scene_id"], item["stash_before"], after,
-                 f" ({item['why']})" if item["why"] else "")
-    log.info("%s", result["message"])
+        lines.append(f"Scene {item['scene_id']}: rating {item['stash_before']} {after}"
+                     + (f" ({item['why']})" if item["why"] else ""))
+    return lines + [result["message"]]
+
+
+def log_import_preview(result: dict[str, Any]) -> None:
+    for line in import_preview_lines(result):
+        log.info("%s", line)
 
 
 # -- entry points ---------------------------------------------------------------------------------

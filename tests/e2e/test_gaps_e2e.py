@@ -44,7 +44,7 @@ def test_the_task_names_the_counts_and_the_first_gaps_at_info(harness, gaps):
         assert any(text.startswith(f"Only in Stash: Scene {scene_id} 'Stash only") for text in info), info
 
 
-def test_the_command_line_prints_every_gap_as_json_and_csv(harness, gaps):
+def test_the_command_line_prints_every_gap_in_words_as_json_and_csv(harness, gaps):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     base = [sys.executable, str(REPO / "PlexSync.py"), "gaps", "--data-dir", str(harness.data_dir),
             "--stash-url", harness.stash.url]
@@ -59,3 +59,10 @@ def test_the_command_line_prints_every_gap_as_json_and_csv(harness, gaps):
     assert [(row["side"], row["title"]) for row in rows] == [("plex_only", "Bonus Reel"), ("stash_only", "Stash only 0"),
                                                                ("stash_only", "Stash only 1")]
     assert rows[1]["plex_path"] == f"{lib.PLEX_ROOT}/new/0.mp4" and rows[1]["reason_code"] == "not_found"
+    for n in range(2, 7):  # more than a task's Info lines name: the command line prints them all
+        harness.stash.add_scene(title=f"Stash only {n}", files=[{"path": f"{lib.STASH_ROOT}/new/{n}.mp4", "size": 1}])
+    words = subprocess.run(base, capture_output=True, env=env, timeout=120, text=True)
+    assert words.returncode == 0, words.stderr
+    lines = words.stdout.splitlines()
+    assert lines[0].startswith("Gaps: 1 Plex item no Stash scene has, 7 Stash scenes with no Plex item")
+    assert sum(line.startswith("Only in Stash: Scene ") for line in lines) == 7 and "more" not in words.stdout

@@ -247,3 +247,22 @@ def test_a_first_sync_keeps_a_plex_rating_the_scene_lacks_and_the_import_brings_
     world.settings(ratings_from_plex=True)
     assert world.run("import_plays")["ratings"]["imported"] == 1
     assert stash_rating100(world, kept) == 80 and stash_rating100(world, cleared) is None
+
+
+def test_the_worker_period_brings_ratings_alone_when_only_ratings_are_on(world, linked):
+    """ratings_from_plex without import_plex_plays: the background worker's period imports the ratings, and
+    neither reads nor imports plays."""
+    from worker.plays import import_plays_if_due
+
+    (s0, k0), _, _ = linked
+    rate_in_plex(world, k0, 6.0)
+    world.plex.watch.play(k0, viewed_at=1_760_000_000)
+    world.plex.reset_requests()
+    rt = world.runtime()
+    try:
+        import_plays_if_due(rt)
+    finally:
+        rt.close()
+    assert stash_rating100(world, s0) == 60
+    assert world.stash.plays.of(s0).plays == []
+    assert not [r for r in world.plex.requests if r.path.startswith("/status/sessions/history")]
