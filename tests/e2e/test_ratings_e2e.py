@@ -42,10 +42,11 @@ def rating_writes(harness) -> dict[str, int]:
     return counts
 
 
-def hook_after_our_write(harness, scene_id) -> None:
-    """Stash runs Scene.Update.Post for the plugin's own sceneUpdate; the worker it starts syncs the scene."""
-    assert harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id, "rating100": 0},
-                                   input_fields=["id", "rating100"]).error is None
+def hook_after_our_write(harness, *scene_ids) -> None:
+    """Stash runs Scene.Update.Post for each sceneUpdate (the plugin's own too); the worker syncs the scenes."""
+    for scene_id in scene_ids:
+        assert harness.runner.run_hook("Scene.Update.Post", int(scene_id), input={"id": scene_id, "rating100": 0},
+                                       input_fields=["id", "rating100"]).error is None
     harness.wait_idle()
 
 
@@ -57,8 +58,7 @@ def test_a_plex_rating_arrives_a_later_stash_edit_goes_back_and_a_clear_clears(h
     assert result.error is None, result.error
     assert ("info", "Imported 0 plays for 0 scenes from Plex; 0 resume points; 2 ratings (1 cleared)") in result.logs
     assert (stash_rating(harness, s0), stash_rating(harness, s1)) == (90, None)
-    for scene_id in (s0, s1):
-        hook_after_our_write(harness, scene_id)
+    hook_after_our_write(harness, s0, s1)
     assert rating_puts(harness) == 0  # imported ratings are not pushed back
 
     harness.stash.update_scene(s0, rating100=30)  # the user changes it in Stash afterwards
