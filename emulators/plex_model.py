@@ -208,6 +208,22 @@ class PlexLibrary:
                 item.fields[name] = str(value)
             self.touch(item)
 
+    def rate(self, rating_key: int, rating: str) -> None:
+        """``PUT /:/rate``: the token owner's star rating (``-1`` clears it) and ``lastRatedAt`` = now, both on
+        list and detail views (plexapi's real-server test ``edit_rating`` reads ``lastRatedAt`` after ``rate()``;
+        a live capture of ``/library/sections/1/all`` carries ``userRating`` and ``lastRatedAt`` on list items,
+        LukeHagar/plex-api-spec 27f81a04^ tests/paths/library/[sectionKey]/get-library-all.spec.ts). A rating
+        is the owner's per-user setting, not the item's metadata: ``updatedAt`` stays (that capture's
+        ``updatedAt`` is independent of ``lastRatedAt``; unverified whether PMS ever moves it), and a clear
+        stamps ``lastRatedAt`` too (unverified)."""
+        with self.lock:
+            item = self.item(rating_key)
+            if rating == "-1":
+                item.fields.pop("userRating", None)
+            else:
+                item.fields["userRating"] = rating
+            item.fields["lastRatedAt"] = str(self.clock())
+
     def set_tags(self, rating_key: int, tag_type: str, names: Iterable[str]) -> None:
         with self.lock:
             item = self.item(rating_key)

@@ -264,7 +264,13 @@ def _rate(emu: ServedPlex, request: RecordedRequest, match: Match[str]) -> Answe
     if not key.isdigit() or int(key) not in emu.library.items:
         return NOT_FOUND
     rating = request.param("rating") or ""
-    emu.library.set_field(int(key), "userRating", "" if rating == "-1" else rating)
+    try:
+        value = float(rating)
+    except ValueError:
+        return BAD_REQUEST
+    if rating != "-1" and not 0 <= value <= 10:  # plexapi refuses these client-side; PMS's answer is unverified
+        return BAD_REQUEST
+    emu.library.rate(int(key), rating)
     return EMPTY
 
 

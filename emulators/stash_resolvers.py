@@ -7,6 +7,8 @@ from typing import Any
 
 from graphql import GraphQLSchema
 
+from emulators.stash_scene_update import install_scene_update
+
 NUMERIC_SORTS = {"id", "rating100"}
 
 
@@ -151,3 +153,4 @@ def install_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
     query["configuration"].resolve = lambda *_: {"general": {"apiKey": emulator.api_key, "maxSessionAge": 3600}}
     schema.type_map["ConfigResult"].fields["plugins"].resolve = plugins
     mutation["configurePlugin"].resolve = configure_plugin
+    install_scene_update(schema, emulator)  # a scene's rating (ratings imported from Plex)

@@ -1,5 +1,6 @@
 """Plex's watch state through plexapi, on PlexSync's client (its session, timeouts, retries, classified errors and
-a token that never reaches a log): accounts, play history, resume points, and marking an item played.
+a token that never reaches a log): accounts, play history, resume points and star ratings, and marking an item
+played.
 
 plexapi parses ``viewedAt`` into a naive local ``datetime``, which is ambiguous for an hour each autumn; the
 epoch seconds Plex sent are read from the element instead, so a play keeps its exact instant.
@@ -71,14 +72,35 @@ def play_history(client: PlexClient, *, account_id: int | None = None, section_i
     return entries
 
 
-def view_offsets(client: PlexClient, section_id: int) -> Iterator[tuple[int, int]]:
-    """(ratingKey, viewOffset in ms; 0 when none) of every movie in a library: the owner's resume points, read
-    from the list view (one page per 2,000 items) rather than one request per item."""
+@dataclass(frozen=True)
+class ItemState:
+    """The token owner's state of one item as a library's list view shows it (plex-api.md §2.3; a live
+    capture of ``/library/sections/1/all`` carries ``viewOffset``, ``userRating`` and ``lastRatedAt`` on its
+    items: LukeHagar/plex-api-spec 27f81a04^ tests/paths/library/[sectionKey]/get-library-all.spec.ts)."""
+
+    rating_key: int
+    view_offset_ms: int  # the resume point; 0 when none
+    user_rating: float | None  # 0–10 (stars × 2); None when not rated
+    rated_stamp: int | None  # ``lastRatedAt``, Plex's epoch seconds
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+    return value if value is not None and value == value else None  # NaN is no rating
+
+
+def item_states(client: PlexClient, section_id: int) -> Iterator[ItemState]:
+    """Every movie of a library with the owner's resume point and star rating, read from the list view (one
+    page per 2,000 items) rather than one request per item."""
     for video in PagedListing(client, section_id):
-        key = video.attrib.get("ratingKey", "")
-        offset = video.attrib.get("viewOffset", "")
+        attrib = video.attrib
+        key, offset, rated = attrib.get("ratingKey", ""), attrib.get("viewOffset", ""), attrib.get("lastRatedAt", "")
         if key.isdigit():
-            yield int(key), int(offset) if offset.isdigit() else 0
+            yield ItemState(int(key), int(offset) if offset.isdigit() else 0, _number(attrib.get("userRating")),
+                            int(rated) if rated.isdigit() else None)
 
 
 def server_version(client: PlexClient) -> tuple[int, ...] | None:

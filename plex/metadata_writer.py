@@ -155,13 +155,16 @@ def cut_note(tag_type: str, kept: list[str], left_out: list[str], line_bytes: in
 
 
 class MetadataWriter:
-    """``request_limit``: what the worker learned of this server's request size (shared by concurrent pushes)."""
+    """``request_limit``: what the worker learned of this server's request size (shared by concurrent pushes).
+    ``keep_plex_rating`` (``ratings_from_plex``): a first push leaves a Plex rating in place when Stash has none, so
+    the next import brings it into Stash instead of the push clearing it."""
 
     def __init__(self, client: Any, *, preserve_plex_edits: bool = False,
-                 request_limit: RequestLimit | None = None) -> None:
+                 request_limit: RequestLimit | None = None, keep_plex_rating: bool = False) -> None:
         self.client = client
         self.preserve_plex_edits = preserve_plex_edits
         self.request_limit = request_limit if request_limit is not None else RequestLimit()
+        self.keep_plex_rating = keep_plex_rating
 
     def push(self, rating_key: int, section_id: int, wanted: Mapping[str, Any], images: Mapping[str, ImageSource],
              previous: PushRecord | None, fingerprint: str, detail: Any = None) -> PushResult:
@@ -200,6 +203,8 @@ class MetadataWriter:
                    if name not in base or not same(name, base[name], value)
                    or (name in known and not identical(name, known[name], value))}
         _photos_with_cast(effective, base, changes)
+        if self.keep_plex_rating and previous is None and effective.get("userRating", 0) is None:
+            changes.pop("userRating", None)  # recorded as "Plex was given none": Plex's rating reads as its own
 
         record = PushRecord(fingerprint, snapshot={**known, **effective},
                             image_urls=dict(previous.image_urls) if previous else {},

@@ -137,6 +137,17 @@ class PlayLedger:
                              [(int(key), now) for key in covered])
         return added
 
+    def unknown(self, plays: Iterable[Play]) -> list[Play]:
+        """The plays not written down yet (read only: what an import would add)."""
+        wanted = list(plays)
+        known: set[tuple[str, int]] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            known.update((row[0], row[1]) for row in self.store.conn.execute(
+                f"SELECT play_key, scene_id FROM plex_plays WHERE play_key IN ({','.join('?' * len(chunk))})",
+                [play.play_key for play in chunk]))
+        return [play for play in wanted if (play.play_key, play.scene_id) not in known]
+
     # -- intents → Stash -------------------------------------------------------------------------
 
     def open_scene_ids(self) -> list[int]:

@@ -203,7 +203,81 @@
         }, []))));
   }
 
-  var PAGE_SECTIONS = [SetupSection, QueueSection, ActionsSection, ProblemsSection, FactsSection, PreviewSection];
+  // -- gaps: Plex items no Stash scene has, Stash scenes with no Plex item ------------------------------------
+  // The Show Gaps task finds them; the page reads the newest report from PlexSync's store. Its own state and button.
+
+  function Gaps() {
+    var reportState = React.useState(null);
+    var report = reportState[0], setReport = reportState[1];
+    var busyState = React.useState(false);
+    var busy = busyState[0], setBusy = busyState[1];
+    var noteState = React.useState(null);
+    var note = noteState[0], setNote = noteState[1];
+    var load = React.useCallback(function () {
+      return ui.operation("gaps").then(function (answer) { setReport(answer.gaps); })
+        .catch(function (e) { setNote("Could not read the gaps: " + e.message); });
+    }, []);
+    React.useEffect(function () { load(); }, [load]);
+    function findGaps() {
+      setBusy(true);
+      setNote(null);
+      return ui.runTask("Show Gaps").then(ui.waitForJob).then(load)
+        .catch(function (e) { setNote("Show Gaps failed: " + e.message); })
+        .then(function () { setBusy(false); });
+    }
+    function table(testId, titles, rows) {
+      return h("table", { className: "plexsync-preview", "data-testid": testId },
+        h("thead", null, h("tr", null, titles.map(function (title) { return h("th", { key: title }, title); }))),
+        h("tbody", null, rows));
+    }
+    function more(shown, total) {
+      return total > shown ? h("p", null, "… and " + ui.count(total - shown) + " more (all of them: " +
+        "python PlexSync.py gaps --csv)") : null;
+    }
+    var body = null;
+    if (report) {
+      var reasons = report.stash_only_by_reason || {};
+      body = h("div", null,
+        h("p", null, report.message + " (found " + ui.when(report.generated_at) + ")"),
+        h("div", { className: "plexsync-cards" }, [
+          Card("gaps-plex-only", "Only in Plex", report.plex_only_count),
+          Card("gaps-stash-only", "Only in Stash", report.stash_only_count),
+        ].concat(Object.keys(reasons).sort().map(function (code) {
+          return Card("gaps-" + code, "… " + code.replace(/_/g, " "), reasons[code]);
+        }))),
+        report.stash_only.length ? h("h4", null, "Stash scenes with no Plex item") : null,
+        report.stash_only.length ? table("gaps-stash-table", ["Scene", "Why", "File"],
+          report.stash_only.map(function (item) {
+            var titles = {};
+            titles[String(item.scene_id)] = item.title;
+            return h("tr", { key: item.scene_id, "data-testid": "gaps-stash-row" },
+              h("td", null, ui.sceneLink(item.scene_id, titles)),
+              h("td", null, item.reason_code.replace(/_/g, " ") + ": " + item.reason),
+              h("td", null, item.file || "—"));
+          })) : null,
+        more(report.stash_only.length, report.stash_only_count),
+        report.plex_only.length ? h("h4", null, "Plex items no Stash scene has") : null,
+        report.plex_only.length ? table("gaps-plex-table", ["Plex title", "File", "Library"],
+          report.plex_only.map(function (item) {
+            return h("tr", { key: item.rating_key, "data-testid": "gaps-plex-row" },
+              h("td", null, item.title || "—"), h("td", null, item.file), h("td", null, item.library));
+          })) : null,
+        more(report.plex_only.length, report.plex_only_count));
+    }
+    return h("div", { "data-testid": "gaps" },
+      h("h3", null, "Gaps between Stash and Plex"),
+      h("button", { type: "button", className: "btn btn-secondary", disabled: busy, "data-testid": "action-find-gaps",
+        onClick: findGaps }, busy ? "Finding gaps…" : (report ? "Find gaps again" : "Find gaps")),
+      note ? h("div", { className: "plexsync-error" }, note) : null,
+      body || (busy ? null : h("p", null, "No gap report yet: Find gaps lists what each side lacks.")));
+  }
+
+  function GapsSection() {
+    return h("section", null, h(Gaps, null));
+  }
+
+  var PAGE_SECTIONS = [SetupSection, QueueSection, ActionsSection, ProblemsSection, FactsSection, PreviewSection,
+    GapsSection];
 
   // -- the page: state, refresh, actions -----------------------------------------------------------------------
 

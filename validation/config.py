@@ -43,7 +43,8 @@ FIELD_TOGGLES: dict[str, tuple[str, ...]] = {
 }
 # Every BOOLEAN setting means false by default (Stash shows a never-saved switch as off), so each is named for
 # what it changes.
-BOOL_KEYS = frozenset({"preserve_plex_edits", "scrobble_stash_plays", "skip_not_found", "skip_tls_verify",
+BOOL_KEYS = frozenset({"preserve_plex_edits", "ratings_from_plex", "scrobble_stash_plays", "skip_not_found",
+                       "skip_tls_verify",
                        "stash_url_with_api_key", "sync_paused", "use_closest_match", "verbose_logging",
                        "watch_history_from_plex", "obfuscate_paths"})
 
@@ -100,6 +101,7 @@ class PlexSyncConfig(BaseModel):
     plex_token: SecretStr = _label("plex_token")
     plex_url: str = _label("plex_url")
     preserve_plex_edits: bool = _label("preserve_plex_edits", False)
+    ratings_from_plex: bool = _label("ratings_from_plex", False)  # worker/ratings.py
     scene_content_rating: str = _label("scene_content_rating", "")
     scrobble_stash_plays: bool = _label("scrobble_stash_plays", False)
     skip_fields: str = _label("skip_fields", "")

@@ -20,6 +20,7 @@ PAGE_LABELS: dict[str, str] = {
     "plex_token": "Plex token",
     "plex_url": "Plex URL",
     "preserve_plex_edits": "Preserve Plex edits",
+    "ratings_from_plex": "Import ratings from Plex",
     "scene_content_rating": "Content rating",
     "scrobble_stash_plays": "Mark Stash plays watched in Plex",
     "skip_fields": "Fields PlexSync leaves alone",

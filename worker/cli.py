@@ -28,14 +28,16 @@ TASK_COMMANDS = {
     "clear-dlq": ("clear_dlq", "Delete every dead letter (destructive)."),
     "purge-dlq": ("purge_dlq", "Delete dead letters older than --days (destructive)."),
     "rebuild-index": ("rebuild_index", "Forget Plex item links and list the Plex libraries again."),
-    "import-plays": ("import_plays", "Import plays and resume points of linked Plex items into Stash, exactly once."),
+    "import-plays": ("import_plays", "Import plays and resume points (and ratings, with ratings_from_plex) of linked "
+                                     "Plex items into Stash, exactly once."),
+    "gaps": ("gaps", "List Plex items no Stash scene has and Stash scenes with no Plex item, with reasons."),
 }
 ENV_PREFIX = "PLEXSYNC_"
 SETTING_DEST = "setting_"  # argparse dest prefix of the per-setting flags
 # PLEXSYNC_* variables that are not settings: the command line's own, and the test suite's schema folder.
 CLI_VARIABLES = frozenset({"PLEXSYNC_DATA_DIR", "PLEXSYNC_STASH_URL", "PLEXSYNC_STASH_API_KEY",
                            "PLEXSYNC_STASH_SCHEMA_DIR"})
-DRY_RUN_COMMANDS = ("sync-all", "reconcile", "process-queue")
+DRY_RUN_COMMANDS = ("sync-all", "reconcile", "process-queue", "import-plays")
 CONFIRM_COMMANDS = ("clear-queue", "clear-dlq", "purge-dlq", "reconcile")
 READ_ONLY_MODES = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")  # need a queue
 EXIT_STATUS_HELP = ("exit status: 0 done; 1 the task failed; 2 a usage error or a refused confirmation; "
@@ -174,6 +176,8 @@ def _add_output_options(command: argparse.ArgumentParser, name: str) -> None:
                              help="show per scene the Plex item and every field that would change; write nothing")
     if name in CONFIRM_COMMANDS:
         command.add_argument("-y", "--yes", action="store_true", help="do it without asking first")
+    if name == "gaps":
+        command.add_argument("--csv", action="store_true", help="print every gap as CSV rows only (a spreadsheet's)")
 
 
 class CommandLineError(Exception):
@@ -265,7 +269,7 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
     mode = TASK_COMMANDS[args.command][0]
     task_args: dict[str, Any] = {"days": args.days} if mode == "purge_dlq" else {}
     if getattr(args, "dry_run", False):
-        mode, task_args = "preview", {"scope": mode}
+        mode, task_args = ("import_plays", {"dry_run": True}) if mode == "import_plays" else ("preview", {"scope": mode})
     stash_log.use_command_line(sys.stderr, log_level(args))
     stash_log.configure()
     try:
@@ -276,7 +280,8 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
     except CommandLineError as exc:
         _report(str(exc), args.json)
         return EXIT_USAGE
-    bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.quiet and not args.json else None
+    machine = args.json or getattr(args, "csv", False)
+    bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() and not args.quiet and not machine else None
     ctx = TaskContext(
         data_dir=data_dir,
         plugin_dir=plugin_dir,
@@ -301,9 +306,25 @@ def run_task_command(args: argparse.Namespace, plugin_dir: Path) -> int:
         bar.finish()
     if args.json:
         print(json.dumps({"output": output, "error": error}, default=str))
+    elif mode == "gaps" and error is None:
+        _print_gaps(args, output)
+    elif task_args.get("dry_run") and error is None and not args.quiet:  # import-plays --dry-run
+        from worker.plays import import_preview_lines
+
+        print("\n".join(import_preview_lines(output, named=None)))
     elif not args.quiet or error is not None:
         print(summary(mode, output, error, verbose=args.verbose > 0))
     return exit_status(output, error)
+
+
+def _print_gaps(args: argparse.Namespace, output: Any) -> None:
+    """Every gap: CSV rows with ``--csv``, else one line each (``-q``: the counts only)."""
+    from worker.gap_words import gap_csv, gap_lines
+
+    if args.csv:
+        sys.stdout.write(gap_csv(output))
+    else:
+        print("\n".join(gap_lines(output, named=0 if args.quiet else None)))
 
 
 def main(argv: Sequence[str]) -> int:

@@ -54,7 +54,8 @@ class SyncEngine:
         self.matcher = Matcher(self.store, self.mapper, strict=self.config.strict_matching)
         self.learned_limit = LearnedLimit(self.store, self.config.plex_url)  # Plex's request size, once refused
         self.writer = MetadataWriter(runtime.plex, preserve_plex_edits=self.config.preserve_plex_edits,
-                                     request_limit=self.learned_limit.limit)
+                                     request_limit=self.learned_limit.limit,
+                                     keep_plex_rating=self.config.ratings_from_plex)
         self.breaker = Breaker(self.store)
         self._scanned_folders: set[tuple[int, str]] = set()  # a new folder of 1,000 files is one scan request
         self._attention: list[dict[str, Any]] = []

@@ -1,12 +1,14 @@
 """Plays from Plex into Stash: each play of a linked Plex item becomes one Stash play at the time it happened, and
-the owner's resume point becomes the scene's resume time. Exactly once (see ``sync_queue.plays``).
+the owner's resume point becomes the scene's resume time. Exactly once (see ``sync_queue.plays``). With
+``ratings_from_plex``, the owner's star ratings come along from the same list views (``worker.ratings``).
 
 Incremental: each picked account's history is read from its watermark (the newest ``viewedAt`` already read)
 minus a safety overlap, since plays can reach Plex's history late (a client that synced offline); plays seen
 again are known by their key. A Plex item linked since the last run has its whole history read once.
 
 Runs as the task "Import Plex Plays" (mode ``import_plays``), from the command line (``import-plays``), and at
-most every ``import_plays_minutes`` while the background worker runs, when ``import_plex_plays`` is on.
+most every ``import_plays_minutes`` while the background worker runs, when ``import_plex_plays`` is on (with
+only ``ratings_from_plex`` on, that periodic run brings the ratings alone).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from plex import history as plex_history
@@ -22,6 +24,7 @@ from plex.errors import PlexSyncError
 from sync_queue.plays import DONE, GONE, Play, PlayLedger, play_key
 from validation.stash_log import get_logger
 from worker import play_stash
+from worker.ratings import KEEP_STASH, RatingReport, import_ratings, preview_ratings
 from worker.scrobbles import scrobble_stash_plays
 from worker.stash_reader import StashDataError, StashError, StashTooOld
 
@@ -30,6 +33,7 @@ log = get_logger("plays")
 OVERLAP_SECONDS = 6 * 3600
 FULL_READ_THRESHOLD = 50  # more newly linked items than this: read the whole history once instead
 LAST_RUN_KEY = "plex_plays_last_run"
+PREVIEW_LOGGED = 20  # ratings named one per line in a preview's Info lines
 
 
 class PlaysBusy(RuntimeError):
@@ -45,19 +49,33 @@ class PlayReport:
     seen: int = 0
     scrobbled: int = 0
     accounts: list[str] = field(default_factory=list)
+    ratings: RatingReport | None = None  # with ratings_from_plex
 
     def summary(self) -> str:
+        if not self.accounts and self.ratings is not None:  # the worker's period with ratings alone
+            return f"Imported {rating_words(self.ratings)} from Plex"
         plays = "play" if self.imported == 1 else "plays"
         scenes = "scene" if len(self.scenes) == 1 else "scenes"
         points = "resume point" if self.resume_points == 1 else "resume points"
+        ratings = f"; {rating_words(self.ratings)}" if self.ratings is not None else ""
         return (f"Imported {self.imported} {plays} for {len(self.scenes)} {scenes} from Plex; "
-                f"{self.resume_points} {points}")
+                f"{self.resume_points} {points}{ratings}")
 
     def as_dict(self) -> dict[str, Any]:
         return {"imported": self.imported, "scenes": len(self.scenes), "resume_points": self.resume_points,
                 "already_in_stash": self.already_in_stash, "plex_plays_seen": self.seen, "accounts": self.accounts,
                 "sent_to_plex": self.scrobbled,
+                **({"ratings": self.ratings.as_dict()} if self.ratings is not None else {}),
                 "message": self.summary()}
+
+
+def rating_words(ratings: RatingReport) -> str:
+    """'3 ratings (1 cleared), 1 newer Stash rating kept'."""
+    text = f"{ratings.imported} rating{'' if ratings.imported == 1 else 's'}"
+    text += f" ({ratings.cleared} cleared)" if ratings.cleared else ""
+    if ratings.kept_stash:
+        text += f", {ratings.kept_stash} newer Stash rating{'' if ratings.kept_stash == 1 else 's'} kept"
+    return text
 
 
 def account_names(setting: str) -> list[str]:
@@ -66,12 +84,18 @@ def account_names(setting: str) -> list[str]:
 
 # -- reading Plex ---------------------------------------------------------------------------------
 
-def _links(rt: Any) -> dict[int, list[int]]:
+def _links(linked: list[dict[str, Any]]) -> dict[int, list[int]]:
     """Plex ratingKey → the scenes linked to it (the store knows which item each synced scene is)."""
     links: dict[int, list[int]] = defaultdict(list)
-    for state in rt.store.linked_scenes():
+    for state in linked:
         links[int(state["rating_key"])].append(int(state["scene_id"]))
     return links
+
+
+def _listed_states(rt: Any, links: dict[int, list[int]]) -> dict[int, plex_history.ItemState]:
+    """What each library's list view shows of the linked items: resume points and ratings from one listing."""
+    return {state.rating_key: state for section in rt.sections
+            for state in plex_history.item_states(rt.plex, section.id) if state.rating_key in links}
 
 
 def _read_history(rt: Any, ledger: PlayLedger, accounts: dict[int, str],
@@ -139,45 +163,64 @@ def _send_intents(rt: Any, ledger: PlayLedger, token: str, report: PlayReport) -
         ledger.renew(token)
 
 
-def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]], report: PlayReport) -> None:
-    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s), written only when it changed since we last wrote
-    it (0 once the item was finished or reset in Plex). Plex shows only the token owner's resume points."""
+def _resume_changes(ledger: PlayLedger, links: dict[int, list[int]],
+                    states: dict[int, plex_history.ItemState]) -> list[tuple[int, int, int, int]]:
+    """(scene, ratingKey, offset written last, offset now) of resume points that changed in Plex since we last
+    wrote them (ms; 0 once the item was finished or reset). Plex shows only the token owner's resume points."""
     written = ledger.resume_offsets()
-    for section in rt.sections:
-        for rating_key, offset in plex_history.view_offsets(rt.plex, section.id):
-            for scene_id in links.get(rating_key, ()):
-                if offset == written.get(scene_id, 0):
-                    continue
-                play_stash.save_resume(rt.stash, scene_id, offset / 1000.0)
-                ledger.record_resume(scene_id, rating_key, offset)
-                report.resume_points += 1
+    return [(scene_id, rating_key, written.get(scene_id, 0), state.view_offset_ms)
+            for rating_key, state in states.items() for scene_id in links.get(rating_key, ())
+            if state.view_offset_ms != written.get(scene_id, 0)]
 
 
-def import_plays(rt: Any) -> PlayReport:
-    """Read new plays and resume points from Plex and put them into Stash; raises PlaysBusy, PlexSyncError,
-    StashError (whatever was done before stays done)."""
+def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]],
+                          states: dict[int, plex_history.ItemState], report: PlayReport) -> None:
+    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s)."""
+    for scene_id, rating_key, _, offset in _resume_changes(ledger, links, states):
+        play_stash.save_resume(rt.stash, scene_id, offset / 1000.0)
+        ledger.record_resume(scene_id, rating_key, offset)
+        report.resume_points += 1
+
+
+def _import_history(rt: Any, ledger: PlayLedger, token: str, links: dict[int, list[int]],
+                    accounts: dict[int, str], report: PlayReport) -> None:
+    entries, marks = _read_history(rt, ledger, accounts, links)
+    # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an earlier
+    # version took for its scrobbles' echoes (older PMS) stay out.
+    echoes = ledger.echo_keys()
+    plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
+    report.seen = len(plays)
+    ledger.note(plays, marks, covered=links)
+    _send_intents(rt, ledger, token, report)
+
+
+def import_plays(rt: Any, *, plays: bool = True) -> PlayReport:
+    """Read new plays and resume points (and, with ``ratings_from_plex``, ratings) from Plex and put them into
+    Stash; ``plays=False``: the ratings alone. Raises PlaysBusy, PlexSyncError, StashError (whatever was done
+    before stays done)."""
     if rt.stash is None:
         raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
-    play_stash.require_play_history(rt.stash)
+    if plays:
+        play_stash.require_play_history(rt.stash)
     ledger = PlayLedger(rt.store)
     token = ledger.acquire(os.getpid())
     if token is None:
         raise PlaysBusy("Another PlexSync process is importing Plex plays right now; try again in a minute")
     try:
-        accounts = plex_history.account_ids(rt.plex, account_names(rt.config.plex_play_accounts))
+        accounts = plex_history.account_ids(rt.plex, account_names(rt.config.plex_play_accounts)) if plays else {}
         report = PlayReport(accounts=list(accounts.values()))
-        links = _links(rt)
-        entries, marks = _read_history(rt, ledger, accounts, links)
-        # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an
-        # earlier version took for its scrobbles' echoes (older PMS) stay out.
-        echoes = ledger.echo_keys()
-        plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
-        report.seen = len(plays)
-        ledger.note(plays, marks, covered=links)
-        _send_intents(rt, ledger, token, report)
-        if plex_history.OWNER_ACCOUNT_ID in accounts:
-            _import_resume_points(rt, ledger, links, report)
-        if rt.config.scrobble_stash_plays:
+        linked = rt.store.linked_scenes()
+        links = _links(linked)
+        if plays:
+            _import_history(rt, ledger, token, links, accounts, report)
+        owner = plex_history.OWNER_ACCOUNT_ID in accounts
+        if owner or rt.config.ratings_from_plex:
+            states = _listed_states(rt, links)
+            if owner:
+                _import_resume_points(rt, ledger, links, states, report)
+            if rt.config.ratings_from_plex:
+                report.ratings = import_ratings(rt, linked, states, renew=lambda: ledger.renew(token))
+        if plays and rt.config.scrobble_stash_plays:
             report.scrobbled = scrobble_stash_plays(rt, ledger, links)
         rt.store.set_json(LAST_RUN_KEY, time.time())
         return report
@@ -185,10 +228,62 @@ def import_plays(rt: Any) -> PlayReport:
         ledger.release(token)
 
 
+# -- what an import would change ----------------------------------------------------------------------
+
+def preview_import(rt: Any) -> dict[str, Any]:
+    """The import's decisions with reads only: plays not in the ledger yet, resume points and (with
+    ``ratings_from_plex``) ratings that would change. Nothing is written to Stash or to the ledger."""
+    if rt.stash is None:
+        raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
+    ledger = PlayLedger(rt.store)
+    accounts = plex_history.account_ids(rt.plex, account_names(rt.config.plex_play_accounts))
+    linked = rt.store.linked_scenes()
+    links = _links(linked)
+    entries, _ = _read_history(rt, ledger, accounts, links)
+    echoes = ledger.echo_keys()
+    new = ledger.unknown(play for play in _plays(entries, links, accounts) if play.play_key not in echoes)
+    owner = plex_history.OWNER_ACCOUNT_ID in accounts
+    states = _listed_states(rt, links) if owner or rt.config.ratings_from_plex else {}
+    resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old / 1000, "to_seconds": now / 1000}
+              for scene_id, key, old, now in (_resume_changes(ledger, links, states) if owner else [])]
+    ratings = [asdict(item) for item in preview_ratings(rt, linked, states)] if rt.config.ratings_from_plex else None
+    result = {"dry_run": True, "plays": len(new), "play_scenes": sorted({play.scene_id for play in new}),
+              "resume_points": resume, "accounts": list(accounts.values())}
+    if ratings is not None:
+        result["ratings"] = ratings
+    result["message"] = (f"Preview (nothing was written): an import would add {len(new)} "
+                         f"play{'' if len(new) == 1 else 's'} to {len(result['play_scenes'])} scenes, change "
+                         f"{len(resume)} resume point{'' if len(resume) == 1 else 's'}"
+                         + (f" and {len(ratings)} rating{'' if len(ratings) == 1 else 's'}"
+                            if ratings is not None else ""))
+    return result
+
+
+def import_preview_lines(result: dict[str, Any], named: int | None = PREVIEW_LOGGED) -> list[str]:
+    """Each rating that would change (the first ``named``; None: all), then the totals."""
+    ratings = result.get("ratings") or []
+    lines = []
+    for item in ratings if named is None else ratings[:named]:
+        after = "kept (Plex gets Stash's)" if item["action"] == KEEP_STASH else f"→ {item['stash_after']}"
+        lines.append(f"Scene {item['scene_id']}: rating {item['stash_before']} {after}"
+                     + (f" ({item['why']})" if item["why"] else ""))
+    return lines + [result["message"]]
+
+
+def log_import_preview(result: dict[str, Any]) -> None:
+    for line in import_preview_lines(result):
+        log.info("%s", line)
+
+
 # -- entry points ---------------------------------------------------------------------------------
 
 def import_plays_task(rt: Any, ctx: Any) -> dict[str, Any]:
-    """The task and CLI command; runs whether or not the automatic import is switched on."""
+    """The task and CLI command; runs whether or not the automatic import is switched on. ``args.dry_run``:
+    what an import would change, nothing written (``import-plays --dry-run``)."""
+    if str(ctx.args.get("dry_run", "")).strip().lower() in ("1", "true", "yes", "on"):
+        result = preview_import(rt)
+        log_import_preview(result)
+        return result
     try:
         report = import_plays(rt)
     except PlaysBusy as exc:
@@ -198,25 +293,32 @@ def import_plays_task(rt: Any, ctx: Any) -> dict[str, Any]:
         log.warning("%s", exc)
         return {"imported": 0, "skipped": str(exc)}
     log.info("%s", report.summary())
-    return report.as_dict()
+    output = report.as_dict()
+    if report.ratings is not None and report.ratings.kept_stash:  # queued so the push gives Plex Stash's rating
+        from worker.task_context import continue_in_background
+
+        output["background_worker"] = continue_in_background(ctx, rt.store)
+    return output
 
 
 def import_plays_if_due(rt: Any) -> None:
-    """The background worker's periodic import: on when ``import_plex_plays`` is, at most every
-    ``import_plays_minutes``; a failure is logged and waits for the next period (it never stops the sync)."""
+    """The background worker's periodic import: on when ``import_plex_plays`` or ``ratings_from_plex`` is (the
+    latter alone: ratings only), at most every ``import_plays_minutes``; a failure is logged and waits for the
+    next period (it never stops the sync)."""
     config = rt.config
-    if not config.import_plex_plays or rt.stash is None:
+    if not (config.import_plex_plays or config.ratings_from_plex) or rt.stash is None:
         return
     last = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
     if time.time() - last < config.import_plays_minutes * 60:
         return
     rt.store.set_json(LAST_RUN_KEY, time.time())  # a failing import waits a period, not 30 s
     try:
-        report = import_plays(rt)
+        report = import_plays(rt, plays=config.import_plex_plays)
     except PlaysBusy:
         return
     except (PlexSyncError, StashError) as exc:
         log.warning("Importing Plex plays failed (next try in %d minutes): %s", config.import_plays_minutes, exc)
         return
-    if report.imported or report.resume_points:
+    ratings = report.ratings
+    if report.imported or report.resume_points or (ratings is not None and (ratings.imported or ratings.kept_stash)):
         log.info("%s", report.summary())

@@ -39,6 +39,10 @@ def summary_lines(mode: str, output: Mapping[str, Any]) -> list[str]:
     """The Info lines that end a task (several for Queue Status, one for every other task)."""
     if mode == "status":
         return status_lines(output)
+    if mode == "gaps":
+        from worker.gap_words import gap_lines
+
+        return gap_lines(output)
     if "skipped" in output and isinstance(output["skipped"], str):  # switched off in its settings
         scenes = int(output.get("remaining", 0))
         return [f"{output['skipped']}: nothing was synced; {plural(scenes, 'scene')} and "

@@ -25,7 +25,8 @@ log = get_logger("tasks")
 QUEUE_TASKS = ("status", "clear_queue", "clear_dlq", "purge_dlq", "retry_dlq")
 SYNC_TASKS = ("process_queue", "sync_all", "sync_recent", "reconcile", "health", "rebuild_index", "import_plays")
 PREVIEW_TASK = "preview"  # worker.preview: a dry run, nothing written
-ALL_TASKS = QUEUE_TASKS + SYNC_TASKS + (PREVIEW_TASK,)
+GAPS_TASK = "gaps"  # worker.gaps: what one side has and the other lacks; reads only
+ALL_TASKS = QUEUE_TASKS + SYNC_TASKS + (PREVIEW_TASK, GAPS_TASK)
 
 
 def queue_status(store: Store) -> dict[str, Any]:
@@ -100,6 +101,10 @@ def run_task(mode: str, ctx: TaskContext) -> dict[str, Any]:
         from worker.preview import run_preview
 
         return run_preview(ctx)
+    if mode == GAPS_TASK:
+        from worker.gaps import run_gaps
+
+        return run_gaps(ctx)
     from worker.sync_tasks import run_sync_task  # plexapi and stashapi: only the tasks that need them load them
 
     return run_sync_task(mode, ctx)

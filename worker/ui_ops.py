@@ -140,6 +140,13 @@ def last_preview(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dic
     return {"preview": store.get_json(KV_LAST_PREVIEW, None)}
 
 
+def gaps(store: Store, _args: Mapping[str, Any], _ctx: UiContext) -> dict[str, Any]:
+    """The newest gap report (the Show Gaps task stores it): counts and the first entries of each side."""
+    from sync_queue.gaps import KV_LAST_GAPS
+
+    return {"gaps": store.get_json(KV_LAST_GAPS, None)}
+
+
 class UiContext:
     def __init__(self, entry_script: Path, server_connection: Any) -> None:
         self.entry_script = entry_script
@@ -158,6 +165,7 @@ OPERATIONS: dict[str, Callable[[Store, Mapping[str, Any], UiContext], dict[str, 
     "retry_failed": retry_failed,
     "clear_dead_letters": clear_dead_letters,
     "last_preview": last_preview,
+    "gaps": gaps,
 }
 
 
