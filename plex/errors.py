@@ -183,8 +183,8 @@ def explain_answer(error: PlexSyncError, response: requests.Response | None) -> 
         return error
     if isinstance(error, PlexItemGone) and response.status_code == 404 and _path_of(response).endswith(_SERVER_PATHS):
         return PlexConfigError(f"The Plex URL answered 404 Not Found ({_body_kind(response)}) where every Plex "
-                               "server answers: that is not Plex. Check plex_url: Plex's address with its port, "
-                               "usually 32400, e.g. http://192.168.1.10:32400")
+                               f"server answers: that is not Plex. Check {where_to_set('plex_url')}: Plex's address "
+                               "with its port, usually 32400, e.g. http://192.168.1.10:32400")
     if not (isinstance(error, PlexConfigError) and "not Plex XML" in str(error)):
         return error
     body = response.content[:65536]

@@ -25,6 +25,7 @@ from typing import Any, Callable, Container, Iterator, Sequence
 from plex.errors import PlexItemGone, PlexRejected
 from plex.matcher import PathMapper, fold, is_under, is_windows_path, path_key
 from sync_queue.gaps import KV_LAST_GAPS, GapQueries, IndexedFile, SceneRow
+from validation.setting_names import mention
 from worker.gap_words import reason_counts_text
 from worker.index_sync import refresh_index
 from worker.stash_reader import StashReader
@@ -121,7 +122,7 @@ def stash_reason(scene: _Scene, row: SceneRow | None, dead: dict[int, str], list
         return "ambiguous", row.error or "several Plex items could be this file"
     if folders and not any(is_under(path, folder) for path in scene.plex_paths for folder in folders):
         return "outside_libraries", (f"{scene.plex_paths[0]} is outside the synced libraries' folders "
-                                     f"({', '.join(folders)}): a folder Plex does not have, or check path_map")
+                                     f"({', '.join(folders)}): a folder Plex does not have, or check {mention('path_map')}")
     if row is not None and row.pending and row.lane == "waiting_for_plex":
         return "waiting_for_plex", row.error or "Plex has not listed its file yet"
     if row is not None and row.rating_key is not None and row.rating_key not in listed:

@@ -173,7 +173,7 @@ def test_a_url_that_answers_an_empty_404_is_not_plex_rather_than_a_missing_item(
         server.shutdown()
     error = json.loads(result.stdout)["error"]
     assert result.returncode == 1 and "not Plex" in error and "no such item" not in error, error
-    assert "Check plex_url" in error or "Check Plex URL" in error
+    assert "Check --plex-url or PLEXSYNC_PLEX_URL" in error  # on the command line: the flag and the variable
 
 
 def test_plurals_agree_with_one(world):
