@@ -132,7 +132,6 @@ class PlexClient:
         self._retry_wait = retry_wait if retry_wait is not None else DEFAULT_RETRY_WAIT
         self._retry_stop = retry_stop if retry_stop is not None else DEFAULT_RETRY_STOP
         self._server: Any = None
-        self._seen: dict[int, float] = {}  # ratingKey → monotonic time this client last read the item itself
         apply_identity(load_or_create_identifier(data_dir))
 
     @property
@@ -235,7 +234,6 @@ class PlexClient:
         """The full item (list views truncate tags) in one GET, as a plexapi object that never auto-reloads."""
         item = self.call(lambda: self._connect().fetchItem(int(rating_key)))
         item._autoReload = False
-        self._seen[int(rating_key)] = time.monotonic()
         return item
 
     def fetch_details(self, rating_keys: Sequence[int]) -> dict[int, Any]:
@@ -249,27 +247,7 @@ class PlexClient:
         for item in items:
             item._autoReload = False
             found[int(item.ratingKey)] = item
-            self._seen[int(item.ratingKey)] = time.monotonic()
         return found
-
-    def confirm_item(self, rating_key: int, section_id: int, *, within: float) -> None:
-        """Raise PlexItemGone unless the item is still in that library. A PUT to a ratingKey the section no
-        longer has may answer 200 and change nothing (plex-api.md, addendum), so a write that does not read the
-        item first asks here: no request when this client read the item within ``within`` seconds, else one GET
-        of its metadata (404 for a deleted item)."""
-        seen = self._seen.get(int(rating_key))
-        if seen is not None and 0 <= time.monotonic() - seen <= within:
-            return
-        root = self.query(f"/library/metadata/{int(rating_key)}")
-        container = root.attrib if root is not None else {}
-        video = next((child for child in (root if root is not None else [])
-                      if child.attrib.get("ratingKey") == str(int(rating_key))), None)
-        if video is None:
-            raise PlexItemGone(f"Plex has no item {int(rating_key)} any more")
-        found_in = video.attrib.get("librarySectionID") or container.get("librarySectionID")
-        if found_in not in (None, "", str(int(section_id))):
-            raise PlexItemGone(f"Plex item {int(rating_key)} is now in another library (section {found_in})")
-        self._seen[int(rating_key)] = time.monotonic()
 
     def put_edits(self, section_id: int, rating_key: int, params: dict[str, Any]) -> None:
         """Exactly one PUT ``/library/sections/{sid}/all?id=<rk>&type=1&…``, encoded by plexapi's joinArgs.
