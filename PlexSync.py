@@ -74,18 +74,18 @@ def _run_task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> A
 def _task_or_page(payload: dict[str, Any], data_dir: Path, entry: Path) -> Any:
     _check_owner(data_dir, payload.get("server_connection"))
     if payload["args"].get("mode") == "ui":  # runPluginOperation from PlexSync's pages in Stash
-        from worker.ui_ops import run_ui_operation
+        from worker.tasks.page import run_ui_operation
 
         return run_ui_operation(payload, data_dir, entry)
-    from worker.tasks import run_stash_task
+    from worker.tasks.handlers import run_stash_task
 
     return run_stash_task(payload, data_dir, entry)
 
 
 def _check_owner(data_dir: Any, server_connection: Any) -> None:
-    """A data folder serves one Stash (sync_queue.owner); files PlexSync writes are its user's only."""
+    """A data folder serves one Stash (sync_queue.intake.owner); files PlexSync writes are its user's only."""
     from sync_queue.database import Database
-    from sync_queue.owner import check_owner_unless_busy
+    from sync_queue.intake.owner import check_owner_unless_busy
 
     with Database(data_dir, timeout=2.0) as store:
         check_owner_unless_busy(store, server_connection)
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["--help"]  # a person typed it: Stash always pipes its JSON in
     if argv == ["worker"]:  # the detached worker a hook starts: it installs a missing package itself, so it
         from pathlib import Path  # must not need one first (the command line's parser does)
-        from worker.daemon import main as worker_main
+        from worker.process.daemon import main as worker_main
 
         return worker_main(Path(_plugin_dir()))
     if argv:
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"PlexSync: {problem}", file=sys.stderr)
             return 1
-        from worker.cli import main as cli_main
+        from worker.cli.main import main as cli_main
 
         return cli_main(argv)
     return _run_stash_mode()

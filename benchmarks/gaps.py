@@ -26,14 +26,14 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from emulators import demo_library as lib  # noqa: E402
-from emulators.plex_server import PlexEmulator  # noqa: E402
+from emulators.plex.server import PlexEmulator  # noqa: E402
 from emulators.plugin_runner import PluginRunner  # noqa: E402
-from emulators.stash_server import StashEmulator  # noqa: E402
+from emulators.stash.server import StashEmulator  # noqa: E402
 from run import disable_rss_probe, enable_rss_probe, peak_rss_by_process, probe_records  # noqa: E402
 
 from sync_queue.store import Store  # noqa: E402
-from worker.gaps import SCENE_FILES, STASH_PER_PAGE  # noqa: E402
-from worker.stash_reader import StashReader  # noqa: E402
+from worker.tasks.gaps import SCENE_FILES, STASH_PER_PAGE  # noqa: E402
+from worker.stash.reader import StashReader  # noqa: E402
 
 MISSING_EVERY = 100  # every 100th scene's file is not in Plex; as many Plex items have no scene
 

@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from emulators import demo_library as lib  # noqa: E402
-from emulators.plex_server import PlexEmulator  # noqa: E402
+from emulators.plex.server import PlexEmulator  # noqa: E402
 from emulators.plugin_runner import PluginRunner  # noqa: E402
-from emulators.stash_server import StashEmulator  # noqa: E402
+from emulators.stash.server import StashEmulator  # noqa: E402
 
 
 RSS_PROBE_DIR = REPO / "benchmarks" / "rss_probe"

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from emulators.plugin_runner import PluginRunner
-from emulators.stash_server import StashEmulator
+from emulators.stash.server import StashEmulator
 
 SHOWN_FIELDS = ("title", "summary", "tagline", "studio", "originallyAvailableAt", "year", "userRating")
 SHOWN_TAGS = ("genre", "actor", "director", "collection")

@@ -12,8 +12,8 @@ import time
 from collections.abc import Mapping
 
 from sync_queue.database import Database
-from sync_queue.launcher import ensure_worker
-from sync_queue.owner import check_owner_unless_busy
+from sync_queue.intake.launcher import ensure_worker
+from sync_queue.intake.owner import check_owner_unless_busy
 from sync_queue.schema import KV_SETTINGS_CACHE, KV_WORKER_NOTICES
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
@@ -134,8 +134,8 @@ def queue_event(store: Database, event: dict[str, Any]) -> str:
 
 
 def spool_event(data_dir: Path, event: dict[str, Any]) -> Path:
-    """The busy or broken database's fallback (``sync_queue.spool``), imported only then: it uses pathlib."""
-    from sync_queue import spool
+    """The busy or broken database's fallback (``sync_queue.intake.spool``), imported only then: it uses pathlib."""
+    from sync_queue.intake import spool
 
     return spool.spool_event(data_dir, event)
 

@@ -32,7 +32,7 @@ from tenacity.wait import wait_base
 
 from plex.device_identity import apply_identity, load_or_create_identifier
 from plex.errors import PlexConfigError, PlexItemGone, PlexSyncError, PlexUnavailable, classify, explain_answer
-from validation.setting_names import mention, where_to_set
+from validation.settings.names import mention, where_to_set
 from validation.stash_log import get_logger, quiet_insecure_warnings, register_secret
 
 T = TypeVar("T")

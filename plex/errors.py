@@ -16,7 +16,7 @@ from typing import Sequence
 import requests
 from plexapi import exceptions as plex_exceptions
 
-from validation.setting_names import mention, where_to_set
+from validation.settings.names import mention, where_to_set
 from validation.stash_log import redact
 
 MAX_MESSAGE = 500

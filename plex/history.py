@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 from plex.client import PlexClient
 from plex.errors import PlexConfigError, PlexItemGone
 from plex.library_index import PagedListing
-from validation.setting_names import mention
+from validation.settings.names import mention
 
 OWNER_ACCOUNT_ID = 1  # PMS's id for the server owner (plex-api.md, "Watch state")
 LIBRARY_IDENTIFIER = "com.plexapp.plugins.library"

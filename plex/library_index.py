@@ -2,7 +2,7 @@
 
 Every listing is one sweep of a section in ``(updatedAt, ratingKey)`` order from a time on (all of it for a full
 listing), resumed page after page by key, never by position (:class:`PagedListing`). Matching a scene then costs
-no request at all: ``worker.index_sync`` writes what a sweep reads into the store's path index.
+no request at all: ``worker.sync.index_refresh`` writes what a sweep reads into the store's path index.
 """
 
 from __future__ import annotations

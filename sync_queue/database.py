@@ -16,7 +16,7 @@ import time
 
 from sync_queue import schema
 from sync_queue.clock import lease_expiries, lease_unexpired
-from sync_queue.processes import pid_alive
+from sync_queue.intake.processes import pid_alive
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:

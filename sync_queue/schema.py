@@ -166,6 +166,6 @@ KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for proce
 KV_WORKER_NOTICES = "worker_notices"  # what the detached worker wants shown once in Stash's log
 KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this time (auth/config pause)
 KV_LAST_PREVIEW = "last_preview"  # the newest Preview Sync result, for PlexSync's page in Stash
-KV_PHOTOS_BLOCKED = "performer_photos_blocked"  # why performer photos are held back (worker.performer_photos)
+KV_PHOTOS_BLOCKED = "performer_photos_blocked"  # why performer photos are held back (worker.artwork.performer_photos)
 KV_STORE_RESET = "store_reset"  # a damaged database was set aside: where it went, for tasks and status to tell
 SPAWN_PAUSE_MAX_SECONDS = 300.0  # no spawn pause is set for longer (a later time came before a clock step)

@@ -13,9 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sync_queue import schema, spool, spool_ledger
+from sync_queue import schema
+from sync_queue.intake import spool
+from sync_queue.intake import spool_ledger
 from sync_queue.database import BUSY_TIMEOUT_SECONDS, Database
-from sync_queue.plex_index import PlexIndexMixin
+from sync_queue.mirror.plex_index import PlexIndexMixin
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from sync_queue.stats import StatsMixin
 from validation.stash_log import get_logger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 
 TOKEN = "secret-token"
 

@@ -3,7 +3,7 @@ defaulted, validated.
 
 Stash stores no defaults (its strict yml loader rejects ``default:``), sends NUMBER settings as int or float and
 task ``defaultArgs`` as strings, and leaves a plugin out entirely until something is saved. Every rule for that
-lives here, and every error names the setting as its reader sees it (validation.setting_names). What the
+lives here, and every error names the setting as its reader sees it (validation.settings.names). What the
 settings page shows, and why it is laid out so, is in setting_names; keys of earlier versions in old_settings.
 """
 
@@ -16,10 +16,10 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 
-from validation.old_settings import OLD_KEYS, translate
-from validation.setting_names import ENV_PREFIX, LABELS, PAGE_LABELS, TUNABLE_LABELS, mention, where_to_set
-from validation.setting_text import EXTRA_WORDS, SKIP_WORDS, listed_switches, split_content_rating
-from validation.setting_values import (FALSE_WORDS, FLOAT_BOUNDS, INT_BOUNDS, TRUE_WORDS,  # noqa: F401
+from validation.settings.old_keys import OLD_KEYS, translate
+from validation.settings.names import ENV_PREFIX, LABELS, PAGE_LABELS, TUNABLE_LABELS, mention, where_to_set
+from validation.settings.text import EXTRA_WORDS, SKIP_WORDS, listed_switches, split_content_rating
+from validation.settings.values import (FALSE_WORDS, FLOAT_BOUNDS, INT_BOUNDS, TRUE_WORDS,  # noqa: F401
                                        coerce_bool, coerce_float, coerce_int)
 
 FALLBACK_PLUGIN_ID = "PlexSync"
@@ -101,7 +101,7 @@ class PlexSyncConfig(BaseModel):
     plex_token: SecretStr = _label("plex_token")
     plex_url: str = _label("plex_url")
     preserve_plex_edits: bool = _label("preserve_plex_edits", False)
-    ratings_from_plex: bool = _label("ratings_from_plex", False)  # worker/ratings.py
+    ratings_from_plex: bool = _label("ratings_from_plex", False)  # worker/viewing/ratings.py
     scene_content_rating: str = _label("scene_content_rating", "")
     scrobble_stash_plays: bool = _label("scrobble_stash_plays", False)
     skip_fields: str = _label("skip_fields", "")
@@ -114,9 +114,9 @@ class PlexSyncConfig(BaseModel):
     use_closest_match: bool = _label("use_closest_match", False)
     verbose_logging: bool = _label("verbose_logging", False)
     watch_history_accounts: str = _label("watch_history_accounts", "")
-    watch_history_from_plex: bool = _label("watch_history_from_plex", False)  # worker/plays.py
+    watch_history_from_plex: bool = _label("watch_history_from_plex", False)  # worker/viewing/plays.py
     with_extras: str = _label("with_extras", "")
-    # expert tunables (validation.tunables)
+    # expert tunables (validation.settings.tunables)
     max_retries: int = _label("max_retries", 5)
     connect_timeout: float = _label("connect_timeout", 5.0)
     read_timeout: float = _label("read_timeout", 30.0)
@@ -348,7 +348,7 @@ def _unknown_key_warnings(raw: Mapping[str, Any], known: set[str]) -> list[str]:
 
 def load_config(raw: Mapping[str, Any] | None) -> tuple[PlexSyncConfig, list[str]]:
     """Validated settings plus warnings; ConfigError lists every bad setting (never the token's value).
-    ``raw`` may hold keys of earlier versions (validation.old_settings) and the tunables."""
+    ``raw`` may hold keys of earlier versions (validation.settings.old_keys) and the tunables."""
     raw = dict(raw or {})
     known = set(PlexSyncConfig.model_fields)
     try:

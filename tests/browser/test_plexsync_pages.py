@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
 

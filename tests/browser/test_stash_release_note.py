@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.stash_releases import NEWEST, OLDEST
-from emulators.stash_server import StashEmulator
+from emulators.stash.releases import NEWEST, OLDEST
+from emulators.stash.server import StashEmulator
 from tests.browser.test_plexsync_pages import text_of, wait_for
 
 REPO = Path(__file__).resolve().parents[2]

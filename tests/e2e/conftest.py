@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from emulators.plugin_runner import PluginRunner
-from emulators.stash_server import StashEmulator
+from emulators.stash.server import StashEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
 
@@ -98,7 +98,7 @@ def test_sync_all_with_a_stash_url_hands_leftovers_to_a_worker_with_the_command_
                             "at": time.time()})
         holder = store.lease_holder()
     assert holder is not None, "no background worker runs"
-    from sync_queue.launcher import wake
+    from sync_queue.intake.launcher import wake
 
     wake(holder["wake_port"])
     deadline = time.time() + 30

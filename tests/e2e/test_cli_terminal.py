@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 
 pty = pytest.importorskip("pty")  # POSIX terminals; Windows has no pty module
 REPO = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ import pytest
 from emulators import demo_library as lib
 from hooks.intake import event_from_hook
 from sync_queue import schema
-from sync_queue.processes import pid_alive
+from sync_queue.intake.processes import pid_alive
 from sync_queue.store import Store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")]

@@ -10,7 +10,7 @@ import pytest
 from plexapi.server import PlexServer
 
 from emulators import demo_library as lib
-from emulators.plex_proxy import ProxyLimits
+from emulators.plex.proxy import ProxyLimits
 
 pytestmark = pytest.mark.e2e
 

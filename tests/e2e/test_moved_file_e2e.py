@@ -14,7 +14,7 @@ import pytest
 
 from emulators import demo_library as lib
 from sync_queue.store import Store
-from worker.index_sync import WRITE_CHUNK
+from worker.sync.index_refresh import WRITE_CHUNK
 
 pytestmark = pytest.mark.e2e
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
-from worker.pauses import WORKER_FAILURE_KEY
+from worker.sync.pauses import WORKER_FAILURE_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -77,7 +77,7 @@ def test_the_checklist_follows_health_check_and_sync_all_and_problems_are_words(
             done = overview(stash)
             seconds = time.perf_counter() - started
             stop_detached_worker(tmp_path / "plugin_data" / "PlexSync")  # its next settings read would clear it
-            with Store(tmp_path / "plugin_data" / "PlexSync") as store:  # as worker.daemon records it
+            with Store(tmp_path / "plugin_data" / "PlexSync") as store:  # as worker.process.daemon records it
                 store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": "ValueError: worker said no"})
             failure = overview(stash)["worker_start_failure"]
         finally:

@@ -10,7 +10,7 @@ import pytest
 from emulators import demo_library as lib
 from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
-from worker.pauses import AUTH_RECHECK_SECONDS
+from worker.sync.pauses import AUTH_RECHECK_SECONDS
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from worker.play_stash import epoch_of
+from worker.viewing.stash_calls import epoch_of
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 from freezegun import freeze_time
 
 from emulators import demo_library as lib
-from emulators import plex_xml
-from emulators.plex_server import PlexEmulator
+from emulators.plex import views as plex_xml
+from emulators.plex.server import PlexEmulator
 from emulators.plugin_runner import PluginRunner
 from sync_queue.store import Store
 

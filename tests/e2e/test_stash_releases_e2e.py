@@ -12,8 +12,8 @@ import hashlib
 import pytest
 
 from emulators import demo_library as lib
-from emulators.stash_releases import NEWEST, OLDEST
-from emulators.stash_server import StashEmulator
+from emulators.stash.releases import NEWEST, OLDEST
+from emulators.stash.server import StashEmulator
 
 pytestmark = pytest.mark.e2e
 

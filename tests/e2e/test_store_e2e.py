@@ -10,7 +10,7 @@ import time
 import pytest
 
 from emulators import demo_library as lib
-from sync_queue.spool import spooled_files
+from sync_queue.intake.spool import spooled_files
 from sync_queue.store import Store
 from tests.e2e.conftest import REPO
 from tests.e2e.test_hooks_e2e import PlexGate, add_scenes

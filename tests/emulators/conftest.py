@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from plexapi.server import PlexServer
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from tests.conftest import TOKEN
 
 

@@ -8,7 +8,7 @@ import pytest
 from plexapi.exceptions import NotFound
 from plexapi.server import PlexServer
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 
 
 def _movie(emu: PlexEmulator, plex: PlexServer, section_id: int, name: str):

@@ -17,7 +17,7 @@ from plexapi.library import MovieSection
 from plexapi.server import PlexServer
 from plexapi.video import Movie
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from tests.emulators.conftest import TOKEN
 
 

@@ -10,8 +10,8 @@ import pytest
 from plexapi.exceptions import BadRequest
 from plexapi.server import PlexServer
 
-import emulators.plex_routes as routes
-from emulators.plex_server import PlexEmulator
+import emulators.plex.routes as routes
+from emulators.plex.server import PlexEmulator
 
 
 def _titled(emu: PlexEmulator, section_id: int, titles: str) -> dict[str, int]:
@@ -65,4 +65,4 @@ def test_the_routes_need_nothing_from_the_server_module() -> None:
     tree = ast.parse(Path(routes.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert "emulators.plex_server" not in imported
+    assert "emulators.plex.server" not in imported

@@ -8,8 +8,8 @@ import requests
 from plexapi.exceptions import BadRequest
 from plexapi.server import PlexServer
 
-from emulators.plex_proxy import ProxyLimits
-from emulators.plex_server import PlexEmulator
+from emulators.plex.proxy import ProxyLimits
+from emulators.plex.server import PlexEmulator
 from tests.emulators.conftest import TOKEN
 
 

@@ -10,14 +10,14 @@ import pytest
 from plexapi.exceptions import BadRequest
 from plexapi.server import PlexServer
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
-from emulators.stash_server import StashEmulator
+from emulators.stash.server import StashEmulator
 from plex.history import item_states
 from plex.library_index import PagedListing
 from tests.conftest import TOKEN
 from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
-from worker.ratings import RATING_DOCUMENTS
+from worker.viewing.ratings import RATING_DOCUMENTS
 
 T0 = 1_760_000_000
 

@@ -10,12 +10,12 @@ from plexapi.exceptions import BadRequest, NotFound
 from plexapi.server import PlexServer
 from plexapi.video import MovieHistory
 
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from tests.conftest import TOKEN
 from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
-from worker.play_stash import PLAY_DOCUMENTS
-from worker.scrobbles import SCROBBLE_DOCUMENTS
+from worker.viewing.stash_calls import PLAY_DOCUMENTS
+from worker.viewing.scrobbles import SCROBBLE_DOCUMENTS
 
 DOCUMENTS = {**PLAY_DOCUMENTS, **SCROBBLE_DOCUMENTS}
 

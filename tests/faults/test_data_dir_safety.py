@@ -10,7 +10,7 @@ import pytest
 
 from emulators import demo_library as lib
 from emulators.plugin_runner import PluginRunner
-from emulators.stash_server import StashEmulator
+from emulators.stash.server import StashEmulator
 from tests.e2e.conftest import REPO
 
 pytestmark = pytest.mark.e2e

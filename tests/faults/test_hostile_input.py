@@ -27,7 +27,7 @@ from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
 from tests.e2e.conftest import REPO
 from validation.config import PlexSyncConfig
-from validation.setting_names import label
+from validation.settings.names import label
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,7 +1,7 @@
 """Paths from every kind of system through the path map and the matcher (property-based).
 
 Stash on Linux, Windows (drive letters, UNC shares) or a macOS share (NFD names); Plex likewise; rules written
-with or without trailing separators. The real store is the matcher's index (``worker.index_sync.index_rows``
+with or without trailing separators. The real store is the matcher's index (``worker.sync.index_refresh.index_rows``
 writes it the way a listing does). tests/plex/test_name_matching.py has the fixed examples; these are the rules:
 
 * a Stash path under a rule's Stash side maps onto the Plex side, case-insensitively only when that Stash side
@@ -26,7 +26,7 @@ from plex.library_index import IndexedPart
 from plex.matcher import Matcher, PathMapper, basename_key, is_under, path_key
 from sync_queue.store import Store
 from validation.config import parse_path_map
-from worker.index_sync import index_rows
+from worker.sync.index_refresh import index_rows
 
 SECTION = 1
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

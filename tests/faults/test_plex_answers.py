@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.errors import PlexAuthError, PlexConfigError, PlexItemGone, PlexRejected, PlexUnavailable
 from tests.plex.conftest import make_client

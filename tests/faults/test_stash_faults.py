@@ -17,7 +17,7 @@ def test_a_moment_of_database_is_locked_is_asked_again_and_the_scene_syncs(world
 def test_a_stash_locked_for_long_says_so_spends_no_attempt_and_loses_nothing(world):
     import pytest
 
-    from worker.stash_reader import StashUnavailable
+    from worker.stash.reader import StashUnavailable
 
     scene_id, key = world.scene("locked.mp4", title="Locked for long")
     world.queue(scene_id)

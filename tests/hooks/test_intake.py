@@ -9,7 +9,7 @@ import pytest
 
 from hooks.intake import (DISABLED_RECHECK_SECONDS, HookError, IntakeError, event_from_hook, handle_hook,
                           known_disabled)
-from sync_queue.spool import spooled_files
+from sync_queue.intake.spool import spooled_files
 from sync_queue.store import Store
 
 

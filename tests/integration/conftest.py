@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from sync_queue.store import Store
-from worker.tasks import TaskContext, run_task
+from worker.tasks.handlers import TaskContext, run_task
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,7 @@ class World:
 
     def runtime(self):
         """What a worker or task builds: settings read from the Stash emulator, store, Plex client."""
-        from worker.sync_tasks import open_runtime
+        from worker.tasks.sync_tasks import open_runtime
 
         return open_runtime(TaskContext(data_dir=self.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
                                         server_connection=self.stash.server_connection(str(self.data_dir),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from emulators import demo_library as lib
-from sync_queue.gaps import KV_LAST_GAPS
+from sync_queue.mirror.gaps import KV_LAST_GAPS
 from sync_queue.store import Store
-from worker.gap_words import gap_csv, gap_lines
+from worker.tasks.gap_words import gap_csv, gap_lines
 
 
 @pytest.fixture()

@@ -4,12 +4,12 @@ and full and incremental passes of the REAL refresh code against the Plex emulat
 under the test's control. Writes go through the real SyncEngine, scenes read from the Stash emulator.
 
 Checked all along:
-- the index invariant (``worker.index_sync``): after every pass, every live item stamped before the library's
+- the index invariant (``worker.sync.index_refresh``): after every pass, every live item stamped before the library's
   ``since_stamp`` is in the index exactly as Plex has it, and no other item's row is at its paths;
 - after a pass that began once every change had settled and that nothing changed during, the index equals Plex
   for every live item (a deleted item's rows may wait for the full listing), and after a settled full listing it
   equals Plex, no more;
-- at every write, the item written to holds the scene's file (the write-safety rule, ``worker.engine``);
+- at every write, the item written to holds the scene's file (the write-safety rule, ``worker.sync.engine``);
 - no scene waits for a path the index has (it was queued again when the row came).
 """
 
@@ -25,9 +25,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from emulators import demo_library as lib
 from plex.matcher import path_key
-from worker import index_sync
-from worker.engine import SyncEngine
-from worker.index_sync import CLOCK_SKEW_S, SETTLE_S, SWEEPS_KEY, refresh_index
+from worker.sync import index_refresh as index_sync
+from worker.sync.engine import SyncEngine
+from worker.sync.index_refresh import CLOCK_SKEW_S, SETTLE_S, SWEEPS_KEY, refresh_index
 
 NAMES = [f"m{n}.mp4" for n in range(12)]  # a small pool: files come back, move onto each other's names
 KINDS = ("add", "add", "delete", "readd", "move", "move", "add_part", "remove_part", "push", "storm")
@@ -46,7 +46,7 @@ def size_of(name: str) -> int:
 
 def test_the_index_mirrors_plex_whatever_plex_does_and_no_write_misses(world, monkeypatch):
     monkeypatch.setattr("plex.library_index.PAGE_SIZE", 3)  # many pages out of a dozen items
-    monkeypatch.setattr("worker.index_sync.WRITE_CHUNK", 2)  # multi-part items meet chunk boundaries
+    monkeypatch.setattr("worker.sync.index_refresh.WRITE_CHUNK", 2)  # multi-part items meet chunk boundaries
     clocks = types.SimpleNamespace(plex_s=1_700_000_000, ours_s=1_700_000_000)
     world.plex.library.clock = lambda: clocks.plex_s
     monkeypatch.setattr(index_sync, "time", types.SimpleNamespace(time=lambda: clocks.ours_s))

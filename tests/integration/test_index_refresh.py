@@ -11,7 +11,7 @@ import pytest
 
 from emulators import demo_library as lib
 from sync_queue.store import Store
-from worker.index_sync import SWEEPS_KEY, refresh_index
+from worker.sync.index_refresh import SWEEPS_KEY, refresh_index
 
 
 def indexed_keys(store: Store) -> set[int]:
@@ -204,7 +204,7 @@ def test_an_incremental_listing_changed_while_read_passes_nothing_over(world, mo
 
 
 def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(world):
-    from worker.index_sync import INDEX_STAMP_KEY, refresh_if_stale
+    from worker.sync.index_refresh import INDEX_STAMP_KEY, refresh_if_stale
 
     rt = world.runtime()
     kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from emulators import demo_library as lib
-from worker.index_sync import refresh_index
+from worker.sync.index_refresh import refresh_index
 
 BULK = 5000
 

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sync_queue.plays import PlayLedger
+from sync_queue.ledgers.plays import PlayLedger
 from sync_queue.store import Store
-from worker import play_stash
-from worker.plays import PlaysBusy, import_plays
+from worker.viewing import stash_calls as play_stash
+from worker.viewing.plays import PlaysBusy, import_plays
 
 T0 = 1_760_000_000  # a fixed instant (2025-10-09) for play times
 

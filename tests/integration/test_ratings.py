@@ -9,10 +9,10 @@ import pytest
 from plexapi.server import PlexServer
 
 from emulators import demo_library as lib
-from sync_queue.ratings import RatingLedger
+from sync_queue.ledgers.ratings import RatingLedger
 from sync_queue.store import Store
 from validation.metadata import build_metadata
-from worker.ratings import plex_rating, stash_rating
+from worker.viewing.ratings import plex_rating, stash_rating
 
 
 def rate_in_plex(world, rating_key: int, rating: float | None, at: int | None = None) -> None:
@@ -141,7 +141,7 @@ def test_when_both_changed_the_newer_rating_wins_and_the_choice_is_logged(world,
     world.stash.update_scene(s0, rating100=90)  # edited in Stash, not pushed yet (its hook is still queued)
     world.stash.update_scene(s2, rating100=10)
     edited = world.stash.scene(s2)["updated_at"]
-    from worker.play_stash import epoch_of
+    from worker.viewing.stash_calls import epoch_of
 
     rate_in_plex(world, k0, 2.0, at=epoch_of(edited) - 3600)  # rated in Plex an hour before the Stash edit
     rate_in_plex(world, k2, 6.0, at=epoch_of(edited) + 3600)  # rated an hour after it
@@ -187,7 +187,7 @@ def test_after_a_crash_a_rating_reverted_in_plex_still_reaches_stash(world, link
 def test_a_crash_before_stash_was_asked_writes_the_rating_on_the_next_run(world, linked, monkeypatch):
     (s0, k0), _, _ = linked
     rate_in_plex(world, k0, 9.0)
-    monkeypatch.setattr("worker.ratings.set_rating", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt("killed")))
+    monkeypatch.setattr("worker.viewing.ratings.set_rating", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt("killed")))
     with pytest.raises(KeyboardInterrupt):
         world.run("import_plays")
     monkeypatch.undo()
@@ -252,7 +252,7 @@ def test_a_first_sync_keeps_a_plex_rating_the_scene_lacks_and_the_import_brings_
 def test_the_worker_period_brings_ratings_alone_when_only_ratings_are_on(world, linked):
     """ratings_from_plex without import_plex_plays: the background worker's period imports the ratings, and
     neither reads nor imports plays."""
-    from worker.plays import import_plays_if_due
+    from worker.viewing.plays import import_plays_if_due
 
     (s0, k0), _, _ = linked
     rate_in_plex(world, k0, 6.0)

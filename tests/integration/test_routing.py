@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emulators import demo_library as lib
-from worker.sync_tasks import TaskFailed
+from worker.tasks.sync_tasks import TaskFailed
 
 
 def test_not_in_plex_goes_to_the_slow_lane_and_asks_for_a_scan(world):
@@ -162,7 +162,7 @@ def test_deleted_stash_scene_is_skipped_not_failed(world):
 
 
 def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world, monkeypatch):
-    from worker import stash_reader
+    from worker.stash import reader as stash_reader
 
     def unavailable(self, url):
         raise stash_reader.StashUnavailable("Stash answered 503 for an image")
@@ -177,7 +177,7 @@ def test_stash_failing_a_cover_download_defers_without_counting_an_attempt(world
 
 
 def test_a_cover_too_large_for_plex_is_left_out_and_the_fields_still_sync(world, monkeypatch):
-    from worker import stash_reader
+    from worker.stash import reader as stash_reader
 
     monkeypatch.setattr(stash_reader, "IMAGE_LIMIT_BYTES", 64)  # stands in for Plex's ~10 MB upload limit
     scene_id, rating_key = world.scene("huge-cover.mp4", title="Fields without a cover", screenshot=b"x" * 65)

@@ -14,9 +14,9 @@ import pytest
 from freezegun import freeze_time
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
-from sync_queue.plays import PlayLedger
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
+from sync_queue.ledgers.plays import PlayLedger
 from tests.integration.conftest import World
 from tests.integration.test_plays import add_stash_play, scrobbles, stash_plays
 from validation import stash_log

@@ -6,8 +6,8 @@ import time
 
 from sync_queue.schema import KV_SETTINGS_CACHE
 from sync_queue.store import Store
-from worker.daemon import serve
-from worker.lease import Lease
+from worker.process.daemon import serve
+from worker.process.lease import Lease
 
 
 def serve_holding_the_lease(rt, world) -> str:
@@ -44,7 +44,7 @@ def test_invalid_new_settings_keep_the_previous_ones(world):
 
 
 def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
-    monkeypatch.setattr("worker.daemon.IDLE_HORIZON", 0.0)  # a worker that ignored the switch returns "idle"
+    monkeypatch.setattr("worker.process.daemon.IDLE_HORIZON", 0.0)  # a worker that ignored the switch returns "idle"
     scene_id, _ = world.scene("later.mp4", plex=False)  # pending work keeps the worker alive
     world.queue(scene_id)
     rt = world.runtime()
@@ -57,7 +57,7 @@ def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
 
 
 def test_worker_backs_off_longer_while_stash_is_down_then_exits(world, monkeypatch):
-    from worker import backoff
+    from worker.sync import backoff
 
     scene_id, _ = world.scene("stash-down.mp4")
     world.queue(scene_id)

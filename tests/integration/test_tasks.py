@@ -6,7 +6,7 @@ import pytest
 
 from emulators import demo_library as lib
 from sync_queue.store import Store
-from worker.sync_tasks import TaskFailed
+from worker.tasks.sync_tasks import TaskFailed
 
 
 def test_sync_recent_first_run_then_only_newer_edits(world):
@@ -117,13 +117,13 @@ def test_process_queue_reports_progress_and_eta(world, monkeypatch):
 
     from tests.integration.conftest import REPO
     from validation import stash_log
-    from worker.tasks import TaskContext, run_task
+    from worker.tasks.handlers import TaskContext, run_task
 
     scene_ids = [world.scene(f"e{n}.mp4", title=f"E{n}")[0] for n in range(3)]
     world.queue(*scene_ids)
     seen: list[float] = []
     stream = io.StringIO()
-    monkeypatch.setattr("worker.runtime.apply_logging", lambda config, plain_file=None: stash_log.configure(stream=stream))
+    monkeypatch.setattr("worker.process.runtime.apply_logging", lambda config, plain_file=None: stash_log.configure(stream=stream))
     ctx = TaskContext(data_dir=world.data_dir, plugin_dir=REPO, entry_script=REPO / "PlexSync.py",
                       server_connection=world.stash.server_connection(str(world.data_dir), str(REPO)),
                       progress=seen.append)

@@ -9,8 +9,8 @@ import pytest
 
 from hooks.intake import event_from_hook
 from sync_queue.store import Store
-from worker.pauses import set_pause
-from worker.sync_tasks import TaskFailed
+from worker.sync.pauses import set_pause
+from worker.tasks.sync_tasks import TaskFailed
 
 
 @pytest.fixture()
@@ -22,7 +22,7 @@ def spawned(monkeypatch):
         calls.append(dict(handoff))
         return 0
 
-    monkeypatch.setattr("sync_queue.launcher.spawn_worker", spawn)
+    monkeypatch.setattr("sync_queue.intake.launcher.spawn_worker", spawn)
     return calls
 
 
@@ -58,7 +58,7 @@ def test_a_task_hands_a_performer_change_that_came_in_meanwhile_to_a_worker(worl
     world.queue(scene_id)
     performer = world.stash.add_performer("Late Edit")
     from tests.integration.conftest import REPO
-    from worker.tasks import TaskContext, run_task
+    from worker.tasks.handlers import TaskContext, run_task
 
     fired: list[float] = []
 

@@ -11,7 +11,7 @@ from validation import stash_log
 
 
 def run_worker(world) -> None:
-    from worker.daemon import run_detached
+    from worker.process.daemon import run_detached
 
     handoff = {"data_dir": str(world.data_dir),
                "server_connection": world.stash.server_connection(str(world.data_dir), str(REPO))}
@@ -24,7 +24,7 @@ def run_worker(world) -> None:
 def hook_warnings(world, monkeypatch, scene_id) -> list[str]:
     from hooks.intake import handle_hook
 
-    monkeypatch.setattr("sync_queue.launcher.spawn_worker", lambda entry, handoff, cwd: 0)
+    monkeypatch.setattr("sync_queue.intake.launcher.spawn_worker", lambda entry, handoff, cwd: 0)
     stream = io.StringIO()
     stash_log.configure(stream=stream)
     payload = {"server_connection": world.stash.server_connection(str(world.data_dir), str(REPO)),
@@ -48,7 +48,7 @@ def test_an_ambiguous_match_in_the_background_is_shown_once_by_the_next_hook(wor
 
 
 def test_notices_gather_until_shown_and_a_task_shows_them(world):
-    from worker.tasks import announce_worker_notice
+    from worker.tasks.handlers import announce_worker_notice
 
     with Store(world.data_dir) as store:
         add_notice(store, dead=[3, 9])

@@ -11,7 +11,7 @@ from tests.integration.conftest import REPO
 
 def test_the_detached_worker_opens_one_store_per_thread_and_closes_them_all(world, monkeypatch):
     from validation import stash_log
-    from worker.daemon import run_detached
+    from worker.process.daemon import run_detached
 
     opened: list[Store] = []
     original_init = Store.__init__

@@ -3,7 +3,7 @@ cover arrives once the proxy takes it."""
 
 from __future__ import annotations
 
-from emulators.plex_proxy import ProxyLimits
+from emulators.plex.proxy import ProxyLimits
 
 BIG_COVER = b"\xff\xd8\xff\xe0" + b"\0" * (1536 * 1024)  # a 1.5 MB JPEG: over nginx's default 1 MB body
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tenacity import stop_after_attempt, wait_none
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from tests.conftest import TOKEN
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.plex_proxy import ProxyLimits
-from emulators.plex_server import PlexEmulator
+from emulators.plex.proxy import ProxyLimits
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.metadata_writer import MetadataWriter
 from validation import limits

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 import pytest
 from plexapi import utils
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex import client as plex_client
 from plex.client import PlexClient
 from plex.errors import PlexAuthError, PlexConfigError, PlexItemGone, PlexRejected, PlexUnavailable

@@ -1,4 +1,4 @@
-"""Collection posters (worker.collection_art) against both emulators through the real clients (plexapi under
+"""Collection posters (worker.artwork.collection_posters) against both emulators through the real clients (plexapi under
 PlexClient, stashapi under StashReader) and a real store: what is uploaded, what is left out, what is never
 touched, and that the record survives a new run."""
 
@@ -11,15 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from emulators.plex_proxy import ProxyLimits
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.proxy import ProxyLimits
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from tests.plex.conftest import make_client
 from validation.config import load_config
-from worker.collection_art import RETRY_REFUSED_AFTER_SECONDS, CollectionPosters
-from worker.stash_reader import StashReader
+from worker.artwork.collection_posters import RETRY_REFUSED_AFTER_SECONDS, CollectionPosters
+from worker.stash.reader import StashReader
 
 JPEG = b"\xff\xd8\xff-studio"
 

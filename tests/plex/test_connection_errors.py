@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from plex.errors import PlexAuthError, PlexConfigError, PlexUnavailable
 from tests.plex.conftest import make_client
 from validation import stash_log

@@ -12,7 +12,7 @@ import plexapi
 import plexapi.server  # imported first on purpose: the identity must still apply
 import pytest
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.device_identity import IDENTIFIER_FILE, apply_identity, load_or_create_identifier
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.errors import PlexRejected
 from plex.library_index import SWEEP_SORT, IndexedPart, PagedListing, item_pages, list_item_summaries

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from emulators.plex_proxy import ProxyLimits
-from emulators.plex_server import PlexEmulator
+from emulators.plex.proxy import ProxyLimits
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.errors import PlexItemGone
 from plex.metadata_writer import ImageSource, MetadataWriter, PushRecord

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from emulators.plex_server import PlexEmulator
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.errors import AmbiguousMatch
 from plex.matcher import Matcher, PathMapper
 from sync_queue.store import Store
-from worker.index_sync import refresh_index
+from worker.sync.index_refresh import refresh_index
 
 LIBRARY = "/data/stash"
 

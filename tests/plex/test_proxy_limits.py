@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from emulators.plex_proxy import NGINX_REQUEST_LINE_BYTES, ProxyLimits
-from emulators.plex_server import PlexEmulator
+from emulators.plex.proxy import NGINX_REQUEST_LINE_BYTES, ProxyLimits
+from emulators.plex.server import PlexEmulator
 from plex.client import PlexClient
 from plex.metadata_writer import ImageSource, MetadataWriter
 from tests.plex.conftest import make_client

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sync_queue.database import Database
-from sync_queue.owner import ID_FILE, KV_OWNER, ForeignStashError, check_owner, stash_id
+from sync_queue.intake.owner import ID_FILE, KV_OWNER, ForeignStashError, check_owner, stash_id
 
 SHARED = {"PLEXSYNC_DATA_DIR": "/shared/plexsync"}
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sync_queue import spool, spool_ledger
+from sync_queue.intake import spool
+from sync_queue.intake import spool_ledger
 from sync_queue.store import Store
 from validation import stash_log
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from sync_queue.store import Store
-from worker.loop import STATS_KEY
-from worker.sync_tasks import _budget_seconds
-from worker.task_context import eta_text
+from worker.sync.loop import STATS_KEY
+from worker.tasks.sync_tasks import _budget_seconds
+from worker.tasks.context import eta_text
 
 
 def runtime(tmp_path, minutes=60, average=None):

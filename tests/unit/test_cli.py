@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
-from worker.cli import build_parser, overrides_from
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
+from worker.cli.main import build_parser, overrides_from
 
 REPO = Path(__file__).resolve().parents[2]
 

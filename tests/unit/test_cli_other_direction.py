@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from tests.unit.test_cli import cli_env, library, run_cli
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import yaml
 
 from validation.config import BOOL_KEYS, FLOAT_BOUNDS, INT_BOUNDS, PAGE_KEYS, TUNABLE_KEYS, PlexSyncConfig, load_config
-from validation.old_settings import OLD_KEYS
-from validation.setting_names import PAGE_LABELS
-from validation.setting_text import EXTRA_WORDS, SKIP_WORDS
+from validation.settings.old_keys import OLD_KEYS
+from validation.settings.names import PAGE_LABELS
+from validation.settings.text import EXTRA_WORDS, SKIP_WORDS
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST_FOUR = ["path_map", "plex_library", "plex_token", "plex_url"]  # the contract keeps these keys

@@ -1,4 +1,4 @@
-"""The gap report maps a library's paths one folder at a time (``worker.gaps.FolderKeys``): for every path it
+"""The gap report maps a library's paths one folder at a time (``worker.tasks.gaps.FolderKeys``): for every path it
 must give exactly what mapping the whole path gives (``PathMapper.to_plex``, then ``path_key``)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from plex.matcher import PathMapper, path_key
-from worker.gaps import FolderKeys
+from worker.tasks.gaps import FolderKeys
 
 RULES = [("/data/videos", "/media/stash"), ("D:\\Videos", "/mnt/videos"), ("/data/videos/special", "E:\\Special"),
          ("\\\\nas\\share", "/volume1/share"), ("/", "/root-mapped")]

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 # store's core works on text paths and a small transaction class) and, for a hook that only wakes a running
 # worker, subprocess and socket.py (the wake datagram goes through _socket).
 FORBIDDEN = ("plexapi", "stashapi", "pydantic", "requests", "urllib3", "asyncio", "persistqueue", "logging",
-             "dataclasses", "typing", "pathlib", "contextlib", "subprocess", "socket", "sync_queue.store", "sync_queue.scenes", "sync_queue.plex_index",
+             "dataclasses", "typing", "pathlib", "contextlib", "subprocess", "socket", "sync_queue.store", "sync_queue.scenes", "sync_queue.mirror.plex_index",
              "sync_queue.stats", "validation.stash_log", "worker", "plex",
              "sync_queue.notices", "validation.stash_wire")  # a quiet hook: no worker notice to show, nothing to log
 PROBE = """

@@ -48,7 +48,7 @@ def test_worker_log_lines_are_bare_json_objects():
 
 
 def test_the_circuit_opening_is_one_named_line(tmp_path):
-    from worker.breaker import FAILURE_THRESHOLD, Breaker
+    from worker.sync.breaker import FAILURE_THRESHOLD, Breaker
 
     stream = io.StringIO()
     stash_log.configure(stream=stream, json_format=True)
@@ -61,7 +61,7 @@ def test_the_circuit_opening_is_one_named_line(tmp_path):
 
 
 def test_the_detached_worker_writes_json_before_it_reads_the_settings(tmp_path):
-    from worker.daemon import run_detached
+    from worker.process.daemon import run_detached
 
     data_dir = tmp_path / "data"
     with Store(data_dir) as store:

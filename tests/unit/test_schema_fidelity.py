@@ -10,8 +10,8 @@ import pytest
 from graphql import (GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, GraphQLScalarType, build_schema,
                      parse, validate)
 
-from emulators.stash_server import SCHEMA_FILE
-from worker.stash_queries import ALL_DOCUMENTS
+from emulators.stash.server import SCHEMA_FILE
+from worker.stash.queries import ALL_DOCUMENTS
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = Path(os.environ.get("PLEXSYNC_STASH_SCHEMA_DIR", REPO.parent / "shared" / "reference" / "stash-schema"))

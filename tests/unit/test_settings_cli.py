@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from validation.config import BOOL_KEYS, PlexSyncConfig, load_config, unknown_env_warnings
-from worker.cli import build_parser, overrides_from, setting_warnings
+from worker.cli.main import build_parser, overrides_from, setting_warnings
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_VALUES = {"plex_url": "http://plex:32400", "plex_token": "flag-token", "plex_library": "Movies",

@@ -9,8 +9,8 @@ import pytest
 from plex.errors import token_rejected
 from validation import stash_log
 from validation.config import ConfigError, load_config
-from validation.setting_names import mention, where_to_set
-from validation.tunables import read_tunables
+from validation.settings.names import mention, where_to_set
+from validation.settings.tunables import read_tunables
 
 BASE = {"plex_url": "http://plex:32400", "plex_token": "t"}
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from emulators.stash_server import StashEmulator
-from worker import stash_reader
-from worker.stash_reader import (StashAuthError, StashDataError, StashReader, StashUnavailable, watermark_with_margin,
+from emulators.stash.server import StashEmulator
+from worker.stash import reader as stash_reader
+from worker.stash.reader import (StashAuthError, StashDataError, StashReader, StashUnavailable, watermark_with_margin,
                                  window_start_like)
 
 
@@ -123,7 +123,7 @@ def test_watermarks_keep_stash_offset_and_shape():
     ({"Scheme": "https", "Host": "stash.example.org"}, False), ({"Scheme": "http", "Host": "0.0.0.0"}, False),
 ])
 def test_only_tls_to_our_own_stash_on_loopback_skips_the_certificate_check(conn, expected):
-    from worker.stash_reader import talks_to_own_stash_over_tls
+    from worker.stash.reader import talks_to_own_stash_over_tls
 
     assert talks_to_own_stash_over_tls(conn) is expected
 

@@ -1,5 +1,5 @@
 """PlexSync adapts to the Stash release it talks to (issue 19, part 3): each release gets documents its own schema
-accepts. The older releases' schemas are Stash's own files of that tag (emulators/stash_schemas)."""
+accepts. The older releases' schemas are Stash's own files of that tag (emulators/stash/schemas)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from graphql import build_schema, parse, validate
 
-from emulators.stash_releases import NEWEST, OLDEST, RELEASES
-from emulators.stash_server import StashEmulator
-from worker.play_stash import PLAY_DOCUMENTS
-from worker.scrobbles import SCROBBLE_DOCUMENTS
-from worker.stash_queries import ALL_DOCUMENTS, documents_for
-from worker.stash_versions import OLDEST_SUPPORTED, features_of
+from emulators.stash.releases import NEWEST, OLDEST, RELEASES
+from emulators.stash.server import StashEmulator
+from worker.viewing.stash_calls import PLAY_DOCUMENTS
+from worker.viewing.scrobbles import SCROBBLE_DOCUMENTS
+from worker.stash.queries import ALL_DOCUMENTS, documents_for
+from worker.stash.versions import OLDEST_SUPPORTED, features_of
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_on_the_oldest_release_the_page_can_ask_the_version_and_run_tasks_but_no
 
 
 def test_the_reader_asks_the_version_once_and_reads_movies_as_groups_on_the_oldest_release():
-    from worker.stash_reader import StashReader
+    from worker.stash.reader import StashReader
 
     with StashEmulator(release=OLDEST.version) as old:
         group = old.add_group("Summer")

@@ -12,8 +12,8 @@ import pytest
 from graphql import build_schema, parse, validate
 
 from emulators import demo_library as lib
-from emulators.plex_server import PlexEmulator
-from emulators.stash_server import StashEmulator
+from emulators.plex.server import PlexEmulator
+from emulators.stash.server import StashEmulator
 from tests.unit.test_schema_fidelity import SCHEMA_DIR
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ import pytest
 from freezegun import freeze_time
 
 from sync_queue.store import Store
-from worker import backoff
-from worker.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
-from worker.lease import Lease, wait_for_free_lease
+from worker.sync import backoff
+from worker.sync.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
+from worker.process.lease import Lease, wait_for_free_lease
 
 
 @pytest.fixture()
@@ -55,8 +55,8 @@ def test_backoff_schedules_grow_and_cap():
 
 
 def test_lease_heartbeat_renews_and_release_frees(tmp_path, monkeypatch):
-    monkeypatch.setattr("worker.lease.HEARTBEAT_EVERY", 0.05)
-    monkeypatch.setattr("worker.lease.LEASE_TTL", 0.5)
+    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY", 0.05)
+    monkeypatch.setattr("worker.process.lease.LEASE_TTL", 0.5)
     with Store(tmp_path) as store:
         lease = Lease(lambda: Store(tmp_path))
         assert lease.acquire(store)
@@ -69,7 +69,7 @@ def test_lease_heartbeat_renews_and_release_frees(tmp_path, monkeypatch):
 
 
 def test_wake_datagram_interrupts_the_sleep(tmp_path):
-    from sync_queue.launcher import wake
+    from sync_queue.intake.launcher import wake
 
     lease = Lease(lambda: Store(tmp_path))
     started = time.monotonic()
@@ -81,7 +81,7 @@ def test_wake_datagram_interrupts_the_sleep(tmp_path):
 
 
 def test_lost_lease_is_noticed(tmp_path, monkeypatch):
-    monkeypatch.setattr("worker.lease.HEARTBEAT_EVERY", 0.05)
+    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY", 0.05)
     with Store(tmp_path) as store:
         lease = Lease(lambda: Store(tmp_path))
         lease.acquire(store)
@@ -98,8 +98,8 @@ def test_handoff_wait_returns_when_holder_leaves(store):
 
 def test_a_missing_package_in_the_worker_is_recorded_with_the_install_fix(tmp_path):
     from sync_queue.schema import KV_SPAWN_PAUSE
-    from worker.daemon import record_start_failure
-    from worker.pauses import WORKER_FAILURE_KEY
+    from worker.process.daemon import record_start_failure
+    from worker.sync.pauses import WORKER_FAILURE_KEY
 
     with Store(tmp_path) as store:
         record_start_failure(store, ModuleNotFoundError("No module named 'plexapi'", name="plexapi"), tmp_path)
@@ -141,8 +141,8 @@ def handoff_flag(data_dir) -> int:
 
 
 def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reserved(tmp_path):
-    from sync_queue.launcher import SPAWN_LEASE_SECONDS
-    from worker.sync_tasks import take_over_lease
+    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
+    from worker.tasks.sync_tasks import take_over_lease
 
     with Store(tmp_path) as hook_store:  # ensure_worker: reserve the lease for the child it spawns
         assert hook_store.acquire_lease("child", SPAWN_LEASE_SECONDS, pid=0)
@@ -172,8 +172,8 @@ def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reser
 
 
 def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_path):
-    from sync_queue.launcher import SPAWN_LEASE_SECONDS
-    from worker.sync_tasks import take_over_lease
+    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
+    from worker.tasks.sync_tasks import take_over_lease
 
     second = WorkerThread(tmp_path, token="hook-spawned")
 

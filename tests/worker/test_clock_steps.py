@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 
 from sync_queue.store import Store
-from worker.breaker import HALF_OPEN, OPEN, Breaker
+from worker.sync.breaker import HALF_OPEN, OPEN, Breaker
 
 BEFORE = "2026-03-01 13:00:00"  # the wall clock read this…
 AFTER = "2026-03-01 12:00:00"  # …then NTP (or a person) set it back an hour
@@ -34,10 +34,10 @@ def test_an_open_circuit_is_not_stretched_by_a_step_back(store):
 
 
 def test_a_spawn_pause_is_not_stretched_by_a_step_back(store, monkeypatch):
-    from sync_queue.launcher import ensure_worker, spawn_paused
-    from worker.pauses import set_pause
+    from sync_queue.intake.launcher import ensure_worker, spawn_paused
+    from worker.sync.pauses import set_pause
 
-    monkeypatch.setattr("sync_queue.launcher.spawn_worker", lambda entry, handoff, cwd: 0)
+    monkeypatch.setattr("sync_queue.intake.launcher.spawn_worker", lambda entry, handoff, cwd: 0)
     with freeze_time(BEFORE) as clock:
         set_pause(store, "auth", "Plex rejected the token (401)")
         assert spawn_paused(store, time.time())
@@ -92,11 +92,11 @@ def test_a_lease_from_before_a_reboot_is_not_trusted(store):
 
 def test_the_delays_the_worker_sets_fit_the_bounds_the_store_reads_back():
     from sync_queue.clock import LEASE_TTL_MAX
-    from sync_queue.launcher import SPAWN_LEASE_SECONDS
+    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
     from sync_queue.schema import SPAWN_PAUSE_MAX_SECONDS
-    from worker.daemon import START_FAILURE_QUIET_SECONDS
-    from worker.lease import LEASE_TTL
-    from worker.pauses import HOOK_SPAWN_QUIET_SECONDS
+    from worker.process.daemon import START_FAILURE_QUIET_SECONDS
+    from worker.process.lease import LEASE_TTL
+    from worker.sync.pauses import HOOK_SPAWN_QUIET_SECONDS
 
     assert max(HOOK_SPAWN_QUIET_SECONDS, START_FAILURE_QUIET_SECONDS) <= SPAWN_PAUSE_MAX_SECONDS
     assert max(LEASE_TTL, SPAWN_LEASE_SECONDS) <= LEASE_TTL_MAX

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
-from worker.pauses import HOOK_SPAWN_QUIET_SECONDS, current_pause, set_pause, settings_unchanged_since_pause
+from worker.sync.pauses import HOOK_SPAWN_QUIET_SECONDS, current_pause, set_pause, settings_unchanged_since_pause
 
 
 def config(url="http://plex:32400", token="abc-token"):

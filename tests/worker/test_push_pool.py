@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from worker import push_pool
-from worker.push_pool import PUSH_WORKERS, PUSH_WORKERS_MAX, UNTRIED, PushPool
+from worker.sync import push_pool
+from worker.sync.push_pool import PUSH_WORKERS, PUSH_WORKERS_MAX, UNTRIED, PushPool
 
 
 class FakeRuntime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.reasons import explain, explain_entry, plain
+from worker.tasks.reasons import explain, explain_entry, plain
 
 OLD_REFUSAL = ("Plex refused the request: (413) request_entity_too_large; http://plex:32400/library/sections/1/all "
                "<html><head><title>413 Request Entity Too Large</title></head><body><center>nginx</center></body>"

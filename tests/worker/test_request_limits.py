@@ -7,7 +7,7 @@ import time
 
 from plex.errors import PlexRejected
 from sync_queue.store import Store
-from worker.request_limits import KV_PLEX_REQUEST_LIMIT, LIMIT_TRUST_SECONDS, LearnedLimit
+from worker.sync.request_limits import KV_PLEX_REQUEST_LIMIT, LIMIT_TRUST_SECONDS, LearnedLimit
 
 URL = "https://plex.example:443/"
 

@@ -10,9 +10,9 @@ import pytest
 
 from sync_queue.store import Store
 from validation.config import ConfigError
-from worker.setup_checklist import checklist, record_health
-from worker.task_context import TaskContext
-from worker.tasks import queue_status, run_task
+from worker.tasks.setup_checklist import checklist, record_health
+from worker.tasks.context import TaskContext
+from worker.tasks.handlers import queue_status, run_task
 
 REPO = Path(__file__).resolve().parents[2]
 OK_HEALTH = {"plex": "ok", "stash": "ok", "libraries": [{"title": "Movies", "locations": ["/media"],
@@ -35,8 +35,8 @@ def test_health_check_with_unusable_settings_is_what_the_first_line_says(tmp_pat
 
 
 def test_a_rejected_token_and_an_open_circuit_outrank_an_older_good_check(tmp_path):
-    from worker.breaker import Breaker
-    from worker.pauses import set_pause
+    from worker.sync.breaker import Breaker
+    from worker.sync.pauses import set_pause
 
     with Store(tmp_path) as store:
         record_health(store, OK_HEALTH)

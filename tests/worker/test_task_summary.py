@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.task_summary import summary_lines
+from worker.tasks.summary import summary_lines
 
 
 def test_a_sync_summary_names_what_did_not_reach_plex_and_the_fix():

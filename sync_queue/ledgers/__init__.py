@@ -1,0 +1,1 @@
+"""Exactly-once ledgers: plays and ratings put into Stash, and the posters given to collections."""

@@ -1,0 +1,143 @@
+"""Keep the store's Plex path index an exact mirror of Plex: one sweep per library and pass, in
+``(updatedAt, ratingKey)`` order from the library's ``since_stamp`` on (``plex.library_index.PagedListing``), and
+from the start once a day.
+
+**The index invariant.** For every library, every live Plex item whose updatedAt is before the library's
+``since_stamp`` is in the index exactly as Plex has it now: each of its media parts under its ratingKey, and no
+other item of that library at any of its paths. It is kept by three rules, all in this module and
+``sync_queue.mirror.plex_index``:
+
+1. A pass lists every item stamped at ``since_stamp`` or later and writes each page once it is read; an item's
+   rows are replaced whole, in one transaction, and a path listed for an item leaves every other item of the
+   library (Plex keeps one item per file and library: a re-added file's dead ratingKey goes).
+2. ``since_stamp`` only moves to a second no later change can be stamped at or before (:func:`next_since`): any
+   change to an item moves its updatedAt to Plex's present, so an item that changes after it was listed is
+   listed again by a later pass, whatever happened between pages or passes.
+3. A deleted item leaves no stamp behind: the daily full listing forgets the items it did not list. No write
+   relies on the index alone: ``worker.sync.engine`` reads the item in the same batch and checks it holds the file.
+
+Every row added or removed also re-queues the scenes waiting for that path or file name (skipped or waiting
+because the index did not have them), and linked scenes whose item has no row left are matched again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Iterator, Sequence
+
+from plex.library_index import ListedItem, item_pages
+from plex.matcher import basename_key, path_key
+from sync_queue.store import Store
+from validation.stash_log import get_logger
+
+INDEX_STAMP_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
+# {section id: {"since_stamp": plex_stamp the next pass lists from, "full_at_s": time of the last full listing}}
+SWEEPS_KEY = "index_sweeps"
+SETTLE_S = 30  # a change Plex stamps is committed within this long: its second is listed again until then
+CLOCK_SKEW_S = 120  # Plex's clock and ours agree within this (a stamp further ahead is not believed)
+FULL_RELIST_S = 24 * 3600.0  # deleted items leave no stamp: a full listing now and then forgets them
+MIN_INCREMENTAL_GAP_S = 20.0  # don't re-list more often than this while a batch keeps missing
+WRITE_CHUNK = 1000  # rows per write transaction: milliseconds of lock, so a hook or the lease heartbeat never waits
+
+log = get_logger("index")
+
+
+def index_rows(parts: Iterable) -> list[tuple]:
+    return [(part.rating_key, path_key(part.file), basename_key(part.file), part.file, part.size, part.added_at,
+             part.updated_at) for part in parts]
+
+
+def _chunks(items: Sequence[ListedItem], size: int = WRITE_CHUNK) -> Iterator[list[tuple[int, list[tuple]]]]:
+    """Items with their rows, about ``size`` rows per chunk; an item's rows are never split across two (each
+    chunk replaces its items' rows whole: a split multi-part item would keep only the second chunk's files)."""
+    chunk: list[tuple[int, list[tuple]]] = []
+    rows_in_chunk = 0
+    for item in items:
+        rows = index_rows(item.parts)
+        if chunk and rows_in_chunk + len(rows) > size:
+            yield chunk
+            chunk, rows_in_chunk = [], 0
+        chunk.append((item.rating_key, rows))
+        rows_in_chunk += len(rows)
+    if chunk:
+        yield chunk
+
+
+def store_items(store: Store, section_id: int, items: Sequence[ListedItem]) -> tuple[int, int]:
+    """The listed items replace what the index had for them, one short transaction per chunk (a page is written
+    once it has been read: no write transaction is ever open while Plex is asked). Returns (rows written, rows
+    of other or earlier states removed)."""
+    written = removed = 0
+    for chunk in _chunks(items):
+        change = store.replace_index_items(section_id, chunk)
+        written, removed = written + change[0], removed + change[1]
+    return written, removed
+
+
+def next_since(newest_stamp: int | None, now_s: float) -> int:
+    """The first second a later pass lists again: after any second Plex can no longer stamp a change with. Plex
+    stamps a change with its present, which is at least the newest stamp it showed and, clocks agreeing, at least
+    our clock less :data:`CLOCK_SKEW_S`; :data:`SETTLE_S` covers changes stamped a moment before they commit."""
+    settled = int(now_s) - CLOCK_SKEW_S - SETTLE_S
+    if newest_stamp is not None:
+        settled = max(settled, newest_stamp - SETTLE_S)
+    return settled + 1
+
+
+def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False) -> int:
+    """One pass over each library: in full when it was never indexed, not listed in full for a day, or when
+    asked; else only what changed since its ``since_stamp``. Returns the rows written."""
+    sweeps = store.get_json(SWEEPS_KEY, {}) or {}
+    written = 0
+    for section in sections:
+        now_s = time.time()  # before the listing: what it reads was stamped no later than Plex's present then
+        state = sweeps.get(str(section.id)) or {}
+        full_at_s = float(state.get("full_at_s", 0))
+        in_full = full or not state or store.index_size(section.id) == 0 or not 0 <= now_s - full_at_s <= FULL_RELIST_S
+        since = 0 if in_full else int(state.get("since_stamp", 0))
+        count, removed, newest, seen = _sweep(store, plex, section.id, since, now_s, keep_keys=in_full)
+        written += count
+        if in_full:
+            removed += store.prune_index_section(section.id, seen)  # deleted in Plex
+            log.info("Indexed Plex library %r: %d files", section.title, store.index_size(section.id))
+            full_at_s = now_s
+        if removed or in_full:
+            _relink_orphans(store, section)
+        sweeps[str(section.id)] = {"since_stamp": max(since, next_since(newest, now_s)), "full_at_s": full_at_s}
+        store.set_json(SWEEPS_KEY, sweeps)
+    store.set_json(INDEX_STAMP_KEY, time.time())
+    return written
+
+
+def _sweep(store: Store, plex, section_id: int, since: int, now_s: float,
+           keep_keys: bool) -> tuple[int, int, int | None, set[int]]:
+    """List and write one library from ``since`` on: (rows written, rows removed, the newest believable
+    updatedAt listed or None, the ratingKeys listed when ``keep_keys``)."""
+    written = removed = 0
+    newest: int | None = None
+    seen: set[int] = set()
+    for items in item_pages(plex, section_id, since=since):
+        count, gone = store_items(store, section_id, items)
+        written, removed = written + count, removed + gone
+        believable = [item.updated_at for item in items if item.updated_at <= now_s + CLOCK_SKEW_S]
+        if believable:
+            newest = max(believable + ([newest] if newest is not None else []))
+        if keep_keys:
+            seen.update(item.rating_key for item in items)
+    return written, removed, newest, seen
+
+
+def _relink_orphans(store: Store, section) -> None:
+    relinking = store.requeue_unlisted_links(section.id)
+    if relinking:
+        log.info("%d synced scenes' Plex items no longer hold their files in %r; matching them again", relinking,
+                 section.title)
+
+
+def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:
+    """Incremental refresh at most every MIN_INCREMENTAL_GAP_S seconds; True when it ran."""
+    last = float(store.get_json(INDEX_STAMP_KEY, 0) or 0)
+    if 0 <= time.time() - last < MIN_INCREMENTAL_GAP_S:  # a stamp "in the future": the clock stepped back
+        return False
+    refresh_index(store, plex, sections)
+    return True
