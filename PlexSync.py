@@ -184,16 +184,26 @@ def main(argv: list[str] | None = None) -> int:
 
         return worker_main(Path(_plugin_dir()))
     if argv:
+        from pathlib import Path  # not at the top: a hook imports no pathlib
+
+        from sync_queue.location import command_line_data_dir
         from validation.dependencies import command_line_problem
 
-        problem = command_line_problem(_plugin_dir(), argv)
+        problem = command_line_problem(_plugin_dir(), argv, command_line_data_dir(Path(_plugin_dir())))
         if problem:
             print(f"PlexSync: {problem}", file=sys.stderr)
             return 1
         from worker.cli.main import main as cli_main
 
-        return cli_main(argv)
+        return cli_main(argv, run_demo=_run_demo)
     return _run_stash_mode()
+
+
+def _run_demo(serve: bool) -> int:
+    """``python PlexSync.py demo``: a full sync against the bundled emulators (a checkout's, not a release's)."""
+    from emulators.demo import main as demo_main
+
+    return demo_main(serve=serve)
 
 
 def _stdin_is_a_terminal() -> bool:

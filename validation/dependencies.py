@@ -104,14 +104,13 @@ def explain_missing(exc: ModuleNotFoundError, plugin_dir: str | os.PathLike[str]
     return missing_dependency_message(exc.name, str(plugin_dir))
 
 
-def command_line_problem(plugin_dir: str | os.PathLike[str], argv: list[str]) -> str | None:
+def command_line_problem(plugin_dir: str | os.PathLike[str], argv: list[str], default_data_dir: Path) -> str | None:
     """For ``python PlexSync.py <command>``: the packages PlexSync installed go on sys.path; a message with the
-    command when one is still missing (a person at a terminal decides whether to install)."""
-    from sync_queue.location import command_line_data_dir
-
+    command when one is still missing (a person at a terminal decides whether to install). ``--data-dir`` in
+    ``argv`` wins over ``default_data_dir``."""
     named = next((argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--data-dir"), None)
     named = named or next((arg.partition("=")[2] for arg in argv if arg.startswith("--data-dir=")), None)
-    data_dir = Path(named).expanduser().resolve() if named else command_line_data_dir(Path(plugin_dir))
+    data_dir = Path(named).expanduser().resolve() if named else default_data_dir
     use_installed(plugin_dir, data_dir)
     missing = missing_imports(runtime_requirements(str(plugin_dir)))
     if not missing:

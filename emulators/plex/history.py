@@ -35,14 +35,15 @@ import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from emulators.plex import views as xml
 from emulators.plex.filters import page, paging
 
+from emulators.plex.request import RecordedRequest
+
 if TYPE_CHECKING:
     from emulators.plex.model import PlexLibrary
-    from emulators.plex.server import PlexEmulator, RecordedRequest
 
 Answer = tuple[int, bytes]
 OWNER_ID = 1
@@ -196,7 +197,14 @@ def _compare(symbols: str, actual: int, bound: int) -> bool:
 
 # -- routes ------------------------------------------------------------------------------------------
 
-def _library_item_key(emu: PlexEmulator, request: RecordedRequest) -> int | None | Answer:
+class WatchedPlex(Protocol):
+    """The emulator as the watch-state routes see it (``emulators.plex.server.PlexEmulator`` is one)."""
+
+    library: PlexLibrary
+    watch: PlexWatchState
+
+
+def _library_item_key(emu: WatchedPlex, request: RecordedRequest) -> int | None | Answer:
     """The ``key`` of a scrobble/progress request, after checking the provider identifier."""
     if request.param("identifier") != xml.LIBRARY:
         return BAD_REQUEST
@@ -206,7 +214,7 @@ def _library_item_key(emu: PlexEmulator, request: RecordedRequest) -> int | None
     return int(key) if int(key) in emu.library.items else NOT_FOUND
 
 
-def _scrobble(emu: PlexEmulator, request: RecordedRequest, played: bool) -> Answer:
+def _scrobble(emu: WatchedPlex, request: RecordedRequest, played: bool) -> Answer:
     key = _library_item_key(emu, request)
     if isinstance(key, tuple):
         return key
@@ -217,7 +225,7 @@ def _scrobble(emu: PlexEmulator, request: RecordedRequest, played: bool) -> Answ
     return EMPTY
 
 
-def _progress(emu: PlexEmulator, request: RecordedRequest) -> Answer:
+def _progress(emu: WatchedPlex, request: RecordedRequest) -> Answer:
     key = _library_item_key(emu, request)
     if isinstance(key, tuple):
         return key
@@ -229,7 +237,7 @@ def _progress(emu: PlexEmulator, request: RecordedRequest) -> Answer:
     return EMPTY
 
 
-def _history(emu: PlexEmulator, request: RecordedRequest) -> Answer:
+def _history(emu: WatchedPlex, request: RecordedRequest) -> Answer:
     try:
         rows = emu.watch.history_rows(request.query)
     except ValueError:
@@ -239,7 +247,7 @@ def _history(emu: PlexEmulator, request: RecordedRequest) -> Answer:
     return 200, xml.to_bytes(emu.watch.history_xml(shown, total, start))
 
 
-def route_watch_state(emu: PlexEmulator, request: RecordedRequest) -> Answer | None:
+def route_watch_state(emu: WatchedPlex, request: RecordedRequest) -> Answer | None:
     """The answer for a watch-state request, or None for every other route."""
     path, method = request.path.rstrip("/"), request.method
     if path == "/accounts" and method == "GET":

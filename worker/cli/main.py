@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from validation import stash_log
 from worker.cli.view import EXIT_FAILED, EXIT_USAGE, TerminalProgress, exit_status, local_time, summary
@@ -45,7 +45,6 @@ EXIT_STATUS_HELP = ("exit status: 0 done; 1 the task failed; 2 a usage error or 
                     "has warnings (a path map that maps nothing, say). Every setting is a flag too: "
                     "--help-settings lists them")
 SETTINGS_HELP_FLAG = "--help-settings"
-WORKER_COMMAND = "worker"  # the detached worker hooks start (sync_queue.intake.launcher): not for people, not in --help
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,15 +326,13 @@ def _print_gaps(args: argparse.Namespace, output: Any) -> None:
         print("\n".join(gap_lines(output, named=0 if args.quiet else None)))
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str], run_demo: Callable[[bool], int]) -> int:
+    """One command; ``run_demo(serve)`` runs ``demo`` (the entry file hands it in: the emulators are not the
+    worker's to import)."""
     plugin_dir = Path(__file__).resolve().parents[2]  # worker/cli/main.py → the plugin folder
     argv = list(argv)
-    if argv[:1] == [WORKER_COMMAND]:
-        from worker.process.daemon import main as worker_main
-
-        return worker_main(plugin_dir)
     try:
-        return _run_command(argv, plugin_dir)
+        return _run_command(argv, plugin_dir, run_demo)
     except ModuleNotFoundError as exc:  # a runtime package is missing: the exact command a Stash run gets too
         _report(missing_package_message(exc.name, plugin_dir), as_json="--json" in argv)
         return EXIT_FAILED
@@ -344,7 +341,7 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_FAILED
 
 
-def _run_command(argv: list[str], plugin_dir: Path) -> int:
+def _run_command(argv: list[str], plugin_dir: Path, run_demo: Callable[[bool], int]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -355,9 +352,7 @@ def _run_command(argv: list[str], plugin_dir: Path) -> int:
         parser.print_help()
         return EXIT_USAGE
     if args.command == "demo":
-        from emulators.demo import main as demo_main
-
-        return demo_main(serve=args.serve)
+        return run_demo(args.serve)
     status = run_task_command(args, plugin_dir)
     sys.stdout.flush()  # here, so a closed pipe is met inside ``main``'s handler, not at interpreter exit
     return status

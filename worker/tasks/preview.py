@@ -23,12 +23,12 @@ from sync_queue.scenes import Claim
 from sync_queue.schema import KV_LAST_PREVIEW
 from validation.metadata import SceneDataError
 from validation.stash_log import get_logger
+from worker.tasks.context import TaskContext
 from worker.tasks.drift import find_plex_drift
 from worker.sync.engine import SyncEngine
 from worker.artwork.performer_photos import key_hidden, wanted_state
 from worker.process.runtime import Runtime
 from worker.tasks.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
-from worker.tasks.handlers import TaskContext
 
 log = get_logger("preview")
 
