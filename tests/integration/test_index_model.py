@@ -27,7 +27,8 @@ from emulators import demo_library as lib
 from plex.matcher import path_key
 from worker.sync import index_refresh as index_sync
 from worker.sync.engine import SyncEngine
-from worker.sync.index_refresh import CLOCK_SKEW_S, SETTLE_S, SWEEPS_KEY, refresh_index
+from validation.clocks import CLOCK_SKEW_S
+from worker.sync.index_refresh import SETTLE_S, SWEEPS_KEY, refresh_index
 
 NAMES = [f"m{n}.mp4" for n in range(12)]  # a small pool: files come back, move onto each other's names
 KINDS = ("add", "add", "delete", "readd", "move", "move", "add_part", "remove_part", "push", "storm")

@@ -28,13 +28,13 @@ from typing import Iterable, Iterator, Sequence
 from plex.library_index import ListedItem, item_pages
 from plex.matcher import basename_key, path_key
 from sync_queue.store import Store
+from validation.clocks import believable, earliest_plex_present
 from validation.stash_log import get_logger
 
 INDEX_STAMP_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
 # {section id: {"since_stamp": plex_stamp the next pass lists from, "full_at_s": time of the last full listing}}
 SWEEPS_KEY = "index_sweeps"
 SETTLE_S = 30  # a change Plex stamps is committed within this long: its second is listed again until then
-CLOCK_SKEW_S = 120  # Plex's clock and ours agree within this (a stamp further ahead is not believed)
 FULL_RELIST_S = 24 * 3600.0  # deleted items leave no stamp: a full listing now and then forgets them
 MIN_INCREMENTAL_GAP_S = 20.0  # don't re-list more often than this while a batch keeps missing
 WRITE_CHUNK = 1000  # rows per write transaction: milliseconds of lock, so a hook or the lease heartbeat never waits
@@ -77,8 +77,8 @@ def store_items(store: Store, section_id: int, items: Sequence[ListedItem]) -> t
 def next_since(newest_stamp: int | None, now_s: float) -> int:
     """The first second a later pass lists again: after any second Plex can no longer stamp a change with. Plex
     stamps a change with its present, which is at least the newest stamp it showed and, clocks agreeing, at least
-    our clock less :data:`CLOCK_SKEW_S`; :data:`SETTLE_S` covers changes stamped a moment before they commit."""
-    settled = int(now_s) - CLOCK_SKEW_S - SETTLE_S
+    our clock less the skew (``validation.clocks``); :data:`SETTLE_S` covers changes stamped a moment before they commit."""
+    settled = earliest_plex_present(now_s) - SETTLE_S
     if newest_stamp is not None:
         settled = max(settled, newest_stamp - SETTLE_S)
     return settled + 1
@@ -119,9 +119,9 @@ def _sweep(store: Store, plex, section_id: int, since: int, now_s: float,
     for items in item_pages(plex, section_id, since=since):
         count, gone = store_items(store, section_id, items)
         written, removed = written + count, removed + gone
-        believable = [item.updated_at for item in items if item.updated_at <= now_s + CLOCK_SKEW_S]
-        if believable:
-            newest = max(believable + ([newest] if newest is not None else []))
+        stamps = [item.updated_at for item in items if believable(item.updated_at, now_s)]
+        if stamps:
+            newest = max(stamps + ([newest] if newest is not None else []))
         if keep_keys:
             seen.update(item.rating_key for item in items)
     return written, removed, newest, seen

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from plex.history import ItemState
 from sync_queue.ledgers.ratings import NOT_RATED, RatingLedger, RatingRow, RecordRewrite, Settle
+from validation.clocks import plex_later
 from validation.stash_log import get_logger
 from worker.viewing.stash_calls import epoch_of
 from worker.stash.reader import StashDataError, StashReader
@@ -170,7 +171,7 @@ def decide(link: Linked, state: ItemState, base: tuple[bool, float | None], stas
     rated = state.rated_stamp or 0
     made.why = (f"changed in Stash ({_shown(stash.rating100)}, edited {_moment(stash.updated_stamp)}) and in Plex "
                 f"({_shown(target)}, rated {_moment(rated) if rated else 'at an unknown time'})")
-    if rated > stash.updated_stamp:
+    if plex_later(rated, stash.updated_stamp):
         made.why += ": Plex's is newer"
         return made
     made.action, made.stash_after = KEEP_STASH, stash.rating100

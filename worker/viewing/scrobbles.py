@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 from plex import history as plex_history
 from sync_queue.ledgers.plays import PlayLedger
+from validation.clocks import stamped_since
 from validation.stash_log import get_logger
 from worker.viewing import stash_calls as play_stash
 from worker.stash.reader import watermark_with_margin, window_start_like
@@ -86,13 +87,13 @@ def _plex_keeps_marks_out_of_history(rt: Any) -> bool:
 
 
 def _taken(rt: Any, rating_key: int, noted_at: float) -> bool:
-    """Did Plex take a scrobble left open? Yes when the owner's view of the item is at or after the moment it was
-    written down (or the item is gone: nothing left to mark)."""
+    """Did Plex take a scrobble left open? Yes when the owner's last view is stamped since the moment it was
+    written down, by Plex's clock (or the item is gone: nothing left to mark)."""
     state = plex_history.watch_state(rt.plex, rating_key)
     if state is None:
         return True
     view_count, last_viewed_at = state
-    return view_count > 0 and last_viewed_at is not None and last_viewed_at >= int(noted_at)
+    return view_count > 0 and last_viewed_at is not None and stamped_since(last_viewed_at, noted_at)
 
 
 def _resolve_open(rt: Any, ledger: PlayLedger) -> int:
