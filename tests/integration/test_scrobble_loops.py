@@ -128,3 +128,26 @@ def test_an_older_plex_gets_no_stash_plays_and_says_so_once(tmp_path, capsys):
     finally:
         for emulator in emulators:
             emulator.__exit__(None, None, None)
+
+
+def test_a_stash_play_is_not_marked_on_an_item_that_no_longer_holds_the_scenes_file(linked, capsys):
+    """The write-safety rule for scrobbles: the linked item now holds another file (the scene's file was replaced
+    and Plex made a new item for it) and the index has not seen it. The play waits, the scene is matched again,
+    and the next import marks the item that holds the file."""
+    world, scene, key = linked
+    world.plex.move_file(key, f"{lib.PLEX_ROOT}/someone-else.mp4", size=999)
+    world.plex.library.scan(world.section, None)  # Plex's own scan: the item now holds the other file
+    new_key = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/loop.mp4", size=321, title="Loop again")
+    add_stash_play(world, scene, int(time.time()) + 5)
+
+    assert world.run("import_plays")["sent_to_plex"] == 0
+    assert world.plex.item(key).fields.get("viewCount", "0") == "0"  # the other scene's item is untouched
+    assert world.state(scene)["rating_key"] is None
+    assert "Plex item %s no longer holds this scene's file" % key in capsys.readouterr().err
+
+    assert world.run("sync_all")["succeeded"] == 1
+    assert world.state(scene)["rating_key"] == new_key
+    assert world.run("import_plays")["sent_to_plex"] == 1
+    assert (world.plex.item(new_key).fields["viewCount"], world.plex.item(key).fields.get("viewCount", "0")) == \
+        ("1", "0")
+    assert world.run("import_plays")["sent_to_plex"] == 0

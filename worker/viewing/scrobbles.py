@@ -1,22 +1,17 @@
-"""Plays recorded in Stash mark the linked Plex item watched (``scrobble_stash_plays``, off by default).
+"""Plays recorded in Stash mark the linked Plex item watched (``scrobble_stash_plays``, off by default); looked
+for whenever plays are imported, since Stash fires no plugin hook for plays (stash-protocol.md).
 
-Stash fires no plugin hook for plays (stash-protocol.md), so the worker cannot see them during a scene sync; they
-are looked for whenever plays are imported (task, command line, the worker's period), among scenes whose
-``last_played_at`` moved since the last look.
-
-No play goes round the loop, by construction rather than by timing:
+**The no-echo rule.** No play goes round the loop Stash → Plex → Stash, by construction rather than by timing:
 
 - a Stash play reaches Plex only as "mark played" (``/:/scrobble``), which from Plex Media Server 1.40.0.7998 changes
   the item's ``viewCount`` and ``lastViewedAt`` and writes no history row (python-plexapi PR #1366). The import
-  reads only history rows, so every row of a linked item is a play someone made in a Plex client, never
-  PlexSync's, and nothing a scrobble did can come back into Stash, whatever fails, retries or runs in between;
+  reads only history rows, so nothing a scrobble did can come back into Stash, whatever fails or retries;
 - an older server would write a row no different from a real play: nothing is sent to it (one Info line says why);
 - a Stash play that PlexSync imported from Plex (its time is in the play ledger) is never sent to Plex.
 
-Only plays after the switch was first seen on are sent, so turning it on does not replay Stash's whole past.
-A scrobble is written down before Plex is asked and marked done after; one left open (Plex refused it, or a
-crash) is done when the item shows a view since it was written down, else it is sent again. Either way only
-Plex's view count can be off by one; its history and Stash are untouched.
+Only plays after the switch was first seen on are sent. Each is written down before Plex is asked and marked done
+after; one left open by an earlier run (Plex refused it, or a crash) is done when the item shows a view since,
+else sent again: only Plex's view count can be off by one. Every mark follows the write-safety rule.
 """
 
 from __future__ import annotations
@@ -26,11 +21,14 @@ from collections import Counter
 from typing import Any, Iterator
 
 from plex import history as plex_history
+from plex.errors import PlexItemGone
+from plex.matcher import Matcher, PathMapper
 from sync_queue.ledgers.plays import PlayLedger
 from validation.clocks import stamped_since
 from validation.stash_log import get_logger
 from worker.viewing import stash_calls as play_stash
 from worker.stash.reader import watermark_with_margin, window_start_like
+from worker.sync.write_safety import wrong_item
 
 log = get_logger("scrobbles")
 
@@ -41,7 +39,9 @@ PER_PAGE = 500
 
 RECENTLY_PLAYED = """
 query PlexSyncRecentlyPlayed($filter: FindFilterType, $scene_filter: SceneFilterType) {
-  findScenes(filter: $filter, scene_filter: $scene_filter) { count scenes { id last_played_at play_history } }
+  findScenes(filter: $filter, scene_filter: $scene_filter) {
+    count scenes { id last_played_at play_history files { path size } }
+  }
 }
 """
 
@@ -86,21 +86,68 @@ def _plex_keeps_marks_out_of_history(rt: Any) -> bool:
     return False
 
 
-def _taken(rt: Any, rating_key: int, noted_at: float) -> bool:
-    """Did Plex take a scrobble left open? Yes when the owner's last view is stamped since the moment it was
-    written down, by Plex's clock (or the item is gone: nothing left to mark)."""
-    state = plex_history.watch_state(rt.plex, rating_key)
-    if state is None:
-        return True
-    view_count, last_viewed_at = state
-    return view_count > 0 and last_viewed_at is not None and stamped_since(last_viewed_at, noted_at)
+def _taken(item: Any, noted_at_s: float) -> bool:
+    """Did Plex take a scrobble left open? Yes when the owner's last view of ``item`` (a detail view just read) is
+    stamped since the moment it was written down, by Plex's clock."""
+    count, seen = item._data.attrib.get("viewCount", ""), item._data.attrib.get("lastViewedAt", "")
+    return count.isdigit() and int(count) > 0 and seen.isdigit() and stamped_since(int(seen), noted_at_s)
 
 
-def _resolve_open(rt: Any, ledger: PlayLedger) -> int:
-    """Scrobbles a failure or crash left open: sent again unless Plex shows it took them."""
-    sent = 0
-    for scene_id, played_at, seq, rating_key, noted_at in ledger.open_scrobbles():
-        if not _taken(rt, rating_key, noted_at):
+class _Targets:
+    """The write-safety rule (``worker.sync.write_safety``) for scrobbles: an item is marked played only after a
+    read of it in this run shows one of the scene's files. A link that fails it is forgotten and the scene queued,
+    so the push matches it again; its scrobbles stay open until the scene is linked again."""
+
+    def __init__(self, rt: Any) -> None:
+        self.rt = rt
+        self.matcher = Matcher(rt.store, PathMapper(rt.config.path_rules), strict=rt.config.strict_matching)
+        self.locations = [folder for section in rt.sections for folder in section.locations]
+        self.sections = {int(state["scene_id"]): int(state["section_id"]) for state in rt.store.linked_scenes()}
+        self.checked: dict[tuple[int, int], Any] = {}
+
+    def item(self, scene: dict[str, Any], rating_key: int) -> Any | None:
+        """The item's detail view when it holds the scene's file, else None (and the link is gone)."""
+        scene_id = int(scene["id"])
+        if (scene_id, rating_key) not in self.checked:
+            self.checked[scene_id, rating_key] = self._read(scene, rating_key)
+        return self.checked[scene_id, rating_key]
+
+    def _read(self, scene: dict[str, Any], rating_key: int) -> Any | None:
+        scene_id = int(scene["id"])
+        try:
+            item = self.rt.plex.fetch_details([rating_key]).get(int(rating_key))
+        except PlexItemGone:
+            item = None
+        section_id = self.sections.get(scene_id)
+        if item is not None and section_id is not None and wrong_item(
+                self.matcher, item, rating_key, section_id, scene.get("files") or [], self.locations) is None:
+            return item
+        self.rt.store.forget_link(scene_id)
+        self.rt.store.queue_scenes([scene_id])
+        log.info("Scene %s: Plex item %s no longer holds this scene's file; its Stash play is sent once the scene "
+                 "is matched again", scene_id, rating_key)
+        return None
+
+
+def _send_open(rt: Any, ledger: PlayLedger, by_scene: dict[int, int], scenes: dict[int, dict[str, Any]],
+               run_started_s: float) -> int:
+    """Send every scrobble written down and not done, each after its item's check; one written down by an
+    earlier run is done without sending when Plex shows it took it (a crash after Plex answered)."""
+    rows = ledger.open_scrobbles()
+    unread = {int(row[0]) for row in rows} - scenes.keys()
+    if unread:
+        scenes = {**scenes, **rt.stash.scenes_by_ids(unread)}
+    targets, sent = _Targets(rt), 0
+    for scene_id, played_at, seq, noted_key, noted_at_s in rows:
+        scene, rating_key = scenes.get(scene_id), by_scene.get(scene_id)
+        if scene is None:  # deleted from Stash: nothing left to send it for
+            ledger.scrobble_done(scene_id, played_at, seq)
+            continue
+        item = targets.item(scene, rating_key) if rating_key is not None else None
+        if item is None:
+            continue  # waits for the scene's next link
+        earlier = noted_at_s < run_started_s and rating_key == noted_key
+        if not (earlier and _taken(item, noted_at_s)):
             plex_history.mark_played(rt.plex, rating_key)
             sent += 1
         ledger.scrobble_done(scene_id, played_at, seq)
@@ -124,18 +171,15 @@ def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]
         rt.store.set_json(MARK_KEY, _first_mark(rt))
         log.info("Stash plays from now on mark their Plex items watched")
         return 0
-    sent = _resolve_open(rt, ledger)
+    run_started_s = time.time()
     by_scene = {scene_id: rating_key for rating_key, scene_ids in links.items() for scene_id in scene_ids}
-    newest = mark["text"]
+    newest, scenes = mark["text"], {}
     for scene in _recently_played(rt, watermark_with_margin(mark["text"], STASH_MARGIN_SECONDS)):
         newest = max(newest, scene["last_played_at"] or newest)
-        rating_key = by_scene.get(int(scene["id"]))
-        if rating_key is None:
-            continue
-        for played_at in _new_stash_plays(ledger, scene, int(mark["since"])):
-            seq = ledger.note_scrobble(int(scene["id"]), played_at, rating_key)
-            plex_history.mark_played(rt.plex, rating_key)
-            ledger.scrobble_done(int(scene["id"]), played_at, seq)
-            sent += 1
-    rt.store.set_json(MARK_KEY, {**mark, "text": newest})
-    return sent
+        scene_id = int(scene["id"])
+        if scene_id in by_scene:
+            scenes[scene_id] = scene
+            for played_at in _new_stash_plays(ledger, scene, int(mark["since"])):
+                ledger.note_scrobble(scene_id, played_at, by_scene[scene_id])
+    rt.store.set_json(MARK_KEY, {**mark, "text": newest})  # every new play is written down: the mark moves on
+    return _send_open(rt, ledger, by_scene, scenes, run_started_s)
