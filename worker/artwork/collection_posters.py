@@ -1,18 +1,12 @@
 """Collection posters: a studio or group collection PlexSync owns shows the studio's or group's image from Stash.
 
-Checked after each synced scene (pushed or unchanged: a new studio image changes no scene, but the studio's
-update hook re-queues its scenes) for the collections the push record says PlexSync added to that item
-(``PushRecord.added_collections``, so a collection the user made is never touched). Per collection the store
-keeps the image URL and the hash of the bytes last uploaded (``sync_queue.ledgers.collection_posters``):
-
-- same URL as last time → nothing (no request, so a Sync All of 1,000 scenes of one studio costs nothing);
-- a new URL (Stash's ``?t=`` moves when the studio is edited) → one download, at most once per URL per run;
-  the same bytes → only the new URL is recorded; other bytes → one POST and one lock PUT to the collection.
-
-Tag collections have no image. An image Plex could not show (not JPEG/PNG/WebP/GIF, too large) is left out
-with a warning, as an item's cover is; nothing here ever fails the scene. An upload Plex refuses (404 from a
-server without the route, 413 from a proxy's body limit) is said once and tried again a day later, or at once
-when the collection's image changes in Stash: one try per collection, not one per scene of it.
+Checked after each synced scene, pushed or unchanged (a new studio image changes no scene, but the studio's
+update hook re-queues its scenes), and only for collections PlexSync added (``PushRecord.added_collections``): a
+collection the user made is never touched. A URL seen before costs no request (a Sync All of 1,000 scenes of one
+studio costs nothing); Stash's ``?t=`` moves when the studio is edited, so a new URL is one download per run, and
+an upload happens only when the bytes changed. Nothing here ever fails the scene. An upload Plex refuses (404 from a
+server without the route, 413 from a proxy's body limit) is tried again a day later, or when the image changes in
+Stash: one try per collection, not one per scene of it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""The detached worker a hook starts: drain, sleep until the next due time, exit when idle.
+"""The detached worker a hook starts: drain, sleep until the next due time (a hook's datagram wakes it early),
+exit when idle.
 
-It stays while pending work falls due within ``IDLE_HORIZON`` (sleeping, woken early by hooks over a
-loopback datagram), then releases the lease and exits. Its log goes to ``<data>/logs/worker.log``:
-Stash no longer reads its stderr (it must not hold Stash's pipes).
+Its log goes to ``<data>/logs/worker.log``: Stash no longer reads its stderr (it must not hold Stash's pipes).
 """
 
 from __future__ import annotations

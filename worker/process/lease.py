@@ -1,8 +1,9 @@
-"""The worker lease held by at most one process, renewed by a heartbeat thread.
+"""The worker lease: a store row that lets one process drain, renewed by a heartbeat thread; the wake-up socket.
 
-The lease lives in the store (cross-platform, no file locks). If the holder is SIGKILLed its heartbeat
-stops and the lease expires after ``LEASE_TTL`` seconds; the next hook or task takes over, and claims
-left behind become pending again when it acquires the lease.
+**The one-worker rule.** At most one process drains; a killed holder's lease expires within its TTL
+(:data:`LEASE_TTL`) and its claims become pending again when the next process acquires the lease. The lease
+lives in the store (cross-platform, no file locks); ``sync_queue.clock`` keeps its expiry on the monotonic clock,
+so a wall-clock step neither frees a live lease nor holds a dead one.
 """
 
 from __future__ import annotations

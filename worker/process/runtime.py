@@ -1,7 +1,6 @@
 """Everything one task or worker run needs, built once: settings, store, Stash reader, Plex client.
 
-Settings come from Stash (``configuration { plugins(include: [id]) }``) overlaid by command-line or
-``PLEXSYNC_*`` values. The Plex token is registered as a log secret before anything can print it.
+The Plex token is registered as a log secret before anything can print it.
 """
 
 from __future__ import annotations

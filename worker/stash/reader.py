@@ -2,8 +2,7 @@
 
 stashapi sets no HTTP timeout and logs to stderr itself; here every request (the three at construction
 included) has (connect, read) timeouts, its log goes through ours, and the session cookie (which expires after
-an hour) is swapped for the API key on long runs or on a 401. Stash's version is asked once, on first need, and
-picks the documents that release takes (``worker.stash.versions``, ``stash_queries.documents_for``).
+an hour: Stash's default ``max_session_age``) is swapped for the API key on long runs or on a 401.
 """
 
 from __future__ import annotations

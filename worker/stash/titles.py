@@ -2,7 +2,7 @@
 ambiguous and failed scenes): one ``findScenes`` for all of them, never a request per scene.
 
 The store keeps scene ids only; Stash has the titles. A scene without a title goes by its file's name, as in
-Stash's own lists. When Stash cannot be asked, the summary names the scene by its id instead.
+Stash's own lists.
 """
 
 from __future__ import annotations

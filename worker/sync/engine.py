@@ -91,7 +91,7 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
-        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # worker.sync.write_safety
+        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # the write-safety rule
         return StartedBatch(report, [(job, self.pushes.submit(functools.partial(self._push, job, details)))
                                      for job in jobs])
 
@@ -277,9 +277,8 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, job: PushJob, details: dict[int, Any] | None = None) -> Any:
-        """Write one scene, only after the write-safety check of a read of its item made in this batch: the
-        batch's (``details``) or, for an item it lacks, the item's own GET. A failed check writes nothing and
-        is the result (a WrongItem)."""
+        """Write one scene under the write-safety rule: checked against the batch's read of its item (``details``)
+        or, for an item it lacks, its own GET; a failed check writes nothing and is the result (a WrongItem)."""
         match = job.match
         item = (details or {}).get(match.rating_key) or self.rt.plex.fetch_detail(match.rating_key)
         wrong = wrong_item(self.matcher, item, match.rating_key, match.section_id, job.scene.get("files") or [],
@@ -289,10 +288,9 @@ class SyncEngine:
         return self.writer.push(*self._push_inputs(job.claim, match, job.wanted, job.fingerprint), detail=item)
 
     def _wrong_item(self, token: str, job: PushJob, wrong: WrongItem) -> str | None:
-        """The read item does not hold the scene's file (moved, renamed, deleted and re-added, or an index that
-        had not seen the change yet): nothing was written to it. The index takes the item as the read showed it,
-        the link is forgotten and the scene is matched again; a new match is written by the next batch, after
-        that batch's read of it (None: the claim is handed back, not an outcome yet)."""
+        """The read item does not hold the scene's file, so nothing was written: the index takes the item as the
+        read showed it and the scene is matched again. None: the claim is handed back for the next batch to write
+        (after its own read)."""
         claim = job.claim
         rows = index_rows(wrong.held.parts) if wrong.found_in == wrong.section_id else []
         self.store.replace_index_items(wrong.section_id, [(wrong.rating_key, rows)])

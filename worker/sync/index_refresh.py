@@ -1,6 +1,5 @@
-"""Keep the store's Plex path index an exact mirror of Plex: one sweep per library and pass, in
-``(updatedAt, ratingKey)`` order from the library's ``since_stamp`` on (``plex.library_index.PagedListing``), and
-from the start once a day.
+"""Keep the store's Plex path index an exact mirror of Plex: one sweep per library and pass, in ``(updatedAt,
+ratingKey)`` order from the library's ``since_stamp`` on, and from the start once a day.
 
 **The index invariant.** For every library, every live Plex item whose updatedAt is before the library's
 ``since_stamp`` is in the index exactly as Plex has it now: each of its media parts under its ratingKey, and no
@@ -13,11 +12,9 @@ other item of that library at any of its paths. It is kept by three rules, all i
 2. ``since_stamp`` only moves to a second no later change can be stamped at or before (:func:`next_since`): any
    change to an item moves its updatedAt to Plex's present, so an item that changes after it was listed is
    listed again by a later pass, whatever happened between pages or passes.
-3. A deleted item leaves no stamp behind: the daily full listing forgets the items it did not list. No write
-   relies on the index alone: ``worker.sync.engine`` reads the item in the same batch and checks it holds the file.
+3. A deleted item leaves no stamp behind: the daily full listing forgets the items it did not list.
 
-Every row added or removed also re-queues the scenes waiting for that path or file name (skipped or waiting
-because the index did not have them), and linked scenes whose item has no row left are matched again.
+No write relies on the index alone: see the write-safety rule (``worker.sync.write_safety``).
 """
 
 from __future__ import annotations
@@ -64,9 +61,8 @@ def _chunks(items: Sequence[ListedItem], size: int = WRITE_CHUNK) -> Iterator[li
 
 
 def store_items(store: Store, section_id: int, items: Sequence[ListedItem]) -> tuple[int, int]:
-    """The listed items replace what the index had for them, one short transaction per chunk (a page is written
-    once it has been read: no write transaction is ever open while Plex is asked). Returns (rows written, rows
-    of other or earlier states removed)."""
+    """The listed items replace what the index had for them, one short transaction per chunk, once their page has
+    been read (the short-transaction rule, ``sync_queue.database``). Returns (rows written, rows removed)."""
     written = removed = 0
     for chunk in _chunks(items):
         change = store.replace_index_items(section_id, chunk)

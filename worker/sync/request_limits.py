@@ -1,9 +1,8 @@
 """The request-size limit learned for the Plex server (``plex.request_limit``), kept in the store between runs.
 
-One kv row: which server (a hash of ``plex_url``: a proxy's limit belongs to the address PlexSync reaches Plex
-by, and a new address starts unknown), the limit in bytes and when it was learned. It is trusted for a week;
-after that the next long edit asks the server again (a refusal or two), so a proxy whose limit the user raised
-gets whole lists from then on. Saved only when it changed, on the worker's thread (pushes run on others).
+Keyed by a hash of ``plex_url``: a proxy's limit belongs to the address PlexSync reaches Plex by, so a new address
+starts unknown. Trusted for a week, then asked again (a refusal or two), so a proxy whose limit the user raised
+gets whole lists from then on. Saved on the worker's thread only (pushes run on others).
 """
 
 from __future__ import annotations
