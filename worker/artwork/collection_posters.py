@@ -26,7 +26,7 @@ from worker.stash.reader import CoverUnusable, StashError
 
 log = get_logger("collection_art")
 
-RETRY_REFUSED_AFTER_SECONDS = 24 * 3600  # a poster Plex refused is tried again once a day
+RETRY_REFUSED_AFTER_S = 24 * 3600  # a poster Plex refused is tried again once a day
 
 
 def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
@@ -76,7 +76,7 @@ class CollectionPosters:
             return
         refused = failed_upload(self.rt.store, section_id, title)
         if refused is not None and refused.source_url == url and \
-                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_SECONDS:
+                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_S:
             return  # said when it was refused; tried again a day later
         data = self._image(url, title)
         if data is None:

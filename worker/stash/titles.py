@@ -47,8 +47,8 @@ def titles_for_task(server_connection: Mapping[str, Any] | None, stash_url: str 
     from worker.stash.reader import StashError, StashReader
 
     try:
-        stash = (StashReader(dict(server_connection), timeout=10.0) if server_connection is not None
-                 else StashReader.from_url(str(stash_url), stash_api_key, timeout=10.0))
+        stash = (StashReader(dict(server_connection), timeout_s=10.0) if server_connection is not None
+                 else StashReader.from_url(str(stash_url), stash_api_key, timeout_s=10.0))
     except (StashError, ValueError) as exc:
         log.debug("Stash not reached for scene titles (%s); scenes are named by id", exc)
         return {}

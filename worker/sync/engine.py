@@ -76,11 +76,11 @@ class SyncEngine:
         try:
             scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
         except StashError as exc:
-            delay = backoff.stash_delay(record_stash_failure(self.store, exc))
+            delay_s = backoff.stash_delay_s(record_stash_failure(self.store, exc))
             for claim in claims:  # not the scenes' fault: no attempt counted, just a later due time
-                self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__,
+                self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__,
                                       message=str(exc), lane=claim.lane, count_attempt=False)
-            raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
+            raise Pause("stash", f"Stash did not answer: {exc}", retry_after_s=time.time() + delay_s) from exc
         clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
         report = BatchReport()
@@ -124,7 +124,7 @@ class SyncEngine:
             set_pause(self.store, kind, str(global_problem), self.config)
             raise Pause(kind, str(global_problem), report=report) from global_problem
         if outage is not None:
-            raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
+            raise Pause("outage", f"Plex is not answering: {outage}", retry_after_s=self.breaker.retry_at_s(),
                         report=report) from outage
         return report
 
@@ -133,12 +133,12 @@ class SyncEngine:
         try:
             return step()
         except PlexUnavailable as exc:
-            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
             return self._defer_transient(token, claim, exc)
         except (PlexAuthError, PlexConfigError):
             raise
         except StashUnavailable as exc:  # the cover download found Stash busy or restarting: not the scene's fault
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay_s(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
             return "waiting_for_plex"
@@ -161,9 +161,9 @@ class SyncEngine:
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
-            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
-            raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at()
-                        or time.time() + backoff.TRANSIENT_BASE) from exc
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
+            raise Pause("outage", f"Plex is not answering: {exc}", retry_after_s=self.breaker.retry_at_s()
+                        or time.time() + backoff.TRANSIENT_BASE_S) from exc
 
     # -- one scene -----------------------------------------------------------------------------
 
@@ -359,7 +359,7 @@ class SyncEngine:
         if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
         attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
-        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
+        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay_s(attempt),
                               error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
         self._note(claim, "waiting_for_plex", str(exc))
         return "waiting_for_plex"
@@ -379,8 +379,8 @@ class SyncEngine:
 
     def _defer_transient(self, token: str, claim: Claim, exc: PlexUnavailable) -> str:
         attempt = claim.attempts + 1
-        delay = max(backoff.transient_delay(attempt), exc.retry_after_seconds or 0.0)
-        self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__, message=str(exc))
+        delay_s = max(backoff.transient_delay_s(attempt), exc.retry_after_seconds or 0.0)
+        self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__, message=str(exc))
         return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
@@ -393,7 +393,7 @@ class SyncEngine:
                                   attempts=attempt))
             self._note(claim, "dead", str(exc))
         else:
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay_s(attempt),
                                   error_class=type(exc).__name__, message=str(exc))
             log.warning("Scene %s failed (attempt %d of %d), tried again later: %s", claim.scene_id, attempt,
                         self.config.max_retries, exc, extra=event("scene.failed", scene_id=claim.scene_id,

@@ -28,7 +28,7 @@ from sync_queue.store import Store
 from validation.clocks import believable, earliest_plex_present
 from validation.stash_log import get_logger
 
-INDEX_STAMP_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
+INDEX_REFRESHED_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
 # {section id: {"since_stamp": plex_stamp the next pass lists from, "full_at_s": time of the last full listing}}
 SWEEPS_KEY = "index_sweeps"
 SETTLE_S = 30  # a change Plex stamps is committed within this long: its second is listed again until then
@@ -90,8 +90,8 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
         state = sweeps.get(str(section.id)) or {}
         full_at_s = float(state.get("full_at_s", 0))
         in_full = full or not state or store.index_size(section.id) == 0 or not 0 <= now_s - full_at_s <= FULL_RELIST_S
-        since = 0 if in_full else int(state.get("since_stamp", 0))
-        count, removed, newest, seen = _sweep(store, plex, section.id, since, now_s, keep_keys=in_full)
+        since_stamp = 0 if in_full else int(state.get("since_stamp", 0))
+        count, removed, newest_stamp, seen = _sweep(store, plex, section.id, since_stamp, now_s, keep_keys=in_full)
         written += count
         if in_full:
             removed += store.prune_index_section(section.id, seen)  # deleted in Plex
@@ -99,28 +99,29 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
             full_at_s = now_s
         if removed or in_full:
             _relink_orphans(store, section)
-        sweeps[str(section.id)] = {"since_stamp": max(since, next_since(newest, now_s)), "full_at_s": full_at_s}
+        sweeps[str(section.id)] = {"since_stamp": max(since_stamp, next_since(newest_stamp, now_s)),
+                                 "full_at_s": full_at_s}
         store.set_json(SWEEPS_KEY, sweeps)
-    store.set_json(INDEX_STAMP_KEY, time.time())
+    store.set_json(INDEX_REFRESHED_KEY, time.time())
     return written
 
 
-def _sweep(store: Store, plex, section_id: int, since: int, now_s: float,
+def _sweep(store: Store, plex, section_id: int, since_stamp: int, now_s: float,
            keep_keys: bool) -> tuple[int, int, int | None, set[int]]:
-    """List and write one library from ``since`` on: (rows written, rows removed, the newest believable
+    """List and write one library from ``since_stamp`` on: (rows written, rows removed, the newest believable
     updatedAt listed or None, the ratingKeys listed when ``keep_keys``)."""
     written = removed = 0
-    newest: int | None = None
+    newest_stamp: int | None = None
     seen: set[int] = set()
-    for items in item_pages(plex, section_id, since=since):
+    for items in item_pages(plex, section_id, since=since_stamp):
         count, gone = store_items(store, section_id, items)
         written, removed = written + count, removed + gone
         stamps = [item.updated_at for item in items if believable(item.updated_at, now_s)]
         if stamps:
-            newest = max(stamps + ([newest] if newest is not None else []))
+            newest_stamp = max(stamps + ([newest_stamp] if newest_stamp is not None else []))
         if keep_keys:
             seen.update(item.rating_key for item in items)
-    return written, removed, newest, seen
+    return written, removed, newest_stamp, seen
 
 
 def _relink_orphans(store: Store, section) -> None:
@@ -131,9 +132,9 @@ def _relink_orphans(store: Store, section) -> None:
 
 
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:
-    """Incremental refresh at most every MIN_INCREMENTAL_GAP_S seconds; True when it ran."""
-    last = float(store.get_json(INDEX_STAMP_KEY, 0) or 0)
-    if 0 <= time.time() - last < MIN_INCREMENTAL_GAP_S:  # a stamp "in the future": the clock stepped back
+    """Incremental refresh at most every :data:`MIN_INCREMENTAL_GAP_S`; True when it ran."""
+    last_s = float(store.get_json(INDEX_REFRESHED_KEY, 0) or 0)
+    if 0 <= time.time() - last_s < MIN_INCREMENTAL_GAP_S:  # a stamp "in the future": the clock stepped back
         return False
     refresh_index(store, plex, sections)
     return True
