@@ -10,7 +10,7 @@ import pytest
 from emulators import demo_library as lib
 from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
-from worker.sync.pauses import AUTH_RECHECK_SECONDS
+from worker.sync.pauses import AUTH_RECHECK_S
 
 pytestmark = pytest.mark.e2e
 
@@ -37,12 +37,12 @@ def idle(harness) -> bool:
 
 
 def let_the_spawn_quiet_run_out(harness) -> None:
-    """After a 401 hooks only queue for AUTH_RECHECK_SECONDS. Check the quiet is that short (a corrected token
+    """After a 401 hooks only queue for AUTH_RECHECK_S. Check the quiet is that short (a corrected token
     must resume within seconds, not the 5 minutes of other pauses), then move its end to now instead of
     sleeping it out: what follows is what happens once it has passed."""
     with Store(harness.data_dir) as store:
         until = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
-        assert until - time.time() <= AUTH_RECHECK_SECONDS, "the quiet after a 401 must be short"
+        assert until - time.time() <= AUTH_RECHECK_S, "the quiet after a 401 must be short"
         store.set_json(KV_SPAWN_PAUSE, time.time() - 0.1)
 
 

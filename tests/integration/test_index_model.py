@@ -9,7 +9,7 @@ Checked all along:
 - after a pass that began once every change had settled and that nothing changed during, the index equals Plex
   for every live item (a deleted item's rows may wait for the full listing), and after a settled full listing it
   equals Plex, no more;
-- at every write, the item written to holds the scene's file (the write-safety rule, ``worker.sync.engine``);
+- at every write, the item written to holds the scene's file (the write-safety rule, ``worker.sync.write_safety``);
 - no scene waits for a path the index has (it was queued again when the row came).
 """
 

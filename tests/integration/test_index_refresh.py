@@ -204,7 +204,7 @@ def test_an_incremental_listing_changed_while_read_passes_nothing_over(world, mo
 
 
 def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(world):
-    from worker.sync.index_refresh import INDEX_STAMP_KEY, refresh_if_stale
+    from worker.sync.index_refresh import INDEX_REFRESHED_KEY, refresh_if_stale
 
     rt = world.runtime()
     kept = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/kept.mp4", size=1, title="kept")
@@ -213,7 +213,7 @@ def test_index_stamps_written_before_a_clock_step_back_do_not_skip_refreshes(wor
     with world.plex.library.lock:
         del world.plex.library.items[gone]
     ahead = time.time() + 3600  # written an hour ago by a clock that was then set back an hour
-    rt.store.set_json(INDEX_STAMP_KEY, ahead)
+    rt.store.set_json(INDEX_REFRESHED_KEY, ahead)
     full_listing_due(rt.store, world.section, full_at_s=ahead)
     assert refresh_if_stale(rt.store, rt.plex, rt.sections) is True  # not skipped for an hour
     assert indexed_keys(rt.store) == {kept}  # and listed in full: the daily listing is not put off either

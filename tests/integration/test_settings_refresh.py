@@ -24,11 +24,11 @@ def serve_holding_the_lease(rt, world) -> str:
 def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
     rt = world.runtime()
     first_client = rt.plex
-    assert rt.refresh_settings(max_age=0) is False  # nothing changed: keep everything
+    assert rt.refresh_settings(max_age_s=0) is False  # nothing changed: keep everything
     assert rt.plex is first_client
     world.settings(max_tags=3, settle_seconds=9)
-    assert rt.refresh_settings(max_age=30) is False  # read moments ago: not yet
-    assert rt.refresh_settings(max_age=0) is True
+    assert rt.refresh_settings(max_age_s=30) is False  # read moments ago: not yet
+    assert rt.refresh_settings(max_age_s=0) is True
     assert rt.config.max_tags == 3
     assert rt.plex is not first_client  # a new token or URL must reach the client too
     assert rt.store.get_json(KV_SETTINGS_CACHE)["settle_seconds"] == 9  # what hooks read
@@ -38,18 +38,18 @@ def test_changed_settings_replace_the_running_ones_and_the_plex_client(world):
 def test_invalid_new_settings_keep_the_previous_ones(world):
     rt = world.runtime()
     world.settings(max_retries="lots")
-    assert rt.refresh_settings(max_age=0) is False
+    assert rt.refresh_settings(max_age_s=0) is False
     assert rt.config.max_retries == 5
     rt.close()
 
 
 def test_worker_stops_once_plexsync_is_switched_off(world, monkeypatch):
-    monkeypatch.setattr("worker.process.daemon.IDLE_HORIZON", 0.0)  # a worker that ignored the switch returns "idle"
+    monkeypatch.setattr("worker.process.daemon.IDLE_HORIZON_S", 0.0)  # a worker that ignored the switch returns "idle"
     scene_id, _ = world.scene("later.mp4", plex=False)  # pending work keeps the worker alive
     world.queue(scene_id)
     rt = world.runtime()
     world.settings(sync_paused=True)
-    rt.settings_read_at = time.monotonic() - 60  # as if it had been running a while
+    rt.settings_read_mono_s = time.monotonic() - 60  # as if it had been running a while
     assert serve_holding_the_lease(rt, world) == "disabled"
     assert rt.store.get_json(KV_SETTINGS_CACHE)["enabled"] is False  # hooks stop queueing too
     assert world.state(scene_id)["generation"] > world.state(scene_id)["done_generation"]  # work kept
@@ -69,7 +69,7 @@ def test_worker_backs_off_longer_while_stash_is_down_then_exits(world, monkeypat
         asked.append(attempt)
         return 0.0
 
-    monkeypatch.setattr(backoff, "stash_delay", no_wait)
+    monkeypatch.setattr(backoff, "stash_delay_s", no_wait)
     assert serve_holding_the_lease(rt, world) == "stash"
     assert asked == [1, 2, 3, 4, 5, 6]  # each failure in a row waits longer
     state = world.state(scene_id)

@@ -1,6 +1,5 @@
-"""The write-safety rule: no scene is written to a Plex item unless a read of that item made in the same batch
-shows the scene's file among its parts. A stale index (a move it has not listed yet) costs a re-match, never
-another scene's item."""
+"""The write-safety rule (``worker.sync.write_safety``): a stale index (a move it has not listed yet) costs a
+re-match, never another scene's item."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from plex.metadata_writer import PushRecord
 from sync_queue.store import Store
 from tests.plex.conftest import make_client
 from validation.config import load_config
-from worker.artwork.collection_posters import RETRY_REFUSED_AFTER_SECONDS, CollectionPosters
+from worker.artwork.collection_posters import RETRY_REFUSED_AFTER_S, CollectionPosters
 from worker.stash.reader import StashReader
 
 JPEG = b"\xff\xd8\xff-studio"
@@ -94,7 +94,7 @@ def test_a_proxy_refusing_the_upload_leaves_it_out_and_it_is_tried_again_a_day_l
     run(world).after_scene(world.scenes[0], ours(), world.section)  # a new run the same day: not tried
     assert [r.method for r in world.emu.requests if r.method != "GET"] == []
     posters = run(world)
-    posters.clock = lambda: time.time() + RETRY_REFUSED_AFTER_SECONDS + 1
+    posters.clock = lambda: time.time() + RETRY_REFUSED_AFTER_S + 1
     posters.after_scene(world.scenes[0], ours(), world.section)
     assert [r.method for r in world.emu.requests if r.method != "GET"] == ["POST", "PUT"]
 
@@ -144,7 +144,7 @@ def test_a_refused_collection_poster_is_tried_once_per_collection_per_day_and_sa
     sync_all_posters(world, twelve_studios)  # later the same day, in a new run
     assert tries() == 12 and "poster not uploaded" not in caplog.text
 
-    sync_all_posters(world, twelve_studios, clock=lambda: time.time() + RETRY_REFUSED_AFTER_SECONDS + 1)
+    sync_all_posters(world, twelve_studios, clock=lambda: time.time() + RETRY_REFUSED_AFTER_S + 1)
     assert tries() == 24  # a day later: one try each again
 
 

@@ -65,7 +65,7 @@ def test_expired_session_switches_to_the_api_key(stash):
 
 def test_long_runs_switch_before_the_cookie_expires(stash, monkeypatch):
     r = reader(stash)
-    monkeypatch.setattr(stash_reader, "COOKIE_MAX_AGE_SECONDS", 0)
+    monkeypatch.setattr(stash_reader, "COOKIE_MAX_AGE_S", 0)
     r.ensure_fresh_auth()
     assert r.using_api_key and r.stash.s.headers["ApiKey"] == "the-api-key"
 
@@ -79,7 +79,7 @@ def test_no_api_key_and_an_expired_session_is_a_clear_auth_error():
 
 
 def test_timeouts_really_apply(stash):
-    r = reader(stash, timeout=0.5)
+    r = reader(stash, timeout_s=0.5)
     stash.hang(2.0)
     started = time.monotonic()
     with pytest.raises(StashUnavailable):

@@ -31,7 +31,7 @@ def test_breaker_opens_after_threshold_and_half_opens_after_cooldown(store):
         clock.tick(31)
         assert breaker.state() == HALF_OPEN
         assert breaker.record_failure("still down") is True  # a failed probe re-opens, longer
-        assert breaker.retry_at() - time.time() == pytest.approx(60, abs=1)
+        assert breaker.retry_at_s() - time.time() == pytest.approx(60, abs=1)
         clock.tick(61)
         breaker.record_success()
         assert breaker.state() == CLOSED and breaker.snapshot()["failures"] == 0
@@ -50,13 +50,13 @@ def test_backoff_schedules_grow_and_cap():
     rng = random.Random(1)
     delays = [backoff.exponential(n, 10, 100, rng) for n in range(1, 8)]
     assert 8 <= delays[0] <= 12 and all(d <= 120 for d in delays)
-    assert backoff.not_found_delay(1) == 120 and backoff.not_found_delay(99) == 6 * 3600
-    assert backoff.transient_delay(20) <= backoff.TRANSIENT_CAP * 1.2
+    assert backoff.not_found_delay_s(1) == 120 and backoff.not_found_delay_s(99) == 6 * 3600
+    assert backoff.transient_delay_s(20) <= backoff.TRANSIENT_CAP_S * 1.2
 
 
 def test_lease_heartbeat_renews_and_release_frees(tmp_path, monkeypatch):
-    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY", 0.05)
-    monkeypatch.setattr("worker.process.lease.LEASE_TTL", 0.5)
+    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY_S", 0.05)
+    monkeypatch.setattr("worker.process.lease.LEASE_TTL_S", 0.5)
     with Store(tmp_path) as store:
         lease = Lease(lambda: Store(tmp_path))
         assert lease.acquire(store)
@@ -81,7 +81,7 @@ def test_wake_datagram_interrupts_the_sleep(tmp_path):
 
 
 def test_lost_lease_is_noticed(tmp_path, monkeypatch):
-    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY", 0.05)
+    monkeypatch.setattr("worker.process.lease.HEARTBEAT_EVERY_S", 0.05)
     with Store(tmp_path) as store:
         lease = Lease(lambda: Store(tmp_path))
         lease.acquire(store)
@@ -92,7 +92,7 @@ def test_lost_lease_is_noticed(tmp_path, monkeypatch):
 
 def test_handoff_wait_returns_when_holder_leaves(store):
     store.acquire_lease("busy", ttl=0.3, pid=1)
-    assert wait_for_free_lease(store, timeout=2, poll=0.05) is True
+    assert wait_for_free_lease(store, timeout_s=2, poll_s=0.05) is True
     assert store.handoff_requested("busy") is True
 
 

@@ -30,7 +30,7 @@ def test_an_open_circuit_is_not_stretched_by_a_step_back(store):
         assert breaker.state() == OPEN  # a 30 s cool-down, 5 s in
         clock.move_to(AFTER)
         assert breaker.state() == HALF_OPEN  # probe now, not in an hour and 25 s
-        assert breaker.retry_at() == pytest.approx(time.time())
+        assert breaker.retry_at_s() == pytest.approx(time.time())
 
 
 def test_a_spawn_pause_is_not_stretched_by_a_step_back(store, monkeypatch):
@@ -94,9 +94,9 @@ def test_the_delays_the_worker_sets_fit_the_bounds_the_store_reads_back():
     from sync_queue.clock import LEASE_TTL_MAX
     from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
     from sync_queue.schema import SPAWN_PAUSE_MAX_SECONDS
-    from worker.process.daemon import START_FAILURE_QUIET_SECONDS
-    from worker.process.lease import LEASE_TTL
-    from worker.sync.pauses import HOOK_SPAWN_QUIET_SECONDS
+    from worker.process.daemon import START_FAILURE_QUIET_S
+    from worker.process.lease import LEASE_TTL_S
+    from worker.sync.pauses import HOOK_SPAWN_QUIET_S
 
-    assert max(HOOK_SPAWN_QUIET_SECONDS, START_FAILURE_QUIET_SECONDS) <= SPAWN_PAUSE_MAX_SECONDS
-    assert max(LEASE_TTL, SPAWN_LEASE_SECONDS) <= LEASE_TTL_MAX
+    assert max(HOOK_SPAWN_QUIET_S, START_FAILURE_QUIET_S) <= SPAWN_PAUSE_MAX_SECONDS
+    assert max(LEASE_TTL_S, SPAWN_LEASE_SECONDS) <= LEASE_TTL_MAX

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from sync_queue.schema import KV_SPAWN_PAUSE
 from sync_queue.store import Store
-from worker.sync.pauses import HOOK_SPAWN_QUIET_SECONDS, current_pause, set_pause, settings_unchanged_since_pause
+from worker.sync.pauses import HOOK_SPAWN_QUIET_S, current_pause, set_pause, settings_unchanged_since_pause
 
 
 def config(url="http://plex:32400", token="abc-token"):
@@ -30,6 +30,6 @@ def test_a_pause_without_settings_is_never_taken_as_unchanged(tmp_path):
     with Store(tmp_path) as store:
         set_pause(store, "config", "Plex says the library 'Films' does not exist", config())
         assert settings_unchanged_since_pause(current_pause(store), config()) is False
-        assert store.get_json(KV_SPAWN_PAUSE) > time.time() + HOOK_SPAWN_QUIET_SECONDS - 5
+        assert store.get_json(KV_SPAWN_PAUSE) > time.time() + HOOK_SPAWN_QUIET_S - 5
         set_pause(store, "auth", "Plex rejected the token (401)")
         assert settings_unchanged_since_pause(current_pause(store), config()) is False

@@ -7,7 +7,7 @@ import time
 
 from plex.errors import PlexRejected
 from sync_queue.store import Store
-from worker.sync.request_limits import KV_PLEX_REQUEST_LIMIT, LIMIT_TRUST_SECONDS, LearnedLimit
+from worker.sync.request_limits import KV_PLEX_REQUEST_LIMIT, LIMIT_TRUST_S, LearnedLimit
 
 URL = "https://plex.example:443/"
 
@@ -24,8 +24,8 @@ def test_a_refused_size_is_learned_kept_and_read_back_for_the_same_server_only(t
         assert "plex.example" not in str(store.get_json(KV_PLEX_REQUEST_LIMIT))
         assert LearnedLimit(store, "https://PLEX.example:443").limit.line_bytes == 8000  # the same address
         assert LearnedLimit(store, "http://192.168.1.10:32400").limit.line_bytes is None  # another: unknown
-        later = time.time() + LIMIT_TRUST_SECONDS + 60
-        assert LearnedLimit(store, URL, now=later).limit.line_bytes is None  # a week on: asked again
+        later = time.time() + LIMIT_TRUST_S + 60
+        assert LearnedLimit(store, URL, now_s=later).limit.line_bytes is None  # a week on: asked again
 
 
 def test_only_a_size_refusal_of_a_long_request_lowers_the_limit():

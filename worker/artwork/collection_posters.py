@@ -1,18 +1,12 @@
 """Collection posters: a studio or group collection PlexSync owns shows the studio's or group's image from Stash.
 
-Checked after each synced scene (pushed or unchanged: a new studio image changes no scene, but the studio's
-update hook re-queues its scenes) for the collections the push record says PlexSync added to that item
-(``PushRecord.added_collections``, so a collection the user made is never touched). Per collection the store
-keeps the image URL and the hash of the bytes last uploaded (``sync_queue.ledgers.collection_posters``):
-
-- same URL as last time → nothing (no request, so a Sync All of 1,000 scenes of one studio costs nothing);
-- a new URL (Stash's ``?t=`` moves when the studio is edited) → one download, at most once per URL per run;
-  the same bytes → only the new URL is recorded; other bytes → one POST and one lock PUT to the collection.
-
-Tag collections have no image. An image Plex could not show (not JPEG/PNG/WebP/GIF, too large) is left out
-with a warning, as an item's cover is; nothing here ever fails the scene. An upload Plex refuses (404 from a
-server without the route, 413 from a proxy's body limit) is said once and tried again a day later, or at once
-when the collection's image changes in Stash: one try per collection, not one per scene of it.
+Checked after each synced scene, pushed or unchanged (a new studio image changes no scene, but the studio's
+update hook re-queues its scenes), and only for collections PlexSync added (``PushRecord.added_collections``): a
+collection the user made is never touched. A URL seen before costs no request (a Sync All of 1,000 scenes of one
+studio costs nothing); Stash's ``?t=`` moves when the studio is edited, so a new URL is one download per run, and
+an upload happens only when the bytes changed. Nothing here ever fails the scene. An upload Plex refuses (404 from a
+server without the route, 413 from a proxy's body limit) is tried again a day later, or when the image changes in
+Stash: one try per collection, not one per scene of it.
 """
 
 from __future__ import annotations
@@ -32,7 +26,7 @@ from worker.stash.reader import CoverUnusable, StashError
 
 log = get_logger("collection_art")
 
-RETRY_REFUSED_AFTER_SECONDS = 24 * 3600  # a poster Plex refused is tried again once a day
+RETRY_REFUSED_AFTER_S = 24 * 3600  # a poster Plex refused is tried again once a day
 
 
 def collection_images(scene: Mapping[str, Any]) -> dict[str, str]:
@@ -82,7 +76,7 @@ class CollectionPosters:
             return
         refused = failed_upload(self.rt.store, section_id, title)
         if refused is not None and refused.source_url == url and \
-                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_SECONDS:
+                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_S:
             return  # said when it was refused; tried again a day later
         data = self._image(url, title)
         if data is None:

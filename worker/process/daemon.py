@@ -1,8 +1,7 @@
-"""The detached worker a hook starts: drain, sleep until the next due time, exit when idle.
+"""The detached worker a hook starts: drain, sleep until the next due time (a hook's datagram wakes it early),
+exit when idle.
 
-It stays while pending work falls due within ``IDLE_HORIZON`` (sleeping, woken early by hooks over a
-loopback datagram), then releases the lease and exits. Its log goes to ``<data>/logs/worker.log``:
-Stash no longer reads its stderr (it must not hold Stash's pipes).
+Its log goes to ``<data>/logs/worker.log``: Stash no longer reads its stderr (it must not hold Stash's pipes).
 """
 
 from __future__ import annotations
@@ -21,12 +20,12 @@ from validation import stash_log
 from validation.dependencies import ensure_requirements
 from validation.settings.names import mention
 from worker.process.lease import Lease
-from worker.sync.pauses import (AUTH_RECHECK_SECONDS, WORKER_FAILURE_KEY, current_pause, hold_spawns,
+from worker.sync.pauses import (AUTH_RECHECK_S, WORKER_FAILURE_KEY, current_pause, hold_spawns,
                            settings_unchanged_since_pause, stash_failures)
 
-IDLE_HORIZON = 15 * 60.0
-SETTINGS_REFRESH_SECONDS = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
-START_FAILURE_QUIET_SECONDS = 60.0  # after a worker could not start, hooks only queue for this long
+IDLE_HORIZON_S = 15 * 60.0
+SETTINGS_REFRESH_S = 30.0  # a long-lived worker picks up edits to PlexSync's settings this soon
+START_FAILURE_QUIET_S = 60.0  # after a worker could not start, hooks only queue for this long
 STASH_GIVE_UP_FAILURES = 6  # ~10 min of growing backoff (10, 20, 40, 80, 160, 300 s)
 LOG_MAX_BYTES = 2 * 1024 * 1024
 
@@ -61,18 +60,18 @@ def stash_gone(store: Store) -> bool:
 def serve(runtime, lease: Lease) -> str:
     """Drain until idle beyond the horizon; returns why it stopped."""
     from worker.sync.engine import SyncEngine
-    from worker.sync.loop import drain, next_wake_time
+    from worker.sync.loop import drain, next_wake_s
     from worker.viewing.plays import import_plays_if_due
 
     engine = SyncEngine(runtime)
     store = runtime.store
     while True:
-        if runtime.refresh_settings(max_age=SETTINGS_REFRESH_SECONDS):
+        if runtime.refresh_settings(max_age_s=SETTINGS_REFRESH_S):
             if not runtime.config.enabled:
                 return "disabled"
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
         # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
-        result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_SECONDS)
+        result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_S)
         import_plays_if_due(runtime)  # Plex plays → Stash, at most every import_plays_minutes (worker/viewing/plays.py)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())
@@ -85,18 +84,18 @@ def serve(runtime, lease: Lease) -> str:
             add_notice(store, problem="Stash stopped answering the background worker; it resumes with the next "
                                       "hook or task")
             return "stash"
-        wake_at = next_wake_time(runtime, result)
+        wake_at_s = next_wake_s(runtime, result)
         if store.intake_size():
             continue
-        now = time.time()
-        if wake_at is None or wake_at - now > IDLE_HORIZON:
+        now_s = time.time()
+        if wake_at_s is None or wake_at_s - now_s > IDLE_HORIZON_S:
             lease.release(store)
             # A hook that saw our lease just before we let go only woke us; don't strand its event.
             if store.intake_size() and lease.acquire(store):
                 continue
             return "idle"
-        if wake_at > now:
-            lease.wait_for_wake(wake_at - now)
+        if wake_at_s > now_s:
+            lease.wait_for_wake(wake_at_s - now_s)
 
 
 def run_detached(handoff: Mapping[str, Any], plugin_dir: Path) -> int:
@@ -157,7 +156,7 @@ def still_paused(runtime) -> bool:
         return False
     if settings_unchanged_since_pause(pause, runtime.config):
         log.info("Still paused, and the Plex URL and token are unchanged: %s", pause.get("message"))
-        hold_spawns(runtime.store, AUTH_RECHECK_SECONDS)
+        hold_spawns(runtime.store, AUTH_RECHECK_S)
         return True
     if probe_plex(runtime) is not None:
         log.warning("Still paused: %s", current_pause(runtime.store))
@@ -206,7 +205,7 @@ def record_start_failure(store: Store, exc: Exception, plugin_dir: Path) -> None
               exc_info=not isinstance(exc, (ModuleNotFoundError, ValueError)))
     with store.transaction():
         store.set_json(WORKER_FAILURE_KEY, {"at": time.time(), "message": message[:2000]})
-        store.set_json(KV_SPAWN_PAUSE, time.time() + START_FAILURE_QUIET_SECONDS)
+        store.set_json(KV_SPAWN_PAUSE, time.time() + START_FAILURE_QUIET_S)
         add_notice(store, problem=f"it could not start: {message[:500]}")
 
 

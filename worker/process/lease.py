@@ -1,8 +1,9 @@
-"""The worker lease held by at most one process, renewed by a heartbeat thread.
+"""The worker lease: a store row that lets one process drain, renewed by a heartbeat thread; the wake-up socket.
 
-The lease lives in the store (cross-platform, no file locks). If the holder is SIGKILLed its heartbeat
-stops and the lease expires after ``LEASE_TTL`` seconds; the next hook or task takes over, and claims
-left behind become pending again when it acquires the lease.
+**The one-worker rule.** At most one process drains; a killed holder's lease expires within its TTL
+(:data:`LEASE_TTL_S`) and its claims become pending again when the next process acquires the lease. The lease
+lives in the store (cross-platform, no file locks); ``sync_queue.clock`` keeps its expiry on the monotonic clock,
+so a wall-clock step neither frees a live lease nor holds a dead one.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import uuid
 from sync_queue.intake.launcher import wake
 from sync_queue.store import Store
 
-LEASE_TTL = 45.0
-HEARTBEAT_EVERY = 10.0
+LEASE_TTL_S = 45.0
+HEARTBEAT_EVERY_S = 10.0
 
 
 class LeaseLost(RuntimeError):
@@ -42,7 +43,7 @@ class Lease:
 
     def acquire(self, store: Store) -> bool:
         """Take the lease; intake rows a killed holder took but never applied become ready again."""
-        ok = store.acquire_lease(self.token, LEASE_TTL, pid=os.getpid(), wake_port=self.wake_port)
+        ok = store.acquire_lease(self.token, LEASE_TTL_S, pid=os.getpid(), wake_port=self.wake_port)
         if ok:
             store.resume_intake()  # only the lease holder absorbs, so no live process is mid-way through them
         if ok and self._thread is None:
@@ -55,9 +56,9 @@ class Lease:
     def _heartbeat(self) -> None:
         store = self._store_factory()
         try:
-            while not self._stop.wait(HEARTBEAT_EVERY):
+            while not self._stop.wait(HEARTBEAT_EVERY_S):
                 try:
-                    if not store.renew_lease(self.token, LEASE_TTL):
+                    if not store.renew_lease(self.token, LEASE_TTL_S):
                         self.lost.set()
                         return
                 except Exception:  # a locked database for 30 s: try again next beat, the TTL has slack
@@ -65,9 +66,9 @@ class Lease:
         finally:
             store.close()
 
-    def wait_for_wake(self, seconds: float) -> bool:
-        """Sleep until a hook nudges us or ``seconds`` pass; True when woken."""
-        self.wake_socket.settimeout(max(0.01, seconds))
+    def wait_for_wake(self, timeout_s: float) -> bool:
+        """Sleep until a hook nudges us or ``timeout_s`` passes; True when woken."""
+        self.wake_socket.settimeout(max(0.01, timeout_s))
         try:
             self.wake_socket.recv(64)
         except (socket.timeout, OSError):
@@ -93,10 +94,10 @@ class Lease:
         self.wake_socket.close()
 
 
-def wait_for_free_lease(store: Store, timeout: float, poll: float = 0.25) -> bool:
+def wait_for_free_lease(store: Store, timeout_s: float, poll_s: float = 0.25) -> bool:
     """Ask the current holder to hand over and wait until it does (or its lease expires). A holder that
     took the lease meanwhile (a hook started a new worker in the gap) is asked too."""
-    deadline = time.monotonic() + timeout
+    deadline_mono_s = time.monotonic() + timeout_s
     asked: str | None = None
     while True:
         holder = store.lease_holder()
@@ -106,6 +107,6 @@ def wait_for_free_lease(store: Store, timeout: float, poll: float = 0.25) -> boo
             asked = holder["token"]
             store.request_handoff()
             wake(holder["wake_port"])  # a sleeping worker sees the request now, not at its next due time
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline_mono_s:
             return False
-        time.sleep(poll)
+        time.sleep(poll_s)

@@ -1,7 +1,6 @@
 """Everything one task or worker run needs, built once: settings, store, Stash reader, Plex client.
 
-Settings come from Stash (``configuration { plugins(include: [id]) }``) overlaid by command-line or
-``PLEXSYNC_*`` values. The Plex token is registered as a log secret before anything can print it.
+The Plex token is registered as a log secret before anything can print it.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ class Runtime:
     warnings: list[str] = field(default_factory=list)
     overrides: Mapping[str, Any] = field(default_factory=dict)
     log_file: Any = None
-    settings_read_at: float = field(default_factory=time.monotonic)
+    settings_read_mono_s: float = field(default_factory=time.monotonic)
     settings_problem: str | None = None  # the last invalid-settings message, logged once
     _plex: PlexClient | None = None
     _sections: list[Any] | None = None
@@ -71,15 +70,15 @@ class Runtime:
     def close(self) -> None:
         self.store.close()
 
-    def refresh_settings(self, *, max_age: float) -> bool:
-        """Re-read the settings once they are ``max_age`` old; True when they changed.
+    def refresh_settings(self, *, max_age_s: float) -> bool:
+        """Re-read the settings once they are ``max_age_s`` old; True when they changed.
 
         A detached worker can live for hours; without this a switched-off plugin or a corrected path map
         would wait for it to go idle. Settings Stash cannot give us right now, or that no longer validate,
         leave the current ones in force (and say why)."""
-        if self.stash is None or time.monotonic() - self.settings_read_at < max_age:
+        if self.stash is None or time.monotonic() - self.settings_read_mono_s < max_age_s:
             return False
-        self.settings_read_at = time.monotonic()
+        self.settings_read_mono_s = time.monotonic()
         try:
             raw, notes = read_settings(self.stash, plugin_id_from_yml(self.plugin_dir), self.overrides, self.data_dir)
             stash_log.register_secret(str(raw.get("plex_token") or ""))

@@ -2,8 +2,7 @@
 
 stashapi sets no HTTP timeout and logs to stderr itself; here every request (the three at construction
 included) has (connect, read) timeouts, its log goes through ours, and the session cookie (which expires after
-an hour) is swapped for the API key on long runs or on a 401. Stash's version is asked once, on first need, and
-picks the documents that release takes (``worker.stash.versions``, ``stash_queries.documents_for``).
+an hour: Stash's default ``max_session_age``) is swapped for the API key on long runs or on a 401.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from validation.stash_log import get_logger, quiet_insecure_warnings, register_s
 from worker.stash import queries as q
 from worker.stash.versions import StashFeatures, features_of
 
-COOKIE_MAX_AGE_SECONDS = 50 * 60  # Stash's default max_session_age is 3600 s
+COOKIE_MAX_AGE_S = 50 * 60  # Stash's default max_session_age is 3600 s
 IDS_PER_REQUEST = 200
 LOCKED_ATTEMPTS = 4
 T = TypeVar("T")
@@ -65,13 +64,13 @@ class CoverUnusable(StashDataError):
 
 
 class _TimeoutAdapter(HTTPAdapter):
-    def __init__(self, timeout: tuple[float, float]) -> None:
+    def __init__(self, timeouts_s: tuple[float, float]) -> None:
         super().__init__()
-        self.timeout = timeout
+        self.timeouts_s = timeouts_s
 
     def send(self, request, **kwargs):  # type: ignore[override]
         if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
+            kwargs["timeout"] = self.timeouts_s
         return super().send(request, **kwargs)
 
 
@@ -83,7 +82,7 @@ class _LogAdapter:
         return lambda message="", *args, **kwargs: getattr(log, method, log.debug)(str(message))
 
 
-def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
+def _make_interface(conn: Mapping[str, Any], timeouts_s: tuple[float, float]):
     from urllib.request import getproxies
 
     from stashapi.stashapp import StashInterface
@@ -99,7 +98,7 @@ def _make_interface(conn: Mapping[str, Any], timeout: tuple[float, float]):
 
         @s.setter
         def s(self, session: requests.Session) -> None:
-            adapter = _TimeoutAdapter(timeout)
+            adapter = _TimeoutAdapter(timeouts_s)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.hooks["response"].append(_remember_answer)
@@ -193,13 +192,13 @@ def connection_from_url(url: str, api_key: str | None = None) -> dict[str, Any]:
 
 
 class StashReader:
-    def __init__(self, server_connection: Mapping[str, Any], *, timeout: float = 30.0) -> None:
+    def __init__(self, server_connection: Mapping[str, Any], *, timeout_s: float = 30.0) -> None:
         conn = dict(server_connection)
         conn["Logger"] = _LogAdapter()
-        self._timeout = (min(10.0, timeout), timeout)
+        self._timeouts_s = (min(10.0, timeout_s), timeout_s)  # (connect, read)
         def connect() -> None:
             try:
-                self.stash = _make_interface(conn, self._timeout)
+                self.stash = _make_interface(conn, self._timeouts_s)
                 self.api_key = self.stash.call_GQL("query { configuration { general { apiKey } } }")[
                     "configuration"]["general"]["apiKey"] or None
             except Exception as exc:
@@ -207,19 +206,19 @@ class StashReader:
 
         _while_locked(connect)
         register_secret(self.api_key)
-        self.started = time.monotonic()
+        self.started_mono_s = time.monotonic()
         self.using_api_key = bool(conn.get("ApiKey"))
         self._features: StashFeatures | None = None
 
     @classmethod
-    def from_url(cls, url: str, api_key: str | None = None, *, timeout: float = 30.0) -> StashReader:
-        return cls(connection_from_url(url, api_key), timeout=timeout)
+    def from_url(cls, url: str, api_key: str | None = None, *, timeout_s: float = 30.0) -> StashReader:
+        return cls(connection_from_url(url, api_key), timeout_s=timeout_s)
 
     # -- transport ---------------------------------------------------------------------------
 
     def ensure_fresh_auth(self) -> None:
         """Before Stash's session cookie expires, continue with the API key (if Stash has one)."""
-        if not self.using_api_key and time.monotonic() - self.started > COOKIE_MAX_AGE_SECONDS:
+        if not self.using_api_key and time.monotonic() - self.started_mono_s > COOKIE_MAX_AGE_S:
             self._switch_to_api_key()
 
     def _switch_to_api_key(self) -> bool:
@@ -325,9 +324,9 @@ class StashReader:
 
     def download_image(self, url: str) -> bytes:
         try:
-            response = self.stash.s.get(url, timeout=self._timeout, stream=True)
+            response = self.stash.s.get(url, timeout=self._timeouts_s, stream=True)
             if response.status_code == 401 and self._switch_to_api_key():
-                response = self.stash.s.get(url, timeout=self._timeout, stream=True)
+                response = self.stash.s.get(url, timeout=self._timeouts_s, stream=True)
             if response.status_code >= 500:
                 raise StashUnavailable(f"Stash answered {response.status_code} for an image")
             if response.status_code != 200:
@@ -356,11 +355,11 @@ def format_like(moment: datetime, template: str) -> str:
     return text
 
 
-def watermark_with_margin(updated_at_text: str, margin_seconds: float = 600) -> str:
+def watermark_with_margin(updated_at_text: str, margin_s: float = 600) -> str:
     """An ``updated_at`` Stash returned, moved back by a safety margin, in the same offset and shape."""
-    return format_like(parse_stash_time(updated_at_text) - timedelta(seconds=margin_seconds), updated_at_text)
+    return format_like(parse_stash_time(updated_at_text) - timedelta(seconds=margin_s), updated_at_text)
 
 
-def window_start_like(template: str, seconds_ago: float) -> str:
-    """``now - seconds_ago`` written the way Stash writes ``template`` (first Sync Recent: the last 24 h)."""
-    return format_like(datetime.now(timezone.utc) - timedelta(seconds=seconds_ago), template)
+def window_start_like(template: str, ago_s: float) -> str:
+    """``now - ago_s`` written the way Stash writes ``template`` (first Sync Recent: the last 24 h)."""
+    return format_like(datetime.now(timezone.utc) - timedelta(seconds=ago_s), template)

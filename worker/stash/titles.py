@@ -2,7 +2,7 @@
 ambiguous and failed scenes): one ``findScenes`` for all of them, never a request per scene.
 
 The store keeps scene ids only; Stash has the titles. A scene without a title goes by its file's name, as in
-Stash's own lists. When Stash cannot be asked, the summary names the scene by its id instead.
+Stash's own lists.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def titles_for_task(server_connection: Mapping[str, Any] | None, stash_url: str 
     from worker.stash.reader import StashError, StashReader
 
     try:
-        stash = (StashReader(dict(server_connection), timeout=10.0) if server_connection is not None
-                 else StashReader.from_url(str(stash_url), stash_api_key, timeout=10.0))
+        stash = (StashReader(dict(server_connection), timeout_s=10.0) if server_connection is not None
+                 else StashReader.from_url(str(stash_url), stash_api_key, timeout_s=10.0))
     except (StashError, ValueError) as exc:
         log.debug("Stash not reached for scene titles (%s); scenes are named by id", exc)
         return {}

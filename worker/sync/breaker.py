@@ -16,18 +16,18 @@ from validation.stash_log import event, get_logger
 
 BREAKER_KEY = "breaker"
 FAILURE_THRESHOLD = 5
-COOLDOWN_BASE, COOLDOWN_CAP = 30.0, 600.0
+COOLDOWN_BASE_S, COOLDOWN_CAP_S = 30.0, 600.0
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 log = get_logger("breaker")
 
 
-def _bounded_retry_at(data: dict[str, Any], now: float) -> float:
+def _retry_at_s(data: dict[str, Any], now_s: float) -> float:
     """The end of the cool-down; a circuit opened "in the future" (the wall clock stepped back since) is due
     for its probe now instead of staying open for the step as well."""
-    if float(data.get("opened_at", 0)) > now + CLOCK_SLACK_SECONDS:
-        return now
+    if float(data.get("opened_at", 0)) > now_s + CLOCK_SLACK_SECONDS:
+        return now_s
     return float(data.get("retry_at", 0))
 
 
@@ -39,16 +39,16 @@ class Breaker:
     def _load(self) -> dict[str, Any]:
         return self.store.get_json(BREAKER_KEY, None) or {"state": CLOSED, "failures": 0, "trips": 0}
 
-    def state(self, now: float | None = None) -> str:
+    def state(self, now_s: float | None = None) -> str:
         data = self._load()
-        now = time.time() if now is None else now
-        if data["state"] == OPEN and now >= _bounded_retry_at(data, now):
+        now_s = time.time() if now_s is None else now_s
+        if data["state"] == OPEN and now_s >= _retry_at_s(data, now_s):
             return HALF_OPEN
         return data["state"]
 
-    def retry_at(self) -> float | None:
+    def retry_at_s(self) -> float | None:
         data = self._load()
-        return _bounded_retry_at(data, time.time()) if data["state"] == OPEN else None
+        return _retry_at_s(data, time.time()) if data["state"] == OPEN else None
 
     def snapshot(self) -> dict[str, Any]:
         data = self._load()
@@ -60,10 +60,10 @@ class Breaker:
         if data["state"] != CLOSED or data["failures"]:
             self.store.set_json(BREAKER_KEY, {"state": CLOSED, "failures": 0, "trips": 0})
 
-    def record_failure(self, reason: str, retry_after: float | None = None) -> bool:
+    def record_failure(self, reason: str, retry_after_s: float | None = None) -> bool:
         """Count one transient failure; returns True when this failure opened the circuit.
 
-        ``retry_after`` (Plex's ``Retry-After``, e.g. with a 429) opens the circuit at once for that long:
+        ``retry_after_s`` (Plex's ``Retry-After``, e.g. with a 429) opens the circuit at once for that long:
         Plex said when to come back, so nobody knocks before then."""
         with self.store.transaction():
             data = self._load()
@@ -71,12 +71,12 @@ class Breaker:
             data["last_error"] = reason[:500]
             current = self.state()
             opened = current == HALF_OPEN or (current == CLOSED and data["failures"] >= self.threshold)
-            if opened or retry_after:
+            if opened or retry_after_s:
                 data["trips"] = data.get("trips", 0) + (1 if opened else 0)
-                cooldown = min(COOLDOWN_CAP, COOLDOWN_BASE * 2 ** (max(1, data["trips"]) - 1))
-                wait = max(cooldown if opened else 0.0, retry_after or 0.0)
+                cooldown_s = min(COOLDOWN_CAP_S, COOLDOWN_BASE_S * 2 ** (max(1, data["trips"]) - 1))
+                wait_s = max(cooldown_s if opened else 0.0, retry_after_s or 0.0)
                 data.update(state=OPEN, opened_at=time.time(), retry_at=max(data.get("retry_at") or 0,
-                                                                          time.time() + wait))
+                                                                          time.time() + wait_s))
                 opened = True
             self.store.set_json(BREAKER_KEY, data)
         if opened and current != OPEN:

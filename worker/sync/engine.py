@@ -76,11 +76,11 @@ class SyncEngine:
         try:
             scenes = self.rt.stash.scenes_by_ids([claim.scene_id for claim in claims])
         except StashError as exc:
-            delay = backoff.stash_delay(record_stash_failure(self.store, exc))
+            delay_s = backoff.stash_delay_s(record_stash_failure(self.store, exc))
             for claim in claims:  # not the scenes' fault: no attempt counted, just a later due time
-                self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__,
+                self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__,
                                       message=str(exc), lane=claim.lane, count_attempt=False)
-            raise Pause("stash", f"Stash did not answer: {exc}", retry_after=time.time() + delay) from exc
+            raise Pause("stash", f"Stash did not answer: {exc}", retry_after_s=time.time() + delay_s) from exc
         clear_stash_failures(self.store)
         self._plex_ready_or_pause(token, claims, refresh=any(claim.rating_key is None for claim in claims))
         report = BatchReport()
@@ -91,7 +91,7 @@ class SyncEngine:
                 jobs.append(prepared)
             else:
                 report.tally(prepared)
-        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # worker.sync.write_safety
+        details = read_items(self.rt.plex, [job.match.rating_key for job in jobs])  # the write-safety rule
         return StartedBatch(report, [(job, self.pushes.submit(functools.partial(self._push, job, details)))
                                      for job in jobs])
 
@@ -124,7 +124,7 @@ class SyncEngine:
             set_pause(self.store, kind, str(global_problem), self.config)
             raise Pause(kind, str(global_problem), report=report) from global_problem
         if outage is not None:
-            raise Pause("outage", f"Plex is not answering: {outage}", retry_after=self.breaker.retry_at(),
+            raise Pause("outage", f"Plex is not answering: {outage}", retry_after_s=self.breaker.retry_at_s(),
                         report=report) from outage
         return report
 
@@ -133,12 +133,12 @@ class SyncEngine:
         try:
             return step()
         except PlexUnavailable as exc:
-            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
             return self._defer_transient(token, claim, exc)
         except (PlexAuthError, PlexConfigError):
             raise
         except StashUnavailable as exc:  # the cover download found Stash busy or restarting: not the scene's fault
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay(claim.attempts + 1),
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay_s(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
             return "waiting_for_plex"
@@ -161,9 +161,9 @@ class SyncEngine:
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
-            self.breaker.record_failure(str(exc), retry_after=exc.retry_after_seconds)
-            raise Pause("outage", f"Plex is not answering: {exc}", retry_after=self.breaker.retry_at()
-                        or time.time() + backoff.TRANSIENT_BASE) from exc
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
+            raise Pause("outage", f"Plex is not answering: {exc}", retry_after_s=self.breaker.retry_at_s()
+                        or time.time() + backoff.TRANSIENT_BASE_S) from exc
 
     # -- one scene -----------------------------------------------------------------------------
 
@@ -277,9 +277,8 @@ class SyncEngine:
         return (claim.rating_key, claim.section_id)
 
     def _push(self, job: PushJob, details: dict[int, Any] | None = None) -> Any:
-        """Write one scene, only after the write-safety check of a read of its item made in this batch: the
-        batch's (``details``) or, for an item it lacks, the item's own GET. A failed check writes nothing and
-        is the result (a WrongItem)."""
+        """Write one scene under the write-safety rule: checked against the batch's read of its item (``details``)
+        or, for an item it lacks, its own GET; a failed check writes nothing and is the result (a WrongItem)."""
         match = job.match
         item = (details or {}).get(match.rating_key) or self.rt.plex.fetch_detail(match.rating_key)
         wrong = wrong_item(self.matcher, item, match.rating_key, match.section_id, job.scene.get("files") or [],
@@ -289,10 +288,9 @@ class SyncEngine:
         return self.writer.push(*self._push_inputs(job.claim, match, job.wanted, job.fingerprint), detail=item)
 
     def _wrong_item(self, token: str, job: PushJob, wrong: WrongItem) -> str | None:
-        """The read item does not hold the scene's file (moved, renamed, deleted and re-added, or an index that
-        had not seen the change yet): nothing was written to it. The index takes the item as the read showed it,
-        the link is forgotten and the scene is matched again; a new match is written by the next batch, after
-        that batch's read of it (None: the claim is handed back, not an outcome yet)."""
+        """The read item does not hold the scene's file, so nothing was written: the index takes the item as the
+        read showed it and the scene is matched again. None: the claim is handed back for the next batch to write
+        (after its own read)."""
         claim = job.claim
         rows = index_rows(wrong.held.parts) if wrong.found_in == wrong.section_id else []
         self.store.replace_index_items(wrong.section_id, [(wrong.rating_key, rows)])
@@ -361,7 +359,7 @@ class SyncEngine:
         if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
         attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
-        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay(attempt),
+        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay_s(attempt),
                               error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
         self._note(claim, "waiting_for_plex", str(exc))
         return "waiting_for_plex"
@@ -381,8 +379,8 @@ class SyncEngine:
 
     def _defer_transient(self, token: str, claim: Claim, exc: PlexUnavailable) -> str:
         attempt = claim.attempts + 1
-        delay = max(backoff.transient_delay(attempt), exc.retry_after_seconds or 0.0)
-        self.store.mark_retry(token, claim.scene_id, delay=delay, error_class=type(exc).__name__, message=str(exc))
+        delay_s = max(backoff.transient_delay_s(attempt), exc.retry_after_seconds or 0.0)
+        self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__, message=str(exc))
         return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
@@ -395,7 +393,7 @@ class SyncEngine:
                                   attempts=attempt))
             self._note(claim, "dead", str(exc))
         else:
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay(attempt),
+            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay_s(attempt),
                                   error_class=type(exc).__name__, message=str(exc))
             log.warning("Scene %s failed (attempt %d of %d), tried again later: %s", claim.scene_id, attempt,
                         self.config.max_retries, exc, extra=event("scene.failed", scene_id=claim.scene_id,

@@ -1,6 +1,5 @@
-"""Keep the store's Plex path index an exact mirror of Plex: one sweep per library and pass, in
-``(updatedAt, ratingKey)`` order from the library's ``since_stamp`` on (``plex.library_index.PagedListing``), and
-from the start once a day.
+"""Keep the store's Plex path index an exact mirror of Plex: one sweep per library and pass, in ``(updatedAt,
+ratingKey)`` order from the library's ``since_stamp`` on, and from the start once a day.
 
 **The index invariant.** For every library, every live Plex item whose updatedAt is before the library's
 ``since_stamp`` is in the index exactly as Plex has it now: each of its media parts under its ratingKey, and no
@@ -13,11 +12,9 @@ other item of that library at any of its paths. It is kept by three rules, all i
 2. ``since_stamp`` only moves to a second no later change can be stamped at or before (:func:`next_since`): any
    change to an item moves its updatedAt to Plex's present, so an item that changes after it was listed is
    listed again by a later pass, whatever happened between pages or passes.
-3. A deleted item leaves no stamp behind: the daily full listing forgets the items it did not list. No write
-   relies on the index alone: ``worker.sync.engine`` reads the item in the same batch and checks it holds the file.
+3. A deleted item leaves no stamp behind: the daily full listing forgets the items it did not list.
 
-Every row added or removed also re-queues the scenes waiting for that path or file name (skipped or waiting
-because the index did not have them), and linked scenes whose item has no row left are matched again.
+No write relies on the index alone: see the write-safety rule (``worker.sync.write_safety``).
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ from sync_queue.store import Store
 from validation.clocks import believable, earliest_plex_present
 from validation.stash_log import get_logger
 
-INDEX_STAMP_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
+INDEX_REFRESHED_KEY = "index_refreshed_at"  # when the last pass ran (time.time() seconds)
 # {section id: {"since_stamp": plex_stamp the next pass lists from, "full_at_s": time of the last full listing}}
 SWEEPS_KEY = "index_sweeps"
 SETTLE_S = 30  # a change Plex stamps is committed within this long: its second is listed again until then
@@ -64,9 +61,8 @@ def _chunks(items: Sequence[ListedItem], size: int = WRITE_CHUNK) -> Iterator[li
 
 
 def store_items(store: Store, section_id: int, items: Sequence[ListedItem]) -> tuple[int, int]:
-    """The listed items replace what the index had for them, one short transaction per chunk (a page is written
-    once it has been read: no write transaction is ever open while Plex is asked). Returns (rows written, rows
-    of other or earlier states removed)."""
+    """The listed items replace what the index had for them, one short transaction per chunk, once their page has
+    been read (the short-transaction rule, ``sync_queue.database``). Returns (rows written, rows removed)."""
     written = removed = 0
     for chunk in _chunks(items):
         change = store.replace_index_items(section_id, chunk)
@@ -94,8 +90,8 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
         state = sweeps.get(str(section.id)) or {}
         full_at_s = float(state.get("full_at_s", 0))
         in_full = full or not state or store.index_size(section.id) == 0 or not 0 <= now_s - full_at_s <= FULL_RELIST_S
-        since = 0 if in_full else int(state.get("since_stamp", 0))
-        count, removed, newest, seen = _sweep(store, plex, section.id, since, now_s, keep_keys=in_full)
+        since_stamp = 0 if in_full else int(state.get("since_stamp", 0))
+        count, removed, newest_stamp, seen = _sweep(store, plex, section.id, since_stamp, now_s, keep_keys=in_full)
         written += count
         if in_full:
             removed += store.prune_index_section(section.id, seen)  # deleted in Plex
@@ -103,28 +99,29 @@ def refresh_index(store: Store, plex, sections: Sequence, *, full: bool = False)
             full_at_s = now_s
         if removed or in_full:
             _relink_orphans(store, section)
-        sweeps[str(section.id)] = {"since_stamp": max(since, next_since(newest, now_s)), "full_at_s": full_at_s}
+        sweeps[str(section.id)] = {"since_stamp": max(since_stamp, next_since(newest_stamp, now_s)),
+                                 "full_at_s": full_at_s}
         store.set_json(SWEEPS_KEY, sweeps)
-    store.set_json(INDEX_STAMP_KEY, time.time())
+    store.set_json(INDEX_REFRESHED_KEY, time.time())
     return written
 
 
-def _sweep(store: Store, plex, section_id: int, since: int, now_s: float,
+def _sweep(store: Store, plex, section_id: int, since_stamp: int, now_s: float,
            keep_keys: bool) -> tuple[int, int, int | None, set[int]]:
-    """List and write one library from ``since`` on: (rows written, rows removed, the newest believable
+    """List and write one library from ``since_stamp`` on: (rows written, rows removed, the newest believable
     updatedAt listed or None, the ratingKeys listed when ``keep_keys``)."""
     written = removed = 0
-    newest: int | None = None
+    newest_stamp: int | None = None
     seen: set[int] = set()
-    for items in item_pages(plex, section_id, since=since):
+    for items in item_pages(plex, section_id, since=since_stamp):
         count, gone = store_items(store, section_id, items)
         written, removed = written + count, removed + gone
         stamps = [item.updated_at for item in items if believable(item.updated_at, now_s)]
         if stamps:
-            newest = max(stamps + ([newest] if newest is not None else []))
+            newest_stamp = max(stamps + ([newest_stamp] if newest_stamp is not None else []))
         if keep_keys:
             seen.update(item.rating_key for item in items)
-    return written, removed, newest, seen
+    return written, removed, newest_stamp, seen
 
 
 def _relink_orphans(store: Store, section) -> None:
@@ -135,9 +132,9 @@ def _relink_orphans(store: Store, section) -> None:
 
 
 def refresh_if_stale(store: Store, plex, sections: Sequence) -> bool:
-    """Incremental refresh at most every MIN_INCREMENTAL_GAP_S seconds; True when it ran."""
-    last = float(store.get_json(INDEX_STAMP_KEY, 0) or 0)
-    if 0 <= time.time() - last < MIN_INCREMENTAL_GAP_S:  # a stamp "in the future": the clock stepped back
+    """Incremental refresh at most every :data:`MIN_INCREMENTAL_GAP_S`; True when it ran."""
+    last_s = float(store.get_json(INDEX_REFRESHED_KEY, 0) or 0)
+    if 0 <= time.time() - last_s < MIN_INCREMENTAL_GAP_S:  # a stamp "in the future": the clock stepped back
         return False
     refresh_index(store, plex, sections)
     return True

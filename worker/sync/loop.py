@@ -38,7 +38,7 @@ class DrainResult:
     report: BatchReport = field(default_factory=BatchReport)
     stopped: str = "idle"  # idle | budget | lease | auth | config | outage | stash | disabled
     message: str = ""
-    retry_at: float | None = None
+    retry_at_s: float | None = None
 
 
 def synced_fanout_kinds(config) -> tuple[str, ...]:
@@ -60,7 +60,7 @@ def expand_fanouts(runtime) -> int:
         try:
             scene_ids = runtime.stash.scene_ids_for(kind, object_id)
         except StashError as exc:
-            runtime.store.postpone_fanout(kind, object_id, backoff.stash_delay(attempts + 1), str(exc))
+            runtime.store.postpone_fanout(kind, object_id, backoff.stash_delay_s(attempts + 1), str(exc))
             continue
         queued += runtime.store.expand_fanout(kind, object_id, scene_ids)
         log.info("%s %s changed: queued its %d scenes", kind.capitalize(), object_id, len(scene_ids))
@@ -87,21 +87,21 @@ def probe_plex(runtime) -> str | None:
     return None
 
 
-def _record_stats(runtime, report: BatchReport, seconds: float, requests: int, token: str) -> None:
+def _record_stats(runtime, report: BatchReport, elapsed_s: float, requests: int, token: str) -> None:
     store = runtime.store
     with store.transaction():
         if report.processed:
-            store.record_scene_seconds(token, seconds / report.processed, report.processed)
+            store.record_scene_seconds(token, elapsed_s / report.processed, report.processed)
         stats = store.get_json(STATS_KEY, {}) or {}
         stats["plex_requests"] = stats.get("plex_requests", 0) + requests
         stats["synced_total"] = stats.get("synced_total", 0) + report.succeeded + report.unchanged
         if report.succeeded or report.unchanged:
             stats["last_sync_at"] = time.time()
         if report.processed:
-            per_scene = seconds / report.processed
-            previous = stats.get("avg_scene_seconds")
-            stats["avg_scene_seconds"] = per_scene if previous is None else (
-                (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * per_scene)
+            per_scene_s = elapsed_s / report.processed
+            previous_s = stats.get("avg_scene_seconds")
+            stats["avg_scene_seconds"] = per_scene_s if previous_s is None else (
+                (1 - EWMA_WEIGHT) * previous_s + EWMA_WEIGHT * per_scene_s)
         store.set_json(STATS_KEY, stats)
 
 
@@ -110,7 +110,7 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
     if state == CLOSED:
         return True
     if state == OPEN:
-        result.stopped, result.retry_at = "outage", breaker.retry_at()
+        result.stopped, result.retry_at_s = "outage", breaker.retry_at_s()
         result.message = "Plex circuit is open; waiting before the next try"
         return False
     assert state == HALF_OPEN
@@ -118,7 +118,7 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
     if problem is None:
         log.info("Plex answers again: circuit closed")
         return True
-    result.stopped, result.retry_at, result.message = "outage", breaker.retry_at(), problem
+    result.stopped, result.retry_at_s, result.message = "outage", breaker.retry_at_s(), problem
     return False
 
 
@@ -154,7 +154,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
 
 
 def _start_next(runtime, engine: SyncEngine, lease: Lease, breaker: Breaker, result: DrainResult,
-                deadline: float | None, started_any: bool) -> StartedBatch | None:
+                deadline_mono_s: float | None, started_any: bool) -> StartedBatch | None:
     """Claim and start the next batch, or None when nothing is ready or something says stop (in ``result``)."""
     store = runtime.store
     if result.stopped != "idle":
@@ -162,7 +162,7 @@ def _start_next(runtime, engine: SyncEngine, lease: Lease, breaker: Breaker, res
     if started_any:
         if runtime.stash is not None:
             runtime.stash.ensure_fresh_auth()
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline_mono_s is not None and time.monotonic() >= deadline_mono_s:
             result.stopped = "budget"
             return None
     if lease.lost.is_set() or store.handoff_requested(lease.token):
@@ -190,7 +190,7 @@ def _stop(engine: SyncEngine, result: DrainResult, pause_exc: Pause) -> BatchRep
     """A pause ends the drain (the first reason is kept); pushes not started yet are given back."""
     engine.pushes.halt()
     if result.stopped == "idle":
-        result.stopped, result.message, result.retry_at = pause_exc.kind, pause_exc.message, pause_exc.retry_after
+        result.stopped, result.message, result.retry_at_s = pause_exc.kind, pause_exc.message, pause_exc.retry_after_s
         log.warning("Stopped: %s", pause_exc.message, extra=event("queue.paused", kind=pause_exc.kind))
     return pause_exc.report or BatchReport()
 
@@ -198,17 +198,17 @@ def _stop(engine: SyncEngine, result: DrainResult, pause_exc: Pause) -> BatchRep
 def _account(runtime, result: DrainResult, report: BatchReport, mark: tuple[float, int],
              progress: ProgressFn | None, token: str) -> tuple[float, int]:
     """Add a finished batch to the totals and the stats (the wall time and requests since the previous one)."""
-    now, requests = time.monotonic(), runtime.plex_requests()
+    now_mono_s, requests = time.monotonic(), runtime.plex_requests()
     result.report.add(report)
-    _record_stats(runtime, report, now - mark[0], requests - mark[1], token)
+    _record_stats(runtime, report, now_mono_s - mark[0], requests - mark[1], token)
     if progress is not None:
         progress(result.report)
-    return now, requests
+    return now_mono_s, requests
 
 
-def next_wake_time(runtime, result: DrainResult) -> float | None:
+def next_wake_s(runtime, result: DrainResult) -> float | None:
     """When the worker should look again. While the circuit is open only its retry time matters:
     due scenes can't be synced before it, and waking for them would spin."""
     if result.stopped == "outage":
-        return result.retry_at if result.retry_at is not None else time.time() + backoff.TRANSIENT_BASE
+        return result.retry_at_s if result.retry_at_s is not None else time.time() + backoff.TRANSIENT_BASE_S
     return runtime.store.next_due_at()

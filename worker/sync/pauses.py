@@ -17,20 +17,20 @@ from sync_queue.store import Store
 PAUSE_KEY = "pause"
 STASH_FAILURES_KEY = "stash_failures"
 WORKER_FAILURE_KEY = "worker_start_failure"  # why the last background worker could not start (status shows it)
-HOOK_SPAWN_QUIET_SECONDS = 300.0  # while paused, hooks only queue; a worker retries after this
+HOOK_SPAWN_QUIET_S = 300.0  # while paused, hooks only queue; a worker retries after this
 # After a rejected token, a worker started this soon only re-reads the settings (no Plex request unless the URL
 # or token changed), so a corrected token resumes the queue on the next edit instead of minutes later.
-AUTH_RECHECK_SECONDS = 10.0
+AUTH_RECHECK_S = 10.0
 
 
 class Pause(Exception):
     """Stop draining now. ``kind``: auth | config | outage | stash."""
 
-    def __init__(self, kind: str, message: str, retry_after: float | None = None, report: Any = None) -> None:
+    def __init__(self, kind: str, message: str, retry_after_s: float | None = None, report: Any = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
-        self.retry_after = retry_after
+        self.retry_after_s = retry_after_s  # our clock: when to try again
         self.report = report
 
 
@@ -41,10 +41,10 @@ def set_pause(store: Store, kind: str, message: str, config: Any = None) -> None
     if config is not None:
         pause["salt"] = secrets.token_hex(8)
         pause["settings"] = plex_settings_hash(config, pause["salt"])
-    quiet = AUTH_RECHECK_SECONDS if kind == "auth" and config is not None else HOOK_SPAWN_QUIET_SECONDS
+    quiet_s = AUTH_RECHECK_S if kind == "auth" and config is not None else HOOK_SPAWN_QUIET_S
     with store.transaction():
         store.set_json(PAUSE_KEY, pause)
-        store.set_json(KV_SPAWN_PAUSE, time.time() + quiet)
+        store.set_json(KV_SPAWN_PAUSE, time.time() + quiet_s)
 
 
 def plex_settings_hash(config: Any, salt: str) -> str:
@@ -61,8 +61,8 @@ def settings_unchanged_since_pause(pause: dict[str, Any] | None, config: Any) ->
     return hmac.compare_digest(pause["settings"], plex_settings_hash(config, str(pause.get("salt", ""))))
 
 
-def hold_spawns(store: Store, seconds: float) -> None:
-    store.set_json(KV_SPAWN_PAUSE, time.time() + seconds)
+def hold_spawns(store: Store, quiet_s: float) -> None:
+    store.set_json(KV_SPAWN_PAUSE, time.time() + quiet_s)
 
 
 def clear_pause(store: Store) -> None:

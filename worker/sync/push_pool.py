@@ -89,14 +89,14 @@ class PushPool:
         use our CPU, so round trip / our CPU per request (+1) keeps both Plex and us busy. Both are measured
         since the last call: the fastest answer (slower ones include waits for the GIL) and the process CPU
         time per Plex request (everything done per request: HTTP, XML, SQLite, reading Stash)."""
-        cpu, sent = time.process_time(), self.rt.plex_requests()
-        (cpu_before, sent_before), self._cpu_mark = self._cpu_mark, (cpu, sent)
-        round_trip = self.rt.plex.session.take_fastest_round_trip()
-        if round_trip is None or sent <= sent_before:
+        cpu_s, sent = time.process_time(), self.rt.plex_requests()
+        (cpu_before_s, sent_before), self._cpu_mark = self._cpu_mark, (cpu_s, sent)
+        round_trip_s = self.rt.plex.session.take_fastest_round_trip()
+        if round_trip_s is None or sent <= sent_before:
             return  # nothing answered (or a new client after a settings change): keep the current size
-        cpu_per_request = max((cpu - cpu_before) / (sent - sent_before), 1e-4)
-        limit = min(PUSH_WORKERS_MAX, max(PUSH_WORKERS, math.ceil(round_trip / cpu_per_request) + 1))
+        cpu_per_request_s = max((cpu_s - cpu_before_s) / (sent - sent_before), 1e-4)
+        limit = min(PUSH_WORKERS_MAX, max(PUSH_WORKERS, math.ceil(round_trip_s / cpu_per_request_s) + 1))
         if limit != self.limit.limit:
             log.debug("Pushes in flight: %d (Plex answers in %.1f ms; %.1f ms of our CPU per request)", limit,
-                      round_trip * 1000, cpu_per_request * 1000)
+                      round_trip_s * 1000, cpu_per_request_s * 1000)
         self.limit.resize(limit)

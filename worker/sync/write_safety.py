@@ -1,11 +1,10 @@
-"""The write-safety rule: no scene is written to a Plex item unless a read of that item made in the same batch
-shows one of the scene's files among its parts.
+"""The read that guards every write to Plex: one GET of the items a batch writes to, and the check of each item.
 
-The index can lag behind Plex (a move or a re-added file not listed yet), and a write on its word alone would put
-one scene's title, cast and poster onto another scene's item. So ``SyncEngine`` reads every item a batch writes
-to in one GET (:func:`read_items`, also what a first push diffs against: one GET per batch of 50, or one GET and
-one PUT for a single edit) and each push checks its item (:func:`wrong_item`) before writing. An item that fails
-the check gets no write; the engine hands the index what the read showed and matches the scene again.
+**The write-safety rule.** No scene is written to a Plex item unless a read of that item made in the same batch
+shows one of the scene's files among its parts. The index can lag behind Plex (a move or a re-added file not
+listed yet), and a write on its word alone would put one scene's title, cast and poster onto another scene's item.
+``SyncEngine`` keeps it: :func:`read_items` before a batch's pushes, :func:`wrong_item` in each push before its
+write. Cost: one GET per batch of 50 (also what a first push diffs against), one GET and one PUT for a single edit.
 """
 
 from __future__ import annotations
