@@ -28,7 +28,7 @@ from worker.tasks.drift import find_plex_drift
 from worker.sync.engine import SyncEngine
 from worker.artwork.performer_photos import key_hidden, wanted_state
 from worker.process.runtime import Runtime
-from worker.tasks.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
+from worker.tasks.sync_tasks import differing_scene_ids, probe_or_fail, require_stash, open_runtime
 
 log = get_logger("preview")
 
@@ -130,14 +130,14 @@ def _scene_ids_in_scope(rt: Runtime, scope: str,
     if scope == "process_queue":
         pending = sorted(rt.store.queued_scene_ids())
         return pending, len(pending), {}
-    changed, seen = _differing_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
+    changed, seen = differing_scene_ids(rt, require_stash(rt).iter_scenes(per_page=1000))
     repush = plex_side_repush(rt, in_plex) if scope == "reconcile" else {}
     return sorted(set(changed) | set(repush)), seen, repush
 
 
 def build_preview(rt: Runtime, scope: str, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
     in_plex: dict[int, dict[str, Any]] = {}
     scene_ids, seen, repush = _scene_ids_in_scope(rt, scope, in_plex)
     engine = SyncEngine(rt)

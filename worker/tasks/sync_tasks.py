@@ -58,7 +58,7 @@ def open_runtime(ctx: TaskContext) -> Runtime:
     return build_runtime(ctx.data_dir, ctx.plugin_dir, stash=stash, overrides=ctx.overrides)
 
 
-def _require_stash(rt: Runtime) -> StashReader:
+def require_stash(rt: Runtime) -> StashReader:
     if rt.stash is None:
         raise TaskFailed("This task needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
     return rt.stash
@@ -74,7 +74,7 @@ def queued_text(counts: dict[str, int]) -> str:
     return text + (" stays queued" if scenes == 1 and not changes else " stay queued")
 
 
-def _probe_or_fail(rt: Runtime) -> None:
+def probe_or_fail(rt: Runtime) -> None:
     """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
@@ -86,7 +86,7 @@ def _probe_or_fail(rt: Runtime) -> None:
 
 # -- the foreground drain shared by every sync task -----------------------------------------
 
-def _budget_seconds(rt: Runtime, pending: int) -> float:
+def task_budget_s(rt: Runtime, pending: int) -> float:
     """min(max_task_minutes, remaining × measured seconds per scene), with room for variance."""
     ceiling = rt.config.max_task_minutes * 60.0
     average = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
@@ -127,7 +127,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
         started = time.monotonic()
-        budget = _budget_seconds(rt, total)
+        budget = task_budget_s(rt, total)
         log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
         result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
                        progress=_progress_reporter(ctx, total, started))
@@ -164,7 +164,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 
 # -- what to queue ---------------------------------------------------------------------------
 
-def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
+def differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
     """Scenes whose wanted Plex state differs from what we last pushed (no Plex request); the store is asked a
     page of scenes at a time, so a 100,000-scene library is never held whole."""
     changed, seen, iterator = [], 0, iter(scenes)
@@ -183,17 +183,17 @@ def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple
 
 
 def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    _require_stash(rt)  # scenes are read from Stash at sync time, never from stale copies
-    _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
+    require_stash(rt)  # scenes are read from Stash at sync time, never from stale copies
+    probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
     Breaker(rt.store).force_close()
     rt.store.make_all_due()
     return foreground_drain(rt, ctx)
 
 
 def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
+    stash = require_stash(rt)
+    probe_or_fail(rt)
+    changed, seen = differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     rt.store.queue_scenes(changed)
     log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
     output = {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
@@ -209,12 +209,12 @@ def _first_run_watermark(stash: StashReader) -> str | None:
 
 
 def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
     mark = rt.store.get_json(WATERMARK_KEY, None)
     since = watermark_with_margin(mark, WATERMARK_MARGIN_SECONDS) if mark else _first_run_watermark(stash)
     scenes = list(stash.iter_scenes(updated_after=since)) if since is not None else []
-    changed, seen = _differing_scene_ids(rt, scenes)
+    changed, seen = differing_scene_ids(rt, scenes)
     rt.store.queue_scenes(changed)
     if scenes:
         rt.store.set_json(WATERMARK_KEY, max(scene["updated_at"] for scene in scenes))
@@ -233,10 +233,10 @@ def _plex_side_drift(rt: Runtime) -> list[int]:
 
 
 def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
     refresh_index(rt.store, rt.plex, rt.sections, full=True)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
+    changed, seen = differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     drifted: list[int] = []
     if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
         drifted = _plex_side_drift(rt)
@@ -297,7 +297,7 @@ def _path_map_check(rt: Runtime, sections: Iterable[Any]) -> dict[str, Any] | No
 
 
 def rebuild_index(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    _probe_or_fail(rt)
+    probe_or_fail(rt)
     forgotten = rt.store.forget_all_links()
     listed = refresh_index(rt.store, rt.plex, rt.sections, full=True)
     return {"forgotten_links": forgotten, "indexed_files": listed,
