@@ -152,7 +152,7 @@ def plex_titles(rt: Any, queries: GapQueries, items: dict[int, int]) -> dict[int
 def find_gaps(rt: Any, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """The whole report (every gap), see the module's docstring. Held in memory: the index's item numbers and
     the scenes' links, the files of the few unlinked items, and the gaps; Stash's pages stream through."""
-    started, requests_before = time.monotonic(), rt.plex_requests()
+    started_mono_s, requests_before = time.monotonic(), rt.plex_requests()
     sections = {section.id: section for section in rt.sections}
     refresh_index(rt.store, rt.plex, list(sections.values()))
     queries = GapQueries(rt.store)
@@ -178,24 +178,24 @@ def find_gaps(rt: Any, progress: Callable[[float], None] | None = None) -> dict[
     plex_only = _plex_only(rt, queries, sections, [part for part in unlinked if part.rating_key not in had])
     if progress is not None:
         progress(1.0)
-    return report(rt, plex_only, stash_only, scanned, len(listed), time.monotonic() - started,
+    return report(rt, plex_only, stash_only, scanned, len(listed), time.monotonic() - started_mono_s,
                   rt.plex_requests() - requests_before)
 
 
 def _plex_only(rt: Any, queries: GapQueries, sections: dict[int, Any], parts: list[IndexedFile]) -> list[PlexOnly]:
     """One entry per item (its first file), titled from Plex."""
     first: dict[int, IndexedFile] = {}
-    newest: dict[int, int] = {}
+    updated_stamps: dict[int, int] = {}  # ratingKey → its newest updatedAt
     for part in parts:
         first.setdefault(part.rating_key, part)
-        newest[part.rating_key] = max(newest.get(part.rating_key, 0), part.updated_at)
-    titles = plex_titles(rt, queries, newest)
+        updated_stamps[part.rating_key] = max(updated_stamps.get(part.rating_key, 0), part.updated_at)
+    titles = plex_titles(rt, queries, updated_stamps)
     return [PlexOnly(key, sections[part.section_id].title, part.file, titles.get(key))
             for key, part in sorted(first.items())]
 
 
 def report(rt: Any, plex_only: list[PlexOnly], stash_only: list[StashOnly], scanned: int, indexed: int,
-           seconds: float, plex_requests: int) -> dict[str, Any]:
+           elapsed_s: float, plex_requests: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "generated_at": time.time(),
         "libraries": [section.title for section in rt.sections],
@@ -206,7 +206,7 @@ def report(rt: Any, plex_only: list[PlexOnly], stash_only: list[StashOnly], scan
         "stash_only_by_reason": dict(Counter(item.reason_code for item in stash_only)),
         "plex_only": [asdict(item) for item in plex_only],
         "stash_only": [asdict(item) for item in stash_only],
-        "seconds": round(seconds, 2),
+        "seconds": round(elapsed_s, 2),
         "plex_requests": plex_requests,
     }
     result["message"] = (f"Gaps: {len(plex_only):,} Plex item{'' if len(plex_only) == 1 else 's'} no Stash scene "

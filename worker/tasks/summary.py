@@ -29,10 +29,10 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
 
 
-def local_time(stamp: Any) -> str:
-    if not isinstance(stamp, (int, float)) or not stamp:
+def local_time(moment_s: Any) -> str:
+    if not isinstance(moment_s, (int, float)) or not moment_s:
         return "never"
-    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(moment_s).strftime("%Y-%m-%d %H:%M")
 
 
 def summary_lines(mode: str, output: Mapping[str, Any]) -> list[str]:
@@ -156,9 +156,10 @@ def connection_text(status: Mapping[str, Any]) -> str:
     """'OK', or 'failing, next try at 14:02:11': the circuit breaker, in words."""
     state = status.get("circuit")
     if state == "open":
-        retry_at = status.get("circuit_retry_at")
-        at = datetime.fromtimestamp(retry_at).strftime("%H:%M:%S") if isinstance(retry_at, (int, float)) else "soon"
-        return f"failing, next try at {at}"
+        retry_at_s = status.get("circuit_retry_at")
+        retry_text = (datetime.fromtimestamp(retry_at_s).strftime("%H:%M:%S") if isinstance(retry_at_s, (int, float))
+                      else "soon")
+        return f"failing, next try at {retry_text}"
     if state == "half_open":
         return "failing, being tried again now"
     return "OK"

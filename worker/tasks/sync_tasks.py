@@ -30,11 +30,11 @@ from worker.tasks.context import TaskContext, continue_in_background, eta_text
 log = get_logger("tasks")
 
 WATERMARK_KEY = "sync_recent_watermark"
-WATERMARK_MARGIN_SECONDS = 600
-FIRST_RUN_WINDOW_SECONDS = 24 * 3600
-HANDOFF_WAIT_SECONDS = 60.0
+WATERMARK_MARGIN_S = 600
+FIRST_RUN_WINDOW_S = 24 * 3600
+HANDOFF_WAIT_S = 60.0
 BUDGET_SAFETY = 2.0
-BUDGET_SLACK_SECONDS = 60.0
+BUDGET_SLACK_S = 60.0
 COMPARE_PAGE = 1000  # Stash scenes compared with what was pushed per store read (one Stash page)
 PATH_SAMPLE = 50  # newest Stash scenes whose files Health Check maps through path_map
 ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
@@ -88,14 +88,14 @@ def probe_or_fail(rt: Runtime) -> None:
 
 def task_budget_s(rt: Runtime, pending: int) -> float:
     """min(max_task_minutes, remaining × measured seconds per scene), with room for variance."""
-    ceiling = rt.config.max_task_minutes * 60.0
-    average = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
-    if not average or not pending:
-        return ceiling
-    return min(ceiling, pending * average * BUDGET_SAFETY + BUDGET_SLACK_SECONDS)
+    ceiling_s = rt.config.max_task_minutes * 60.0
+    avg_scene_s = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
+    if not avg_scene_s or not pending:
+        return ceiling_s
+    return min(ceiling_s, pending * avg_scene_s * BUDGET_SAFETY + BUDGET_SLACK_S)
 
 
-def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable[[Any], None]:
+def _progress_reporter(ctx: TaskContext, total: int, started_mono_s: float) -> Callable[[Any], None]:
     def report(batch_report: Any) -> None:
         done = batch_report.processed
         fraction = done / max(total, done, 1)
@@ -104,19 +104,19 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
             counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
-        elapsed = time.monotonic() - started
-        eta = elapsed / done * max(0, total - done) if done else None
-        log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
+        elapsed_s = time.monotonic() - started_mono_s
+        eta_s = elapsed_s / done * max(0, total - done) if done else None
+        log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta_s))
 
     return report
 
 
-def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
+def take_over_lease(store: Store, lease: Lease, timeout_s: float = HANDOFF_WAIT_S) -> None:
     """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
-    deadline = time.monotonic() + timeout
+    deadline_mono_s = time.monotonic() + timeout_s
     while not lease.acquire(store):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not wait_for_free_lease(store, remaining):
+        remaining_s = deadline_mono_s - time.monotonic()
+        if remaining_s <= 0 or not wait_for_free_lease(store, remaining_s):
             raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
 
 
@@ -126,11 +126,11 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
-        started = time.monotonic()
-        budget = task_budget_s(rt, total)
-        log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
-        result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
-                       progress=_progress_reporter(ctx, total, started))
+        started_mono_s = time.monotonic()
+        budget_s = task_budget_s(rt, total)
+        log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget_s))
+        result = drain(rt, SyncEngine(rt), lease, deadline=started_mono_s + budget_s,
+                       progress=_progress_reporter(ctx, total, started_mono_s))
     finally:
         lease.release(rt.store)
         lease.close()
@@ -147,7 +147,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "dead": counts["dead"],
         "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
-        "seconds": round(time.monotonic() - started, 2),
+        "seconds": round(time.monotonic() - started_mono_s, 2),
         "run_stats": rt.store.run_stats(lease.token),
     }
     if result.message:
@@ -205,20 +205,20 @@ def _first_run_watermark(stash: StashReader) -> str | None:
     newest = next(iter(stash.iter_scenes(per_page=1, newest_first=True)), None)
     if newest is None:
         return None
-    return window_start_like(newest["updated_at"], FIRST_RUN_WINDOW_SECONDS)
+    return window_start_like(newest["updated_at"], FIRST_RUN_WINDOW_S)
 
 
 def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     stash = require_stash(rt)
     probe_or_fail(rt)
-    mark = rt.store.get_json(WATERMARK_KEY, None)
-    since = watermark_with_margin(mark, WATERMARK_MARGIN_SECONDS) if mark else _first_run_watermark(stash)
-    scenes = list(stash.iter_scenes(updated_after=since)) if since is not None else []
+    mark_text = rt.store.get_json(WATERMARK_KEY, None)
+    since_text = watermark_with_margin(mark_text, WATERMARK_MARGIN_S) if mark_text else _first_run_watermark(stash)
+    scenes = list(stash.iter_scenes(updated_after=since_text)) if since_text is not None else []
     changed, seen = differing_scene_ids(rt, scenes)
     rt.store.queue_scenes(changed)
     if scenes:
         rt.store.set_json(WATERMARK_KEY, max(scene["updated_at"] for scene in scenes))
-    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
+    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since_text}
 
 
 def _plex_side_drift(rt: Runtime) -> list[int]:

@@ -30,7 +30,7 @@ from worker.stash.reader import StashDataError, StashError, StashTooOld
 
 log = get_logger("plays")
 
-OVERLAP_SECONDS = 6 * 3600
+OVERLAP_S = 6 * 3600
 FULL_READ_THRESHOLD = 50  # more newly linked items than this: read the whole history once instead
 LAST_RUN_KEY = "plex_plays_last_run"
 PREVIEW_LOGGED = 20  # ratings named one per line in a preview's Info lines
@@ -105,9 +105,10 @@ def _read_history(rt: Any, ledger: PlayLedger, accounts: dict[int, str],
     full = len(uncovered) > FULL_READ_THRESHOLD
     entries: list[plex_history.HistoryEntry] = []
     for account_id in accounts:
-        since = None if full or account_id not in marks else marks[account_id] - OVERLAP_SECONDS
+        since_stamp = None if full or account_id not in marks else marks[account_id] - OVERLAP_S
         for section in rt.sections:
-            entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id, since=since)
+            entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id,
+                                                 since=since_stamp)
     if not full and any(account_id in marks for account_id in accounts):
         for rating_key in sorted(uncovered):  # linked since the last run: its older plays are before the mark
             entries += [entry for entry in plex_history.play_history(rt.plex, rating_key=rating_key)
@@ -176,9 +177,9 @@ def _resume_changes(ledger: PlayLedger, links: dict[int, list[int]],
 def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]],
                           states: dict[int, plex_history.ItemState], report: PlayReport) -> None:
     """The owner's ``viewOffset`` (ms) → ``resume_time`` (s)."""
-    for scene_id, rating_key, _, offset in _resume_changes(ledger, links, states):
-        play_stash.save_resume(rt.stash, scene_id, offset / 1000.0)
-        ledger.record_resume(scene_id, rating_key, offset)
+    for scene_id, rating_key, _, offset_ms in _resume_changes(ledger, links, states):
+        play_stash.save_resume(rt.stash, scene_id, offset_ms / 1000.0)
+        ledger.record_resume(scene_id, rating_key, offset_ms)
         report.resume_points += 1
 
 
@@ -244,8 +245,8 @@ def preview_import(rt: Any) -> dict[str, Any]:
     new = ledger.unknown(play for play in _plays(entries, links, accounts) if play.play_key not in echoes)
     owner = plex_history.OWNER_ACCOUNT_ID in accounts
     states = _listed_states(rt, links) if owner or rt.config.ratings_from_plex else {}
-    resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old / 1000, "to_seconds": now / 1000}
-              for scene_id, key, old, now in (_resume_changes(ledger, links, states) if owner else [])]
+    resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old_ms / 1000, "to_seconds": now_ms / 1000}
+              for scene_id, key, old_ms, now_ms in (_resume_changes(ledger, links, states) if owner else [])]
     ratings = [asdict(item) for item in preview_ratings(rt, linked, states)] if rt.config.ratings_from_plex else None
     result = {"dry_run": True, "plays": len(new), "play_scenes": sorted({play.scene_id for play in new}),
               "resume_points": resume, "accounts": list(accounts.values())}
@@ -308,8 +309,8 @@ def import_plays_if_due(rt: Any) -> None:
     config = rt.config
     if not (config.import_plex_plays or config.ratings_from_plex) or rt.stash is None:
         return
-    last = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
-    if time.time() - last < config.import_plays_minutes * 60:
+    last_run_s = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
+    if time.time() - last_run_s < config.import_plays_minutes * 60:
         return
     rt.store.set_json(LAST_RUN_KEY, time.time())  # a failing import waits a period, not 30 s
     try:

@@ -136,7 +136,7 @@ def agreeing_record(user_rating: float | None) -> RecordRewrite:
 @dataclass(frozen=True)
 class StashRating:
     rating100: int | None
-    updated_stamp: int  # epoch seconds of the scene's updated_at
+    updated_stamp: int  # the scene's updated_at, epoch seconds on Stash's clock
 
 
 @dataclass
@@ -168,10 +168,10 @@ def decide(link: Linked, state: ItemState, base: tuple[bool, float | None], stas
     stash_moved = stash.rating100 != stash_rating(value) if known else stash.rating100 is not None
     if not stash_moved:
         return made
-    rated = state.rated_stamp or 0
+    rated_stamp = state.rated_stamp or 0
     made.why = (f"changed in Stash ({_shown(stash.rating100)}, edited {_moment(stash.updated_stamp)}) and in Plex "
-                f"({_shown(target)}, rated {_moment(rated) if rated else 'at an unknown time'})")
-    if plex_later(rated, stash.updated_stamp):
+                f"({_shown(target)}, rated {_moment(rated_stamp) if rated_stamp else 'at an unknown time'})")
+    if plex_later(rated_stamp, stash.updated_stamp):
         made.why += ": Plex's is newer"
         return made
     made.action, made.stash_after = KEEP_STASH, stash.rating100
