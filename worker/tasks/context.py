@@ -1,5 +1,5 @@
-"""What every task shares: where it runs (:class:`TaskContext`), handing leftovers to a background worker,
-and how an ETA reads. Used by the queue tasks (``worker.tasks.handlers``) and the sync tasks (``worker.tasks.sync_tasks``)."""
+"""What every task shares: where it runs (:class:`TaskContext`), handing leftovers to the background worker,
+and how an ETA reads."""
 
 from __future__ import annotations
 

@@ -1,17 +1,8 @@
-"""The gap report: what one side has and the other lacks.
+"""The gap report: Plex items no Stash scene has (after the path map), and Stash scenes with no Plex item, each
+with its reason.
 
-- **Only in Plex**: items of the synced libraries whose files no Stash scene has (Stash's paths after the path
-  map) and that no scene is linked to, with the Plex title and file.
-- **Only in Stash**: scenes with no Plex item, each with its reason — waiting for Plex to list the file,
-  ambiguous, failed, outside the synced libraries' folders, not found, no file.
-
-Where it comes from: the store's Plex path index (refreshed first, incrementally: a few listing pages, never a
-request per item) and the scenes' links and states; Stash's side is one paged read of every scene's id, title
-and file paths (5,000 per request). Titles of Plex-only items are read 200 per request and cached in the store
-until the item changes. The newest report (its first ``KEPT_FOR_PAGE`` entries per side) is kept for PlexSync's
-page, which answers from the store alone.
-
-Runs as the task "Show Gaps" (mode ``gaps``) and ``python PlexSync.py gaps`` (``--json``, ``--csv``).
+Cost: the store's path index, refreshed incrementally (a few listing pages, never a request per item), and one
+paged read of Stash's ids, titles and paths; only Plex-only items' titles are asked for, cached until they change.
 """
 
 from __future__ import annotations

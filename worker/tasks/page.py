@@ -1,9 +1,8 @@
 """Answers for PlexSync's pages inside Stash (``runPluginOperation`` with ``args.mode == "ui"``).
 
-Stash runs these inside the browser's HTTP request, so each one only reads the store or queues work
-and returns at once: no Plex or Stash request, no sync, and nothing secret (the store holds no token;
-messages were redacted when they were recorded). Long work (Process Queue, Sync Recent, Preview) runs as a
-Stash task from the page, through ``runPluginTask``, never here.
+Stash runs these inside the browser's HTTP request, so each one only reads the store or queues work and answers
+at once: no Plex or Stash request, and nothing secret (the store holds no token; messages were redacted when
+recorded). Long work runs as a Stash task the page starts (``runPluginTask``).
 """
 
 from __future__ import annotations

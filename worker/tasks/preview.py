@@ -1,14 +1,9 @@
-"""Preview Sync (no changes): what a sync would write, per scene and field, old → new; nothing is written.
+"""Preview Sync (no changes): what a sync would write, per scene and field, old → new.
 
-The decisions are the sync's own: which scenes differ from what Plex was given (the fingerprints), which Plex
-item each one is (``SyncEngine.locate``: stored link, mapped path, name + size) and what one push would send
-(``MetadataWriter.plan``, the diff ``push`` writes). Only reads go out: no Plex PUT or POST, and no queue
-state changes (nothing is marked synced, queued or forgotten). The Plex path index is refreshed the way a
-sync refreshes it, since matching reads it; that is a cache of what Plex lists, not work.
-
-Scopes: ``sync_all`` (every Stash scene, what Sync All Scenes would do), ``process_queue`` (the pending
-scenes) and ``reconcile`` (``sync_all`` plus linked items someone changed in Plex, unless
-``preserve_plex_edits`` keeps those edits).
+**The dry-run rule.** A preview writes nothing: no Plex PUT or POST, no change to queue state or ledgers (nothing
+is marked synced, queued or forgotten); its decisions are the sync's own (the fingerprints, ``SyncEngine.locate``,
+``SyncEngine.plan_push``), so it shows what a sync would do. Refreshing the Plex path index is allowed: matching
+reads it, and it is a cache of what Plex lists, not work.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The setup checklist at the top of PlexSync's page: Plex reachable, token accepted, libraries found, path map
-checked, first Sync All done — each line with its state and, when it needs one, its fix.
+"""The setup checklist at the top of PlexSync's page: each step from Plex reachable to the first Sync All, with
+its state and, when it needs one, its fix.
 
-The page must answer at once, so nothing here asks Plex or Stash: Health Check and Sync All record what they
-found in the store (``record_health``, ``record_sync_all``) and the checklist reads those records, with the
-queue's own state (a pause, an open circuit) on top, since it is newer than any check.
+The page must answer at once, so nothing here asks Plex or Stash: it reads what Health Check and Sync All
+recorded, with the queue's own state (a pause, an open circuit) on top, since that is newer than any check.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""What a task did, in words: the Info lines Stash shows at its default level.
+"""What a task did, in words: the Info lines Stash shows at its default level, built from the task's output alone.
 
-Stash logs a task's ``output`` only at Debug, so each task ends with a line a person reads ("Synced 3; 1
-ambiguous ('Harbour Lights' (scene 7): …)"), and Queue Status answers in a few lines that name each failed or
-waiting scene by its title, with the reason in words and what to do. Built from the task's ``output`` alone.
+Stash logs a task's ``output`` only at Debug, so without these lines a user would see nothing of the result.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
-"""Plays from Plex into Stash: each play of a linked Plex item becomes one Stash play at the time it happened, and
-the owner's resume point becomes the scene's resume time. Exactly once (see ``sync_queue.ledgers.plays``). With
-``ratings_from_plex``, the owner's star ratings come along from the same list views (``worker.viewing.ratings``).
+"""Plays from Plex into Stash, under the exactly-once rule (sync_queue.ledgers.plays): each play of a linked item
+becomes one Stash play at its time, and the owner's resume point the scene's resume time.
 
-Incremental: each picked account's history is read from its watermark (the newest ``viewedAt`` already read)
-minus a safety overlap, since plays can reach Plex's history late (a client that synced offline); plays seen
-again are known by their key. A Plex item linked since the last run has its whole history read once.
-
-Runs as the task "Import Plex Plays" (mode ``import_plays``), from the command line (``import-plays``), and at
-most every ``import_plays_minutes`` while the background worker runs, when ``import_plex_plays`` is on (with
-only ``ratings_from_plex`` on, that periodic run brings the ratings alone).
+Ratings (``ratings_from_plex``, worker.viewing.ratings) come from the library list views the resume points do.
 """
 
 from __future__ import annotations
@@ -30,6 +23,8 @@ from worker.stash.reader import StashDataError, StashError, StashTooOld
 
 log = get_logger("plays")
 
+# Each account's history is read from its watermark (the newest viewedAt read) minus this: plays can reach Plex's
+# history late (a client that synced offline); plays seen again are known by their key.
 OVERLAP_S = 6 * 3600
 FULL_READ_THRESHOLD = 50  # more newly linked items than this: read the whole history once instead
 LAST_RUN_KEY = "plex_plays_last_run"
@@ -128,8 +123,8 @@ def _plays(entries: list[plex_history.HistoryEntry], links: dict[int, list[int]]
 # -- writing Stash --------------------------------------------------------------------------------
 
 def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, report: PlayReport) -> None:
-    """Times Stash has more often than we marked done there are plays an interrupted run already sent:
-    they are marked done, not sent again. The rest go in one ``sceneAddPlay``, then are marked done."""
+    """One scene's open intents, settled by the exactly-once rule (sync_queue.ledgers.plays): a time Stash has
+    more often than the plays marked done there is marked done; the rest go in one ``sceneAddPlay``."""
     intents = ledger.intents(scene_id)
     spare = in_stash - ledger.done_times(scene_id)
     present, missing = [], []
@@ -187,7 +182,7 @@ def _import_history(rt: Any, ledger: PlayLedger, token: str, links: dict[int, li
                     accounts: dict[int, str], report: PlayReport) -> None:
     entries, marks = _read_history(rt, ledger, accounts, links)
     # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an earlier
-    # version took for its scrobbles' echoes (older PMS) stay out.
+    # version took for its scrobbles' echoes (older PMS) stay out: the no-echo rule, worker.viewing.scrobbles.
     echoes = ledger.echo_keys()
     plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
     report.seen = len(plays)
@@ -232,8 +227,8 @@ def import_plays(rt: Any, *, plays: bool = True) -> PlayReport:
 # -- what an import would change ----------------------------------------------------------------------
 
 def preview_import(rt: Any) -> dict[str, Any]:
-    """The import's decisions with reads only: plays not in the ledger yet, resume points and (with
-    ``ratings_from_plex``) ratings that would change. Nothing is written to Stash or to the ledger."""
+    """The import's decisions under the dry-run rule (worker.tasks.preview): plays not in the ledger yet, resume
+    points and (with ``ratings_from_plex``) ratings that would change."""
     if rt.stash is None:
         raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
     ledger = PlayLedger(rt.store)

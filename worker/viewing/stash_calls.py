@@ -1,8 +1,7 @@
 """What the play import asks of Stash: scenes' play history, adding plays, setting the resume point.
 
-Documents are named constants, validated against Stash's real schema by a test (like ``worker.stash.queries``).
-Stash takes ``Timestamp`` input as RFC3339 with an offset; it answers ``Time`` in its own local offset, so plays
-are compared as instants (epoch seconds), never as text.
+Stash takes ``Timestamp`` input as RFC3339 with an offset and answers ``Time`` in its own local offset, so plays
+compare as instants (epoch seconds), never as text.
 """
 
 from __future__ import annotations
