@@ -1,9 +1,9 @@
 """Preview Sync (no changes): what a sync would write, per scene and field, old → new.
 
-**The dry-run rule.** A preview writes nothing: no Plex PUT or POST, no change to queue state or ledgers (nothing
-is marked synced, queued or forgotten); its decisions are the sync's own (the fingerprints, ``SyncEngine.locate``,
-``SyncEngine.plan_push``), so it shows what a sync would do. Refreshing the Plex path index is allowed: matching
-reads it, and it is a cache of what Plex lists, not work.
+**The dry-run rule.** A preview writes nothing but its own result (kept for the page): no Plex PUT or POST, no
+change to queue state or ledgers (nothing is marked synced, queued or forgotten); its decisions are the sync's own
+(the fingerprints, ``SyncEngine.locate``, ``SyncEngine.plan_push``), so it shows what a sync would do. Refreshing
+the Plex path index is allowed: matching reads it, and it is a cache of what Plex lists, not work.
 """
 
 from __future__ import annotations
