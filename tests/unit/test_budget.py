@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from sync_queue.store import Store
 from worker.sync.loop import STATS_KEY
-from worker.tasks.sync_tasks import _budget_seconds
+from worker.tasks.sync_tasks import task_budget_s
 from worker.tasks.context import eta_text
 
 
@@ -19,19 +19,19 @@ def runtime(tmp_path, minutes=60, average=None):
 
 def test_budget_follows_measured_speed(tmp_path):
     rt = runtime(tmp_path, minutes=60, average=0.1)
-    assert _budget_seconds(rt, 100) == 100 * 0.1 * 2 + 60  # with room for variance
+    assert task_budget_s(rt, 100) == 100 * 0.1 * 2 + 60  # with room for variance
     rt.store.close()
 
 
 def test_budget_never_exceeds_max_task_minutes(tmp_path):
     rt = runtime(tmp_path, minutes=5, average=2.0)
-    assert _budget_seconds(rt, 100_000) == 300
+    assert task_budget_s(rt, 100_000) == 300
     rt.store.close()
 
 
 def test_without_measurements_the_ceiling_applies(tmp_path):
     rt = runtime(tmp_path, minutes=7)
-    assert _budget_seconds(rt, 10) == 420
+    assert task_budget_s(rt, 10) == 420
     rt.store.close()
 
 

@@ -152,7 +152,7 @@ def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reser
     def task() -> None:
         with Store(tmp_path) as store:
             try:
-                take_over_lease(store, task_lease, timeout=5)
+                take_over_lease(store, task_lease, timeout_s=5)
                 result.append(store.lease_holder()["token"])
                 task_lease.release(store)
             except Exception as exc:
@@ -186,7 +186,7 @@ def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_p
     assert first.adopted.wait(5)
     lease = Lease(lambda: Store(tmp_path))
     with Store(tmp_path) as store:
-        take_over_lease(store, lease, timeout=8)
+        take_over_lease(store, lease, timeout_s=8)
         assert store.lease_holder()["token"] == lease.token
         assert first.released.is_set() and second.released.is_set()
         lease.release(store)

@@ -218,8 +218,8 @@ def what_it_would_do(mode: str, data_dir: Path, days: float) -> tuple[int, list[
             return len(scene_ids) + events, lines
         letters = store.dead_letters()
     if mode == "purge_dlq":
-        cutoff = time.time() - days * 86400
-        letters = [letter for letter in letters if letter["last_failed_at"] < cutoff]
+        cutoff_s = time.time() - days * 86400
+        letters = [letter for letter in letters if letter["last_failed_at"] < cutoff_s]
     lines = [f"Would delete {plural(len(letters), 'dead letter')}" + (f" older than {days:g} days"
                                                                    if mode == "purge_dlq" else "") + ":"]
     lines += [f"  scene {letter['scene_id']}: {explain_entry(letter).words[:160]} "

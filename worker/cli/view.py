@@ -25,7 +25,7 @@ class TerminalProgress:
         self.stream = stream if stream is not None else sys.stderr
         enable_terminal_sequences()
         self.clock = clock
-        self.started = clock()
+        self.started_mono_s = clock()
         self.done: int | None = None
         self.total: int | None = None
         self.open = False  # a bar is drawn and the cursor sits at its end
@@ -50,12 +50,12 @@ class TerminalProgress:
         self.stream.flush()
 
     def _numbers(self, fraction: float) -> str:
-        elapsed = max(self.clock() - self.started, 1e-6)
+        elapsed_s = max(self.clock() - self.started_mono_s, 1e-6)
         if self.done is None or self.total is None:
             return f"{fraction * 100:3.0f}%"
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        return f"{self.done}/{self.total} scenes  {rate:.1f}/s  ETA {duration(eta)}"
+        rate = self.done / elapsed_s
+        eta_s = (self.total - self.done) / rate if rate > 0 else None
+        return f"{self.done}/{self.total} scenes  {rate:.1f}/s  ETA {duration(eta_s)}"
 
     def finish(self) -> None:
         """Leave the line a log line or the summary can start on."""
@@ -82,11 +82,11 @@ def enable_terminal_sequences() -> None:
         pass
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
+def duration(span_s: float | None) -> str:
+    if span_s is None:
         return "--"
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    whole_s = int(max(0, span_s))
+    return f"{whole_s // 3600}h{whole_s % 3600 // 60:02d}m" if whole_s >= 3600 else f"{whole_s // 60}m{whole_s % 60:02d}s"
 
 
 def local_time(value: Any) -> Any:

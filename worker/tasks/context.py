@@ -1,5 +1,5 @@
-"""What every task shares: where it runs (:class:`TaskContext`), handing leftovers to a background worker,
-and how an ETA reads. Used by the queue tasks (``worker.tasks.handlers``) and the sync tasks (``worker.tasks.sync_tasks``)."""
+"""What every task shares: where it runs (:class:`TaskContext`), handing leftovers to the background worker,
+and how an ETA reads."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 from sync_queue.intake.launcher import ensure_worker
 from sync_queue.store import Store
 
-BACKGROUND_HORIZON_SECONDS = 15 * 60.0  # the detached worker's own horizon
+BACKGROUND_HORIZON_S = 15 * 60.0  # the detached worker's own horizon
 HANDOFF_SETTINGS = "PlexSyncSettings"  # in a hand-over's connection: settings given on the command line
 
 
@@ -37,10 +37,10 @@ def continue_in_background(ctx: TaskContext, store: Store) -> str:
     connection = handoff_connection(ctx)
     if connection is None:
         return "not started (without a Stash connection nothing can sync: pass --stash-url)"
-    due = store.next_due_at()
+    due_s = store.next_due_at()
     if store.status_counts(None)["intake"]:
-        due = time.time()  # hook events that arrived while the task held the lease
-    if due is None or due - time.time() > BACKGROUND_HORIZON_SECONDS:
+        due_s = time.time()  # hook events that arrived while the task held the lease
+    if due_s is None or due_s - time.time() > BACKGROUND_HORIZON_S:
         return "not needed (nothing falls due soon; the next hook or task picks it up)"
     return ensure_worker(store, ctx.entry_script, connection)
 
@@ -61,8 +61,8 @@ def handoff_connection(ctx: TaskContext) -> dict[str, Any] | None:
     return connection
 
 
-def eta_text(seconds: float | None) -> str:
-    if seconds is None:
+def eta_text(span_s: float | None) -> str:
+    if span_s is None:
         return "unknown"
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    whole_s = int(max(0, span_s))
+    return f"{whole_s // 3600}h{whole_s % 3600 // 60:02d}m" if whole_s >= 3600 else f"{whole_s // 60}m{whole_s % 60:02d}s"

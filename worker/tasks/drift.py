@@ -1,7 +1,6 @@
 """Reconcile's Plex side, read only: which linked items someone changed in Plex, and which are gone.
 
-Found from one paged list view per library (no per-item request). ``reconcile`` stores what it finds so the
-next push writes the changed fields again; ``preview`` only shows it.
+Cost: one paged list view per library, never a request per item.
 """
 
 from __future__ import annotations

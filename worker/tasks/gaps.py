@@ -1,17 +1,8 @@
-"""The gap report: what one side has and the other lacks.
+"""The gap report: Plex items no Stash scene has (after the path map), and Stash scenes with no Plex item, each
+with its reason.
 
-- **Only in Plex**: items of the synced libraries whose files no Stash scene has (Stash's paths after the path
-  map) and that no scene is linked to, with the Plex title and file.
-- **Only in Stash**: scenes with no Plex item, each with its reason — waiting for Plex to list the file,
-  ambiguous, failed, outside the synced libraries' folders, not found, no file.
-
-Where it comes from: the store's Plex path index (refreshed first, incrementally: a few listing pages, never a
-request per item) and the scenes' links and states; Stash's side is one paged read of every scene's id, title
-and file paths (5,000 per request). Titles of Plex-only items are read 200 per request and cached in the store
-until the item changes. The newest report (its first ``KEPT_FOR_PAGE`` entries per side) is kept for PlexSync's
-page, which answers from the store alone.
-
-Runs as the task "Show Gaps" (mode ``gaps``) and ``python PlexSync.py gaps`` (``--json``, ``--csv``).
+Cost: the store's path index, refreshed incrementally (a few listing pages, never a request per item), and one
+paged read of Stash's ids, titles and paths; only Plex-only items' titles are asked for, cached until they change.
 """
 
 from __future__ import annotations
@@ -152,7 +143,7 @@ def plex_titles(rt: Any, queries: GapQueries, items: dict[int, int]) -> dict[int
 def find_gaps(rt: Any, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
     """The whole report (every gap), see the module's docstring. Held in memory: the index's item numbers and
     the scenes' links, the files of the few unlinked items, and the gaps; Stash's pages stream through."""
-    started, requests_before = time.monotonic(), rt.plex_requests()
+    started_mono_s, requests_before = time.monotonic(), rt.plex_requests()
     sections = {section.id: section for section in rt.sections}
     refresh_index(rt.store, rt.plex, list(sections.values()))
     queries = GapQueries(rt.store)
@@ -178,24 +169,24 @@ def find_gaps(rt: Any, progress: Callable[[float], None] | None = None) -> dict[
     plex_only = _plex_only(rt, queries, sections, [part for part in unlinked if part.rating_key not in had])
     if progress is not None:
         progress(1.0)
-    return report(rt, plex_only, stash_only, scanned, len(listed), time.monotonic() - started,
+    return report(rt, plex_only, stash_only, scanned, len(listed), time.monotonic() - started_mono_s,
                   rt.plex_requests() - requests_before)
 
 
 def _plex_only(rt: Any, queries: GapQueries, sections: dict[int, Any], parts: list[IndexedFile]) -> list[PlexOnly]:
     """One entry per item (its first file), titled from Plex."""
     first: dict[int, IndexedFile] = {}
-    newest: dict[int, int] = {}
+    updated_stamps: dict[int, int] = {}  # ratingKey → its newest updatedAt
     for part in parts:
         first.setdefault(part.rating_key, part)
-        newest[part.rating_key] = max(newest.get(part.rating_key, 0), part.updated_at)
-    titles = plex_titles(rt, queries, newest)
+        updated_stamps[part.rating_key] = max(updated_stamps.get(part.rating_key, 0), part.updated_at)
+    titles = plex_titles(rt, queries, updated_stamps)
     return [PlexOnly(key, sections[part.section_id].title, part.file, titles.get(key))
             for key, part in sorted(first.items())]
 
 
 def report(rt: Any, plex_only: list[PlexOnly], stash_only: list[StashOnly], scanned: int, indexed: int,
-           seconds: float, plex_requests: int) -> dict[str, Any]:
+           elapsed_s: float, plex_requests: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "generated_at": time.time(),
         "libraries": [section.title for section in rt.sections],
@@ -206,7 +197,7 @@ def report(rt: Any, plex_only: list[PlexOnly], stash_only: list[StashOnly], scan
         "stash_only_by_reason": dict(Counter(item.reason_code for item in stash_only)),
         "plex_only": [asdict(item) for item in plex_only],
         "stash_only": [asdict(item) for item in stash_only],
-        "seconds": round(seconds, 2),
+        "seconds": round(elapsed_s, 2),
         "plex_requests": plex_requests,
     }
     result["message"] = (f"Gaps: {len(plex_only):,} Plex item{'' if len(plex_only) == 1 else 's'} no Stash scene "

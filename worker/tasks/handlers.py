@@ -1,9 +1,5 @@
-"""Task handlers: the Stash Tasks page and the command line both end here.
-
-Queue-only tasks (status, clear, retry, purge) touch nothing but the store. Sync tasks run the drain
-loop in the foreground with progress and an ETA, within a dynamic budget, then hand any rest to the
-detached worker so Stash's one-job-at-a-time queue is never held for long.
-"""
+"""Task handlers: the Stash Tasks page and the command line both end here; queue-only tasks touch nothing but
+the store."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """Answers for PlexSync's pages inside Stash (``runPluginOperation`` with ``args.mode == "ui"``).
 
-Stash runs these inside the browser's HTTP request, so each one only reads the store or queues work
-and returns at once: no Plex or Stash request, no sync, and nothing secret (the store holds no token;
-messages were redacted when they were recorded). Long work (Process Queue, Sync Recent, Preview) runs as a
-Stash task from the page, through ``runPluginTask``, never here.
+Stash runs these inside the browser's HTTP request, so each one only reads the store or queues work and answers
+at once: no Plex or Stash request, and nothing secret (the store holds no token; messages were redacted when
+recorded). Long work runs as a Stash task the page starts (``runPluginTask``).
 """
 
 from __future__ import annotations
@@ -72,12 +71,12 @@ def _in_words(state: str, row: Mapping[str, Any], otherwise: str) -> str:
     return reason.words + (f" — {reason.fix}" if reason.fix else "")
 
 
-def _pending_state(row: Mapping[str, Any], live_token: str | None, now: float) -> tuple[str, str]:
+def _pending_state(row: Mapping[str, Any], live_token: str | None, now_s: float) -> tuple[str, str]:
     if row["lane"] == "waiting_for_plex":
         return "waiting_for_plex", _in_words("waiting_for_plex", row, "Plex has not listed this file yet")
     if row["claim_token"] is not None and row["claim_token"] == live_token:
         return "syncing", "being written to Plex now"
-    if row["attempts"] and row["not_before"] > now:
+    if row["attempts"] and row["not_before"] > now_s:
         return "in_backoff", _in_words("in_backoff", row, "retrying after an error")
     return "pending", "queued; syncs within seconds"
 

@@ -1,14 +1,9 @@
-"""Preview Sync (no changes): what a sync would write, per scene and field, old → new; nothing is written.
+"""Preview Sync (no changes): what a sync would write, per scene and field, old → new.
 
-The decisions are the sync's own: which scenes differ from what Plex was given (the fingerprints), which Plex
-item each one is (``SyncEngine.locate``: stored link, mapped path, name + size) and what one push would send
-(``MetadataWriter.plan``, the diff ``push`` writes). Only reads go out: no Plex PUT or POST, and no queue
-state changes (nothing is marked synced, queued or forgotten). The Plex path index is refreshed the way a
-sync refreshes it, since matching reads it; that is a cache of what Plex lists, not work.
-
-Scopes: ``sync_all`` (every Stash scene, what Sync All Scenes would do), ``process_queue`` (the pending
-scenes) and ``reconcile`` (``sync_all`` plus linked items someone changed in Plex, unless
-``preserve_plex_edits`` keeps those edits).
+**The dry-run rule.** A preview writes nothing but its own result (kept for the page): no Plex PUT or POST, no
+change to queue state or ledgers (nothing is marked synced, queued or forgotten); its decisions are the sync's own
+(the fingerprints, ``SyncEngine.locate``, ``SyncEngine.plan_push``), so it shows what a sync would do. Refreshing
+the Plex path index is allowed: matching reads it, and it is a cache of what Plex lists, not work.
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ from worker.tasks.drift import find_plex_drift
 from worker.sync.engine import SyncEngine
 from worker.artwork.performer_photos import key_hidden, wanted_state
 from worker.process.runtime import Runtime
-from worker.tasks.sync_tasks import _differing_scene_ids, _probe_or_fail, _require_stash, open_runtime
+from worker.tasks.sync_tasks import differing_scene_ids, probe_or_fail, require_stash, open_runtime
 
 log = get_logger("preview")
 
@@ -130,14 +125,14 @@ def _scene_ids_in_scope(rt: Runtime, scope: str,
     if scope == "process_queue":
         pending = sorted(rt.store.queued_scene_ids())
         return pending, len(pending), {}
-    changed, seen = _differing_scene_ids(rt, _require_stash(rt).iter_scenes(per_page=1000))
+    changed, seen = differing_scene_ids(rt, require_stash(rt).iter_scenes(per_page=1000))
     repush = plex_side_repush(rt, in_plex) if scope == "reconcile" else {}
     return sorted(set(changed) | set(repush)), seen, repush
 
 
 def build_preview(rt: Runtime, scope: str, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
     in_plex: dict[int, dict[str, Any]] = {}
     scene_ids, seen, repush = _scene_ids_in_scope(rt, scope, in_plex)
     engine = SyncEngine(rt)

@@ -1,9 +1,8 @@
-"""The setup checklist at the top of PlexSync's page: Plex reachable, token accepted, libraries found, path map
-checked, first Sync All done — each line with its state and, when it needs one, its fix.
+"""The setup checklist at the top of PlexSync's page: each step from Plex reachable to the first Sync All, with
+its state and, when it needs one, its fix.
 
-The page must answer at once, so nothing here asks Plex or Stash: Health Check and Sync All record what they
-found in the store (``record_health``, ``record_sync_all``) and the checklist reads those records, with the
-queue's own state (a pause, an open circuit) on top, since it is newer than any check.
+The page must answer at once, so nothing here asks Plex or Stash: it reads what Health Check and Sync All
+recorded, with the queue's own state (a pause, an open circuit) on top, since that is newer than any check.
 """
 
 from __future__ import annotations
@@ -35,13 +34,14 @@ def record_sync_all(store: Any, output: Mapping[str, Any]) -> None:
                                   "queued": output.get("queued", 0)})
 
 
-def _item(key: str, label: str, state: str, text: str, fix: str = "", at: float | None = None) -> dict[str, Any]:
-    return {"key": key, "label": label, "state": state, "text": text, "fix": fix, "checked_at": at}
+def _item(key: str, label: str, state: str, text: str, fix: str = "",
+          checked_at_s: float | None = None) -> dict[str, Any]:
+    return {"key": key, "label": label, "state": state, "text": text, "fix": fix, "checked_at": checked_at_s}
 
 
 def _reachable(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> dict[str, Any]:
     label = "Plex reachable"
-    at = health.get("at") if health else None
+    checked_at_s = health.get("at") if health else None
     if status.get("circuit") == "open":
         return _item("plex", label, PROBLEM, "Plex stopped answering; PlexSync tries again by itself",
                      "If it lasts, check that Plex runs and that Plex URL is its address as this machine reaches "
@@ -53,11 +53,12 @@ def _reachable(health: Mapping[str, Any] | None, status: Mapping[str, Any]) -> d
                      f"{RUN_HEALTH_CHECK}")
     state = health.get("plex")
     if state in ("ok", "unauthorized"):
-        return _item("plex", label, OK, "Plex answered", at=at)
+        return _item("plex", label, OK, "Plex answered", checked_at_s=checked_at_s)
     if state == "settings":
         return _item("plex", label, PROBLEM, str(health.get("message")), f"Fix it in {SETTINGS}, then "
-                     f"{RUN_HEALTH_CHECK}", at)
-    return _item("plex", label, PROBLEM, str(health.get("message") or "Plex did not answer"), PLEX_URL_FIX, at)
+                     f"{RUN_HEALTH_CHECK}", checked_at_s)
+    return _item("plex", label, PROBLEM, str(health.get("message") or "Plex did not answer"), PLEX_URL_FIX,
+                 checked_at_s)
 
 
 def _token(health: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def _token(health: Mapping[str, Any] | None) -> dict[str, Any]:
     if health.get("plex") == "unauthorized":
         return _item("token", label, PROBLEM, str(health.get("message") or "Plex rejected the token"), TOKEN_FIX,
                      health.get("at"))
-    return _item("token", label, OK, "Plex accepted the token", at=health.get("at"))
+    return _item("token", label, OK, "Plex accepted the token", checked_at_s=health.get("at"))
 
 
 def _libraries(health: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def _libraries(health: Mapping[str, Any] | None) -> dict[str, Any]:
         return _item("libraries", label, UNKNOWN, "Not checked yet", RUN_HEALTH_CHECK.capitalize() + " once Plex "
                      "accepts the token")
     names = "; ".join(_library(lib) for lib in health.get("libraries") or [])
-    return _item("libraries", label, OK, names or "none", at=health.get("at"))
+    return _item("libraries", label, OK, names or "none", checked_at_s=health.get("at"))
 
 
 def _library(lib: Mapping[str, Any]) -> str:
@@ -94,20 +95,20 @@ def _path_map(health: Mapping[str, Any] | None) -> dict[str, Any]:
         return _item("path_map", label, UNKNOWN, "Not checked yet", RUN_HEALTH_CHECK.capitalize() + " once Plex "
                      "answers (it tries Path map on your newest scenes)")
     checked = health.get("path_map") or {}
-    at = health.get("at")
+    checked_at_s = health.get("at")
     if not checked.get("sampled"):
         why = checked.get("error") or "no Stash scene with a file to try it on"
         return _item("path_map", label, UNKNOWN, f"Not checked: {why}", f"Scan your library in Stash, then "
-                     f"{RUN_HEALTH_CHECK}", at)
+                     f"{RUN_HEALTH_CHECK}", checked_at_s)
     problems = checked.get("problems") or []
     if problems:
         suggestion = checked.get("suggestion")
         fix = (f"Set Path map to {suggestion} ({SETTINGS}), then {RUN_HEALTH_CHECK}" if suggestion else
                f"Set Path map so Stash's paths become Plex's (Stash prefix=Plex prefix, {SETTINGS}), then "
                f"{RUN_HEALTH_CHECK}")
-        return _item("path_map", label, PROBLEM, "; ".join(problems), fix, at)
+        return _item("path_map", label, PROBLEM, "; ".join(problems), fix, checked_at_s)
     return _item("path_map", label, OK, f"{checked.get('mapped_into_library', 0)} of {checked['sampled']} sampled "
-                 "Stash paths map into a Plex library folder", at=at)
+                 "Stash paths map into a Plex library folder", checked_at_s=checked_at_s)
 
 
 def _first_sync_all(done: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def _first_sync_all(done: Mapping[str, Any] | None) -> dict[str, Any]:
         return _item("sync_all", label, UNKNOWN, "Not yet", "Press Sync All once the lines above are ticked: it "
                      "brings every scene to Plex; after that each edit syncs by itself")
     return _item("sync_all", label, OK, f"{done.get('scanned', 0):,} scenes compared with Plex, "
-                 f"{done.get('queued', 0):,} of them needed a sync", at=done.get("at"))
+                 f"{done.get('queued', 0):,} of them needed a sync", checked_at_s=done.get("at"))
 
 
 def checklist(store: Any, status: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -1,8 +1,6 @@
-"""What a task did, in words: the Info lines Stash shows at its default level.
+"""What a task did, in words: the Info lines Stash shows at its default level, built from the task's output alone.
 
-Stash logs a task's ``output`` only at Debug, so each task ends with a line a person reads ("Synced 3; 1
-ambiguous ('Harbour Lights' (scene 7): …)"), and Queue Status answers in a few lines that name each failed or
-waiting scene by its title, with the reason in words and what to do. Built from the task's ``output`` alone.
+Stash logs a task's ``output`` only at Debug, so without these lines a user would see nothing of the result.
 """
 
 from __future__ import annotations
@@ -29,10 +27,10 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (many or noun + 's')}"
 
 
-def local_time(stamp: Any) -> str:
-    if not isinstance(stamp, (int, float)) or not stamp:
+def local_time(moment_s: Any) -> str:
+    if not isinstance(moment_s, (int, float)) or not moment_s:
         return "never"
-    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(moment_s).strftime("%Y-%m-%d %H:%M")
 
 
 def summary_lines(mode: str, output: Mapping[str, Any]) -> list[str]:
@@ -156,9 +154,10 @@ def connection_text(status: Mapping[str, Any]) -> str:
     """'OK', or 'failing, next try at 14:02:11': the circuit breaker, in words."""
     state = status.get("circuit")
     if state == "open":
-        retry_at = status.get("circuit_retry_at")
-        at = datetime.fromtimestamp(retry_at).strftime("%H:%M:%S") if isinstance(retry_at, (int, float)) else "soon"
-        return f"failing, next try at {at}"
+        retry_at_s = status.get("circuit_retry_at")
+        retry_text = (datetime.fromtimestamp(retry_at_s).strftime("%H:%M:%S") if isinstance(retry_at_s, (int, float))
+                      else "soon")
+        return f"failing, next try at {retry_text}"
     if state == "half_open":
         return "failing, being tried again now"
     return "OK"

@@ -30,11 +30,11 @@ from worker.tasks.context import TaskContext, continue_in_background, eta_text
 log = get_logger("tasks")
 
 WATERMARK_KEY = "sync_recent_watermark"
-WATERMARK_MARGIN_SECONDS = 600
-FIRST_RUN_WINDOW_SECONDS = 24 * 3600
-HANDOFF_WAIT_SECONDS = 60.0
+WATERMARK_MARGIN_S = 600
+FIRST_RUN_WINDOW_S = 24 * 3600
+HANDOFF_WAIT_S = 60.0
 BUDGET_SAFETY = 2.0
-BUDGET_SLACK_SECONDS = 60.0
+BUDGET_SLACK_S = 60.0
 COMPARE_PAGE = 1000  # Stash scenes compared with what was pushed per store read (one Stash page)
 PATH_SAMPLE = 50  # newest Stash scenes whose files Health Check maps through path_map
 ATTENTION_SHOWN = 20  # scenes named in a task's output as not having reached Plex
@@ -58,7 +58,7 @@ def open_runtime(ctx: TaskContext) -> Runtime:
     return build_runtime(ctx.data_dir, ctx.plugin_dir, stash=stash, overrides=ctx.overrides)
 
 
-def _require_stash(rt: Runtime) -> StashReader:
+def require_stash(rt: Runtime) -> StashReader:
     if rt.stash is None:
         raise TaskFailed("This task needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
     return rt.stash
@@ -74,7 +74,7 @@ def queued_text(counts: dict[str, int]) -> str:
     return text + (" stays queued" if scenes == 1 and not changes else " stay queued")
 
 
-def _probe_or_fail(rt: Runtime) -> None:
+def probe_or_fail(rt: Runtime) -> None:
     """Plex answers and accepts the token, and the index knows what Plex added since the last run."""
     problem = probe_plex(rt)
     if problem is not None:
@@ -86,16 +86,16 @@ def _probe_or_fail(rt: Runtime) -> None:
 
 # -- the foreground drain shared by every sync task -----------------------------------------
 
-def _budget_seconds(rt: Runtime, pending: int) -> float:
+def task_budget_s(rt: Runtime, pending: int) -> float:
     """min(max_task_minutes, remaining × measured seconds per scene), with room for variance."""
-    ceiling = rt.config.max_task_minutes * 60.0
-    average = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
-    if not average or not pending:
-        return ceiling
-    return min(ceiling, pending * average * BUDGET_SAFETY + BUDGET_SLACK_SECONDS)
+    ceiling_s = rt.config.max_task_minutes * 60.0
+    avg_scene_s = (rt.store.get_json(STATS_KEY, {}) or {}).get("avg_scene_seconds")
+    if not avg_scene_s or not pending:
+        return ceiling_s
+    return min(ceiling_s, pending * avg_scene_s * BUDGET_SAFETY + BUDGET_SLACK_S)
 
 
-def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable[[Any], None]:
+def _progress_reporter(ctx: TaskContext, total: int, started_mono_s: float) -> Callable[[Any], None]:
     def report(batch_report: Any) -> None:
         done = batch_report.processed
         fraction = done / max(total, done, 1)
@@ -104,19 +104,19 @@ def _progress_reporter(ctx: TaskContext, total: int, started: float) -> Callable
             counted(done, total)
         if ctx.progress is not None:
             ctx.progress(fraction)
-        elapsed = time.monotonic() - started
-        eta = elapsed / done * max(0, total - done) if done else None
-        log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta))
+        elapsed_s = time.monotonic() - started_mono_s
+        eta_s = elapsed_s / done * max(0, total - done) if done else None
+        log.info("Processed %d/%d scenes (%.0f%%), ETA %s", done, total, fraction * 100, eta_text(eta_s))
 
     return report
 
 
-def take_over_lease(store: Store, lease: Lease, timeout: float = HANDOFF_WAIT_SECONDS) -> None:
+def take_over_lease(store: Store, lease: Lease, timeout_s: float = HANDOFF_WAIT_S) -> None:
     """Ask the background worker to hand over; a hook may start a new one in the gap, so ask again."""
-    deadline = time.monotonic() + timeout
+    deadline_mono_s = time.monotonic() + timeout_s
     while not lease.acquire(store):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not wait_for_free_lease(store, remaining):
+        remaining_s = deadline_mono_s - time.monotonic()
+        if remaining_s <= 0 or not wait_for_free_lease(store, remaining_s):
             raise TaskFailed("The background worker did not hand over within a minute; try again shortly")
 
 
@@ -126,11 +126,11 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         take_over_lease(rt.store, lease)
         rt.store.absorb_intake(0.0)
         total = rt.store.counts(lease.token)["pending"]
-        started = time.monotonic()
-        budget = _budget_seconds(rt, total)
-        log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget))
-        result = drain(rt, SyncEngine(rt), lease, deadline=started + budget,
-                       progress=_progress_reporter(ctx, total, started))
+        started_mono_s = time.monotonic()
+        budget_s = task_budget_s(rt, total)
+        log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget_s))
+        result = drain(rt, SyncEngine(rt), lease, deadline=started_mono_s + budget_s,
+                       progress=_progress_reporter(ctx, total, started_mono_s))
     finally:
         lease.release(rt.store)
         lease.close()
@@ -147,7 +147,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         "dead": counts["dead"],
         "attention": result.report.attention[:ATTENTION_SHOWN],
         "stopped": result.stopped,
-        "seconds": round(time.monotonic() - started, 2),
+        "seconds": round(time.monotonic() - started_mono_s, 2),
         "run_stats": rt.store.run_stats(lease.token),
     }
     if result.message:
@@ -164,7 +164,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
 
 # -- what to queue ---------------------------------------------------------------------------
 
-def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
+def differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple[list[int], int]:
     """Scenes whose wanted Plex state differs from what we last pushed (no Plex request); the store is asked a
     page of scenes at a time, so a 100,000-scene library is never held whole."""
     changed, seen, iterator = [], 0, iter(scenes)
@@ -183,17 +183,17 @@ def _differing_scene_ids(rt: Runtime, scenes: Iterable[dict[str, Any]]) -> tuple
 
 
 def process_queue(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    _require_stash(rt)  # scenes are read from Stash at sync time, never from stale copies
-    _probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
+    require_stash(rt)  # scenes are read from Stash at sync time, never from stale copies
+    probe_or_fail(rt)  # "try now": Plex answered, so every backed-off job gets its chance
     Breaker(rt.store).force_close()
     rt.store.make_all_due()
     return foreground_drain(rt, ctx)
 
 
 def sync_all(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
+    stash = require_stash(rt)
+    probe_or_fail(rt)
+    changed, seen = differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     rt.store.queue_scenes(changed)
     log.info("Sync All: %d of %d scenes differ from what Plex was last given", len(changed), seen)
     output = {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed)}
@@ -205,20 +205,20 @@ def _first_run_watermark(stash: StashReader) -> str | None:
     newest = next(iter(stash.iter_scenes(per_page=1, newest_first=True)), None)
     if newest is None:
         return None
-    return window_start_like(newest["updated_at"], FIRST_RUN_WINDOW_SECONDS)
+    return window_start_like(newest["updated_at"], FIRST_RUN_WINDOW_S)
 
 
 def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
-    mark = rt.store.get_json(WATERMARK_KEY, None)
-    since = watermark_with_margin(mark, WATERMARK_MARGIN_SECONDS) if mark else _first_run_watermark(stash)
-    scenes = list(stash.iter_scenes(updated_after=since)) if since is not None else []
-    changed, seen = _differing_scene_ids(rt, scenes)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
+    mark_text = rt.store.get_json(WATERMARK_KEY, None)
+    since_text = watermark_with_margin(mark_text, WATERMARK_MARGIN_S) if mark_text else _first_run_watermark(stash)
+    scenes = list(stash.iter_scenes(updated_after=since_text)) if since_text is not None else []
+    changed, seen = differing_scene_ids(rt, scenes)
     rt.store.queue_scenes(changed)
     if scenes:
         rt.store.set_json(WATERMARK_KEY, max(scene["updated_at"] for scene in scenes))
-    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since}
+    return {**foreground_drain(rt, ctx), "scanned": seen, "queued": len(changed), "since": since_text}
 
 
 def _plex_side_drift(rt: Runtime) -> list[int]:
@@ -233,10 +233,10 @@ def _plex_side_drift(rt: Runtime) -> list[int]:
 
 
 def reconcile(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    stash = _require_stash(rt)
-    _probe_or_fail(rt)
+    stash = require_stash(rt)
+    probe_or_fail(rt)
     refresh_index(rt.store, rt.plex, rt.sections, full=True)
-    changed, seen = _differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
+    changed, seen = differing_scene_ids(rt, stash.iter_scenes(per_page=1000, read_ahead=True))
     drifted: list[int] = []
     if not rt.config.preserve_plex_edits:  # with it on, Plex-side edits are the user's to keep
         drifted = _plex_side_drift(rt)
@@ -297,7 +297,7 @@ def _path_map_check(rt: Runtime, sections: Iterable[Any]) -> dict[str, Any] | No
 
 
 def rebuild_index(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
-    _probe_or_fail(rt)
+    probe_or_fail(rt)
     forgotten = rt.store.forget_all_links()
     listed = refresh_index(rt.store, rt.plex, rt.sections, full=True)
     return {"forgotten_links": forgotten, "indexed_files": listed,

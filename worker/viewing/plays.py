@@ -1,14 +1,7 @@
-"""Plays from Plex into Stash: each play of a linked Plex item becomes one Stash play at the time it happened, and
-the owner's resume point becomes the scene's resume time. Exactly once (see ``sync_queue.ledgers.plays``). With
-``ratings_from_plex``, the owner's star ratings come along from the same list views (``worker.viewing.ratings``).
+"""Plays from Plex into Stash, under the exactly-once rule (sync_queue.ledgers.plays): each play of a linked item
+becomes one Stash play at its time, and the owner's resume point the scene's resume time.
 
-Incremental: each picked account's history is read from its watermark (the newest ``viewedAt`` already read)
-minus a safety overlap, since plays can reach Plex's history late (a client that synced offline); plays seen
-again are known by their key. A Plex item linked since the last run has its whole history read once.
-
-Runs as the task "Import Plex Plays" (mode ``import_plays``), from the command line (``import-plays``), and at
-most every ``import_plays_minutes`` while the background worker runs, when ``import_plex_plays`` is on (with
-only ``ratings_from_plex`` on, that periodic run brings the ratings alone).
+Ratings (``ratings_from_plex``, worker.viewing.ratings) come from the library list views the resume points do.
 """
 
 from __future__ import annotations
@@ -30,7 +23,9 @@ from worker.stash.reader import StashDataError, StashError, StashTooOld
 
 log = get_logger("plays")
 
-OVERLAP_SECONDS = 6 * 3600
+# Each account's history is read from its watermark (the newest viewedAt read) minus this: plays can reach Plex's
+# history late (a client that synced offline); plays seen again are known by their key.
+OVERLAP_S = 6 * 3600
 FULL_READ_THRESHOLD = 50  # more newly linked items than this: read the whole history once instead
 LAST_RUN_KEY = "plex_plays_last_run"
 PREVIEW_LOGGED = 20  # ratings named one per line in a preview's Info lines
@@ -105,9 +100,10 @@ def _read_history(rt: Any, ledger: PlayLedger, accounts: dict[int, str],
     full = len(uncovered) > FULL_READ_THRESHOLD
     entries: list[plex_history.HistoryEntry] = []
     for account_id in accounts:
-        since = None if full or account_id not in marks else marks[account_id] - OVERLAP_SECONDS
+        since_stamp = None if full or account_id not in marks else marks[account_id] - OVERLAP_S
         for section in rt.sections:
-            entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id, since=since)
+            entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id,
+                                                 since=since_stamp)
     if not full and any(account_id in marks for account_id in accounts):
         for rating_key in sorted(uncovered):  # linked since the last run: its older plays are before the mark
             entries += [entry for entry in plex_history.play_history(rt.plex, rating_key=rating_key)
@@ -127,8 +123,8 @@ def _plays(entries: list[plex_history.HistoryEntry], links: dict[int, list[int]]
 # -- writing Stash --------------------------------------------------------------------------------
 
 def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, report: PlayReport) -> None:
-    """Times Stash has more often than we marked done there are plays an interrupted run already sent:
-    they are marked done, not sent again. The rest go in one ``sceneAddPlay``, then are marked done."""
+    """One scene's open intents, settled by the exactly-once rule (sync_queue.ledgers.plays): a time Stash has
+    more often than the plays marked done there is marked done; the rest go in one ``sceneAddPlay``."""
     intents = ledger.intents(scene_id)
     spare = in_stash - ledger.done_times(scene_id)
     present, missing = [], []
@@ -176,9 +172,9 @@ def _resume_changes(ledger: PlayLedger, links: dict[int, list[int]],
 def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]],
                           states: dict[int, plex_history.ItemState], report: PlayReport) -> None:
     """The owner's ``viewOffset`` (ms) → ``resume_time`` (s)."""
-    for scene_id, rating_key, _, offset in _resume_changes(ledger, links, states):
-        play_stash.save_resume(rt.stash, scene_id, offset / 1000.0)
-        ledger.record_resume(scene_id, rating_key, offset)
+    for scene_id, rating_key, _, offset_ms in _resume_changes(ledger, links, states):
+        play_stash.save_resume(rt.stash, scene_id, offset_ms / 1000.0)
+        ledger.record_resume(scene_id, rating_key, offset_ms)
         report.resume_points += 1
 
 
@@ -186,7 +182,7 @@ def _import_history(rt: Any, ledger: PlayLedger, token: str, links: dict[int, li
                     accounts: dict[int, str], report: PlayReport) -> None:
     entries, marks = _read_history(rt, ledger, accounts, links)
     # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an earlier
-    # version took for its scrobbles' echoes (older PMS) stay out.
+    # version took for its scrobbles' echoes (older PMS) stay out: the no-echo rule, worker.viewing.scrobbles.
     echoes = ledger.echo_keys()
     plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
     report.seen = len(plays)
@@ -231,8 +227,8 @@ def import_plays(rt: Any, *, plays: bool = True) -> PlayReport:
 # -- what an import would change ----------------------------------------------------------------------
 
 def preview_import(rt: Any) -> dict[str, Any]:
-    """The import's decisions with reads only: plays not in the ledger yet, resume points and (with
-    ``ratings_from_plex``) ratings that would change. Nothing is written to Stash or to the ledger."""
+    """The import's decisions under the dry-run rule (worker.tasks.preview): plays not in the ledger yet, resume
+    points and (with ``ratings_from_plex``) ratings that would change."""
     if rt.stash is None:
         raise StashError("Importing plays needs Stash: run it from Stash, or pass --stash-url (PLEXSYNC_STASH_URL)")
     ledger = PlayLedger(rt.store)
@@ -244,8 +240,8 @@ def preview_import(rt: Any) -> dict[str, Any]:
     new = ledger.unknown(play for play in _plays(entries, links, accounts) if play.play_key not in echoes)
     owner = plex_history.OWNER_ACCOUNT_ID in accounts
     states = _listed_states(rt, links) if owner or rt.config.ratings_from_plex else {}
-    resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old / 1000, "to_seconds": now / 1000}
-              for scene_id, key, old, now in (_resume_changes(ledger, links, states) if owner else [])]
+    resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old_ms / 1000, "to_seconds": now_ms / 1000}
+              for scene_id, key, old_ms, now_ms in (_resume_changes(ledger, links, states) if owner else [])]
     ratings = [asdict(item) for item in preview_ratings(rt, linked, states)] if rt.config.ratings_from_plex else None
     result = {"dry_run": True, "plays": len(new), "play_scenes": sorted({play.scene_id for play in new}),
               "resume_points": resume, "accounts": list(accounts.values())}
@@ -308,8 +304,8 @@ def import_plays_if_due(rt: Any) -> None:
     config = rt.config
     if not (config.import_plex_plays or config.ratings_from_plex) or rt.stash is None:
         return
-    last = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
-    if time.time() - last < config.import_plays_minutes * 60:
+    last_run_s = float(rt.store.get_json(LAST_RUN_KEY, 0) or 0)
+    if time.time() - last_run_s < config.import_plays_minutes * 60:
         return
     rt.store.set_json(LAST_RUN_KEY, time.time())  # a failing import waits a period, not 30 s
     try:

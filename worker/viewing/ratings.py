@@ -1,23 +1,17 @@
-"""Ratings from Plex into Stash (``ratings_from_plex``): the star rating the Plex owner gives a linked item becomes
-the scene's ``rating100``; a rating cleared in Plex clears it.
+"""Ratings from Plex into Stash (``ratings_from_plex``): the Plex owner's star rating of a linked item becomes the
+scene's ``rating100``; a rating cleared in Plex clears it.
 
-Three-way, never a ping-pong. PlexSync knows the rating it last wrote to Plex (the push record's ``userRating``)
-and the one it last read from Plex and agreed with (``sync_queue.ledgers.ratings``); whichever it learned last is the
-*baseline*. Only the side that moved away from the baseline moves the other:
+**The baseline rule.** Only the side that moved from the baseline moves the other. The baseline is the rating
+PlexSync last wrote to Plex (the push record's ``userRating``) or last read from Plex and agreed with
+(sync_queue.ledgers.ratings), whichever it learned last. Plex moved → Stash gets Plex's (here); Stash moved → the
+ordinary push carries it; both moved → the newer wins (Plex's ``lastRatedAt`` against Stash's ``updated_at``, by
+the clock rule, validation.clocks), the choice is logged, and a newer Stash rating is queued for the push. An
+imported rating is recorded in the push record as what the push would write, so the update hook Stash runs for
+our own write sends nothing back. Values compare on Stash's scale (whole numbers 0–100), so a Plex rating finer
+than a tenth of a star never looks changed after its import.
 
-- Plex changed, Stash did not → Stash gets Plex's rating (this module);
-- Stash changed, Plex did not → the ordinary Stash→Plex push carries it (nothing to do here);
-- both changed → the newer wins, Plex's ``lastRatedAt`` against Stash's ``updated_at``, and the choice is logged;
-  when Stash's is newer the scene is queued so the push writes it to Plex.
-
-A rating imported from Plex is recorded in the push record as what the push would now write, so the push that
-follows (Stash runs the plugin's update hook for our own write) finds no rating change and sends nothing back;
-a rating pushed to Plex is the baseline, so it is not imported back. Values compare on Stash's scale (whole
-numbers 0–100), so a Plex rating finer than a tenth of a star never looks changed after its import.
-
-Costs: the ratings ride on the library list views the play import reads anyway (no request per item); Stash is
-asked only about the scenes whose Plex rating moved (one request per 200). Exactly once across crashes: see
-``sync_queue.ledgers.ratings``.
+Costs: the library list views the play import reads anyway (no request per item), and Stash is asked only about
+scenes whose Plex rating moved (200 a request). Across crashes: the exactly-once rule, sync_queue.ledgers.plays.
 """
 
 from __future__ import annotations
@@ -136,7 +130,7 @@ def agreeing_record(user_rating: float | None) -> RecordRewrite:
 @dataclass(frozen=True)
 class StashRating:
     rating100: int | None
-    updated_stamp: int  # epoch seconds of the scene's updated_at
+    updated_stamp: int  # the scene's updated_at, epoch seconds on Stash's clock
 
 
 @dataclass
@@ -168,10 +162,10 @@ def decide(link: Linked, state: ItemState, base: tuple[bool, float | None], stas
     stash_moved = stash.rating100 != stash_rating(value) if known else stash.rating100 is not None
     if not stash_moved:
         return made
-    rated = state.rated_stamp or 0
+    rated_stamp = state.rated_stamp or 0
     made.why = (f"changed in Stash ({_shown(stash.rating100)}, edited {_moment(stash.updated_stamp)}) and in Plex "
-                f"({_shown(target)}, rated {_moment(rated) if rated else 'at an unknown time'})")
-    if plex_later(rated, stash.updated_stamp):
+                f"({_shown(target)}, rated {_moment(rated_stamp) if rated_stamp else 'at an unknown time'})")
+    if plex_later(rated_stamp, stash.updated_stamp):
         made.why += ": Plex's is newer"
         return made
     made.action, made.stash_after = KEEP_STASH, stash.rating100
@@ -225,8 +219,8 @@ class RatingReport:
 
 
 def _settle_open_intents(rt: Any, ledger: RatingLedger, rows: dict[int, RatingRow], report: RatingReport) -> bool:
-    """Intents an interrupted run left: Stash has the rating → settled, never written again; it has not (the
-    write never happened, or a later edit in Stash overtook it) → dropped, and the scene is judged afresh."""
+    """Intents an interrupted run left, resolved by the exactly-once rule (sync_queue.ledgers.plays); one Stash no
+    longer matches (never written, or a later Stash edit overtook it) is dropped and the scene judged afresh."""
     open_rows = [row for row in rows.values() if row.open]
     if not open_rows:
         return False
@@ -276,7 +270,7 @@ def _write(rt: Any, ledger: RatingLedger, imports: list[RatingDecision], report:
 
 def import_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapping[int, ItemState],
                    renew: Callable[[], None] = lambda: None) -> RatingReport:
-    """Bring the Plex owner's ratings of linked items into Stash (see the module's docstring). ``linked_states``:
+    """Bring the Plex owner's ratings of linked items into Stash by the baseline rule. ``linked_states``:
     the store's linked scenes with their push records; ``states``: ratingKey → what the list views showed."""
     ledger, report = RatingLedger(rt.store), RatingReport()
     if _settle_open_intents(rt, ledger, ledger.rows(), report):

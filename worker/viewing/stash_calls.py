@@ -1,8 +1,7 @@
 """What the play import asks of Stash: scenes' play history, adding plays, setting the resume point.
 
-Documents are named constants, validated against Stash's real schema by a test (like ``worker.stash.queries``).
-Stash takes ``Timestamp`` input as RFC3339 with an offset; it answers ``Time`` in its own local offset, so plays
-are compared as instants (epoch seconds), never as text.
+Stash takes ``Timestamp`` input as RFC3339 with an offset and answers ``Time`` in its own local offset, so plays
+compare as instants (epoch seconds), never as text.
 """
 
 from __future__ import annotations
@@ -42,8 +41,8 @@ def require_play_history(stash: StashReader) -> None:
     stash.require(PLAY_HISTORY, "Importing plays from Plex (Stash's play history)")
 
 
-def timestamp_text(epoch: int) -> str:
-    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def timestamp_text(stamp: int) -> str:
+    return datetime.fromtimestamp(int(stamp), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def epoch_of(time_text: str) -> int:
@@ -61,12 +60,12 @@ def scene_play_times(stash: StashReader, scene_ids: Iterable[int]) -> dict[int, 
     return found
 
 
-def add_plays(stash: StashReader, scene_id: int, epochs: Iterable[int]) -> int:
+def add_plays(stash: StashReader, scene_id: int, play_stamps: Iterable[int]) -> int:
     """One ``sceneAddPlay`` with every time (Stash applies it in one transaction); the scene's new count."""
-    times = [timestamp_text(epoch) for epoch in epochs]
+    times = [timestamp_text(stamp) for stamp in play_stamps]
     return int(stash.call(ADD_PLAYS, {"id": str(scene_id), "times": times})["sceneAddPlay"]["count"])
 
 
-def save_resume(stash: StashReader, scene_id: int, seconds: float) -> None:
+def save_resume(stash: StashReader, scene_id: int, resume_s: float) -> None:
     """Set the resume point only (``playDuration`` left out: Stash would add it to the time watched)."""
-    stash.call(SAVE_RESUME, {"id": str(scene_id), "resume_time": float(seconds)})
+    stash.call(SAVE_RESUME, {"id": str(scene_id), "resume_time": float(resume_s)})
