@@ -33,7 +33,7 @@ class RunResult:
     stdout_raw: bytes
     stderr_raw: bytes
     exit_code: int
-    seconds: float
+    elapsed_s: float
     logs: list[tuple[str, str]] = field(default_factory=list)
     progress: list[float] = field(default_factory=list)
     protocol_errors: list[str] = field(default_factory=list)
@@ -83,10 +83,10 @@ def parse_stderr(raw: bytes, err_log: str = "error") -> tuple[list[tuple[str, st
 
 
 class RunningPlugin:
-    def __init__(self, process: subprocess.Popen, started: float, err_log: str) -> None:
+    def __init__(self, process: subprocess.Popen, started_mono_s: float, err_log: str) -> None:
         self.process = process
         self.pid = process.pid
-        self._started = started
+        self._started_mono_s = started_mono_s
         self._err_log = err_log
         self._stdout = bytearray()
         self._stderr = bytearray()
@@ -105,16 +105,16 @@ class RunningPlugin:
         self.process.kill()
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline_mono_s = None if timeout is None else time.monotonic() + timeout
         for reader in self._readers:  # Stash reads stdout to EOF before it waits for the process
-            reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            reader.join(None if deadline_mono_s is None else max(0.0, deadline_mono_s - time.monotonic()))
             if reader.is_alive():
                 raise TimeoutError("the plugin's stdout/stderr stayed open (a child may be holding them)")
-        exit_code = self.process.wait(None if deadline is None else max(0.1, deadline - time.monotonic()))
-        seconds = time.monotonic() - self._started
+        exit_code = self.process.wait(None if deadline_mono_s is None else max(0.1, deadline_mono_s - time.monotonic()))
+        elapsed_s = time.monotonic() - self._started_mono_s
         output, error = parse_stdout(bytes(self._stdout), exit_code)
         logs, progress, problems = parse_stderr(bytes(self._stderr), self._err_log)
-        return RunResult(output, error, bytes(self._stdout), bytes(self._stderr), exit_code, seconds, logs, progress,
+        return RunResult(output, error, bytes(self._stdout), bytes(self._stderr), exit_code, elapsed_s, logs, progress,
                          problems)
 
 
@@ -154,7 +154,7 @@ class PluginRunner:
 
     def start_raw(self, stdin: bytes, exec_args: list[str] | None = None) -> RunningPlugin:
         self.cwd.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
+        started_mono_s = time.monotonic()
         process = subprocess.Popen(self.argv(exec_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, cwd=str(self.cwd), env=self.environment())
         assert process.stdin is not None
@@ -163,7 +163,7 @@ class PluginRunner:
             process.stdin.close()
         except BrokenPipeError:
             pass
-        return RunningPlugin(process, started, self.yml.err_log)
+        return RunningPlugin(process, started_mono_s, self.yml.err_log)
 
     def run_hook(self, trigger: str, object_id: int, input: Any = None, input_fields: list[str] | None = None,
                  timeout: float = 60) -> RunResult:

@@ -109,7 +109,7 @@ def _carried(library: PlexLibrary, tag_type: str, name: str) -> bool:
 def _set_scalar(item: EmuItem, name: str, value: str) -> None:
     if name == "addedAt":
         if value:
-            item.added_at = int(float(value))
+            item.added_stamp = int(float(value))
         return
     if name == "userRating" and value == "-1":
         value = ""

@@ -59,7 +59,7 @@ class HistoryRow:
     history_id: int
     rating_key: int
     account_id: int
-    viewed_at: int
+    viewed_stamp: int
     device_id: int
     section_id: int
     title: str
@@ -85,7 +85,7 @@ class PlexWatchState:
             self.accounts[account_id] = name
             return account_id
 
-    def play(self, rating_key: int, *, account_id: int = OWNER_ID, viewed_at: int | None = None,
+    def play(self, rating_key: int, *, account_id: int = OWNER_ID, viewed_stamp: int | None = None,
              device_id: int = 1) -> int:
         """Someone watched the item to the end: a history row; for the owner also viewCount/lastViewedAt, and the
         resume point is cleared (a finished item has none). Returns the history id."""
@@ -93,7 +93,7 @@ class PlexWatchState:
             item = self.library.item(rating_key)
             if account_id not in self.accounts:
                 raise KeyError(f"no account {account_id}")
-            stamp = int(viewed_at if viewed_at is not None else time.time())
+            stamp = int(viewed_stamp if viewed_stamp is not None else time.time())
             self._next_history += 1
             self.rows.append(HistoryRow(self._next_history, item.rating_key, account_id, stamp, device_id,
                                         item.section_id, item.fields.get("title", "")))
@@ -114,12 +114,12 @@ class PlexWatchState:
             item.fields["lastViewedAt"] = str(int(time.time()))
             item.fields.pop("viewOffset", None)
 
-    def set_offset(self, rating_key: int, milliseconds: int | None) -> None:
+    def set_offset(self, rating_key: int, offset_ms: int | None) -> None:
         """The owner stopped part-way (``None`` clears the resume point)."""
         with self.library.lock:
             item = self.library.item(rating_key)
-            if milliseconds:
-                item.fields["viewOffset"] = str(int(milliseconds))
+            if offset_ms:
+                item.fields["viewOffset"] = str(int(offset_ms))
             else:
                 item.fields.pop("viewOffset", None)
 
@@ -150,10 +150,11 @@ class PlexWatchState:
             elif key == "metadataItemID":
                 rows = [row for row in rows if row.rating_key == int(value)]
             elif _VIEWED_AT_KEY.match(key):
-                rows = [row for row in rows if _compare(_VIEWED_AT_KEY.match(key).group(1), row.viewed_at, int(value))]
+                symbols = _VIEWED_AT_KEY.match(key).group(1)
+                rows = [row for row in rows if _compare(symbols, row.viewed_stamp, int(value))]
         sort = dict(query).get("sort", "viewedAt:desc")
         descending = sort.endswith(":desc")
-        return sorted(rows, key=lambda row: (row.viewed_at, row.history_id), reverse=descending)
+        return sorted(rows, key=lambda row: (row.viewed_stamp, row.history_id), reverse=descending)
 
     def history_xml(self, rows: list[HistoryRow], total: int, offset: int) -> ElementTree.Element:
         root = xml.container(size=len(rows), totalSize=total, offset=offset)
@@ -162,7 +163,7 @@ class PlexWatchState:
                 "historyKey": f"/status/sessions/history/{row.history_id}", "key": f"/library/metadata/{row.rating_key}",
                 "ratingKey": str(row.rating_key), "librarySectionID": str(row.section_id), "title": row.title,
                 "type": "movie", "thumb": f"/library/metadata/{row.rating_key}/thumb/1732300000",
-                "viewedAt": str(row.viewed_at), "accountID": str(row.account_id), "deviceID": str(row.device_id)})
+                "viewedAt": str(row.viewed_stamp), "accountID": str(row.account_id), "deviceID": str(row.device_id)})
         return root
 
     def delete_row(self, history_id: int) -> bool:

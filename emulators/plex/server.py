@@ -35,7 +35,7 @@ class _Fault:
     times: int | None
     method: str | None = None
     status: int = 500
-    seconds: float = 0.0
+    delay_s: float = 0.0
     body: bytes = b""
     content_type: str = "text/html"
     headers: dict[str, str] = field(default_factory=dict)
@@ -83,8 +83,8 @@ class PlexEmulator(LoopbackEmulator):
         return self.library.add_section(title, locations, type)
 
     def add_item(self, section_id: int, file: str, size: int | None = None, title: str = "",
-                 added_at: int | None = None, **xml_attrs: object) -> int:
-        return self.library.add_item(section_id, file, size, title, added_at, **xml_attrs)
+                 added_stamp: int | None = None, **xml_attrs: object) -> int:
+        return self.library.add_item(section_id, file, size, title, added_stamp, **xml_attrs)
 
     def add_pending_file(self, section_id: int, file: str, size: int | None = None, title: str | None = None) -> None:
         """A file on disk Plex has not scanned yet: it becomes an item when a scan covers its folder."""
@@ -156,9 +156,9 @@ class PlexEmulator(LoopbackEmulator):
         """The next ``times`` matching requests get their connection closed without an answer."""
         self._add_fault(_Fault(re.compile(path_regex), "drop", times, method))
 
-    def delay(self, path_regex: str, seconds: float, times: int | None = None, method: str | None = None) -> None:
-        """Matching requests wait ``seconds`` before being handled (beyond a client timeout: ReadTimeout)."""
-        self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, seconds=seconds))
+    def delay(self, path_regex: str, delay_s: float, times: int | None = None, method: str | None = None) -> None:
+        """Matching requests wait ``delay_s`` before being handled (beyond a client timeout: ReadTimeout)."""
+        self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, delay_s=delay_s))
 
     def answer(self, path_regex: str, status: int, body: bytes, content_type: str = "text/html",
                headers: dict[str, str] | None = None, times: int | None = 1, method: str | None = None) -> None:
@@ -222,7 +222,7 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             emulator.record(request)
             for fault in emulator.take_faults(self.command, parts.path, self.path):
                 if fault.kind == "delay":
-                    time.sleep(fault.seconds)
+                    time.sleep(fault.delay_s)
                 elif fault.kind == "drop":
                     self._drop()
                     return

@@ -59,8 +59,8 @@ def time_text(moment: datetime) -> str:
 @dataclass
 class SceneActivity:
     plays: list[datetime] = field(default_factory=list)
-    resume_time: float = 0.0
-    play_duration: float = 0.0
+    resume_s: float = 0.0
+    play_duration_s: float = 0.0
 
 
 class ScenePlays:
@@ -86,14 +86,14 @@ class ScenePlays:
             history = self.history(scene_id)
             return {"count": len(history), "history": history}
 
-    def save_activity(self, scene_id: str, resume_time: float | None, play_duration: float | None) -> bool:
+    def save_activity(self, scene_id: str, resume_s: float | None, play_duration_s: float | None) -> bool:
         with self.data.lock:
             self._require(scene_id)
             activity = self.of(scene_id)
-            if resume_time is not None:
-                activity.resume_time = resume_time
-            if play_duration is not None:
-                activity.play_duration += play_duration
+            if resume_s is not None:
+                activity.resume_s = resume_s
+            if play_duration_s is not None:
+                activity.play_duration_s += play_duration_s
             return True
 
     def _require(self, scene_id: str) -> None:
@@ -144,8 +144,8 @@ def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
         (scene, "play_history", lambda obj, _info: plays.history(obj["id"])),  # v0.25+, like sceneAddPlay
         (scene, "play_count", lambda obj, _info: len(plays.of(obj["id"]).plays)),
         (scene, "last_played_at", lambda obj, _info: (plays.history(obj["id"]) or [None])[0]),
-        (scene, "resume_time", lambda obj, _info: plays.of(obj["id"]).resume_time),
-        (scene, "play_duration", lambda obj, _info: plays.of(obj["id"]).play_duration),
+        (scene, "resume_time", lambda obj, _info: plays.of(obj["id"]).resume_s),
+        (scene, "play_duration", lambda obj, _info: plays.of(obj["id"]).play_duration_s),
         (mutation, "sceneAddPlay", lambda _root, _info, id, times=None: plays.add_plays(id, times)),
         (mutation, "sceneSaveActivity", lambda _root, _info, id, resume_time=None, playDuration=None:
             plays.save_activity(id, resume_time, playDuration)),

@@ -170,9 +170,9 @@ class StashEmulator(LoopbackEmulator):
         with self._lock:
             self._faults.clear()
 
-    def hang(self, seconds: float, times: int = 1) -> None:
+    def hang(self, delay_s: float, times: int = 1) -> None:
         with self._lock:
-            self._faults.append(["hang", times, seconds])
+            self._faults.append(["hang", times, delay_s])
 
     def take_fault(self, body: bytes = b"") -> tuple[str, Any] | None:
         with self._lock:
