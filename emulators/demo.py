@@ -1,8 +1,5 @@
-"""``python PlexSync.py demo``: the whole product against the bundled Stash and Plex emulators.
-
-Starts both emulators with a small library whose paths differ between Stash and Plex, fires hooks the
-way Stash does (a scan creating scenes, a UI edit, a performer rename), lets the detached worker sync,
-and prints what changed in Plex. Exits 0 when scenes synced.
+"""``python PlexSync.py demo``: the whole product against the bundled Stash and Plex emulators, on a small library
+whose paths differ between Stash and Plex; exits 0 when scenes synced.
 
 With ``--serve`` both emulators keep running afterwards, the emulated Stash serving PlexSync's page, until
 Ctrl+C: a newcomer clicks through the page and tries the command line against them.

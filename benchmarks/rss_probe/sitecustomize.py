@@ -1,6 +1,5 @@
-"""Put on PYTHONPATH by ``benchmarks/run.py`` only: every Python process the benchmark starts (hooks, tasks,
-the detached worker they spawn) appends its OWN peak resident memory, CPU time (all threads, user + system)
-and wall time to ``$PLEXSYNC_BENCH_RSS_LOG`` at exit.
+"""Put on PYTHONPATH by ``benchmarks/run.py`` only: every Python process the benchmark starts appends its OWN peak
+resident memory, CPU time and wall time to ``$PLEXSYNC_BENCH_RSS_LOG`` at exit.
 
 Why not ``getrusage(RUSAGE_CHILDREN)`` in the benchmark: on Linux it reports the largest child's ``ru_maxrss``,
 which includes the parent's resident memory at fork time, so a big benchmark process made tiny plugin

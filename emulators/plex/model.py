@@ -1,8 +1,5 @@
-"""The Plex emulator's library: sections, items, collections, tag ids, images and scans.
-
-Edit semantics (plexapi's query encoding) live in :mod:`emulators.plex.edits`; this module holds the state they
-act on. Every public method takes the library lock, so HTTP handler threads and test code can share one library.
-"""
+"""The Plex emulator's library: sections, items, collections, tag ids, images and scans (the state that
+:mod:`emulators.plex.edits` acts on)."""
 
 from __future__ import annotations
 
@@ -89,7 +86,8 @@ def file_stem(path: str) -> str:
 
 
 class PlexLibrary:
-    """Thread-safe in-memory state of one emulated Plex Media Server."""
+    """Thread-safe in-memory state of one emulated Plex Media Server: every public method takes the library lock,
+    so HTTP handler threads and test code can share one library."""
 
     def __init__(self, clock: Callable[[], int] | None = None) -> None:
         self.lock = threading.RLock()

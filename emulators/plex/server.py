@@ -1,11 +1,5 @@
-"""A Plex Media Server emulator that the real, unmodified plexapi 4.18.3 talks to over HTTP.
-
-XML with ``text/xml;charset=utf-8``, paging with ``totalSize``, list views with truncated tags, edits in
-plexapi's exact query encoding, images, locks, scans, collections, and faults on demand (status codes,
-dropped connections, delays, going down and coming back on the same port). Every request is recorded,
-faulted and unauthorised ones included. Routes: :mod:`emulators.plex.routes`; state: :mod:`emulators.plex.model`;
-what server and routes share: :mod:`emulators.plex.request`.
-"""
+"""A Plex Media Server emulator that the real, unmodified plexapi 4.18.3 talks to over HTTP, with faults on demand;
+every request is recorded, faulted and unauthorised ones included."""
 
 from __future__ import annotations
 

@@ -1,15 +1,4 @@
-"""The Stash emulator's data: studios, performers, tags, groups, scenes, plugin settings.
-
-Timestamps are RFC3339 text in a fixed local offset, strictly increasing, and compared as text (as Stash's
-SQLite does). Renaming a performer/studio/tag/group does not touch any scene's ``updated_at`` (as in Stash).
-
-Performer, studio and group images are URLs built as Stash's url builders build them
-(internal/api/urlbuilders/performer.go, studio.go, group.go): ``<base>/performer/<id>/image?t=<updated_at unix>``,
-``<base>/studio/<id>/image?t=…``, ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` appended when the
-object has no image (Stash then serves a placeholder). Before v0.27 groups are movies: ``Scene.movies`` and
-``<base>/movie/<id>/frontimage?t=…`` (urlbuilders/movie.go at v0.24.3); ``group_route`` says which. Setting an
-image or renaming bumps the object's ``updated_at``, so its ``t`` changes (stash-protocol.md §5.2).
-"""
+"""The Stash emulator's data: studios, performers, tags, groups, scenes, plugin settings."""
 
 from __future__ import annotations
 
@@ -55,7 +44,8 @@ class StashData:
         return stamp
 
     def now_text(self) -> str:
-        """A timestamp strictly later than the previous one, in Stash's text form."""
+        """A timestamp strictly later than the previous one, in Stash's text form: RFC3339 in a fixed local offset,
+        compared as text (as Stash's SQLite does)."""
         return datetime.fromtimestamp(self.stamp(), LOCAL_OFFSET).isoformat()
 
     def set_image(self, kind: str, object_id: str, data: bytes | None) -> None:
@@ -69,6 +59,12 @@ class StashData:
                 self.images[(kind, str(object_id))] = data
 
     def image_path(self, kind: str, object_id: str, base_url: str) -> str:
+        """The URL Stash's url builders build (internal/api/urlbuilders/performer.go, studio.go, group.go):
+        ``<base>/performer/<id>/image?t=<updated_at unix>``, ``<base>/studio/<id>/image?t=…``,
+        ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` when the object has no image (Stash then
+        serves a placeholder). Before v0.27 groups are movies: ``<base>/movie/<id>/frontimage?t=…``
+        (urlbuilders/movie.go at v0.24.3); ``group_route`` says which. Setting an image or renaming bumps the
+        object's ``updated_at``, so its ``t`` changes (stash-protocol.md §5.2)."""
         table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
         route = f"{self.group_route}/{object_id}/frontimage" if kind == "group" else f"{kind}/{object_id}/image"
         path = f"{base_url}/{route}?t={table[object_id]['updated_stamp']}"
@@ -129,6 +125,7 @@ class StashData:
             self.changed()
 
     def rename(self, table: dict[str, dict[str, Any]], object_id: str, name: str) -> None:
+        """A performer/studio/tag/group renamed: no scene's ``updated_at`` moves (as in Stash)."""
         with self.lock:
             table[str(object_id)]["name"] = name
             if "updated_stamp" in table[str(object_id)]:
