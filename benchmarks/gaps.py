@@ -66,25 +66,25 @@ def link_scenes(data_dir: Path, section: int, links: dict[str, int]) -> None:
 def timed_task(runner: PluginRunner, plex: PlexEmulator, stash: StashEmulator, name: str) -> tuple[dict, dict]:
     plex.reset_requests()
     stash.reset_queries()
-    started = time.perf_counter()
+    started_mono_s = time.perf_counter()
     result = runner.run_task(name, timeout=3600)
     if result.error:
         raise SystemExit(f"{name} failed: {result.error}")
-    figures = {"seconds": round(time.perf_counter() - started, 2), "plex_requests": len(plex.requests),
+    figures = {"seconds": round(time.perf_counter() - started_mono_s, 2), "plex_requests": len(plex.requests),
                "stash_requests": len(stash.queries)}
     return result.output, figures
 
 
-def stash_paging_seconds(stash: StashEmulator) -> float:
+def stash_paging_s(stash: StashEmulator) -> float:
     """Stash's side alone: the pages the task reads, asked for from here with nothing done with them (so the
     task's time less this is PlexSync's own work, and the emulator's share shows)."""
     reader = StashReader.from_url(stash.url)
-    started, page = time.perf_counter(), 1
+    started_mono_s, page = time.perf_counter(), 1
     while True:
         answer = reader.call(SCENE_FILES, {"filter": {"page": page, "per_page": STASH_PER_PAGE, "sort": "id",
                                                       "direction": "ASC"}})["findScenes"]
         if page * STASH_PER_PAGE >= answer["count"]:
-            return round(time.perf_counter() - started, 2)
+            return round(time.perf_counter() - started_mono_s, 2)
         page += 1
 
 
@@ -95,9 +95,9 @@ def main() -> int:
     figures: dict[str, object] = {"python": sys.version.split()[0], "scenes": args.scenes}
     with tempfile.TemporaryDirectory(prefix="plexsync-gaps-") as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN, truncate_list_tags=True) as plex, StashEmulator() as stash:
-        started = time.perf_counter()
+        started_mono_s = time.perf_counter()
         section, links = populate(stash, plex, args.scenes)
-        figures["populate_seconds"] = round(time.perf_counter() - started, 1)
+        figures["populate_seconds"] = round(time.perf_counter() - started_mono_s, 1)
         stash.set_plugin_settings("PlexSync", lib.plugin_settings(plex.url))
         runner = PluginRunner(REPO, stash.server_connection(data_dir=tmp, plugin_dir=str(REPO)))
         data_dir = Path(tmp) / "plugin_data" / "PlexSync"
@@ -118,7 +118,7 @@ def main() -> int:
         finally:
             disable_rss_probe()
         figures["peak_rss_own_mb"] = peak_rss_by_process(rss_log)
-        figures["stash_pages_alone_seconds"] = stash_paging_seconds(stash)
+        figures["stash_pages_alone_seconds"] = stash_paging_s(stash)
     print(json.dumps(figures, indent=2))
     return 0
 

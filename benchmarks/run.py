@@ -88,9 +88,9 @@ FLOOR_STDIN = json.dumps({"server_connection": {"Dir": "/tmp"}, "args": {"hookCo
 def floor_run_ms(db_path: str, env: dict[str, str] | None = None) -> float:
     """One run of the cost no hook can go below: Python start, ``json.load`` of Stash's stdin, one committed
     SQLite insert."""
-    started = time.perf_counter()
+    started_mono_s = time.perf_counter()
     subprocess.run([sys.executable, "-c", FLOOR_CODE, db_path], input=FLOOR_STDIN, check=True, env=env)
-    return (time.perf_counter() - started) * 1000
+    return (time.perf_counter() - started_mono_s) * 1000
 
 
 def interpreter_floor_ms(runs: int) -> dict:
@@ -137,7 +137,7 @@ def bench_hooks(runner: PluginRunner, scene_ids: list[str], runs: int, *,
                 raise SystemExit(f"hook failed: {result.error}")
             floor = floor_run_ms(f"{tmp}/f.db", runner.env)
             if during is None or during.is_alive():
-                samples.append(result.seconds * 1000)
+                samples.append(result.elapsed_s * 1000)
                 floors.append(floor)
     if not samples:
         return {"runs": 0}
@@ -166,19 +166,20 @@ def bench_sync(runner: PluginRunner, plex: PlexEmulator, count: int, rss_log: Pa
     """One Sync All: wall time, Plex requests per scene, and the task process's own CPU per scene."""
     plex.reset_requests()
     seen = len(probe_records(rss_log))
-    started = time.perf_counter()
+    started_mono_s = time.perf_counter()
     out = run_task(runner, "Sync All Scenes")
-    seconds = time.perf_counter() - started
-    figures = {"scenes": count, "seconds": round(seconds, 2), "scenes_per_second": round(count / seconds, 1),
+    elapsed_s = time.perf_counter() - started_mono_s
+    figures = {"scenes": count, "seconds": round(elapsed_s, 2), "scenes_per_second": round(count / elapsed_s, 1),
                "plex_requests": len(plex.requests), "plex_writes": plex.writes(),
                "requests_per_scene": round(len(plex.requests) / count, 2), "listing_pages": listing_pages(plex),
                "succeeded": out.get("succeeded"),
                "remaining": out.get("remaining")}
     task = [r for r in probe_records(rss_log)[seen:] if r.get("cpu_s") is not None]
     if task:
-        cpu, wall = sum(r["cpu_s"] for r in task), sum(r["wall_s"] for r in task)
-        figures["cpu_ms_per_scene"] = round(cpu * 1000 / count, 2)
-        figures["own_cpu_share_of_wall"] = round(cpu / wall, 2) if wall else None  # the rest: waiting on Plex/Stash
+        cpu_s, wall_s = sum(r["cpu_s"] for r in task), sum(r["wall_s"] for r in task)
+        figures["cpu_ms_per_scene"] = round(cpu_s * 1000 / count, 2)
+        # the rest of the wall time: waiting on Plex/Stash
+        figures["own_cpu_share_of_wall"] = round(cpu_s / wall_s, 2) if wall_s else None
     return figures
 
 
@@ -209,9 +210,9 @@ def profile_summary(path: Path, top: int = 12) -> dict:
         groups[kind] = groups.get(kind, 0.0) + own
         if not kind.startswith("idle"):
             rows.append((own, f"{Path(file).name}:{name}" if file != "~" else name, kind))
-    busy = sum(seconds for kind, seconds in groups.items() if not kind.startswith("idle")) or 1.0
-    return {"thread_seconds_by_kind": {kind: round(seconds, 2) for kind, seconds in sorted(groups.items())},
-            "share_of_non_idle": {kind: round(seconds / busy, 3) for kind, seconds in groups.items()
+    busy_s = sum(own_s for kind, own_s in groups.items() if not kind.startswith("idle")) or 1.0
+    return {"thread_seconds_by_kind": {kind: round(own_s, 2) for kind, own_s in sorted(groups.items())},
+            "share_of_non_idle": {kind: round(own_s / busy_s, 3) for kind, own_s in groups.items()
                                   if not kind.startswith("idle")},
             "top_functions_own_time": [(name, round(own, 3), kind) for own, name, kind in sorted(rows)[::-1][:top]]}
 
@@ -274,9 +275,9 @@ def main() -> int:
     figures["hook_floor"] = interpreter_floor_ms(max(10, args.hook_runs // 2))
     with tempfile.TemporaryDirectory(prefix="plexsync-bench-") as tmp, \
             PlexEmulator(token=lib.PLEX_TOKEN, truncate_list_tags=True) as plex, StashEmulator() as stash:
-        started = time.perf_counter()
+        started_mono_s = time.perf_counter()
         scene_ids = populate(stash, plex, args.scenes)
-        figures["populate_seconds"] = round(time.perf_counter() - started, 1)
+        figures["populate_seconds"] = round(time.perf_counter() - started_mono_s, 1)
         if args.plex_latency_ms:
             plex.delay(r".", args.plex_latency_ms / 1000.0)
             figures["plex_latency_ms"] = args.plex_latency_ms

@@ -95,7 +95,7 @@ class Soak:
             self.stash.update_scene(scene_id, title=title)
             result = self.runner.run_hook("Scene.Update.Post", int(scene_id), input={"title": title})
             self.counts["events_in"] += 1
-            self.hook_ms.append(result.seconds * 1000)
+            self.hook_ms.append(result.elapsed_s * 1000)
             if result.error:
                 self.counts["hook_errors"] += 1
             else:
@@ -127,9 +127,9 @@ class Soak:
                 pass
 
     def day(self, number: int) -> dict:
-        started = time.monotonic()
+        started_mono_s = time.monotonic()
         worker_rss: list[float] = []
-        while time.monotonic() - started < self.args.day_seconds:
+        while time.monotonic() - started_mono_s < self.args.day_seconds:
             roll = self.rng.random()
             if roll < 0.06:
                 self.plex_restart()

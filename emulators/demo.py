@@ -1,8 +1,5 @@
-"""``python PlexSync.py demo``: the whole product against the bundled Stash and Plex emulators.
-
-Starts both emulators with a small library whose paths differ between Stash and Plex, fires hooks the
-way Stash does (a scan creating scenes, a UI edit, a performer rename), lets the detached worker sync,
-and prints what changed in Plex. Exits 0 when scenes synced.
+"""``python PlexSync.py demo``: the whole product against the bundled Stash and Plex emulators, on a small library
+whose paths differ between Stash and Plex; exits 0 when scenes synced.
 
 With ``--serve`` both emulators keep running afterwards, the emulated Stash serving PlexSync's page, until
 Ctrl+C: a newcomer clicks through the page and tries the command line against them.
@@ -25,7 +22,7 @@ from emulators.stash.server import StashEmulator
 
 SHOWN_FIELDS = ("title", "summary", "tagline", "studio", "originallyAvailableAt", "year", "userRating")
 SHOWN_TAGS = ("genre", "actor", "director", "collection")
-WAIT_SECONDS = 60.0
+WAIT_S = 60.0
 
 
 def snapshot(plex: PlexEmulator, rating_keys: dict[str, int]) -> dict[int, dict[str, Any]]:
@@ -39,9 +36,9 @@ def snapshot(plex: PlexEmulator, rating_keys: dict[str, int]) -> dict[int, dict[
 
 
 def wait_until_synced(runner: PluginRunner, expected: int) -> dict[str, Any]:
-    deadline = time.time() + WAIT_SECONDS
+    deadline_s = time.time() + WAIT_S
     status: dict[str, Any] = {}
-    while time.time() < deadline:
+    while time.time() < deadline_s:
         status = runner.run_task("Queue Status").output or {}
         settled = (status.get("pending", 1) == 0 and status.get("in_progress", 1) == 0
                    and status.get("fanout_pending", 1) == 0 and not status.get("worker_running", True))
@@ -91,13 +88,13 @@ def _show(plex: PlexEmulator, stash: StashEmulator, runner: PluginRunner, scene_
     print(f"Stash emulator at {stash.url}, Plex emulator at {plex.url}", file=out)
     print(f"Stash sees {lib.STASH_ROOT}/…, Plex sees {lib.PLEX_ROOT}/…  (path_map: {lib.PATH_MAP})", file=out)
 
-    started = time.monotonic()
+    started_mono_s = time.monotonic()
     for scene_id in scene_ids.values():  # a library scan creates each scene: one hook per scene
         result = runner.run_hook("Scene.Create.Post", int(scene_id), input=None)
         if result.error:
             print(f"hook failed: {result.error}", file=out)
             return 1
-    hook_ms = (time.monotonic() - started) * 1000 / len(scene_ids)
+    hook_ms = (time.monotonic() - started_mono_s) * 1000 / len(scene_ids)
     print(f"Fired {len(scene_ids)} scan hooks, {hook_ms:.0f} ms each (the save never waits for Plex)", file=out)
     status = wait_until_synced(runner, len(scene_ids))
     after = snapshot(plex, rating_keys)
@@ -177,7 +174,7 @@ def stop_worker(data_dir: Path) -> None:
 def show_play_import(plex, stash, runner, scene_ids, rating_keys, out) -> None:
     """Someone watches a scene in Plex; the Import Plex Plays task puts the play into Stash (issue 14)."""
     path = lib.SCENES[0].relative_path
-    plex.watch.play(rating_keys[path], viewed_at=int(time.time()) - 3600)
+    plex.watch.play(rating_keys[path], viewed_stamp=int(time.time()) - 3600)
     result = runner.run_task("Import Plex Plays")
     scene = stash.scene(scene_ids[path])
     print(f"\nWatched {scene['title']!r} in Plex an hour ago; Import Plex Plays: "

@@ -1,19 +1,5 @@
 """Stash's plugin package manager, as far as installing one package from a source goes, for the tests that run
-a release the way a user gets it.
-
-Imitated from Stash's Go source (pkg/pkg, v0.30.1; each rule is checked, not assumed):
-- the source's URL is its ``index.yml``: a YAML list of packages with ``id name version date requires path
-  sha256 metadata`` (pkg.go ``RemotePackage``); ``date`` is ``2006-01-02 15:04:05`` in UTC, or the legacy form
-  with a zone (pkg.go ``Time.UnmarshalYAML``), and anything else fails the index;
-- ``path`` is a URL, or a path joined to the index URL's folder (repository_http.go ``resolvePath``); a
-  ``file://`` index may name local files, a remote one may not;
-- the zip's sha256 must equal ``sha256`` or nothing is installed (manager.go ``Install``);
-- every file entry (directories skipped) is written under ``<plugins>/<source's local path>/<id>/`` at its
-  cleaned name, and a ``manifest`` file lists the package and its files (manager.go ``installPackage``,
-  store.go); an existing install of the id is removed first.
-- Stash then runs the plugin with ``PYTHONPATH`` = the folder above the plugin's own
-  (pkg/plugin/raw.go: ``filepath.Dir(filepath.Dir(<plugin yml>))``): emulators/plugin_runner.py does that.
-"""
+a release the way a user gets it. Imitated from Stash's Go source (pkg/pkg, v0.30.1; each rule is checked)."""
 
 from __future__ import annotations
 
@@ -40,6 +26,8 @@ class PackageError(ValueError):
 
 
 def parse_date(value: Any) -> datetime:
+    """``date`` is ``2006-01-02 15:04:05`` in UTC, or the legacy form with a zone, and anything else fails the index
+    (pkg.go ``Time.UnmarshalYAML``)."""
     if isinstance(value, datetime):  # an unquoted date in YAML; Go reads the same text
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     text = str(value)
@@ -53,6 +41,8 @@ def parse_date(value: Any) -> datetime:
 
 
 def read_index(text: str) -> list[dict[str, Any]]:
+    """The source's ``index.yml``: a YAML list of packages with ``id name version date requires path sha256
+    metadata`` (pkg.go ``RemotePackage``)."""
     packages = yaml.safe_load(text)
     if not isinstance(packages, list):
         raise PackageError("the package list is not a YAML list")
@@ -67,6 +57,7 @@ def _fetch(url: str) -> bytes:
 
 
 def resolve_path(index_url: str, path: str) -> str:
+    """``path`` is a URL, or a path joined to the index URL's folder (repository_http.go ``resolvePath``)."""
     if urllib.parse.urlsplit(path).scheme:
         return path
     parts = urllib.parse.urlsplit(index_url)
@@ -75,7 +66,13 @@ def resolve_path(index_url: str, path: str) -> str:
 
 
 def install(index_url: str, package_id: str, plugins_dir: Path, local_path: str) -> Path:
-    """Install ``package_id`` from the source at ``index_url`` into ``plugins_dir/local_path/<id>``."""
+    """Install ``package_id`` from the source at ``index_url`` into ``plugins_dir/local_path/<id>``.
+
+    A ``file://`` index may name local files, a remote one may not; the zip's sha256 must equal ``sha256`` or
+    nothing is installed (manager.go ``Install``); every file entry (directories skipped) is written at its cleaned
+    name, and a ``manifest`` file lists the package and its files (manager.go ``installPackage``, store.go); an
+    existing install of the id is removed first. Stash then runs the plugin with ``PYTHONPATH`` = the folder above
+    the plugin's own (pkg/plugin/raw.go): emulators/plugin_runner.py does that."""
     packages = [p for p in read_index(_fetch(index_url).decode("utf-8")) if p.get("id") == package_id]
     if not packages:
         raise PackageError(f"package {package_id!r} not found in {index_url}")

@@ -1,11 +1,4 @@
-"""Run a raw plugin exactly as Stash does (stash-protocol.md §1–§3, §7.3).
-
-argv from the yml's ``exec`` (``python``/``python3`` swapped for the configured interpreter, ``{pluginDir}``
-replaced), cwd that is not the plugin folder, PYTHONPATH plus the plugin folder's parent, stdin = one JSON
-object without a newline and then closed, stdout read to EOF (a grandchild holding it keeps the run waiting,
-as in Stash), stdout parsed Stash's way, stderr split into leveled log lines and progress.
-Cancelling is SIGKILL of the direct child only.
-"""
+"""Run a raw plugin exactly as Stash does (stash-protocol.md §1–§3, §7.3)."""
 
 from __future__ import annotations
 
@@ -33,7 +26,7 @@ class RunResult:
     stdout_raw: bytes
     stderr_raw: bytes
     exit_code: int
-    seconds: float
+    elapsed_s: float
     logs: list[tuple[str, str]] = field(default_factory=list)
     progress: list[float] = field(default_factory=list)
     protocol_errors: list[str] = field(default_factory=list)
@@ -57,6 +50,7 @@ def parse_stdout(raw: bytes, exit_code: int) -> tuple[Any, str | None]:
 
 
 def parse_stderr(raw: bytes, err_log: str = "error") -> tuple[list[tuple[str, str]], list[float], list[str]]:
+    """stderr split into leveled log lines (``\\x01<level>\\x02``) and progress, and what Stash would choke on."""
     logs, progress, problems = [], [], []
     for line in raw.split(b"\n"):
         line = line.rstrip(b"\r")
@@ -83,10 +77,10 @@ def parse_stderr(raw: bytes, err_log: str = "error") -> tuple[list[tuple[str, st
 
 
 class RunningPlugin:
-    def __init__(self, process: subprocess.Popen, started: float, err_log: str) -> None:
+    def __init__(self, process: subprocess.Popen, started_mono_s: float, err_log: str) -> None:
         self.process = process
         self.pid = process.pid
-        self._started = started
+        self._started_mono_s = started_mono_s
         self._err_log = err_log
         self._stdout = bytearray()
         self._stderr = bytearray()
@@ -105,16 +99,17 @@ class RunningPlugin:
         self.process.kill()
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        """stdout read to EOF (a grandchild holding it keeps the run waiting, as in Stash), then parsed Stash's way."""
+        deadline_mono_s = None if timeout is None else time.monotonic() + timeout
         for reader in self._readers:  # Stash reads stdout to EOF before it waits for the process
-            reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            reader.join(None if deadline_mono_s is None else max(0.0, deadline_mono_s - time.monotonic()))
             if reader.is_alive():
                 raise TimeoutError("the plugin's stdout/stderr stayed open (a child may be holding them)")
-        exit_code = self.process.wait(None if deadline is None else max(0.1, deadline - time.monotonic()))
-        seconds = time.monotonic() - self._started
+        exit_code = self.process.wait(None if deadline_mono_s is None else max(0.1, deadline_mono_s - time.monotonic()))
+        elapsed_s = time.monotonic() - self._started_mono_s
         output, error = parse_stdout(bytes(self._stdout), exit_code)
         logs, progress, problems = parse_stderr(bytes(self._stderr), self._err_log)
-        return RunResult(output, error, bytes(self._stdout), bytes(self._stderr), exit_code, seconds, logs, progress,
+        return RunResult(output, error, bytes(self._stdout), bytes(self._stderr), exit_code, elapsed_s, logs, progress,
                          problems)
 
 
@@ -129,6 +124,8 @@ class PluginRunner:
         self.cwd = Path(cwd) if cwd else Path(tempfile.gettempdir())
 
     def argv(self, exec_args: list[str] | None = None) -> list[str]:
+        """The yml's ``exec``, ``python``/``python3`` swapped for the configured interpreter, ``{pluginDir}``
+        replaced."""
         command = [part.replace("{pluginDir}", str(self.plugin_dir)) if n else part
                    for n, part in enumerate(self.yml.exec + (exec_args or []))]
         if command[0] in ("python", "python3"):
@@ -136,6 +133,8 @@ class PluginRunner:
         return command
 
     def environment(self) -> dict[str, str]:
+        """PYTHONPATH plus the plugin folder's parent (Stash pkg/plugin/raw.go
+        ``filepath.Dir(filepath.Dir(plugin.path))``, pkg/python/env.go ``AppendPythonPath``)."""
         env = dict(os.environ if self.env is None else self.env)
         extra = str(self.plugin_dir.parent)
         env["PYTHONPATH"] = f"{env['PYTHONPATH']}{os.pathsep}{extra}" if env.get("PYTHONPATH") else extra
@@ -153,8 +152,10 @@ class PluginRunner:
         return self.start_raw(payload, exec_args)
 
     def start_raw(self, stdin: bytes, exec_args: list[str] | None = None) -> RunningPlugin:
+        """Start the plugin in a cwd that is not its folder, write ``stdin`` (one JSON object, no newline) and
+        close it."""
         self.cwd.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
+        started_mono_s = time.monotonic()
         process = subprocess.Popen(self.argv(exec_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, cwd=str(self.cwd), env=self.environment())
         assert process.stdin is not None
@@ -163,7 +164,7 @@ class PluginRunner:
             process.stdin.close()
         except BrokenPipeError:
             pass
-        return RunningPlugin(process, started, self.yml.err_log)
+        return RunningPlugin(process, started_mono_s, self.yml.err_log)
 
     def run_hook(self, trigger: str, object_id: int, input: Any = None, input_fields: list[str] | None = None,
                  timeout: float = 60) -> RunResult:

@@ -1,0 +1,1 @@
+"""Maintainers' tools: building a release (``tools/make_release.py``)."""

@@ -1,6 +1,5 @@
-"""Put on PYTHONPATH by ``benchmarks/run.py`` only: every Python process the benchmark starts (hooks, tasks,
-the detached worker they spawn) appends its OWN peak resident memory, CPU time (all threads, user + system)
-and wall time to ``$PLEXSYNC_BENCH_RSS_LOG`` at exit.
+"""Put on PYTHONPATH by ``benchmarks/run.py`` only: every Python process the benchmark starts appends its OWN peak
+resident memory, CPU time and wall time to ``$PLEXSYNC_BENCH_RSS_LOG`` at exit.
 
 Why not ``getrusage(RUSAGE_CHILDREN)`` in the benchmark: on Linux it reports the largest child's ``ru_maxrss``,
 which includes the parent's resident memory at fork time, so a big benchmark process made tiny plugin
@@ -10,7 +9,7 @@ processes look huge. ``VmHWM`` in ``/proc/self/status`` is the process's own hig
 import os
 import time
 
-_STARTED = time.perf_counter()  # as early as site start-up runs: the interpreter's own start is not counted
+_STARTED_MONO_S = time.perf_counter()  # as early as site start-up runs: the interpreter's own start is not counted
 
 
 def _peak_kib() -> int | None:
@@ -36,7 +35,7 @@ def _report(log_path: str) -> None:
 
     times = os.times()
     record = {"pid": os.getpid(), "command": (sys.argv[1:2] or ["(stdin)"])[0], "peak_kib": _peak_kib(),
-              "cpu_s": round(times.user + times.system, 4), "wall_s": round(time.perf_counter() - _STARTED, 4)}
+              "cpu_s": round(times.user + times.system, 4), "wall_s": round(time.perf_counter() - _STARTED_MONO_S, 4)}
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(json.dumps(record) + "\n")
 

@@ -1,27 +1,4 @@
-"""PMS's metadata edit semantics for the query strings plexapi 4.18.3 sends (plex-api.md §3, §6.4).
-
-Fields: ``F.value`` sets (empty clears), ``F.locked`` locks/unlocks. ``titleSort`` and ``contentRating`` are
-plain fields too (plexapi's ``editSortTitle``/``editContentRating`` → ``editField``, plexapi/mixins/edit.py); an
-unset ``titleSort`` is left out of the XML and plexapi reads the title in its place (``Video._loadData``). Tags per type T: ``T[].tag`` clears the
-type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
-unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
-``T[i].tagging.text`` / ``T[i].tag.tagKey`` kept on that entry. ``actor[i].tag.thumb`` is the actor's photo, and
-Plex keeps one photo per actor for the whole server (one entry per actor name, shared by every item and library:
-gboudreau/XBMCnfoTVImporter.bundle#118, "all instances of an actor are linked together in the Plex database as
-one entry … a single image"; joshuaavalon/AvalonXmlAgent.bundle#1, "Plex only support 1 thumbnail per actor … the
-later updated one will overwrite"), so writing it on one item changes it on all of them. An actor sent without
-``tag.thumb`` loses its photo (plex-api.md §3.4: "send the full cast each time, including ``tag.thumb`` of
-existing actors, or their role/photo may be lost", the stricter reading of an unverified behaviour), everywhere.
-Clear and removal apply before replacement. An indexed list always replaces the item's whole list of its type: plexapi's maintainers
-(PR #151, "it will overwrite the previous collection/label/genre"), and every client that adds a tag re-sends
-the existing ones with it (plexapi's ``editTags``, PSPlex's ``Add-PlexLabel``). No source shows a server that adds
-indexed entries to the item's list, so the emulator has no such mode: a list sent in parts keeps its last part.
-
-Tag names are case-insensitive: a name that a tag already in use on the server matches ignoring case takes
-that tag's spelling (Kometa-Team/Kometa#201, Plex capitalising labels; plex-api.md addendum). Names are resolved
-before the request's removals apply, so removing the old spelling and adding a new one in the same request
-keeps the old spelling; only a later request sees it gone.
-"""
+"""PMS's metadata edit semantics for the query strings plexapi 4.18.3 sends (plex-api.md §3, §6.4)."""
 
 from __future__ import annotations
 
@@ -48,6 +25,10 @@ class EditPlan:
 
 
 def parse_edits(query: list[tuple[str, str]]) -> EditPlan:
+    """``F.value`` sets a field (empty clears), ``F.locked`` locks/unlocks. Tags per type T: ``T[].tag`` clears the
+    type, ``T[].tag.tag-`` removes a comma list of names that plexapi quoted twice (the server splits on ``,`` and
+    unquotes each, so commas inside names survive), ``T[i].tag.tag`` replaces the list in index order, with
+    ``T[i].tagging.text`` / ``T[i].tag.tagKey`` / ``T[i].tag.thumb`` kept on that entry."""
     plan = EditPlan()
     for key, value in query:
         if key in CONTROL_KEYS:
@@ -69,6 +50,7 @@ def parse_edits(query: list[tuple[str, str]]) -> EditPlan:
 
 
 def apply_edits(library: PlexLibrary, item: EmuItem, plan: EditPlan) -> None:
+    """Clear and removal apply before replacement; spellings are resolved before either (see ``_spellings``)."""
     with library.lock:
         spellings = {kind: _spellings(library, kind, entries) for kind, entries in plan.replacements.items()}
         for name, value in plan.values:
@@ -88,7 +70,11 @@ def apply_edits(library: PlexLibrary, item: EmuItem, plan: EditPlan) -> None:
 
 def _spellings(library: PlexLibrary, tag_type: str, entries: dict[int, dict[str, str]]) -> dict[str, str]:
     """Each name sent → the spelling PMS stores: its own if in use (or new), else that of a tag in use that
-    matches it ignoring case. Tags nobody carries any more are taken as gone [U: PMS may keep them longer]."""
+    matches it ignoring case. Tags nobody carries any more are taken as gone [U: PMS may keep them longer].
+
+    Tag names are case-insensitive on the server (Kometa-Team/Kometa#201, Plex capitalising labels; plex-api.md
+    addendum). Names are resolved before the request's removals apply, so removing the old spelling and adding a
+    new one in the same request keeps the old spelling; only a later request sees it gone."""
     sent = {entry["tag.tag"] for entry in entries.values() if entry.get("tag.tag")}
     by_key: dict[str, list[str]] = {}
     for kind, known in library.tag_ids:
@@ -107,9 +93,12 @@ def _carried(library: PlexLibrary, tag_type: str, name: str) -> bool:
 
 
 def _set_scalar(item: EmuItem, name: str, value: str) -> None:
+    """``titleSort`` and ``contentRating`` are plain fields too (plexapi's ``editSortTitle``/``editContentRating``
+    → ``editField``, plexapi/mixins/edit.py); an unset ``titleSort`` is left out of the XML and plexapi reads the
+    title in its place (``Video._loadData``)."""
     if name == "addedAt":
         if value:
-            item.added_at = int(float(value))
+            item.added_stamp = int(float(value))
         return
     if name == "userRating" and value == "-1":
         value = ""
@@ -121,6 +110,18 @@ def _set_scalar(item: EmuItem, name: str, value: str) -> None:
 
 def _replace_tags(library: PlexLibrary, item: EmuItem, tag_type: str, entries: dict[int, dict[str, str]],
                   spellings: dict[str, str]) -> None:
+    """An indexed list always replaces the item's whole list of its type: plexapi's maintainers (PR #151, "it will
+    overwrite the previous collection/label/genre"), and every client that adds a tag re-sends the existing ones
+    with it (plexapi's ``editTags``, PSPlex's ``Add-PlexLabel``). No source shows a server that adds indexed entries
+    to the item's list, so the emulator has no such mode: a list sent in parts keeps its last part.
+
+    ``actor[i].tag.thumb`` is the actor's photo, and Plex keeps one photo per actor for the whole server (one entry
+    per actor name, shared by every item and library: gboudreau/XBMCnfoTVImporter.bundle#118, "all instances of an
+    actor are linked together in the Plex database as one entry … a single image";
+    joshuaavalon/AvalonXmlAgent.bundle#1, "Plex only support 1 thumbnail per actor … the later updated one will
+    overwrite"), so writing it on one item changes it on all of them. An actor sent without ``tag.thumb`` loses its
+    photo, everywhere (plex-api.md §3.4: "send the full cast each time, including ``tag.thumb`` of existing actors,
+    or their role/photo may be lost", the stricter reading of an unverified behaviour)."""
     ordered = [entries[index] for index in sorted(entries) if entries[index].get("tag.tag")]
     names = [spellings[entry["tag.tag"]] for entry in ordered]
     item.tags[tag_type] = list(dict.fromkeys(names))

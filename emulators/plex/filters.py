@@ -32,7 +32,7 @@ def _operator(key_symbols: str) -> str:
     return operator
 
 
-def _epoch(value: str, clock: Callable[[], float] = time.time) -> int:
+def _plex_stamp(value: str, clock: Callable[[], float] = time.time) -> int:
     relative = _RELATIVE.match(value)
     if relative:
         return int(clock()) - int(relative.group(1)) * _UNITS[relative.group(2)]
@@ -45,9 +45,9 @@ def _item_value(item: EmuItem, name: str) -> Any:
     if name == "id":
         return item.rating_key
     if name == "addedAt":
-        return item.added_at
+        return item.added_stamp
     if name == "updatedAt":
-        return item.updated_at
+        return item.updated_stamp
     if name == "file":
         return item.file
     if name == "titleSort":
@@ -91,8 +91,8 @@ def item_matches(library: PlexLibrary, item: EmuItem, name: str, operator: str, 
     if name in DATE_FIELDS:
         actual = _item_value(item, name)
         if name == "originallyAvailableAt" and actual:
-            actual = _epoch(str(actual))
-        return _compare(operator, actual, _epoch(value), strict_before=True)
+            actual = _plex_stamp(str(actual))
+        return _compare(operator, actual, _plex_stamp(value), strict_before=True)
     if name in NUMBER_FIELDS:
         actual = _item_value(item, name)
         return _compare(operator, float(actual) if actual not in (None, "") else None, float(value))

@@ -1,31 +1,8 @@
-"""Watch state of the Plex emulator: accounts, play history, view offsets, scrobble and progress.
+"""Watch state of the Plex emulator: accounts, play history, view offsets, scrobble and progress, shaped after
+what plexapi 4.18.3 sends and reads and what a real PMS answers (plex-api.md, addendum "Watch state").
 
-Shapes follow what plexapi 4.18.3 sends and reads, and what a real PMS answers (plex-api.md, addendum "Watch
-state"):
-
-- ``GET /accounts`` → ``<Account id key name …/>`` (plexapi ``server.SystemAccount``; id 1 is the owner).
-- ``GET /status/sessions/history/all`` (plexapi ``PlexServer.history``): ``sort=viewedAt:desc``, filters
-  ``accountID``, ``librarySectionID``, ``metadataItemID`` and ``viewedAt>`` (plexapi's ``mindate``, "min datetime"),
-  paged with ``X-Plex-Container-Start/Size`` and ``totalSize`` (plexapi's ``fetchItems`` stops after the first page
-  without it). Rows are ``<Video historyKey ratingKey key viewedAt accountID deviceID …>`` (``base.PlexHistory``)
-  and outlive their item (``PlexHistory.source()`` returns None then).
-- ``DELETE /status/sessions/history/<id>`` (``PlexHistory.delete``).
-- ``GET /:/scrobble`` / ``/:/unscrobble`` with ``key`` and ``identifier=com.plexapp.plugins.library``
-  (plexapi ``mixins.PlayedUnplayedMixin``): marks played for the token's owner — ``viewCount`` goes up and
-  ``lastViewedAt`` is now (plexapi's real-server ``test_video_movie_watched``: viewCount 1 after markPlayed). From
-  PMS 1.40.0.7998 it writes **no** history row: "(View History) No longer create a view history entry for items
-  marked as played" (PMS release notes, quoted in python-plexapi PR #1366, which changed ``test_history_Movie``
-  to ``assert not len(history)`` after ``markPlayed()``; issue #1365: "calling MarkPlayed no longer creates a
-  history record"). Older servers did write one (that test asserted ``len(history)`` before the PR): an emulator
-  built with an older ``version`` does too. Whether a second mark of a played item counts twice is
-  unverified; the emulator counts it.
-- ``GET /:/progress?key&identifier&time&state`` (``base.Playable.updateProgress``): the owner's resume point in
-  milliseconds; "setting the time to 0 will not work" (its docstring), so 0 changes nothing.
-- ``viewCount``, ``lastViewedAt`` and ``viewOffset`` on items are the token owner's (they render as Video
-  attributes through the item's fields).
-
-Requests without ``identifier`` or with another one are refused with 400: plexapi always sends the library's
-identifier, and a request naming no provider is not one PMS can route to the library.
+``viewCount``, ``lastViewedAt`` and ``viewOffset`` on items are the token owner's (they render as Video attributes
+through the item's fields).
 """
 
 from __future__ import annotations
@@ -47,7 +24,7 @@ if TYPE_CHECKING:
 
 Answer = tuple[int, bytes]
 OWNER_ID = 1
-MARKED_PLAYED_WITHOUT_HISTORY = (1, 40, 0, 7998)  # python-plexapi PR #1366 (see above)
+MARKED_PLAYED_WITHOUT_HISTORY = (1, 40, 0, 7998)  # python-plexapi PR #1366 (see PlexWatchState.mark_played)
 NOT_FOUND: Answer = (404, b"<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>")
 BAD_REQUEST: Answer = (400, b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>")
 EMPTY: Answer = (200, b"")
@@ -59,7 +36,7 @@ class HistoryRow:
     history_id: int
     rating_key: int
     account_id: int
-    viewed_at: int
+    viewed_stamp: int
     device_id: int
     section_id: int
     title: str
@@ -85,7 +62,7 @@ class PlexWatchState:
             self.accounts[account_id] = name
             return account_id
 
-    def play(self, rating_key: int, *, account_id: int = OWNER_ID, viewed_at: int | None = None,
+    def play(self, rating_key: int, *, account_id: int = OWNER_ID, viewed_stamp: int | None = None,
              device_id: int = 1) -> int:
         """Someone watched the item to the end: a history row; for the owner also viewCount/lastViewedAt, and the
         resume point is cleared (a finished item has none). Returns the history id."""
@@ -93,7 +70,7 @@ class PlexWatchState:
             item = self.library.item(rating_key)
             if account_id not in self.accounts:
                 raise KeyError(f"no account {account_id}")
-            stamp = int(viewed_at if viewed_at is not None else time.time())
+            stamp = int(viewed_stamp if viewed_stamp is not None else time.time())
             self._next_history += 1
             self.rows.append(HistoryRow(self._next_history, item.rating_key, account_id, stamp, device_id,
                                         item.section_id, item.fields.get("title", "")))
@@ -104,7 +81,15 @@ class PlexWatchState:
             return self._next_history
 
     def mark_played(self, rating_key: int) -> None:
-        """``/:/scrobble``: the owner's view count and last-viewed time; a history row only before PMS 1.40.0.7998."""
+        """``/:/scrobble``: the owner's view count and last-viewed time; a history row only before PMS 1.40.0.7998.
+
+        ``viewCount`` goes up and ``lastViewedAt`` is now (plexapi's real-server ``test_video_movie_watched``:
+        viewCount 1 after markPlayed). From PMS 1.40.0.7998 it writes **no** history row: "(View History) No longer
+        create a view history entry for items marked as played" (PMS release notes, quoted in python-plexapi PR
+        #1366, which changed ``test_history_Movie`` to ``assert not len(history)`` after ``markPlayed()``; issue
+        #1365: "calling MarkPlayed no longer creates a history record"). Older servers did write one (that test
+        asserted ``len(history)`` before the PR): an emulator built with an older ``version`` does too. Whether a
+        second mark of a played item counts twice is unverified; the emulator counts it."""
         if not _marks_without_history(self.server_version):
             self.play(rating_key)
             return
@@ -114,12 +99,12 @@ class PlexWatchState:
             item.fields["lastViewedAt"] = str(int(time.time()))
             item.fields.pop("viewOffset", None)
 
-    def set_offset(self, rating_key: int, milliseconds: int | None) -> None:
+    def set_offset(self, rating_key: int, offset_ms: int | None) -> None:
         """The owner stopped part-way (``None`` clears the resume point)."""
         with self.library.lock:
             item = self.library.item(rating_key)
-            if milliseconds:
-                item.fields["viewOffset"] = str(int(milliseconds))
+            if offset_ms:
+                item.fields["viewOffset"] = str(int(offset_ms))
             else:
                 item.fields.pop("viewOffset", None)
 
@@ -130,6 +115,7 @@ class PlexWatchState:
     # -- what the routes answer ------------------------------------------------------------------
 
     def accounts_xml(self) -> ElementTree.Element:
+        """``GET /accounts`` → ``<Account id key name …/>`` (plexapi ``server.SystemAccount``; id 1 is the owner)."""
         with self.lock:
             root = xml.container(size=len(self.accounts), identifier="com.plexapp.system.accounts")
             for account_id, name in sorted(self.accounts.items()):
@@ -140,6 +126,9 @@ class PlexWatchState:
             return root
 
     def history_rows(self, query: list[tuple[str, str]]) -> list[HistoryRow]:
+        """``GET /status/sessions/history/all`` (plexapi ``PlexServer.history``): ``sort=viewedAt:desc``, filters
+        ``accountID``, ``librarySectionID``, ``metadataItemID`` and ``viewedAt>`` (plexapi's ``mindate``, "min
+        datetime"). Rows outlive their item (``PlexHistory.source()`` returns None then)."""
         with self.lock:
             rows = list(self.rows)
         for key, value in query:
@@ -150,22 +139,26 @@ class PlexWatchState:
             elif key == "metadataItemID":
                 rows = [row for row in rows if row.rating_key == int(value)]
             elif _VIEWED_AT_KEY.match(key):
-                rows = [row for row in rows if _compare(_VIEWED_AT_KEY.match(key).group(1), row.viewed_at, int(value))]
+                symbols = _VIEWED_AT_KEY.match(key).group(1)
+                rows = [row for row in rows if _compare(symbols, row.viewed_stamp, int(value))]
         sort = dict(query).get("sort", "viewedAt:desc")
         descending = sort.endswith(":desc")
-        return sorted(rows, key=lambda row: (row.viewed_at, row.history_id), reverse=descending)
+        return sorted(rows, key=lambda row: (row.viewed_stamp, row.history_id), reverse=descending)
 
     def history_xml(self, rows: list[HistoryRow], total: int, offset: int) -> ElementTree.Element:
+        """``<Video historyKey ratingKey key viewedAt accountID deviceID …>`` (plexapi ``base.PlexHistory``), paged with
+        ``totalSize`` (plexapi's ``fetchItems`` stops after the first page without it)."""
         root = xml.container(size=len(rows), totalSize=total, offset=offset)
         for row in rows:
             ElementTree.SubElement(root, "Video", {
                 "historyKey": f"/status/sessions/history/{row.history_id}", "key": f"/library/metadata/{row.rating_key}",
                 "ratingKey": str(row.rating_key), "librarySectionID": str(row.section_id), "title": row.title,
                 "type": "movie", "thumb": f"/library/metadata/{row.rating_key}/thumb/1732300000",
-                "viewedAt": str(row.viewed_at), "accountID": str(row.account_id), "deviceID": str(row.device_id)})
+                "viewedAt": str(row.viewed_stamp), "accountID": str(row.account_id), "deviceID": str(row.device_id)})
         return root
 
     def delete_row(self, history_id: int) -> bool:
+        """``DELETE /status/sessions/history/<id>`` (``PlexHistory.delete``)."""
         with self.lock:
             kept = [row for row in self.rows if row.history_id != history_id]
             found = len(kept) != len(self.rows)
@@ -205,7 +198,9 @@ class WatchedPlex(Protocol):
 
 
 def _library_item_key(emu: WatchedPlex, request: RecordedRequest) -> int | None | Answer:
-    """The ``key`` of a scrobble/progress request, after checking the provider identifier."""
+    """The ``key`` of a scrobble/progress request, after checking the provider identifier: without
+    ``identifier=com.plexapp.plugins.library`` or with another one, 400 (plexapi always sends the library's, and a
+    request naming no provider is not one PMS can route to the library)."""
     if request.param("identifier") != xml.LIBRARY:
         return BAD_REQUEST
     key = request.param("key") or ""
@@ -215,6 +210,8 @@ def _library_item_key(emu: WatchedPlex, request: RecordedRequest) -> int | None 
 
 
 def _scrobble(emu: WatchedPlex, request: RecordedRequest, played: bool) -> Answer:
+    """``GET /:/scrobble`` / ``/:/unscrobble`` with ``key`` and ``identifier``
+    (plexapi ``mixins.PlayedUnplayedMixin``)."""
     key = _library_item_key(emu, request)
     if isinstance(key, tuple):
         return key
@@ -226,6 +223,8 @@ def _scrobble(emu: WatchedPlex, request: RecordedRequest, played: bool) -> Answe
 
 
 def _progress(emu: WatchedPlex, request: RecordedRequest) -> Answer:
+    """``GET /:/progress?key&identifier&time&state`` (``base.Playable.updateProgress``): the owner's resume point in
+    milliseconds; "setting the time to 0 will not work" (its docstring), so 0 changes nothing."""
     key = _library_item_key(emu, request)
     if isinstance(key, tuple):
         return key

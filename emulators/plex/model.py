@@ -1,8 +1,5 @@
-"""The Plex emulator's library: sections, items, collections, tag ids, images and scans.
-
-Edit semantics (plexapi's query encoding) live in :mod:`emulators.plex.edits`; this module holds the state they
-act on. Every public method takes the library lock, so HTTP handler threads and test code can share one library.
-"""
+"""The Plex emulator's library: sections, items, collections, tag ids, images and scans (the state that
+:mod:`emulators.plex.edits` acts on)."""
 
 from __future__ import annotations
 
@@ -36,8 +33,8 @@ class EmuItem:
     section_id: int
     file: str
     size: int | None
-    added_at: int
-    updated_at: int
+    added_stamp: int
+    updated_stamp: int
     fields: dict[str, str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
     roles: dict[str, dict[str, str]] = field(default_factory=dict)  # actor name → {role, tagKey} on this item
@@ -61,7 +58,7 @@ class CollectionArt:
     ``/library/metadata/{its ratingKey}/posters``, selection and locks work as on an ``EmuItem``."""
 
     rating_key: int
-    updated_at: int
+    updated_stamp: int
     fields: dict[str, str] = field(default_factory=dict)
     locks: set[str] = field(default_factory=set)
     posters: list[str] = field(default_factory=list)
@@ -89,7 +86,8 @@ def file_stem(path: str) -> str:
 
 
 class PlexLibrary:
-    """Thread-safe in-memory state of one emulated Plex Media Server."""
+    """Thread-safe in-memory state of one emulated Plex Media Server: every public method takes the library lock,
+    so HTTP handler threads and test code can share one library."""
 
     def __init__(self, clock: Callable[[], int] | None = None) -> None:
         self.lock = threading.RLock()
@@ -143,13 +141,14 @@ class PlexLibrary:
                 raise KeyError(f"no section {section_id}")
             return self.sections[section_id]
 
-    def add_item(self, section_id: int, file: str, size: int | None, title: str, added_at: int | None = None,
+    def add_item(self, section_id: int, file: str, size: int | None, title: str, added_stamp: int | None = None,
                  **attrs: object) -> int:
         with self.lock:
             self.section(section_id)
             key = self._key()
-            now = self.clock()
-            item = EmuItem(key, section_id, file, size, added_at if added_at is not None else now, now)
+            now_stamp = self.clock()
+            added = added_stamp if added_stamp is not None else now_stamp
+            item = EmuItem(key, section_id, file, size, added, now_stamp)
             item.fields["title"] = title
             item.fields.update({name: str(value) for name, value in attrs.items() if value is not None})
             self.items[key] = item
@@ -201,7 +200,7 @@ class PlexLibrary:
         with self.lock:
             item = self.item(rating_key)
             if name == "addedAt":
-                item.added_at = int(value or 0)
+                item.added_stamp = int(value or 0)
             elif value in (None, ""):
                 item.fields.pop(name, None)
             else:
@@ -253,7 +252,7 @@ class PlexLibrary:
                     collections[name] = self._key()
 
     def touch(self, item: EmuItem | CollectionArt) -> None:
-        item.updated_at = max(item.updated_at + 1, self.clock())
+        item.updated_stamp = max(item.updated_stamp + 1, self.clock())
 
     # -- collections -------------------------------------------------------------------------------
 
@@ -359,7 +358,7 @@ class PlexLibrary:
                 item.selected_art = reference
             self.touch(item)
             if reference:
-                item.fields[attribute] = f"/library/metadata/{item.rating_key}/{attribute}/{item.updated_at}"
+                item.fields[attribute] = f"/library/metadata/{item.rating_key}/{attribute}/{item.updated_stamp}"
             else:
                 item.fields.pop(attribute, None)
 

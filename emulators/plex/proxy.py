@@ -1,20 +1,9 @@
-"""A reverse proxy in front of the Plex emulator, with nginx's default limits (``PlexEmulator(proxy=...)``).
+"""A reverse proxy in front of the Plex emulator, with nginx's default limits (``PlexEmulator(proxy=...)``), and
+PMS's own request-line limit.
 
 Many users reach Plex through nginx (or Apache) for TLS. Its defaults refuse requests the emulator alone would
-take, so tests of what PlexSync sends must see them:
-
-- a request line that does not fit one ``large_client_header_buffers`` buffer (default ``4 8k``) answers
-  ``414 Request-URI Too Large`` (nginx docs, ngx_http_core_module; Apache's ``LimitRequestLine`` is 8190 too);
-- a body above ``client_max_body_size`` (default ``1m``) answers ``413 Request Entity Too Large`` — an image
-  upload of a big cover (nginx docs; Kometa-Team/Kometa#2284 and plex-api.md's addendum for the URL side).
-
-Both answers carry nginx's own small HTML page, never reach Plex, and are recorded in ``refused``.
-
-Plex itself, reached directly, takes much longer request lines: a real PMS answered 400 to a ~35 KB edit URL
-(Kometa-Team/Kometa#2284, a batch edit of many ids; fixed there by sending fewer per request). Where between
-8 KiB and 35 KB its limit lies is not known [U]; the emulator answers 400 above ``PMS_REQUEST_LINE_BYTES`` (32 KiB),
-with PMS's own small page, and PlexSync does not rely on the figure: it learns whatever limit answers.
-(Python's http.server answers 414 itself above 64 KiB, before any of this is asked.)
+take, so tests of what PlexSync sends must see them. (Python's http.server answers 414 itself above 64 KiB, before
+any of this is asked.)
 """
 
 from __future__ import annotations
@@ -22,9 +11,17 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-NGINX_REQUEST_LINE_BYTES = 8 * 1024  # large_client_header_buffers 4 8k: the line and its CRLF fit one buffer
-NGINX_BODY_BYTES = 1024 * 1024  # client_max_body_size 1m
-PMS_REQUEST_LINE_BYTES = 32 * 1024  # below the ~35 KB line a real PMS refused with 400 [U: the exact limit]
+# A request line that does not fit one ``large_client_header_buffers`` buffer (default ``4 8k``) answers ``414
+# Request-URI Too Large`` (nginx docs, ngx_http_core_module; Apache's ``LimitRequestLine`` is 8190 too).
+NGINX_REQUEST_LINE_BYTES = 8 * 1024  # the line and its CRLF fit one buffer
+# A body above ``client_max_body_size`` (default ``1m``) answers ``413 Request Entity Too Large``: an image upload
+# of a big cover (nginx docs; Kometa-Team/Kometa#2284 and plex-api.md's addendum for the URL side).
+NGINX_BODY_BYTES = 1024 * 1024
+# Plex itself, reached directly, takes much longer request lines: a real PMS answered 400 to a ~35 KB edit URL
+# (Kometa-Team/Kometa#2284, a batch edit of many ids; fixed there by sending fewer per request). Where between
+# 8 KiB and 35 KB its limit lies is not known [U]; PlexSync does not rely on the figure: it learns whatever limit
+# answers.
+PMS_REQUEST_LINE_BYTES = 32 * 1024
 PMS_BAD_REQUEST = b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>"
 _REASONS = {413: "Request Entity Too Large", 414: "Request-URI Too Large"}
 
@@ -38,7 +35,8 @@ def nginx_error_page(status: int) -> bytes:
 
 @dataclass
 class ProxyLimits:
-    """nginx's default limits (change them to model a tuned proxy); ``refused``: (status, request line)."""
+    """nginx's default limits (change them to model a tuned proxy); ``refused``: (status, request line). Both
+    refusals carry nginx's own small HTML page and never reach Plex."""
 
     request_line_bytes: int = NGINX_REQUEST_LINE_BYTES
     body_bytes: int = NGINX_BODY_BYTES

@@ -1,11 +1,5 @@
-"""A Plex Media Server emulator that the real, unmodified plexapi 4.18.3 talks to over HTTP.
-
-XML with ``text/xml;charset=utf-8``, paging with ``totalSize``, list views with truncated tags, edits in
-plexapi's exact query encoding, images, locks, scans, collections, and faults on demand (status codes,
-dropped connections, delays, going down and coming back on the same port). Every request is recorded,
-faulted and unauthorised ones included. Routes: :mod:`emulators.plex.routes`; state: :mod:`emulators.plex.model`;
-what server and routes share: :mod:`emulators.plex.request`.
-"""
+"""A Plex Media Server emulator that the real, unmodified plexapi 4.18.3 talks to over HTTP, with faults on demand;
+every request is recorded, faulted and unauthorised ones included."""
 
 from __future__ import annotations
 
@@ -35,7 +29,7 @@ class _Fault:
     times: int | None
     method: str | None = None
     status: int = 500
-    seconds: float = 0.0
+    delay_s: float = 0.0
     body: bytes = b""
     content_type: str = "text/html"
     headers: dict[str, str] = field(default_factory=dict)
@@ -83,8 +77,8 @@ class PlexEmulator(LoopbackEmulator):
         return self.library.add_section(title, locations, type)
 
     def add_item(self, section_id: int, file: str, size: int | None = None, title: str = "",
-                 added_at: int | None = None, **xml_attrs: object) -> int:
-        return self.library.add_item(section_id, file, size, title, added_at, **xml_attrs)
+                 added_stamp: int | None = None, **xml_attrs: object) -> int:
+        return self.library.add_item(section_id, file, size, title, added_stamp, **xml_attrs)
 
     def add_pending_file(self, section_id: int, file: str, size: int | None = None, title: str | None = None) -> None:
         """A file on disk Plex has not scanned yet: it becomes an item when a scan covers its folder."""
@@ -156,9 +150,9 @@ class PlexEmulator(LoopbackEmulator):
         """The next ``times`` matching requests get their connection closed without an answer."""
         self._add_fault(_Fault(re.compile(path_regex), "drop", times, method))
 
-    def delay(self, path_regex: str, seconds: float, times: int | None = None, method: str | None = None) -> None:
-        """Matching requests wait ``seconds`` before being handled (beyond a client timeout: ReadTimeout)."""
-        self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, seconds=seconds))
+    def delay(self, path_regex: str, delay_s: float, times: int | None = None, method: str | None = None) -> None:
+        """Matching requests wait ``delay_s`` before being handled (beyond a client timeout: ReadTimeout)."""
+        self._add_fault(_Fault(re.compile(path_regex), "delay", times, method, delay_s=delay_s))
 
     def answer(self, path_regex: str, status: int, body: bytes, content_type: str = "text/html",
                headers: dict[str, str] | None = None, times: int | None = 1, method: str | None = None) -> None:
@@ -222,7 +216,7 @@ def _handler_for(emulator: PlexEmulator) -> type[BaseHTTPRequestHandler]:
             emulator.record(request)
             for fault in emulator.take_faults(self.command, parts.path, self.path):
                 if fault.kind == "delay":
-                    time.sleep(fault.seconds)
+                    time.sleep(fault.delay_s)
                 elif fault.kind == "drop":
                     self._drop()
                     return

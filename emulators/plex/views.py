@@ -77,8 +77,8 @@ def _tag_element(library: PlexLibrary, item: EmuItem, parent: ElementTree.Elemen
 def video(library: PlexLibrary, item: EmuItem, *, detail: bool, truncate: bool) -> ElementTree.Element:
     section = library.sections[item.section_id]
     attrs = {"ratingKey": str(item.rating_key), "key": f"/library/metadata/{item.rating_key}",
-             "guid": f"local://{item.rating_key}", "type": "movie", "addedAt": str(item.added_at),
-             "updatedAt": str(item.updated_at), "librarySectionID": str(section.key),
+             "guid": f"local://{item.rating_key}", "type": "movie", "addedAt": str(item.added_stamp),
+             "updatedAt": str(item.updated_stamp), "librarySectionID": str(section.key),
              "librarySectionKey": f"/library/sections/{section.key}", "librarySectionTitle": section.title}
     attrs.update({name: value for name, value in item.fields.items() if name not in _NOT_ATTRIBUTES and value})
     element = ElementTree.Element("Video", attrs)

@@ -1,15 +1,4 @@
-"""The Stash emulator's data: studios, performers, tags, groups, scenes, plugin settings.
-
-Timestamps are RFC3339 text in a fixed local offset, strictly increasing, and compared as text (as Stash's
-SQLite does). Renaming a performer/studio/tag/group does not touch any scene's ``updated_at`` (as in Stash).
-
-Performer, studio and group images are URLs built as Stash's url builders build them
-(internal/api/urlbuilders/performer.go, studio.go, group.go): ``<base>/performer/<id>/image?t=<updated_at unix>``,
-``<base>/studio/<id>/image?t=…``, ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` appended when the
-object has no image (Stash then serves a placeholder). Before v0.27 groups are movies: ``Scene.movies`` and
-``<base>/movie/<id>/frontimage?t=…`` (urlbuilders/movie.go at v0.24.3); ``group_route`` says which. Setting an
-image or renaming bumps the object's ``updated_at``, so its ``t`` changes (stash-protocol.md §5.2).
-"""
+"""The Stash emulator's data: studios, performers, tags, groups, scenes, plugin settings."""
 
 from __future__ import annotations
 
@@ -37,7 +26,7 @@ class StashData:
         self.images: dict[tuple[str, str], bytes] = {}  # (performer|studio|group, id) → image bytes
         self.plugin_settings: dict[str, dict[str, Any]] = {}
         self._next_id = 0
-        self._last_time = 0
+        self._last_stamp = 0
         self.version = 0  # bumped by every change: the resolvers' cached scene orders are only as old as it
 
     def changed(self) -> None:
@@ -49,29 +38,36 @@ class StashData:
         return str(self._next_id)
 
     def stamp(self) -> int:
-        """A unix time strictly later than the previous one."""
-        stamp = max(int(time.time()), self._last_time + 1)
-        self._last_time = stamp
+        """A Stash stamp (epoch seconds on the emulated Stash's clock) strictly later than the previous one."""
+        stamp = max(int(time.time()), self._last_stamp + 1)
+        self._last_stamp = stamp
         return stamp
 
     def now_text(self) -> str:
-        """A timestamp strictly later than the previous one, in Stash's text form."""
+        """A timestamp strictly later than the previous one, in Stash's text form: RFC3339 in a fixed local offset,
+        compared as text (as Stash's SQLite does)."""
         return datetime.fromtimestamp(self.stamp(), LOCAL_OFFSET).isoformat()
 
     def set_image(self, kind: str, object_id: str, data: bytes | None) -> None:
         """Give a performer, studio or group an image (None removes it); its ``updated_at`` moves on."""
         table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
         with self.lock:
-            table[str(object_id)]["updated"] = self.stamp()
+            table[str(object_id)]["updated_stamp"] = self.stamp()
             if data is None:
                 self.images.pop((kind, str(object_id)), None)
             else:
                 self.images[(kind, str(object_id))] = data
 
     def image_path(self, kind: str, object_id: str, base_url: str) -> str:
+        """The URL Stash's url builders build (internal/api/urlbuilders/performer.go, studio.go, group.go):
+        ``<base>/performer/<id>/image?t=<updated_at unix>``, ``<base>/studio/<id>/image?t=…``,
+        ``<base>/group/<id>/frontimage?t=…``, with ``&default=true`` when the object has no image (Stash then
+        serves a placeholder). Before v0.27 groups are movies: ``<base>/movie/<id>/frontimage?t=…``
+        (urlbuilders/movie.go at v0.24.3); ``group_route`` says which. Setting an image or renaming bumps the
+        object's ``updated_at``, so its ``t`` changes (stash-protocol.md §5.2)."""
         table = {"performer": self.performers, "studio": self.studios, "group": self.groups}[kind]
         route = f"{self.group_route}/{object_id}/frontimage" if kind == "group" else f"{kind}/{object_id}/image"
-        path = f"{base_url}/{route}?t={table[object_id]['updated']}"
+        path = f"{base_url}/{route}?t={table[object_id]['updated_stamp']}"
         return path if (kind, object_id) in self.images else path + "&default=true"
 
     # -- objects -------------------------------------------------------------------------------
@@ -80,14 +76,14 @@ class StashData:
         with self.lock:
             studio_id = self._id()
             self.studios[studio_id] = {"id": studio_id, "name": name, "parent_id": parent_id,
-                                       "updated": self.stamp()}
+                                       "updated_stamp": self.stamp()}
             return studio_id
 
     def add_performer(self, name: str, disambiguation: str | None = None) -> str:
         with self.lock:
             performer_id = self._id()
             self.performers[performer_id] = {"id": performer_id, "name": name, "disambiguation": disambiguation,
-                                             "updated": self.stamp()}
+                                             "updated_stamp": self.stamp()}
             return performer_id
 
     def add_tag(self, name: str) -> str:
@@ -99,7 +95,7 @@ class StashData:
     def add_group(self, name: str) -> str:
         with self.lock:
             group_id = self._id()
-            self.groups[group_id] = {"id": group_id, "name": name, "updated": self.stamp()}
+            self.groups[group_id] = {"id": group_id, "name": name, "updated_stamp": self.stamp()}
             return group_id
 
     def add_scene(self, *, files: Iterable[dict[str, Any]] = (), screenshot: bytes | None = None,
@@ -129,10 +125,11 @@ class StashData:
             self.changed()
 
     def rename(self, table: dict[str, dict[str, Any]], object_id: str, name: str) -> None:
+        """A performer/studio/tag/group renamed: no scene's ``updated_at`` moves (as in Stash)."""
         with self.lock:
             table[str(object_id)]["name"] = name
-            if "updated" in table[str(object_id)]:
-                table[str(object_id)]["updated"] = self.stamp()
+            if "updated_stamp" in table[str(object_id)]:
+                table[str(object_id)]["updated_stamp"] = self.stamp()
             self.changed()
 
     def merge_tags(self, source_ids: Iterable[str], destination_id: str) -> None:

@@ -2,18 +2,7 @@
 
 Stash (v0.25+, play history) keeps one row per play in a view-dates table; ``play_count`` is how many there are
 and ``last_played_at`` the newest. From Stash's Go source (``internal/api/resolver_mutation_scene.go``,
-``pkg/sqlite`` scene and history stores) and its schema (``../shared/reference/stash-schema``):
-
-- ``sceneAddPlay(id, times)`` adds one row per time (the current time when none is given). Adding a time that is
-  already there adds a second row: nothing deduplicates, which is why PlexSync must import exactly once.
-  It answers ``HistoryMutationResult {count, history}`` for the whole scene.
-- ``sceneSaveActivity(id, resume_time, playDuration)`` sets ``resume_time`` when given and adds ``playDuration``
-  to ``play_duration`` when given; answers ``true``.
-- ``Timestamp`` input is RFC3339 (offset or ``Z`` required) or relative ``<4h`` / ``>5m``; anything else is a
-  GraphQL error. ``Time`` output is RFC3339 in the server's local offset.
-- No plugin hook fires for play or activity mutations (stash-protocol.md).
-- ``findScenes(scene_filter: {last_played_at: …})`` compares the newest play's text, like every timestamp
-  criterion (stash-protocol.md §5.3: passed into SQL and compared as TEXT); a scene never played never matches.
+``pkg/sqlite`` scene and history stores) and its schema (``../shared/reference/stash-schema``).
 """
 
 from __future__ import annotations
@@ -34,7 +23,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_timestamp(value: Any) -> datetime:
-    """Stash's ``Timestamp`` scalar input."""
+    """Stash's ``Timestamp`` scalar input: RFC3339 (offset or ``Z`` required) or relative ``<4h`` / ``>5m``;
+    anything else is a GraphQL error."""
     if not isinstance(value, str):
         raise GraphQLError(f"{value!r} is not a valid Timestamp: expected an RFC3339 string")
     relative = _RELATIVE.match(value)
@@ -53,14 +43,15 @@ def _parse_literal(node: ValueNode, _variables: Any = None) -> datetime:
 
 
 def time_text(moment: datetime) -> str:
+    """Stash's ``Time`` output: RFC3339 in the server's local offset."""
     return moment.astimezone(LOCAL_OFFSET).replace(microsecond=0).isoformat()
 
 
 @dataclass
 class SceneActivity:
     plays: list[datetime] = field(default_factory=list)
-    resume_time: float = 0.0
-    play_duration: float = 0.0
+    resume_s: float = 0.0
+    play_duration_s: float = 0.0
 
 
 class ScenePlays:
@@ -80,20 +71,25 @@ class ScenePlays:
             return [time_text(moment) for moment in sorted(self.of(scene_id).plays, reverse=True)]
 
     def add_plays(self, scene_id: str, times: list[datetime] | None) -> dict[str, Any]:
+        """``sceneAddPlay(id, times)``: one row per time (the current time when none is given). Adding a time that is
+        already there adds a second row: nothing deduplicates (why PlexSync needs the exactly-once rule,
+        sync_queue.ledgers.plays). Answers ``HistoryMutationResult {count, history}`` for the whole scene."""
         with self.data.lock:
             self._require(scene_id)
             self.of(scene_id).plays.extend(times or [datetime.now(LOCAL_OFFSET)])
             history = self.history(scene_id)
             return {"count": len(history), "history": history}
 
-    def save_activity(self, scene_id: str, resume_time: float | None, play_duration: float | None) -> bool:
+    def save_activity(self, scene_id: str, resume_s: float | None, play_duration_s: float | None) -> bool:
+        """``sceneSaveActivity(id, resume_time, playDuration)``: sets ``resume_time`` when given and adds
+        ``playDuration`` to ``play_duration`` when given; answers ``true``."""
         with self.data.lock:
             self._require(scene_id)
             activity = self.of(scene_id)
-            if resume_time is not None:
-                activity.resume_time = resume_time
-            if play_duration is not None:
-                activity.play_duration += play_duration
+            if resume_s is not None:
+                activity.resume_s = resume_s
+            if play_duration_s is not None:
+                activity.play_duration_s += play_duration_s
             return True
 
     def _require(self, scene_id: str) -> None:
@@ -114,7 +110,9 @@ def _last_played_matches(text: str | None, criterion: dict[str, Any]) -> bool:
 
 
 def _filter_by_last_played(find_scenes: Any, plays: ScenePlays) -> Any:
-    """``findScenes`` as installed, with the ``last_played_at`` criterion applied first (as an id set)."""
+    """``findScenes`` as installed, with the ``last_played_at`` criterion applied first (as an id set). It compares
+    the newest play's text, like every timestamp criterion (stash-protocol.md §5.3: passed into SQL and compared
+    as TEXT); a scene never played never matches."""
     def resolve(root: Any, info: Any, scene_filter: Any = None, ids: Any = None, **kwargs: Any) -> Any:
         criterion = (scene_filter or {}).get("last_played_at")
         if criterion is None:
@@ -133,7 +131,8 @@ def _filter_by_last_played(find_scenes: Any, plays: ScenePlays) -> Any:
 
 
 def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
-    """Wire the play fields and mutations onto the schema; returns the state tests read back."""
+    """Wire the play fields and mutations onto the schema; returns the state tests read back. No plugin hook fires
+    for play or activity mutations (stash-protocol.md)."""
     plays = ScenePlays(data)
     timestamp = schema.type_map["Timestamp"]
     timestamp.parse_value = timestamp.coerce_input_value = parse_timestamp  # type: ignore[attr-defined]
@@ -144,8 +143,8 @@ def install_play_resolvers(schema: GraphQLSchema, data: Any) -> ScenePlays:
         (scene, "play_history", lambda obj, _info: plays.history(obj["id"])),  # v0.25+, like sceneAddPlay
         (scene, "play_count", lambda obj, _info: len(plays.of(obj["id"]).plays)),
         (scene, "last_played_at", lambda obj, _info: (plays.history(obj["id"]) or [None])[0]),
-        (scene, "resume_time", lambda obj, _info: plays.of(obj["id"]).resume_time),
-        (scene, "play_duration", lambda obj, _info: plays.of(obj["id"]).play_duration),
+        (scene, "resume_time", lambda obj, _info: plays.of(obj["id"]).resume_s),
+        (scene, "play_duration", lambda obj, _info: plays.of(obj["id"]).play_duration_s),
         (mutation, "sceneAddPlay", lambda _root, _info, id, times=None: plays.add_plays(id, times)),
         (mutation, "sceneSaveActivity", lambda _root, _info, id, resume_time=None, playDuration=None:
             plays.save_activity(id, resume_time, playDuration)),

@@ -1,18 +1,5 @@
-"""Stash's plugin endpoints and plugin UI hosting, for the Stash emulator.
-
-Imitated from Stash's source as summarised in ../shared/reference/stash-protocol.md:
-- ``runPluginOperation(plugin_id, args)`` (§3.4, plugins.go:298-337): runs the plugin at once, outside the
-  job queue, with exactly ``args`` (no defaultArgs); ``output`` is the GraphQL result, ``error`` a GraphQL
-  error. An unknown plugin id panics in Stash and gqlgen answers "internal system error".
-- ``runPluginTask(plugin_id, task_name, args_map)`` (§3.1-3.2): queues a job and returns its id; the task's
-  defaultArgs fill only keys args_map lacks; jobs run one at a time; a plugin that returns an error still
-  ends FINISHED (task_plugin.go:36-45). ``findJob`` reports READY/RUNNING/FINISHED.
-- ``ui:`` assets (§4.2, routes_plugin.go): every ``javascript`` file concatenated at
-  ``/plugin/<id>/javascript``, every ``css`` file at ``/plugin/<id>/css``.
-The page that loads them is ``ui_harness/index.html``: React 17.0.2 (the version Stash's ui/v2.5 ships) and a
-minimal ``PluginApi`` (register.route, patch.before/after/instead, ReactRouterDOM.Link) under Stash's default
-Content-Security-Policy (internal/api/server.go), so a plugin page that works here uses only what Stash gives.
-"""
+"""Stash's plugin endpoints and plugin UI hosting, for the Stash emulator, imitated from Stash's source as
+summarised in ../shared/reference/stash-protocol.md."""
 
 from __future__ import annotations
 
@@ -57,6 +44,9 @@ class PluginHost:
     # -- GraphQL side ------------------------------------------------------------------------------
 
     def run_operation(self, plugin_id: str, args: Mapping[str, Any] | None) -> Any:
+        """``runPluginOperation(plugin_id, args)`` (§3.4, plugins.go:298-337): runs the plugin at once, outside the
+        job queue, with exactly ``args`` (no defaultArgs); ``output`` is the GraphQL result, ``error`` a GraphQL
+        error. An unknown plugin id panics in Stash and gqlgen answers "internal system error"."""
         if plugin_id != self.plugin_id:
             raise GraphQLError("internal system error")
         result = self.runner.start(dict(args or {})).wait(timeout=60)
@@ -66,6 +56,9 @@ class PluginHost:
 
     def run_task(self, plugin_id: str, task_name: str | None, description: str | None,
                  args_map: Mapping[str, Any] | None) -> str:
+        """``runPluginTask(plugin_id, task_name, args_map)`` (§3.1-3.2): queues a job and returns its id; the task's
+        defaultArgs fill only keys args_map lacks; jobs run one at a time; a plugin that returns an error still
+        ends FINISHED (task_plugin.go:36-45)."""
         if plugin_id != self.plugin_id:
             raise GraphQLError("internal system error")
         try:
@@ -82,6 +75,7 @@ class PluginHost:
         return job_id
 
     def find_job(self, job_id: str) -> dict[str, Any] | None:
+        """``findJob`` reports READY/RUNNING/FINISHED."""
         with self._lock:
             job = self.jobs.get(str(job_id))
             return dict(job) if job else None
@@ -100,7 +94,8 @@ class PluginHost:
     # -- HTTP side ---------------------------------------------------------------------------------
 
     def asset(self, kind: str) -> bytes:
-        """The plugin's ``ui.javascript`` or ``ui.css`` files, concatenated in the yml's order."""
+        """The plugin's ``ui.javascript`` or ``ui.css`` files, concatenated in the yml's order, served at
+        ``/plugin/<id>/javascript`` and ``/plugin/<id>/css`` (§4.2, routes_plugin.go)."""
         paths = self.runner.yml.ui_javascript if kind == "javascript" else self.runner.yml.ui_css
         return b"\n".join((self.runner.plugin_dir / path).read_bytes() for path in paths)
 
@@ -124,7 +119,12 @@ def install_plugin_resolvers(schema: GraphQLSchema, emulator: Any) -> None:
 
 
 def ui_response(host: PluginHost | None, path: str) -> tuple[int, bytes, str, dict[str, str]] | None:
-    """The answer to a browser GET, or None when the path is not a page or plugin asset."""
+    """The answer to a browser GET, or None when the path is not a page or plugin asset.
+
+    The page that loads the assets is ``ui_harness/index.html``: React 17.0.2 (the version Stash's ui/v2.5 ships)
+    and a minimal ``PluginApi`` (register.route, patch.before/after/instead, ReactRouterDOM.Link) under Stash's
+    default Content-Security-Policy (internal/api/server.go), so a plugin page that works here uses only what Stash
+    gives."""
     if host is None:
         return None
     prefix = f"/plugin/{host.plugin_id}/"

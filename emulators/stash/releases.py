@@ -1,13 +1,6 @@
 """The Stash releases the emulator can present itself as: a version (``version { version hash build_time }``),
 that release's GraphQL schema, and the route of its group images.
 
-- ``v0.30.1``, the newest and the default: ``schema.graphql``, a subset of Stash's schema checked name by name
-  against the real one (tests/unit/test_schema_fidelity.py).
-- ``v0.24.3``, the oldest PlexSync supports: Stash's own schema files of that tag, unmodified
-  (``schemas/v0.24.3``, see its README for the commit). Groups are movies there (``Scene.movies``, the
-  ``/movie/<id>/frontimage`` route: ``internal/api/server.go``, ``urlbuilders/movie.go`` at that tag); no play
-  history, no ``runPluginOperation``, ``findScenes(scene_ids: [Int!])``.
-
 graphql-core validates every query against the release's schema, so a query that release would refuse is answered
 422, as Stash's gqlgen server does.
 """
@@ -36,7 +29,13 @@ def _release_files(folder: Path) -> tuple[Path, ...]:
     return (folder / "schema.graphql", *sorted((folder / "types").glob("*.graphql")))
 
 
+# The newest and the default: ``schema.graphql``, a subset of Stash's schema checked name by name against the real
+# one (tests/unit/test_schema_fidelity.py).
 NEWEST = StashRelease("v0.30.1", "cf3489e1a", "2026-01-11", (HERE / "schema.graphql",), "group")
+# The oldest PlexSync supports: Stash's own schema files of that tag, unmodified (``schemas/v0.24.3``, see its
+# README for the commit). Groups are movies there (``Scene.movies``, the ``/movie/<id>/frontimage`` route:
+# ``internal/api/server.go``, ``urlbuilders/movie.go`` at that tag); no play history, no ``runPluginOperation``,
+# ``findScenes(scene_ids: [Int!])``.
 OLDEST = StashRelease("v0.24.3", "aeb68a585", "2024-01-15", _release_files(HERE / "schemas" / "v0.24.3"),
                       "movie")
 RELEASES = {release.version: release for release in (NEWEST, OLDEST)}

@@ -1,16 +1,4 @@
-"""``sceneUpdate`` of the Stash emulator, for the fields in its schema subset (a scene's rating).
-
-As Stash does it (``internal/api/resolver_mutation_scene.go`` ``SceneUpdate`` / ``sceneUpdate`` /
-``scenePartialFromInput``; ``changesetTranslator.optionalInt``):
-
-- only the keys present in the input change: ``rating100: null`` clears the rating, a missing key leaves it;
-- the id must be a number (``converting id: strconv.Atoi: …``) of an existing scene (``scene with id N not
-  found``), both GraphQL errors;
-- the scene's ``updated_at`` moves (``UpdatePartial`` stamps it), and the answer is the scene re-read.
-
-Stash also runs the ``Scene.Update.Post`` hooks after the commit; the emulator leaves running hooks to the test,
-which calls the plugin runner's ``run_hook`` as Stash would.
-"""
+"""``sceneUpdate`` of the Stash emulator, for the fields in its schema subset (a scene's rating)."""
 
 from __future__ import annotations
 
@@ -22,6 +10,14 @@ UPDATABLE = ("rating100",)
 
 
 def install_scene_update(schema: GraphQLSchema, emulator: Any) -> None:
+    """``sceneUpdate`` as Stash does it (``internal/api/resolver_mutation_scene.go`` ``SceneUpdate`` /
+    ``sceneUpdate`` / ``scenePartialFromInput``; ``changesetTranslator.optionalInt``): only the keys present in the
+    input change (``rating100: null`` clears the rating, a missing key leaves it); the id must be a number
+    (``converting id: strconv.Atoi: …``) of an existing scene (``scene with id N not found``), both GraphQL errors;
+    the scene's ``updated_at`` moves (``UpdatePartial`` stamps it), and the answer is the scene re-read.
+
+    Stash also runs the ``Scene.Update.Post`` hooks after the commit; the emulator leaves running hooks to the test,
+    which calls the plugin runner's ``run_hook`` as Stash would."""
     data = emulator.data
 
     def scene_update(_root: Any, _info: Any, input: dict[str, Any]) -> dict[str, Any]:

@@ -1,13 +1,5 @@
-"""A Stash GraphQL emulator on a faithful subset of Stash's schema (graphql-core), for the real stashapi.
-
-POST /graphql answers like Stash's gqlgen server (422 for parse/validation errors, 200 with ``errors`` for
-resolver errors); auth by ``session`` cookie or ``ApiKey`` header (401 with an empty body otherwise);
-GET /scene/<id>/screenshot serves covers under the same auth, and so do GET /performer/<id>/image,
-/studio/<id>/image and /group/<id>/frontimage (Stash's placeholder SVG when the object has no image). The API key
-is also taken as ``?apikey=`` (pkg/session/session.go, stash-protocol.md §5.1). Faults: 5xx answers and hangs
-on demand. ``release`` picks the Stash release it presents itself as (``emulators.stash.releases``: its schema,
-version and group image route).
-"""
+"""A Stash GraphQL emulator on a faithful subset of Stash's schema (graphql-core), for the real stashapi, with
+5xx answers and hangs on demand; ``release`` picks the Stash release it presents itself as."""
 
 from __future__ import annotations
 
@@ -170,9 +162,9 @@ class StashEmulator(LoopbackEmulator):
         with self._lock:
             self._faults.clear()
 
-    def hang(self, seconds: float, times: int = 1) -> None:
+    def hang(self, delay_s: float, times: int = 1) -> None:
         with self._lock:
-            self._faults.append(["hang", times, seconds])
+            self._faults.append(["hang", times, delay_s])
 
     def take_fault(self, body: bytes = b"") -> tuple[str, Any] | None:
         with self._lock:
@@ -232,6 +224,8 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def _gate(self, body: bytes = b"") -> bool:
+            """Faults first, then auth: a ``session`` cookie or an ``ApiKey`` header (401 with an empty body
+            otherwise); the API key is also taken as ``?apikey=`` (pkg/session/session.go, stash-protocol.md §5.1)."""
             fault = emulator.take_fault(body)
             if fault is not None and fault[0] == "hang":
                 time.sleep(fault[1])
@@ -252,6 +246,8 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             return True
 
         def do_POST(self) -> None:
+            """POST /graphql answers like Stash's gqlgen server: 422 for parse/validation errors, 200 with ``errors``
+            for resolver errors."""
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             if urlsplit(self.path).path != "/graphql":
@@ -268,6 +264,9 @@ def _handler_for(emulator: StashEmulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, json.dumps(payload).encode("utf-8"))
 
         def do_GET(self) -> None:
+            """GET /scene/<id>/screenshot serves covers under the GraphQL auth, and so do /performer/<id>/image,
+            /studio/<id>/image and /group/<id>/frontimage (Stash's placeholder SVG when the object has no image:
+            internal/api/routes_performer.go etc.)."""
             path = urlsplit(self.path).path
             page = ui_response(emulator.plugin_host, path)
             if page is not None:

@@ -41,15 +41,15 @@ def synced(harness):
 
 def test_the_task_says_what_it_imported_at_info(harness, synced):
     (s0, k0), (s1, k1) = synced[:2]
-    harness.plex.watch.play(k0, viewed_at=T0)
-    harness.plex.watch.play(k0, viewed_at=T0 + 60)
+    harness.plex.watch.play(k0, viewed_stamp=T0)
+    harness.plex.watch.play(k0, viewed_stamp=T0 + 60)
     harness.plex.watch.set_offset(k1, 30_000)
     result = harness.task("Import Plex Plays")
     assert result.error is None, result.error
     assert ("info", "Imported 2 plays for 1 scene from Plex; 1 resume point") in result.logs, result.logs
     assert result.output["imported"] == 2
     assert play_times(harness, s0) == Counter({T0: 1, T0 + 60: 1})
-    assert harness.stash.plays.of(s1).resume_time == 30.0
+    assert harness.stash.plays.of(s1).resume_s == 30.0
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
@@ -59,7 +59,7 @@ def test_sigkill_mid_import_then_a_rerun_gives_exactly_the_right_plays(harness, 
     for n, (scene_id, key) in enumerate(synced[:6]):
         times = [T0 + 1000 * n + m for m in range(n % 3 + 1)]
         for moment in times:
-            harness.plex.watch.play(key, viewed_at=moment)
+            harness.plex.watch.play(key, viewed_stamp=moment)
         expected[scene_id] = Counter(times)
 
     mutation = harness.stash.schema.mutation_type.fields["sceneAddPlay"]
@@ -94,7 +94,7 @@ def test_sigkill_mid_import_then_a_rerun_gives_exactly_the_right_plays(harness, 
 
 def test_the_background_worker_imports_plays_when_switched_on(harness, synced):
     (s0, k0) = synced[0]
-    harness.plex.watch.play(k0, viewed_at=T0)
+    harness.plex.watch.play(k0, viewed_stamp=T0)
     harness.settings(watch_history_from_plex=True, import_plays_minutes=15)
     assert harness.runner.run_hook("Scene.Update.Post", int(s0)).error is None  # starts a worker
     deadline = time.time() + 60
@@ -107,7 +107,7 @@ def test_the_background_worker_imports_plays_when_switched_on(harness, synced):
 
 def test_the_background_worker_leaves_plays_alone_by_default(harness, synced):
     (s0, k0) = synced[0]
-    harness.plex.watch.play(k0, viewed_at=T0)
+    harness.plex.watch.play(k0, viewed_stamp=T0)
     assert harness.runner.run_hook("Scene.Update.Post", int(s0)).error is None
     harness.wait_idle()
     assert harness.stash.plays.of(s0).plays == []
@@ -115,7 +115,7 @@ def test_the_background_worker_leaves_plays_alone_by_default(harness, synced):
 
 def test_the_command_line_imports_plays(harness, synced):
     (s0, k0) = synced[0]
-    harness.plex.watch.play(k0, viewed_at=T0)
+    harness.plex.watch.play(k0, viewed_stamp=T0)
     env = {**os.environ, "PYTHONPATH": REPO}
     command = [sys.executable, str(Path(REPO) / "PlexSync.py"), "import-plays", "--json", "--data-dir", str(harness.data_dir),
                "--stash-url", harness.stash.url]

@@ -55,7 +55,7 @@ def test_the_core_sync_runs_on_the_oldest_and_the_newest_stash(harness, stash):
     harness.wait_idle()
     assert harness.plex.item(key).fields["title"] == "Harbour Lights at Dusk"
 
-    harness.plex.watch.play(key, viewed_at=1_760_000_000)
+    harness.plex.watch.play(key, viewed_stamp=1_760_000_000)
     plays = harness.task("Import Plex Plays")
     assert plays.error is None, plays.error
     if stash.release is OLDEST:  # no play history before v0.25: the import says so and changes nothing

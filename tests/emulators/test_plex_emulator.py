@@ -23,7 +23,7 @@ from tests.emulators.conftest import TOKEN
 
 def _fill(emu: PlexEmulator, section_id: int, count: int) -> list[int]:
     return [emu.add_item(section_id, f"/data/stash/clip{i:04d}.mp4", 1000 + i, f"Clip {i:04d}",
-                         added_at=1_700_000_000 + i) for i in range(count)]
+                         added_stamp=1_700_000_000 + i) for i in range(count)]
 
 
 def test_connects_with_one_request_and_exposes_identity(emu: PlexEmulator, plex: PlexServer) -> None:
@@ -213,13 +213,13 @@ def test_collections_are_created_on_first_use(emu: PlexEmulator, plex: PlexServe
 
 def test_user_edits_in_plex_are_visible_to_plexapi(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
     rk = emu.add_item(section_id, "/data/stash/a.mp4", 1, "A")
-    before = emu.item(rk).updated_at
+    before = emu.item(rk).updated_stamp
     emu.set_field(rk, "summary", "typed in Plex")
     emu.set_tags(rk, "genre", ["Hand-picked"])
     movie = plex.fetchItem(rk)
     movie.reload()
     assert movie.summary == "typed in Plex" and [g.tag for g in movie.genres] == ["Hand-picked"]
-    assert emu.item(rk).updated_at > before
+    assert emu.item(rk).updated_stamp > before
 
 
 @pytest.mark.parametrize("lock_on_upload", [True, False])  # off: a client must send thumb.locked itself
@@ -290,7 +290,7 @@ def test_raw_incremental_filters_sort_and_file_match(emu: PlexEmulator, plex: Pl
     by_file = plex.query(f"{base}&file=clip0002.mp4")
     assert [v.find("Media/Part").attrib["file"] for v in by_file] == ["/data/stash/clip0002.mp4"]
     emu.set_field(keys[0], "title", "edited")
-    changed = plex.query(f"{base}&updatedAt>>={emu.item(keys[0]).updated_at}")
+    changed = plex.query(f"{base}&updatedAt>>={emu.item(keys[0]).updated_stamp}")
     assert int(changed[0].attrib["ratingKey"]) == keys[0]
 
 
@@ -386,7 +386,7 @@ def test_edit_added_at_delete_poster_and_bad_requests(emu: PlexEmulator, plex: P
     rk = emu.add_item(section_id, "/data/stash/a.mp4", 1, "A")
     movie = plex.fetchItem(rk)
     movie.editAddedAt(datetime.fromtimestamp(1_600_000_000))
-    assert emu.item(rk).added_at == 1_600_000_000 and movie.reload().isLocked("addedAt")
+    assert emu.item(rk).added_stamp == 1_600_000_000 and movie.reload().isLocked("addedAt")
     movie.uploadPoster(filepath=b"img")
     movie.deletePoster()
     assert emu.item(rk).selected_poster is None and "thumb" not in emu.item(rk).fields

@@ -15,7 +15,7 @@ from emulators.plex.server import PlexEmulator
 
 
 def _titled(emu: PlexEmulator, section_id: int, titles: str) -> dict[str, int]:
-    return {title: emu.add_item(section_id, f"/data/stash/{title}.mp4", 1, title, added_at=1_700_000_000 + n)
+    return {title: emu.add_item(section_id, f"/data/stash/{title}.mp4", 1, title, added_stamp=1_700_000_000 + n)
             for n, title in enumerate(titles)}
 
 
@@ -46,7 +46,7 @@ def test_an_unknown_sort_is_refused(emu: PlexEmulator, plex: PlexServer, section
 
 
 def test_a_scan_moves_a_file_under_its_existing_item(emu: PlexEmulator, plex: PlexServer, section_id: int) -> None:
-    key = emu.add_item(section_id, "/data/stash/inbox/a.mp4", 10, "a", added_at=1_700_000_000)
+    key = emu.add_item(section_id, "/data/stash/inbox/a.mp4", 10, "a", added_stamp=1_700_000_000)
     before = plex.fetchItem(key)
     emu.move_file(key, "/data/stash/sorted/a.mkv", size=12)  # moved and upgraded on disk
     assert plex.fetchItem(key).locations == ["/data/stash/inbox/a.mp4"]  # not until Plex scans it

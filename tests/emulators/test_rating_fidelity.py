@@ -41,13 +41,13 @@ def listed(client: PlexClient, section_id: int, rating_key: int) -> dict:
 def test_rate_shows_the_rating_and_when_on_list_and_detail_views(emu, plex: PlexServer, client, movie: int,
                                                                   section_id: int) -> None:
     emu.library.clock = lambda: T0
-    updated = emu.item(movie).updated_at
+    updated = emu.item(movie).updated_stamp
     plex.fetchItem(movie).rate(7.5)
     detail = plex.fetchItem(movie)
     assert (detail.userRating, int(detail.lastRatedAt.timestamp())) == (7.5, T0)
     attributes = listed(client, section_id, movie)
     assert (attributes["userRating"], attributes["lastRatedAt"]) == ("7.5", str(T0))
-    assert emu.item(movie).updated_at == updated  # the owner's rating is no metadata edit
+    assert emu.item(movie).updated_stamp == updated  # the owner's rating is no metadata edit
 
     emu.library.clock = lambda: T0 + 60
     plex.fetchItem(movie).rate()  # plexapi sends -1: cleared

@@ -36,7 +36,7 @@ def test_accounts_are_plexapi_system_accounts_with_the_owner_as_one(emu, plex: P
 def test_history_pages_filters_and_sorts_like_pms(emu, plex: PlexServer, movie: int, section_id: int) -> None:
     alice = emu.watch.add_account("alice")
     for n in range(250):  # plexapi asks in pages of 100; every page is read through totalSize
-        emu.watch.play(movie, viewed_at=T0 + n, account_id=alice if n % 5 == 0 else 1)
+        emu.watch.play(movie, viewed_stamp=T0 + n, account_id=alice if n % 5 == 0 else 1)
     everything = plex.history()
     assert len(everything) == 250 and isinstance(everything[0], MovieHistory)
     assert [int(h._data.attrib["viewedAt"]) for h in everything] == sorted(range(T0, T0 + 250), reverse=True)
@@ -51,7 +51,7 @@ def test_history_pages_filters_and_sorts_like_pms(emu, plex: PlexServer, movie: 
 
 
 def test_history_outlives_the_item_and_entries_can_be_deleted(emu, plex: PlexServer, movie: int) -> None:
-    emu.watch.play(movie, viewed_at=T0)
+    emu.watch.play(movie, viewed_stamp=T0)
     entry = plex.history()[0]
     entry.delete()
     assert plex.history() == []

@@ -112,7 +112,7 @@ def test_the_index_mirrors_plex_whatever_plex_does_and_no_write_misses(world, mo
             ``among_first`` in the sweep's order (those a listing has just read: moving them shifts the rest)."""
             items, free = self.live(), self.free_names()
             if among_first is not None:
-                items = sorted(items, key=lambda each: (each.updated_at, each.rating_key))[:among_first]
+                items = sorted(items, key=lambda each: (each.updated_stamp, each.rating_key))[:among_first]
             item = items[pick % len(items)] if items else None
             name = free[pick % len(free)] if free else None
             if kind == "add" and name:
@@ -235,7 +235,7 @@ def test_the_index_mirrors_plex_whatever_plex_does_and_no_write_misses(world, mo
             if state is None:
                 return
             with library.lock:
-                before = [item for item in self.live() if item.updated_at < state["since_stamp"]]
+                before = [item for item in self.live() if item.updated_stamp < state["since_stamp"]]
                 expected = self.plex_rows(before)
                 paths = {path for _, path, _ in expected}
             rows = {row for row in self.index_rows() if row[0] in {item.rating_key for item in before}

@@ -28,12 +28,12 @@ def full_listing_due(store: Store, section: int, full_at_s: float | None = None)
 def test_an_item_dated_in_the_future_does_not_hide_later_additions(world):
     rt = world.runtime()
     ahead = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/ahead.mp4", size=1, title="ahead",
-                                added_at=int(time.time()) + 30 * 86400)  # a NAS file date, or an edited addedAt
+                                added_stamp=int(time.time()) + 30 * 86400)  # a NAS file date, or an edited addedAt
     with world.plex.library.lock:
-        world.plex.item(ahead).updated_at = int(time.time()) + 30 * 86400  # stamped by a clock set wrong
+        world.plex.item(ahead).updated_stamp = int(time.time()) + 30 * 86400  # stamped by a clock set wrong
     refresh_index(rt.store, rt.plex, rt.sections)
     later = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/later.mp4", size=2, title="later",
-                                added_at=int(time.time()))
+                                added_stamp=int(time.time()))
     refresh_index(rt.store, rt.plex, rt.sections)  # incremental
     assert indexed_keys(rt.store) == {ahead, later}
     rt.close()
@@ -61,7 +61,7 @@ def test_a_scene_whose_item_was_re_added_is_matched_again_without_a_reconcile(wo
     with world.plex.library.lock:
         item = world.plex.library.items.pop(old_key)  # deleted from Plex (trash emptied) ...
     new_key = world.plex.add_item(world.section, file=item.file, size=item.size, title="fresh agent title",
-                                  added_at=item.added_at)  # ... and found again by a scan, addedAt kept
+                                  added_stamp=item.added_stamp)  # ... and found again by a scan, addedAt kept
     world.run("sync_all")  # Stash unchanged: the incremental pass sees the new item take the file
     assert world.state(scene_id)["rating_key"] == new_key
     assert world.plex.item(new_key).fields["title"] == "Comes back"
@@ -194,7 +194,7 @@ def test_an_incremental_listing_changed_while_read_passes_nothing_over(world, mo
     monkeypatch.setattr("plex.library_index.PAGE_SIZE", 2)
     rt = world.runtime()
     first = world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/first.mp4", size=1, title="first",
-                                added_at=int(time.time()) - 3600)
+                                added_stamp=int(time.time()) - 3600)
     refresh_index(rt.store, rt.plex, rt.sections)  # listed in full
     keys = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/{n}.mp4", size=n, title=f"n{n}")
             for n in range(5)]

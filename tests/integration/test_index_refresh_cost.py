@@ -14,10 +14,10 @@ BULK = 5000
 def _bulk_import(world, stamp: int) -> list[int]:
     """BULK items a scan found an hour ago in one go: one addedAt, one updatedAt, for all of them."""
     keys = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/bulk/{n:05d}.mp4", size=n, title=f"b{n}",
-                                added_at=stamp) for n in range(BULK)]
+                                added_stamp=stamp) for n in range(BULK)]
     with world.plex.library.lock:
         for key in keys:
-            world.plex.library.items[key].updated_at = stamp
+            world.plex.library.items[key].updated_stamp = stamp
     return keys
 
 
@@ -36,7 +36,7 @@ def test_a_refresh_after_a_bulk_import_lists_only_pages_with_new_items(world):
     refresh_index(rt.store, rt.plex, rt.sections)  # the first, full listing
     refresh_index(rt.store, rt.plex, rt.sections)  # an incremental pass with nothing new
     same_second = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/late/{n}.mp4", size=n, title=f"l{n}",
-                                       added_at=stamp) for n in range(5)]  # the same import, a moment later
+                                       added_stamp=stamp) for n in range(5)]  # the same import, a moment later
     fresh = [world.plex.add_item(world.section, file=f"{lib.PLEX_ROOT}/new/{n}.mp4", size=n, title=f"n{n}")
              for n in range(5)]
     world.plex.reset_requests()

@@ -44,9 +44,9 @@ def linked(world):
 
 def test_each_play_is_imported_once_at_its_time_across_repeated_runs(world, linked):
     (s0, k0), (s1, k1), _ = linked
-    world.plex.watch.play(k0, viewed_at=T0)
-    world.plex.watch.play(k0, viewed_at=T0 + 3600)
-    world.plex.watch.play(k1, viewed_at=T0 + 60)
+    world.plex.watch.play(k0, viewed_stamp=T0)
+    world.plex.watch.play(k0, viewed_stamp=T0 + 3600)
+    world.plex.watch.play(k1, viewed_stamp=T0 + 60)
 
     first = world.run("import_plays")
     assert (first["imported"], first["scenes"]) == (3, 2)
@@ -57,14 +57,14 @@ def test_each_play_is_imported_once_at_its_time_across_repeated_runs(world, link
     assert stash_plays(world, s0)["times"] == Counter({T0: 1, T0 + 3600: 1})
     assert stash_plays(world, s1)["play_count"] == 1
 
-    world.plex.watch.play(k1, viewed_at=T0 + 7200)  # a new play: only it is added
+    world.plex.watch.play(k1, viewed_stamp=T0 + 7200)  # a new play: only it is added
     assert world.run("import_plays")["imported"] == 1
     assert stash_plays(world, s1)["times"] == Counter({T0 + 60: 1, T0 + 7200: 1})
 
 
 def test_incremental_reads_start_at_the_watermark_minus_the_overlap(world, linked):
     (s0, k0), _, _ = linked
-    world.plex.watch.play(k0, viewed_at=T0)
+    world.plex.watch.play(k0, viewed_stamp=T0)
     world.run("import_plays")
     world.plex.reset_requests()
     world.run("import_plays")
@@ -75,10 +75,10 @@ def test_incremental_reads_start_at_the_watermark_minus_the_overlap(world, linke
 
 def test_a_play_of_an_item_linked_later_is_imported(world, linked):
     (s0, k0), _, _ = linked
-    world.plex.watch.play(k0, viewed_at=T0 + 90_000)
+    world.plex.watch.play(k0, viewed_stamp=T0 + 90_000)
     world.run("import_plays")  # watermark now T0 + 90000
     late_scene, late_key = world.scene("late.mp4", size=555, title="Late")
-    world.plex.watch.play(late_key, viewed_at=T0)  # long before the watermark
+    world.plex.watch.play(late_key, viewed_stamp=T0)  # long before the watermark
     world.run("sync_all")
     assert world.run("import_plays")["imported"] == 1
     assert stash_plays(world, late_scene)["times"] == Counter({T0: 1})
@@ -88,9 +88,9 @@ def test_only_the_picked_accounts_plays_are_imported(world, linked):
     (s0, k0), _, _ = linked
     alice = world.plex.watch.add_account("Alice")
     bob = world.plex.watch.add_account("bob")
-    world.plex.watch.play(k0, viewed_at=T0, account_id=1)
-    world.plex.watch.play(k0, viewed_at=T0 + 1, account_id=alice)
-    world.plex.watch.play(k0, viewed_at=T0 + 2, account_id=bob)
+    world.plex.watch.play(k0, viewed_stamp=T0, account_id=1)
+    world.plex.watch.play(k0, viewed_stamp=T0 + 1, account_id=alice)
+    world.plex.watch.play(k0, viewed_stamp=T0 + 2, account_id=bob)
 
     assert world.run("import_plays")["imported"] == 1  # default: the owner
     world.settings(watch_history_accounts="alice, Bob")
@@ -109,8 +109,8 @@ def test_same_play_twice_in_plex_for_two_accounts_at_one_second_gives_two_plays(
     (s0, k0), _, _ = linked
     alice = world.plex.watch.add_account("alice")
     world.settings(watch_history_accounts="owner,alice")
-    world.plex.watch.play(k0, viewed_at=T0, account_id=1)
-    world.plex.watch.play(k0, viewed_at=T0, account_id=alice)
+    world.plex.watch.play(k0, viewed_stamp=T0, account_id=1)
+    world.plex.watch.play(k0, viewed_stamp=T0, account_id=alice)
     assert world.run("import_plays")["imported"] == 2
     assert world.run("import_plays")["imported"] == 0
     assert stash_plays(world, s0)["times"] == Counter({T0: 2})
@@ -128,7 +128,7 @@ def test_resume_point_is_set_and_only_rewritten_when_it_changes(world, linked):
     assert world.run("import_plays")["resume_points"] == 0
     assert not [q for q in world.stash.queries if q[0] == "PlexSyncSaveResume"]
 
-    world.plex.watch.play(k0, viewed_at=T0)  # finished in Plex: no resume point any more
+    world.plex.watch.play(k0, viewed_stamp=T0)  # finished in Plex: no resume point any more
     result = world.run("import_plays")
     assert (result["imported"], result["resume_points"]) == (1, 1)
     assert stash_plays(world, s0)["resume_time"] == 0
@@ -148,8 +148,8 @@ def crash_once_in(world, monkeypatch, method: str) -> None:
 def test_a_crash_after_stash_took_the_plays_does_not_add_them_again(world, linked, monkeypatch):
     """The intent is written, Stash accepts the plays, the process dies before marking them done."""
     (s0, k0), _, _ = linked
-    world.plex.watch.play(k0, viewed_at=T0)
-    world.plex.watch.play(k0, viewed_at=T0 + 5)
+    world.plex.watch.play(k0, viewed_stamp=T0)
+    world.plex.watch.play(k0, viewed_stamp=T0 + 5)
     crash_once_in(world, monkeypatch, "settle")  # between Stash's mutation and our commit
     assert stash_plays(world, s0)["play_count"] == 2  # Stash took them
     result = world.run("import_plays")
@@ -159,8 +159,8 @@ def test_a_crash_after_stash_took_the_plays_does_not_add_them_again(world, linke
 
 def test_a_scene_deleted_in_stash_drops_its_plays_without_failing(world, linked):
     (s0, k0), (s1, k1), _ = linked
-    world.plex.watch.play(k0, viewed_at=T0)
-    world.plex.watch.play(k1, viewed_at=T0)
+    world.plex.watch.play(k0, viewed_stamp=T0)
+    world.plex.watch.play(k1, viewed_stamp=T0)
     world.stash.delete_scene(s0)
     assert world.run("import_plays")["imported"] == 1
     with Store(world.data_dir) as store:
@@ -219,7 +219,7 @@ def test_plays_imported_from_plex_are_never_sent_back(world, linked):
     (s0, k0), _, _ = linked
     world.settings(scrobble_stash_plays=True)
     world.run("import_plays")
-    world.plex.watch.play(k0, viewed_at=int(time.time()) + 5)
+    world.plex.watch.play(k0, viewed_stamp=int(time.time()) + 5)
     world.plex.reset_requests()
     first = world.run("import_plays")
     assert (first["imported"], first["sent_to_plex"]) == (1, 0)

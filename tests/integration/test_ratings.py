@@ -256,7 +256,7 @@ def test_the_worker_period_brings_ratings_alone_when_only_ratings_are_on(world, 
 
     (s0, k0), _, _ = linked
     rate_in_plex(world, k0, 6.0)
-    world.plex.watch.play(k0, viewed_at=1_760_000_000)
+    world.plex.watch.play(k0, viewed_stamp=1_760_000_000)
     world.plex.reset_requests()
     rt = world.runtime()
     try:

@@ -96,7 +96,7 @@ def test_a_stash_play_never_comes_back_into_stash(linked, clock, monkeypatch, st
             add_stash_play(world, scene, int(time.time()) + 5)
             stash_count += 1
         elif step == "plex":
-            world.plex.watch.play(key, viewed_at=int(time.time()))  # someone watched it in a Plex client
+            world.plex.watch.play(key, viewed_stamp=int(time.time()))  # someone watched it in a Plex client
             plex_count += 1
         elif step == "later":
             clock.move_to(datetime.now(timezone.utc) + timedelta(minutes=20))
@@ -117,7 +117,7 @@ def test_an_older_plex_gets_no_stash_plays_and_says_so_once(tmp_path, capsys):
     world, scene, key, emulators = linked_world(tmp_path, plex_version=OLD_PLEX)  # its first import says so
     try:
         add_stash_play(world, scene, int(time.time()) + 5)
-        world.plex.watch.play(key, viewed_at=int(time.time()))  # a play in Plex itself still comes in
+        world.plex.watch.play(key, viewed_stamp=int(time.time()))  # a play in Plex itself still comes in
         for _ in range(2):
             result = world.run("import_plays")
         assert (result["sent_to_plex"], scrobbles(world)) == (0, 0)

@@ -23,7 +23,7 @@ def listing_requests(emu: PlexEmulator, section_id: int) -> list:
 
 
 def test_pages_through_a_library(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
-    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=1000 + n, title=f"t{n}", added_at=100 + n)
+    keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=1000 + n, title=f"t{n}", added_stamp=100 + n)
             for n in range(7)]
     client.probe()
     emu.reset_requests()
@@ -49,13 +49,13 @@ def test_a_refused_listing_is_not_retried_with_another_order(emu: PlexEmulator, 
 
 def test_a_sweep_since_a_time_lists_what_changed_then_or_later(emu: PlexEmulator, client: PlexClient,
                                                                section_id: int) -> None:
-    still = emu.add_item(section_id, file="/data/stash/still.mp4", size=1, title="still", added_at=1_000)
-    moved = emu.add_item(section_id, file="/data/stash/moved.mp4", size=2, title="moved", added_at=1_000)
+    still = emu.add_item(section_id, file="/data/stash/still.mp4", size=1, title="still", added_stamp=1_000)
+    moved = emu.add_item(section_id, file="/data/stash/moved.mp4", size=2, title="moved", added_stamp=1_000)
     with emu.library.lock:
-        emu.item(still).updated_at, emu.item(moved).updated_at = 5_000, 5_000
+        emu.item(still).updated_stamp, emu.item(moved).updated_stamp = 5_000, 5_000
     emu.move_file(moved, "/data/stash/sub/moved.mp4")
     emu.library.scan(section_id, None)
-    since = emu.item(moved).updated_at
+    since = emu.item(moved).updated_stamp
     parts = listed(client, section_id, since=since)
     assert [(p.rating_key, p.file, p.added_at) for p in parts] == [(moved, "/data/stash/sub/moved.mp4", 1_000)]
     # Asked one second early: "is after" reads the same whether the server counts that second in or not.
@@ -73,10 +73,10 @@ def test_empty_library(client: PlexClient, section_id: int) -> None:
 
 
 def test_every_part_of_a_multi_part_item_is_listed(emu: PlexEmulator, client: PlexClient, section_id: int) -> None:
-    key = emu.add_item(section_id, file="/m/cd1.mp4", size=11, title="two parts", added_at=10)
+    key = emu.add_item(section_id, file="/m/cd1.mp4", size=11, title="two parts", added_stamp=10)
     emu.library.add_part(key, "/m/cd2.mp4", 12)
     emu.library.add_part(key, "/m/alt.mkv", None)
-    updated = emu.item(key).updated_at
+    updated = emu.item(key).updated_stamp
     assert listed(client, section_id) == [IndexedPart(key, section_id, "/m/cd1.mp4", 11, 10, updated),
                                           IndexedPart(key, section_id, "/m/cd2.mp4", 12, 10, updated),
                                           IndexedPart(key, section_id, "/m/alt.mkv", None, 10, updated)]
@@ -87,7 +87,7 @@ def test_summaries_carry_list_view_scalars(emu: PlexEmulator, client: PlexClient
                       summary="Text", userRating="7.5", originallyAvailableAt="2021-05-04", tagline="Tag")
     (summary,) = list(list_item_summaries(client, section_id))
     assert (summary.rating_key, summary.section_id) == (rk, section_id)
-    assert summary.updated_at == emu.item(rk).updated_at
+    assert summary.updated_at == emu.item(rk).updated_stamp
     assert {k: summary.fields[k] for k in ("title", "studio", "year", "summary", "userRating",
                                              "originallyAvailableAt", "tagline")} == {
         "title": "A title", "studio": "Acme", "year": "2021", "summary": "Text", "userRating": "7.5",
@@ -99,7 +99,7 @@ def _library(emu: PlexEmulator, section_id: int, count: int, stamp: int = 5_000)
     keys = [emu.add_item(section_id, file=f"/data/stash/{n}.mp4", size=n, title=f"t{n}") for n in range(count)]
     with emu.library.lock:
         for key in keys:
-            emu.item(key).updated_at = stamp
+            emu.item(key).updated_stamp = stamp
     return keys
 
 

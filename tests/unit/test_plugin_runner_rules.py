@@ -61,8 +61,8 @@ def test_stdin_cwd_and_pythonpath_as_stash_sets_them(probe):
 
 
 def test_a_grandchild_holding_stdout_keeps_the_run_waiting(probe):
-    assert probe.run_task("Grandchild").seconds >= 1.2
-    assert probe.run_task("Detached").seconds < 1.2
+    assert probe.run_task("Grandchild").elapsed_s >= 1.2
+    assert probe.run_task("Detached").elapsed_s < 1.2
 
 
 def test_stdout_is_parsed_the_way_stash_parses_it():
@@ -97,5 +97,5 @@ def test_kill_is_sigkill_of_the_direct_child(probe, tmp_path):
     running = probe.start_task("Plain")
     running.kill()
     result = running.wait(timeout=10)
-    assert result.exit_code in (-9, 1) and result.seconds < 10
+    assert result.exit_code in (-9, 1) and result.elapsed_s < 10
     assert sys.platform == "win32" or result.exit_code == -9
