@@ -51,7 +51,7 @@ def test_paging_and_updated_after(stash):
     r = reader(stash)
     scenes = list(r.iter_scenes(per_page=3))
     assert [s["id"] for s in scenes] == ids
-    later = list(r.iter_scenes(updated_after=scenes[3]["updated_at"]))
+    later = list(r.iter_scenes(updated_after_text=scenes[3]["updated_at"]))
     assert [s["id"] for s in later] == ids[4:]
     assert next(r.iter_scenes(per_page=1, newest_first=True))["id"] == ids[-1]
 

@@ -10,6 +10,8 @@ import time
 from datetime import datetime
 from typing import IO, Any, Callable, Mapping
 
+from worker.tasks.context import eta_text
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PROBLEMS = 0, 1, 2, 3
 BAR_WIDTH = 24
 TIME_KEYS = ("retry_at", "not_before")  # besides every "*_at" key
@@ -83,10 +85,7 @@ def enable_terminal_sequences() -> None:
 
 
 def duration(span_s: float | None) -> str:
-    if span_s is None:
-        return "--"
-    whole_s = int(max(0, span_s))
-    return f"{whole_s // 3600}h{whole_s % 3600 // 60:02d}m" if whole_s >= 3600 else f"{whole_s // 60}m{whole_s % 60:02d}s"
+    return eta_text(span_s, unknown="--")
 
 
 def local_time(value: Any) -> Any:

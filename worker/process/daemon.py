@@ -71,7 +71,7 @@ def serve(runtime, lease: Lease) -> str:
                 return "disabled"
             engine = SyncEngine(runtime)  # it holds the path map, matching rules and field toggles
         # Drain in slices so a long backlog still sees settings changes (a "budget" stop just loops).
-        result = drain(runtime, engine, lease, deadline=time.monotonic() + SETTINGS_REFRESH_S)
+        result = drain(runtime, engine, lease, deadline_mono_s=time.monotonic() + SETTINGS_REFRESH_S)
         import_plays_if_due(runtime)  # Plex plays → Stash, at most every import_plays_minutes (worker/viewing/plays.py)
         if result.report.processed:
             log.info("Batch done: %s", result.report.as_dict())

@@ -284,7 +284,7 @@ class StashReader:
                 found[int(scene["id"])] = scene
         return found
 
-    def _pages(self, document: str, scene_filter: dict | None, per_page: int, sort: str,
+    def pages(self, document: str, scene_filter: dict | None, per_page: int, sort: str,
                direction: str, *, read_ahead: bool = False) -> Iterator[dict[str, Any]]:
         """Every scene the filter selects, page by page. With ``read_ahead`` the next page is asked for while the
         caller works through this one, so a Sync All over a big library does not wait for Stash and then make
@@ -307,11 +307,11 @@ class StashReader:
                 page += 1
                 result = following.result() if following is not None else fetch(page)
 
-    def iter_scenes(self, *, updated_after: str | None = None, per_page: int = 500,
+    def iter_scenes(self, *, updated_after_text: str | None = None, per_page: int = 500,
                     newest_first: bool = False, read_ahead: bool = False) -> Iterator[dict[str, Any]]:
-        scene_filter = {"updated_at": {"value": updated_after, "modifier": "GREATER_THAN"}} if updated_after else None
+        scene_filter = {"updated_at": {"value": updated_after_text, "modifier": "GREATER_THAN"}} if updated_after_text else None
         direction = "DESC" if newest_first else "ASC"
-        return self._pages(self.documents.scenes_page, scene_filter, per_page, "updated_at", direction,
+        return self.pages(self.documents.scenes_page, scene_filter, per_page, "updated_at", direction,
                            read_ahead=read_ahead)
 
     def scene_ids_for(self, kind: str, object_id: str | int) -> list[int]:
@@ -320,7 +320,7 @@ class StashReader:
         criterion: dict[str, Any] = {"value": [str(object_id)], "modifier": "INCLUDES"}
         if depth is not None:
             criterion["depth"] = depth
-        return [int(scene["id"]) for scene in self._pages(q.SCENE_IDS_PAGE, {field: criterion}, 1000, "id", "ASC")]
+        return [int(scene["id"]) for scene in self.pages(q.SCENE_IDS_PAGE, {field: criterion}, 1000, "id", "ASC")]
 
     def download_image(self, url: str) -> bytes:
         try:

@@ -122,9 +122,9 @@ def _breaker_allows(runtime, breaker: Breaker, result: DrainResult) -> bool:
     return False
 
 
-def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None = None,
+def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline_mono_s: float | None = None,
           progress: ProgressFn | None = None) -> DrainResult:
-    """Sync ready work until none is ready, the budget ends (``deadline`` on the monotonic clock), the lease
+    """Sync ready work until none is ready, the budget ends (``deadline_mono_s``), the lease
     goes, or Plex/Stash stop us.
 
     Batches overlap so Plex never waits for our batch boundary: the next batch is claimed, read from Stash,
@@ -138,7 +138,7 @@ def drain(runtime, engine: SyncEngine, lease: Lease, *, deadline: float | None =
     started_any = False
     try:
         while True:
-            following = _start_next(runtime, engine, lease, breaker, result, deadline, started_any)
+            following = _start_next(runtime, engine, lease, breaker, result, deadline_mono_s, started_any)
             started_any = started_any or following is not None
             if in_flight is not None:
                 try:

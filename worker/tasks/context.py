@@ -61,8 +61,9 @@ def handoff_connection(ctx: TaskContext) -> dict[str, Any] | None:
     return connection
 
 
-def eta_text(span_s: float | None) -> str:
+def eta_text(span_s: float | None, unknown: str = "unknown") -> str:
+    """A span as ``1h05m`` or ``4m07s`` (log lines and the terminal's progress line)."""
     if span_s is None:
-        return "unknown"
+        return unknown
     whole_s = int(max(0, span_s))
     return f"{whole_s // 3600}h{whole_s % 3600 // 60:02d}m" if whole_s >= 3600 else f"{whole_s // 60}m{whole_s % 60:02d}s"

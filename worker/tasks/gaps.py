@@ -93,7 +93,7 @@ class FolderKeys:
 def stash_scenes(stash: StashReader, keys: FolderKeys) -> Iterator[_Scene]:
     """Every Stash scene with its files as Plex would see them, ``STASH_PER_PAGE`` per request, the next page
     asked for while this one is compared."""
-    for scene in stash._pages(SCENE_FILES, None, STASH_PER_PAGE, "id", "ASC", read_ahead=True):
+    for scene in stash.pages(SCENE_FILES, None, STASH_PER_PAGE, "id", "ASC", read_ahead=True):
         files = [str(item["path"]) for item in scene["files"] or [] if item.get("path")]
         mapped = [keys.mapped(file) for file in files]
         yield _Scene(int(scene["id"]), str(scene["title"] or ""), files, [plex for plex, _ in mapped],

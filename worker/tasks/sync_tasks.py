@@ -129,7 +129,7 @@ def foreground_drain(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
         started_mono_s = time.monotonic()
         budget_s = task_budget_s(rt, total)
         log.info("Processing %d pending scenes (budget %s)", total, eta_text(budget_s))
-        result = drain(rt, SyncEngine(rt), lease, deadline=started_mono_s + budget_s,
+        result = drain(rt, SyncEngine(rt), lease, deadline_mono_s=started_mono_s + budget_s,
                        progress=_progress_reporter(ctx, total, started_mono_s))
     finally:
         lease.release(rt.store)
@@ -213,7 +213,7 @@ def sync_recent(rt: Runtime, ctx: TaskContext) -> dict[str, Any]:
     probe_or_fail(rt)
     mark_text = rt.store.get_json(WATERMARK_KEY, None)
     since_text = watermark_with_margin(mark_text, WATERMARK_MARGIN_S) if mark_text else _first_run_watermark(stash)
-    scenes = list(stash.iter_scenes(updated_after=since_text)) if since_text is not None else []
+    scenes = list(stash.iter_scenes(updated_after_text=since_text)) if since_text is not None else []
     changed, seen = differing_scene_ids(rt, scenes)
     rt.store.queue_scenes(changed)
     if scenes:
