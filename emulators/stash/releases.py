@@ -30,7 +30,7 @@ def _release_files(folder: Path) -> tuple[Path, ...]:
 
 
 # The newest and the default: ``schema.graphql``, a subset of Stash's schema checked name by name against the real
-# one (tests/unit/test_schema_fidelity.py).
+# one (tests/emulators/test_schema_fidelity.py).
 NEWEST = StashRelease("v0.30.1", "cf3489e1a", "2026-01-11", (HERE / "schema.graphql",), "group")
 # The oldest PlexSync supports: Stash's own schema files of that tag, unmodified (``schemas/v0.24.3``, see its
 # README for the commit). Groups are movies there (``Scene.movies``, the ``/movie/<id>/frontimage`` route:

@@ -16,7 +16,7 @@ from emulators.stash.server import StashEmulator
 from plex.history import item_states
 from plex.library_index import PagedListing
 from tests.conftest import TOKEN
-from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
+from tests.emulators.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
 from worker.viewing.ratings import RATING_DOCUMENTS
 
 T0 = 1_760_000_000

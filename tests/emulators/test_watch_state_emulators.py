@@ -13,7 +13,7 @@ from plexapi.video import MovieHistory
 from emulators.plex.server import PlexEmulator
 from emulators.stash.server import StashEmulator
 from tests.conftest import TOKEN
-from tests.unit.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
+from tests.emulators.test_schema_fidelity import real_schema  # noqa: F401  (the fixture)
 from worker.viewing.stash_calls import PLAY_DOCUMENTS
 from worker.viewing.scrobbles import SCROBBLE_DOCUMENTS
 

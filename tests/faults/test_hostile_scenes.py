@@ -1,6 +1,6 @@
 """Extreme Stash scenes: through ``build_metadata`` (any shape) and end to end to Plex (fixed extreme scenes).
 
-Text sanitizing itself is tests/unit/test_text_properties.py; here the whole scene: what Plex ends up holding,
+Text sanitizing itself is tests/validation/test_text_properties.py; here the whole scene: what Plex ends up holding,
 read back through plexapi, equals what the user wrote wherever Plex can hold it, or the documented cut
 (``validation.limits``), and no shape of scene crashes anything.
 """

@@ -13,7 +13,7 @@ ENV_PREFIX = "PLEXSYNC_"
 TUNABLES_FILE = "tunables.conf"  # in the data folder: ``name = value`` lines (validation.settings.tunables)
 
 # The settings page, as Stash shows it (sorted by key). Each label is the yml's displayName and the config
-# model's field description (tests/unit/test_config_docs.py keeps the three equal).
+# model's field description (tests/project/test_config_docs.py keeps the three equal).
 PAGE_LABELS: dict[str, str] = {
     "path_map": "Path map",
     "plex_library": "Plex libraries",

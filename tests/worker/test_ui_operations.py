@@ -14,7 +14,7 @@ from graphql import build_schema, parse, validate
 from emulators import demo_library as lib
 from emulators.plex.server import PlexEmulator
 from emulators.stash.server import StashEmulator
-from tests.unit.test_schema_fidelity import SCHEMA_DIR
+from tests.emulators.test_schema_fidelity import SCHEMA_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 UI_SCRIPTS = (REPO / "ui" / "plexsync.js", REPO / "ui" / "plexsync-page.js")  # PlexSync.yml's ui.javascript

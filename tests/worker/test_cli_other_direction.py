@@ -8,7 +8,7 @@ import json
 from emulators import demo_library as lib
 from emulators.plex.server import PlexEmulator
 from emulators.stash.server import StashEmulator
-from tests.unit.test_cli import cli_env, library, run_cli
+from tests.worker.test_cli import cli_env, library, run_cli
 
 
 def test_import_plays_dry_run_lists_the_rating_change_and_writes_nothing(tmp_path):
