@@ -27,7 +27,7 @@ def test_release_zip_has_one_yml_and_only_runtime_files(tmp_path):
 def test_members_take_the_ui_folder_and_leave_everything_else():
     files = ["PlexSync.yml", "PlexSync.py", "requirements.txt", "requirements-dev.txt", "README.md", "mkdocs.yml",
              "ui/PlexSync.js", "ui/style.css", "plex/client.py", "plex/notes.md", "tools/make_release.py",
-             "docs/install.md", "tests/e2e/test_installed_copy.py", "emulators/demo.py", "uix.py"]
+             "docs/install.md", "tests/e2e/install/test_installed_copy.py", "emulators/demo.py", "uix.py"]
     assert release_members(files) == ["PlexSync.py", "PlexSync.yml", "plex/client.py", "requirements.txt",
                                       "ui/PlexSync.js", "ui/style.css"]
 

@@ -1,7 +1,7 @@
 """A package Stash's Python lacks: installed by PlexSync with that Python's pip into the data folder, only within
 requirements.txt's bounds, from a local wheel folder here (PIP_NO_INDEX: no test reaches PyPI); and the
 message when it cannot be, which never promises what will not happen. The end-to-end run on Stash's folder
-layout is tests/e2e/test_dependency_manager.py."""
+layout is tests/e2e/install/test_dependency_manager.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.release_env import tiny_wheel
+from tests.e2e.install.release_env import tiny_wheel
 from validation import dependencies, install_help
 from validation.dependencies import (RequirementsMissing, install_requirements, packages_dir, read_attempt,
                                      run_with_requirements, use_installed)

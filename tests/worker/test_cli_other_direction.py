@@ -1,5 +1,5 @@
 """The command line for issue 21: ``import-plays --dry-run`` shows the ratings an import would change and writes
-nothing (``gaps`` is run from the command line in tests/e2e/test_gaps_e2e.py)."""
+nothing (``gaps`` is run from the command line in tests/e2e/tasks/test_gaps_e2e.py)."""
 
 from __future__ import annotations
 

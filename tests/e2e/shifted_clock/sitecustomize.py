@@ -1,4 +1,4 @@
-"""Started by Python in a plugin process whose PYTHONPATH holds this folder (tests/e2e/test_scrobble_e2e.py):
+"""Started by Python in a plugin process whose PYTHONPATH holds this folder (tests/e2e/viewing/test_scrobble_e2e.py):
 its clocks run PLEXSYNC_TEST_CLOCK_AHEAD_S seconds ahead, and keep ticking, as if the run happened that much
 later. freezegun moves ``time.time``, ``datetime.now`` and the monotonic clock of this process only."""
 

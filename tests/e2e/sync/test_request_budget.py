@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from emulators import demo_library as lib
-from tests.e2e.test_pipeline_e2e import sync_all
+from tests.e2e.sync.test_pipeline_e2e import sync_all
 
 pytestmark = pytest.mark.e2e
 

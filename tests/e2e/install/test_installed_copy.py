@@ -18,10 +18,10 @@ import yaml
 from emulators import demo_library as lib
 from emulators.plugin_runner import PluginRunner
 from PlexSync import plugin_version
-from tests.e2e.release_env import SOURCE_LOCAL_PATH, install_from_source, venv_from_requirements, write_probe
+from tests.e2e.install.release_env import SOURCE_LOCAL_PATH, install_from_source, venv_from_requirements, write_probe
 from tools.make_release import build
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.e2e
 INDEX_KEYS = ["id", "name", "metadata", "version", "date", "requires", "path", "sha256"]
 

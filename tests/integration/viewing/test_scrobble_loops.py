@@ -18,7 +18,7 @@ from emulators.plex.server import PlexEmulator
 from emulators.stash.server import StashEmulator
 from sync_queue.ledgers.plays import PlayLedger
 from tests.integration.conftest import World
-from tests.integration.test_plays import add_stash_play, scrobbles, stash_plays
+from tests.integration.viewing.test_plays import add_stash_play, scrobbles, stash_plays
 from validation import stash_log
 
 OLD_PLEX = "1.32.8.7639-fb6452ebf"  # before 1.40.0.7998: a scrobble also wrote a history row

@@ -18,7 +18,7 @@ from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
 from worker.sync.pauses import WORKER_FAILURE_KEY
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.e2e
 
 

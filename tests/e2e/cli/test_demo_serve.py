@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(os.name == "nt", reason="Ctrl+C is sent as SIGINT, a POSIX signal")]
 

@@ -20,8 +20,8 @@ from sync_queue.store import Store
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-SHIFTED_CLOCK = Path(__file__).with_name("shifted_clock")  # its sitecustomize moves the plugin's clocks
+REPO = Path(__file__).resolve().parents[3]
+SHIFTED_CLOCK = Path(__file__).parents[1] / "shifted_clock"  # its sitecustomize moves the plugin's clocks
 TWENTY_MINUTES_S = 1200
 
 

@@ -13,7 +13,7 @@ from emulators import demo_library as lib
 from sync_queue.intake.spool import spooled_files
 from sync_queue.store import Store
 from tests.e2e.conftest import REPO
-from tests.e2e.test_hooks_e2e import PlexGate, add_scenes
+from tests.e2e.sync.test_hooks_e2e import PlexGate, add_scenes
 
 pytestmark = pytest.mark.e2e
 

@@ -18,11 +18,11 @@ import pytest
 
 from emulators import demo_library as lib
 from emulators.plugin_runner import PluginRunner
-from tests.e2e.release_env import (bare_venv, decoy_wheel, install_from_source, python_with_pip, wheel_folder,
+from tests.e2e.install.release_env import (bare_venv, decoy_wheel, install_from_source, python_with_pip, wheel_folder,
                                    write_probe)
 from tools.make_release import build
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.e2e
 
 

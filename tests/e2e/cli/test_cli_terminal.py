@@ -15,7 +15,7 @@ from emulators.plex.server import PlexEmulator
 from emulators.stash.server import StashEmulator
 
 pty = pytest.importorskip("pty")  # POSIX terminals; Windows has no pty module
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCENES = 120  # three batches: the bar is redrawn several times
 
 

@@ -9,9 +9,9 @@ import threading
 import pytest
 
 from emulators import demo_library as lib
-from tests.integration.test_ratings import plex_user_rating as plex_rating
-from tests.integration.test_ratings import rate_in_plex as rate
-from tests.integration.test_ratings import stash_rating100 as stash_rating
+from tests.integration.viewing.test_ratings import plex_user_rating as plex_rating
+from tests.integration.viewing.test_ratings import rate_in_plex as rate
+from tests.integration.viewing.test_ratings import stash_rating100 as stash_rating
 from worker.viewing.stash_calls import epoch_of
 
 pytestmark = pytest.mark.e2e

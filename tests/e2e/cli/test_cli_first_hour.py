@@ -21,7 +21,7 @@ from emulators.stash.server import StashEmulator
 from sync_queue.store import Store
 from tests.e2e.conftest import stop_detached_worker
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.e2e
 
 

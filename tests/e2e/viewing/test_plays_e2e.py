@@ -20,7 +20,7 @@ from worker.viewing.stash_calls import epoch_of
 pytestmark = pytest.mark.e2e
 
 T0 = 1_760_000_000
-REPO = str(Path(__file__).resolve().parents[2])
+REPO = str(Path(__file__).resolve().parents[3])
 
 
 def play_times(harness, scene_id) -> Counter:

@@ -1,0 +1,1 @@
+"""The plugin as Stash runs it: hooks, the worker, kills and outages, what reaches Plex."""

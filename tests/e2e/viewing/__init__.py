@@ -1,0 +1,1 @@
+"""The plugin as Stash runs it, Plex to Stash: plays, resume points, ratings, Stash plays sent to Plex."""

@@ -1,0 +1,1 @@
+"""Tasks in process: Sync All, preview, gaps, drift, counts and figures."""

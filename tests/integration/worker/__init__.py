@@ -1,0 +1,1 @@
+"""The worker process in process: settings refresh, notices, resources, log events."""
