@@ -65,10 +65,10 @@ def play_history(client: PlexClient, *, account_id: int | None = None, section_i
                                                librarySectionID=section_id))
     entries = []
     for item in items:
-        viewed_at = _epoch(item)
-        if viewed_at is None or item.ratingKey is None or item.accountID is None:
+        viewed_stamp = _epoch(item)
+        if viewed_stamp is None or item.ratingKey is None or item.accountID is None:
             continue  # a row Plex wrote without an item or account is no play we can place
-        entries.append(HistoryEntry(int(item.ratingKey), int(item.accountID), viewed_at))
+        entries.append(HistoryEntry(int(item.ratingKey), int(item.accountID), viewed_stamp))
     return entries
 
 

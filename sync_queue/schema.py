@@ -168,4 +168,4 @@ KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this t
 KV_LAST_PREVIEW = "last_preview"  # the newest Preview Sync result, for PlexSync's page in Stash
 KV_PHOTOS_BLOCKED = "performer_photos_blocked"  # why performer photos are held back (worker.artwork.performer_photos)
 KV_STORE_RESET = "store_reset"  # a damaged database was set aside: where it went, for tasks and status to tell
-SPAWN_PAUSE_MAX_SECONDS = 300.0  # no spawn pause is set for longer (a later time came before a clock step)
+SPAWN_PAUSE_MAX_S = 300.0  # no spawn pause is set for longer (a later time came before a clock step)

@@ -151,7 +151,7 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
     _write_attempt(data_dir, None, installing=True)
     log.info("Stash's Python lacks %r: installing PlexSync's requirements (requirements.txt) into %s with its pip; "
              "this happens once and takes a minute or two", package, target)
-    started = time.monotonic()
+    started_mono_s = time.monotonic()
     reason = _pip_install(requirements, target)
     _write_attempt(data_dir, reason)
     if reason:
@@ -161,7 +161,7 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
     still = missing_imports(runtime_requirements(str(plugin_dir)))
     if still:
         raise missing(f"pip installed requirements.txt, yet {still[0]!r} still does not import", still[0])
-    log.info("PlexSync's requirements are installed in %s (%.0f s)", target, time.monotonic() - started)
+    log.info("PlexSync's requirements are installed in %s (%.0f s)", target, time.monotonic() - started_mono_s)
     return target
 
 

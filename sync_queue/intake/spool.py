@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 SPOOL_DIR = "intake-spool"
 SUFFIX = ".json"
-STALE_TEMP_SECONDS = 3600.0  # a temporary file this old was left by a killed hook: it never became an event
+STALE_TEMP_S = 3600.0  # a temporary file this old was left by a killed hook: it never became an event
 
 
 def spool_dir(data_dir: Path) -> Path:
@@ -77,10 +77,10 @@ def remove_files(data_dir: Path, paths: list[Path]) -> dict[str, str]:
             pass
         except OSError as exc:
             kept[path.name] = str(exc)
-    cutoff = time.time() - STALE_TEMP_SECONDS
+    cutoff_s = time.time() - STALE_TEMP_S
     for leftover in spool_dir(data_dir).glob("*.tmp"):
         try:
-            if leftover.stat().st_mtime < cutoff:
+            if leftover.stat().st_mtime < cutoff_s:
                 leftover.unlink()
         except OSError:
             pass

@@ -75,10 +75,10 @@ def failed_upload(store: Any, section_id: int, title: str) -> FailedUpload | Non
 
 
 def record_failed_upload(store: Any, section_id: int, title: str, source_url: str, reason: str,
-                         failed_at: float) -> None:
-    """Plex refused the poster from ``source_url`` for this collection at ``failed_at``."""
+                         failed_at_s: float) -> None:
+    """Plex refused the poster from ``source_url`` for this collection at ``failed_at_s``."""
     with store.transaction() as conn:
         conn.execute("INSERT INTO collection_poster_failures(section_id, title_key, source_url, failed_at, reason) "
                      "VALUES(?, ?, ?, ?, ?) ON CONFLICT(section_id, title_key) DO UPDATE SET "
                      "source_url = excluded.source_url, failed_at = excluded.failed_at, reason = excluded.reason",
-                     (int(section_id), title_key(title), source_url, float(failed_at), reason[:500]))
+                     (int(section_id), title_key(title), source_url, float(failed_at_s), reason[:500]))

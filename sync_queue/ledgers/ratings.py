@@ -39,11 +39,11 @@ class RatingRow(NamedTuple):
     seen_rating: str | None
     intent_rating100: int | None
     intent_rating: str | None
-    intent_at: float | None
+    intent_at_s: float | None
 
     @property
     def open(self) -> bool:
-        return self.intent_at is not None
+        return self.intent_at_s is not None
 
 
 class Settle(NamedTuple):
@@ -68,19 +68,19 @@ class RatingLedger:
 
     def note_intents(self, intents: Iterable[tuple[int, int, int | None, str]]) -> None:
         """(scene, ratingKey, rating100 to write, Plex's rating it comes from), before Stash is asked."""
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             conn.executemany(
                 "INSERT INTO plex_ratings(scene_id, rating_key, intent_rating100, intent_rating, intent_at, changed_at) "
                 "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET rating_key = excluded.rating_key, "
                 "intent_rating100 = excluded.intent_rating100, intent_rating = excluded.intent_rating, "
                 "intent_at = excluded.intent_at, changed_at = excluded.changed_at",
-                [(scene_id, rating_key, rating100, rating, now, now) for scene_id, rating_key, rating100, rating in intents])
+                [(scene_id, rating_key, rating100, rating, now_s, now_s) for scene_id, rating_key, rating100, rating in intents])
 
     def settle(self, settled: Iterable[Settle]) -> None:
         """Record what both sides now agree on, close any open intent, and make each push record agree, in one
         transaction (the worker may rewrite a push record at any time: it is read and written inside it)."""
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             for item in settled:
                 conn.execute(
@@ -88,7 +88,7 @@ class RatingLedger:
                     "ON CONFLICT(scene_id) DO UPDATE SET rating_key = excluded.rating_key, "
                     "seen_rating = excluded.seen_rating, intent_rating100 = NULL, intent_rating = NULL, "
                     "intent_at = NULL, changed_at = excluded.changed_at",
-                    (item.scene_id, item.rating_key, item.seen_rating, now))
+                    (item.scene_id, item.rating_key, item.seen_rating, now_s))
                 if item.rewrite is None:
                     continue
                 row = conn.execute("SELECT push_record FROM scenes WHERE scene_id = ? AND rating_key = ?",
