@@ -1,7 +1,8 @@
 """Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
 
-Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
-the standard library, ``sync_queue`` and, to log, ``validation.stash_wire`` (no ``logging``).
+Runs inside the user's save (Stash waits for this process), so it keeps the no-loss rule
+(``sync_queue.intake.spool``) without network work and imports only the standard library, ``sync_queue`` and,
+to log, ``validation.stash_wire`` (no ``logging``).
 """
 
 from __future__ import annotations

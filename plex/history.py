@@ -1,6 +1,5 @@
-"""Plex's watch state through plexapi, on PlexSync's client (its session, timeouts, retries, classified errors and
-a token that never reaches a log): accounts, play history, resume points and star ratings, and marking an item
-played.
+"""Plex's watch state through plexapi on PlexSync's client: accounts, play history, resume points, star ratings,
+and marking an item played.
 
 plexapi parses ``viewedAt`` into a naive local ``datetime``, which is ambiguous for an hour each autumn; the
 epoch seconds Plex sent are read from the element instead, so a play keeps its exact instant.

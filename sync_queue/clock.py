@@ -1,4 +1,4 @@
-"""Lease expiry that survives wall-clock steps.
+"""Lease expiry that survives wall-clock steps: the monotonic part of the one-worker rule (``worker.process.lease``).
 
 A lease carries its expiry twice: on the wall clock (what a person reads in ``status``) and on the monotonic
 clock, which no NTP correction or manual change moves. ``time.monotonic`` counts from boot on every platform

@@ -1,10 +1,8 @@
-"""The store's core: one SQLite file in WAL mode, its schema, transactions, key-value state, the worker lease
-and the hook's intake insert.
+"""The store's core, all a hook uses: one SQLite file in WAL mode, its schema, transactions, key-value state,
+the worker lease and the hook's intake insert.
 
-Everything a hook needs and nothing more: :class:`sync_queue.store.Store` adds the worker's tables (scenes,
-fan-out, dead letters, Plex index, stats) and persist-queue's reader on top. The user's save waits for the hook,
-which pays for every module it imports, so this imports only the standard library and small ``sync_queue``
-modules; recovery and logging load only when a damaged file must be set aside.
+The user's save waits for the hook, which pays for every module it imports, so this imports only the standard
+library and small ``sync_queue`` modules; recovery and logging load only when a damaged file must be set aside.
 """
 
 from __future__ import annotations
@@ -218,7 +216,11 @@ class Database:
         self.close()
 
     def transaction(self) -> Transaction:
-        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
+        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing.
+
+        **The short-transaction rule.** No write transaction is held across network I/O (a request to Plex or
+        Stash): SQLite has one writer, and a hook waiting behind it stalls the user's save. Read from the
+        network first, then write what it said in one short transaction."""
         return Transaction(self._arm(self._conn if self._conn is not None else self.conn))
 
     # -- intake (hooks append here)----------------------------------------------------------
@@ -261,7 +263,8 @@ class Database:
         return row
 
     def acquire_lease(self, token: str, ttl_s: float, *, pid: int, wake_port: int | None = None) -> bool:
-        """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
+        """Take the lease if it is free or expired; claims left by an earlier holder become pending again (the
+        one-worker rule, ``worker.process.lease``)."""
         now_s = time.time()
         with self.transaction() as conn:
             row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()

@@ -1,9 +1,7 @@
 """Tables PlexSync keeps beside persist-queue's intake table, in the same SQLite file.
 
-persist-queue owns ``ack_queue_intake`` (what hooks append to; its format is pinned below, see
-``CREATE_INTAKE``). Everything it can't express lives here:
-coalesced per-scene work with a generation counter, fan-out markers, dead letters, the Plex path index,
-small key-value state and the worker lease. Delayed work is a ``not_before`` column read by due time.
+persist-queue owns ``ack_queue_intake`` (what hooks append to); its format is pinned below (``CREATE_INTAKE``).
+Delayed work is a ``not_before`` column read by due time.
 """
 
 from __future__ import annotations
@@ -100,7 +98,7 @@ CREATE TABLE IF NOT EXISTS kv (
     value  TEXT NOT NULL
 )"""
 
-# At most one worker drains; a holder that stops renewing (SIGKILL) loses the lease when it expires.
+# The lease row of the one-worker rule (worker.process.lease).
 CREATE_LEASE = """
 CREATE TABLE IF NOT EXISTS lease (
     name         TEXT PRIMARY KEY,

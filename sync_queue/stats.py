@@ -1,8 +1,8 @@
 """Sync figures kept in the store, exact: per run (the lease token a run's outcomes are recorded under) and
-since install. Outcome counts are written in the transaction that records the outcome, so they can't drift
-from what happened; seconds per scene come from each batch's time (``record_scene_seconds``).
+since install.
 
-Names in ``sync_stats``: ``synced``, ``unchanged``, ``failed:<class>`` (retried or dead-lettered),
+Outcome counts are written in the transaction that records the outcome, so they can't drift from what
+happened. Names in ``sync_stats``: ``synced``, ``unchanged``, ``failed:<class>`` (retried or dead-lettered),
 ``dead:<class>``, ``skipped:<class>`` and ``method:<how>`` (path / basename_size / ambiguous / not_found).
 """
 

@@ -1,9 +1,9 @@
 """The one durable store: a single SQLite file in WAL mode (its core, all a hook uses: ``sync_queue.database``).
 
 Hooks append events to persist-queue's ``SQLiteAckQueue`` table (JSON serializer); the lease-holding worker
-absorbs them into the ``scenes`` / ``fanout`` tables, where work is coalesced per object and read by due
-time. Every multi-step change runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves
-either the old or the new state. Not imported by the hook path; persist-queue loads only when the intake is read.
+absorbs them into the ``scenes`` / ``fanout`` tables, where work coalesces per object. Every multi-step change
+runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves either the old or the new state.
+Not imported by the hook path; persist-queue loads only when the intake is read.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The play ledger: which Plex plays went into Stash, how far each account's history was read, which linked
 items' whole history was read, the resume points written, and who is importing right now.
 
-Exactly once, with Stash's mutation and our commit in two different databases: a play is first written down
-as an *intent* (its key, scene and time), then sent to Stash, then marked *done*. A crash after Stash took it
-but before the commit leaves an intent; the next run finds that time in the scene's Stash play history (more
-often than the plays already marked done at that time) and marks it done instead of adding it again.
+**The exactly-once rule.** Stash's mutation and our commit live in two databases, so a write into Stash is
+first noted here as an *intent* (a play: its key, scene and time), then sent, then marked *done*. An intent
+still open at the next run is resolved by reading Stash: a play whose time is in the scene's Stash history
+more often than the done plays at that time is marked done, not added again; only what Stash lacks is sent.
+
 Tables are created here, lazily, when the importer opens the ledger (the core schema does not know them).
 """
 

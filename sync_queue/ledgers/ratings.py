@@ -1,11 +1,10 @@
 """The rating ledger: per linked scene, the Plex star rating PlexSync last saw and agreed with, and the rating it
 is putting into Stash right now (``ratings_from_plex``, see ``worker.viewing.ratings``).
 
-Exactly once, like the play ledger (``sync_queue.ledgers.plays``): a rating is written down as an *intent* before
-Stash is asked, and *settled* after Stash took it — in the same transaction that makes the scene's push record
-agree (so the Stash→Plex push that follows sees no rating change). A crash between the two leaves the intent;
-the next run finds Stash already holding that rating and settles it instead of writing it again. A rewritten
-push record drops the scene's fingerprint, so the next sync compares Stash with the new record.
+Kept by the exactly-once rule (``sync_queue.ledgers.plays``); an open intent is settled when Stash already holds
+its rating. Settling happens in the same transaction that makes the scene's push record agree, so the
+Stash→Plex push that follows sees no rating change; the rewritten record drops the scene's fingerprint, so the
+next sync compares Stash with the new record.
 
 Tables are created here, lazily, when the importer opens the ledger (the core schema does not know them).
 """
