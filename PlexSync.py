@@ -87,7 +87,7 @@ def _check_owner(data_dir: Any, server_connection: Any) -> None:
     from sync_queue.database import Database
     from sync_queue.intake.owner import check_owner_unless_busy
 
-    with Database(data_dir, timeout=2.0) as store:
+    with Database(data_dir, timeout_s=2.0) as store:
         check_owner_unless_busy(store, server_connection)
 
 

@@ -1,7 +1,8 @@
 """Hook intake: turn Stash's hook context into one durable intake event, then make sure a worker runs.
 
-Runs inside the user's save (Stash waits for this process), so it does no network work and imports only
-the standard library, ``sync_queue`` and, to log, ``validation.stash_wire`` (no ``logging``).
+Runs inside the user's save (Stash waits for this process), so it keeps the no-loss rule
+(``sync_queue.intake.spool``) without network work and imports only the standard library, ``sync_queue`` and,
+to log, ``validation.stash_wire`` (no ``logging``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ FANOUT_TRIGGERS = {
 }
 
 
-DISABLED_RECHECK_SECONDS = 60.0  # how long an "off" read from Stash is trusted before a worker re-reads it
+DISABLED_RECHECK_S = 60.0  # how long an "off" read from Stash is trusted before a worker re-reads it
 # The user's save waits for the hook: all its waits for SQLite's lock together (owner check, intake insert,
 # starting a worker) last at most this long; the event is spooled instead. Writers hold the lock for
 # milliseconds (no transaction spans a network request), so this is a safety net.
-HOOK_BUSY_TIMEOUT = 2.0
+HOOK_BUSY_TIMEOUT_S = 2.0
 MAX_OBJECT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would be stored, then fail every worker that reads it
 
 
@@ -66,14 +67,14 @@ def _object_id(value: Any, trigger: str) -> str:
     return str(int(text))
 
 
-def event_from_hook(hook_context: Any, now: float | None = None) -> dict[str, Any]:
+def event_from_hook(hook_context: Any, now_s: float | None = None) -> dict[str, Any]:
     """The intake event for one hook run: ``{"kind", "id", "event", "at"}``."""
     if not isinstance(hook_context, Mapping):
         raise HookError("hookContext must be an object with 'type' and 'id'")
     trigger = hook_context.get("type")
     if not isinstance(trigger, str) or not trigger:
         raise HookError("hookContext.type is missing")
-    at = time.time() if now is None else now
+    at_s = time.time() if now_s is None else now_s
     if trigger in SCENE_TRIGGERS:
         kind, raw_id = "scene", hook_context.get("id")
     elif trigger == DESTROY_TRIGGER:
@@ -85,13 +86,13 @@ def event_from_hook(hook_context: Any, now: float | None = None) -> dict[str, An
             raw_id = hook_input["destination"]  # the sources are gone; their scenes now carry the destination
     else:
         raise HookError(f"PlexSync does not handle the {trigger!r} hook")
-    return {"kind": kind, "id": _object_id(raw_id, trigger), "event": trigger, "at": at}
+    return {"kind": kind, "id": _object_id(raw_id, trigger), "event": trigger, "at": at_s}
 
 
-def known_disabled(settings: Mapping[str, Any], now: float) -> bool:
+def known_disabled(settings: Mapping[str, Any], now_s: float) -> bool:
     """The last settings a worker or task read said "off", recently enough to trust without asking Stash."""
-    read_at = settings.get("read_at")
-    fresh = isinstance(read_at, (int, float)) and 0 <= now - read_at < DISABLED_RECHECK_SECONDS
+    read_at_s = settings.get("read_at")
+    fresh = isinstance(read_at_s, (int, float)) and 0 <= now_s - read_at_s < DISABLED_RECHECK_S
     return settings.get("enabled") is False and fresh
 
 
@@ -124,7 +125,7 @@ def queue_event(store: Database, event: dict[str, Any]) -> str:
             f"the spool folder ({spool_failure}). This edit is NOT queued: fix the cause, then run Sync Recent."
         ) from failure
     if _is_busy(failure):
-        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout, what, kept)
+        _warn("The queue database stayed busy for %.0f s; %s waits in %s for the worker", store.timeout_s, what, kept)
         return "spool"
     raise IntakeError(
         f"PlexSync could not write its queue database {store.path}: {failure}. This edit was kept in {kept} "
@@ -170,7 +171,8 @@ def handle_hook(payload: Mapping[str, Any], data_dir: str | os.PathLike[str],
     A run from a second Stash on this data folder is refused before anything is read from its context.
     """
     args = payload.get("args") if isinstance(payload.get("args"), Mapping) else {}
-    with Database(data_dir, timeout=HOOK_BUSY_TIMEOUT, deadline_mono=time.monotonic() + HOOK_BUSY_TIMEOUT) as store:
+    deadline_mono_s = time.monotonic() + HOOK_BUSY_TIMEOUT_S
+    with Database(data_dir, timeout_s=HOOK_BUSY_TIMEOUT_S, deadline_mono_s=deadline_mono_s) as store:
         check_owner_unless_busy(store, payload.get("server_connection"))  # on the hook's own connection
         event = event_from_hook(args.get("hookContext"))
         queued_in = queue_event(store, event)

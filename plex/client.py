@@ -43,7 +43,7 @@ NON_IDEMPOTENT = {"post"}  # an edit PUT sets values (sending it twice is harmle
 # not stop a retry after a short read timeout, so only idempotent requests are retried in-call (``call``).
 DEFAULT_RETRY_STOP = stop_after_attempt(3) | stop_before_delay(8.0)
 DEFAULT_RETRY_WAIT = wait_random_exponential(multiplier=0.5, max=2.0)
-IN_CALL_RETRY_AFTER_MAX = 2.0
+IN_CALL_RETRY_AFTER_MAX_S = 2.0
 
 log = get_logger("plex.client")
 
@@ -308,7 +308,7 @@ def _worth_retrying_now(exc: BaseException) -> bool:
     """A blip is retried in-call; not when Plex said to come back later (``Retry-After`` beyond the bound)."""
     if not isinstance(exc, PlexUnavailable):
         return False
-    return exc.retry_after_seconds is None or exc.retry_after_seconds <= IN_CALL_RETRY_AFTER_MAX
+    return exc.retry_after_seconds is None or exc.retry_after_seconds <= IN_CALL_RETRY_AFTER_MAX_S
 
 
 def _log_retry(state: RetryCallState) -> None:

@@ -1,16 +1,14 @@
 """One scene's edit as PUTs, each tag type's whole list in one of them.
 
-Plex replaces an item's whole list of a tag type with each indexed list it receives (``genre[0].tag.tag=…``;
-plexapi's maintainers, PR #151), so a list sent in parts would keep only the last part. With no request-size
-limit known for the server (``limit`` None) the edit is one PUT, plus an earlier one removing the old spellings
-of a case-only rename: Plex gives a name the spelling of a tag already in use, the item's own included
-(``plex.metadata_fields``).
+**The whole-list rule.** Each tag type's whole list goes in one PUT: Plex replaces an item's whole list of a tag
+type with each indexed list it receives (``genre[0].tag.tag=…``; plexapi's maintainers, PR #151), so a list
+sent in parts would keep only the last part. A list that fits no request the server takes is cut to its
+longest start that fits, in the order given (Stash's), and what was left out is named (``left_out``).
 
-Once Plex or a proxy in front of it refused a request for its size (``plex.request_limit``), the edit is packed
-into as few PUTs as keep every request line within that limit: each scalar with its lock, the extra locks, then
-each tag type's whole list, in that order. A list that fits no request on its own is cut to the longest start of
-it that fits, in the order given (the order Stash shows), and what was left out is named (``left_out``), so the
-caller can say so and remember exactly what Plex holds. An unchanged scene has no group and sends no PUT.
+With no request-size limit known (``limit`` None) the edit is one PUT, plus an earlier one removing the old
+spellings of a case-only rename: Plex gives a name the spelling of a tag already in use, the item's own
+included (``plex.metadata_fields``). Once Plex or a proxy in front of it refused a request for its size
+(``plex.request_limit``), the edit is packed into as few PUTs as keep every request line within that limit.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def classify(exc: BaseException) -> PlexSyncError:
 
 
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_MAX_RETRY_AFTER = 3600.0
+_MAX_RETRY_AFTER_S = 3600.0
 # What requests' exception classes mean, said without their names (the page and Queue Status show these).
 _NO_ANSWER_WORDS = {
     "ConnectTimeout": "Plex did not accept a connection in time",
@@ -254,16 +254,16 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        seconds = float(value.strip())
+        retry_after_s = float(value.strip())
     except ValueError:
         from email.utils import parsedate_to_datetime
         from datetime import datetime, timezone
 
         try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+            retry_after_s = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
         except (TypeError, ValueError):
             return None
-    return min(max(0.0, seconds), _MAX_RETRY_AFTER)
+    return min(max(0.0, retry_after_s), _MAX_RETRY_AFTER_S)
 
 
 def token_rejected(exc: BaseException) -> PlexAuthError:

@@ -1,6 +1,5 @@
-"""Plex's watch state through plexapi, on PlexSync's client (its session, timeouts, retries, classified errors and
-a token that never reaches a log): accounts, play history, resume points and star ratings, and marking an item
-played.
+"""Plex's watch state through plexapi on PlexSync's client: accounts, play history, resume points, star ratings,
+and marking an item played.
 
 plexapi parses ``viewedAt`` into a naive local ``datetime``, which is ambiguous for an hour each autumn; the
 epoch seconds Plex sent are read from the element instead, so a play keeps its exact instant.
@@ -65,10 +64,10 @@ def play_history(client: PlexClient, *, account_id: int | None = None, section_i
                                                librarySectionID=section_id))
     entries = []
     for item in items:
-        viewed_at = _epoch(item)
-        if viewed_at is None or item.ratingKey is None or item.accountID is None:
+        viewed_stamp = _epoch(item)
+        if viewed_stamp is None or item.ratingKey is None or item.accountID is None:
             continue  # a row Plex wrote without an item or account is no play we can place
-        entries.append(HistoryEntry(int(item.ratingKey), int(item.accountID), viewed_at))
+        entries.append(HistoryEntry(int(item.ratingKey), int(item.accountID), viewed_stamp))
     return entries
 
 

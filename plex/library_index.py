@@ -55,20 +55,20 @@ def item_key(video: Element) -> ItemKey:
 
 def listed_item(video: Element, section_id: int) -> ListedItem:
     """A Video element's media parts (an item with several files, cd1/cd2 or optimized versions, has several)."""
-    rating_key, updated_at = _int(video.attrib.get("ratingKey")), _int(video.attrib.get("updatedAt"))
-    added_at = _int(video.attrib.get("addedAt"))
+    rating_key, updated_stamp = _int(video.attrib.get("ratingKey")), _int(video.attrib.get("updatedAt"))
+    added_stamp = _int(video.attrib.get("addedAt"))
     parts = []
     for part in video.iter("Part"):
         file = part.attrib.get("file")
         if file:
             size = _int(part.attrib.get("size"), -1)
-            parts.append(IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_at,
-                                     updated_at))
-    return ListedItem(rating_key, updated_at, parts)
+            parts.append(IndexedPart(rating_key, int(section_id), file, size if size >= 0 else None, added_stamp,
+                                     updated_stamp))
+    return ListedItem(rating_key, updated_stamp, parts)
 
 
 class PagedListing:
-    """Every item of a section whose updatedAt is ``since`` (a plex_stamp) or later, in :data:`SWEEP_SORT` order,
+    """Every item of a section whose updatedAt is ``since_stamp`` or later, in :data:`SWEEP_SORT` order,
     as Plex has it when its page is read. An item Plex changes meanwhile comes again later, in its new state.
 
     The sweep remembers the key of the last item it read (the cursor), never a position. Each request after the
@@ -78,9 +78,9 @@ class PagedListing:
     twice, and since everything sorts in one fixed order, none can be passed over: sorted positions before an
     item at or before the cursor hold only items at or before it too."""
 
-    def __init__(self, client: Any, section_id: int, *, since: int = 0, page_size: int | None = None) -> None:
+    def __init__(self, client: Any, section_id: int, *, since_stamp: int = 0, page_size: int | None = None) -> None:
         self.client = client
-        self.section_id, self.since = int(section_id), int(since)
+        self.section_id, self.since_stamp = int(section_id), int(since_stamp)
         self.page_size = max(1, int(page_size or PAGE_SIZE))
 
     def __iter__(self) -> Iterator[Element]:
@@ -101,8 +101,8 @@ class PagedListing:
     def pages(self) -> Iterator[list[Element]]:
         """The listing's Video elements, one list per page (a page's XML is let go before the next is read);
         a page whose items were all read already is an empty list."""
-        cursor: ItemKey = (self.since, 0)  # ratingKeys are positive: every item of ``since`` sorts after it
-        from_stamp, start = self.since, 0  # the request's updatedAt floor, and the position in its answer
+        cursor: ItemKey = (self.since_stamp, 0)  # ratingKeys are positive: every item of ``since_stamp`` sorts after it
+        from_stamp, start = self.since_stamp, 0  # the request's updatedAt floor, and the position in its answer
         while True:
             first = max(0, start - 1)
             size = self.page_size + (start - first)
@@ -125,7 +125,7 @@ def item_pages(client: Any, section_id: int, *, since: int = 0,
     """Items changed (added, edited, moved, renamed, upgraded) at ``since`` or later, one list per page; a moved
     file keeps its item and addedAt, only its Part and the item's updatedAt change. ``since=0``: the whole
     section."""
-    for videos in PagedListing(client, section_id, since=since, page_size=page_size).pages():
+    for videos in PagedListing(client, section_id, since_stamp=since, page_size=page_size).pages():
         yield [listed_item(video, section_id) for video in videos]
 
 

@@ -1,13 +1,10 @@
 """The Plex fields PlexSync writes: how values compare, how Plex's current values are read, and the query
-parameters of an edit (built with plexapi's own tag helper, so encoding is exactly plexapi's), in groups that
-``plex.edit_requests`` packs into PUTs.
+parameters of an edit (plexapi's own tag helper, so encoding is exactly plexapi's), grouped for PUTs.
 
-Tag lists are exact sets: the full wanted list is sent as ``genre[0].tag.tag=…``, which replaces the item's
-whole list of that type (plexapi's maintainers, PR #151; plexapi's ``editTags`` re-sends existing + new for that
-reason), so names no longer wanted need no removal of their own, and a list must never be sent in parts: each
-part would replace the one before. An empty list is cleared with ``genre[].tag=``.
-Every written field is locked so an agent refresh cannot undo it; a lock can also be sent on its own (a right
-value Plex has not locked yet, an uploaded image).
+Tag lists are exact sets sent whole as ``genre[0].tag.tag=…`` (the whole-list rule, ``plex.edit_requests``;
+plexapi's ``editTags`` re-sends existing + new for that reason), so names no longer wanted need no removal of
+their own; an empty list is cleared with ``genre[].tag=``. Every written field is locked so an agent refresh
+cannot undo it; a lock can also be sent on its own (a right value Plex has not locked yet, an uploaded image).
 
 Plex keeps one tag per name ignoring case and gives a name the spelling of a tag already in use ("action" comes
 back "Action"), so a tag list read from Plex is compared ignoring case (``same``), while Stash's wanted list is

@@ -1,24 +1,17 @@
 """Make one Plex item show what Stash says, in as few requests as possible.
 
-- Nothing changed since our last push → 0 requests.
-- Fields changed and we know what we wrote last (``previous``) → 1 PUT with only those fields, no read.
-- First push, a collection change (the user's own collections must survive) or ``preserve_plex_edits`` with
-  something to write → 1 detail read (list views truncate tags), then 1 PUT with every difference.
-  With ``preserve_plex_edits``, a field whose Plex value differs from what we last wrote was edited in Plex
-  and is left alone (and stays recorded as we wrote it, so it is left alone next time too).
-- The edit goes out as one PUT, each tag type's whole list in it: Plex replaces an item's list with each list it
-  receives, so a list is never sent in parts (``plex.edit_requests``). When Plex or a proxy in front of it refuses
-  a request for its size, the limit is learned (``plex.request_limit``) and the edit is sent again in PUTs within
-  it; a list that fits no request is cut to the longest start that fits, in Stash's order. What was left out is
-  said (``cuts``) and recorded: the record holds what Plex got, and while the wanted list and the limit stay the
-  same the cut list counts as written, so a re-sync writes nothing.
-- Every written field is locked. When the detail view was read, a wanted field Plex already has right but not
-  locked gets its lock in the same PUT (else an agent refresh could overwrite it); without a read, the fields
-  were locked when we wrote them.
-- Images are uploaded (1 POST each) only when their content hash changed, before the PUT, which carries their
-  locks: Plex selects an uploaded image, and locking after that pins the one we uploaded. An image-only push is
-  its POSTs plus one lock-only PUT. A cover that is not an image Plex shows, is too large, or that Plex (or a
-  proxy in front of it: 413) refuses is left out with the reason in ``notes``; the fields are written anyway.
+Nothing changed since our last push: 0 requests. Fields changed and we know what we wrote last: 1 PUT with only
+those, no read. A first push, a collection change (the user's own collections must survive) or
+``preserve_plex_edits`` with something to write: 1 detail read (list views truncate tags), then 1 PUT; with
+``preserve_plex_edits`` a field Plex shows differently from what we last wrote was edited in Plex and is left
+alone. Images: 1 POST each, only when their content hash changed, before the PUT that carries their locks
+(Plex selects an uploaded image; locking after that pins ours).
+
+Every written field is locked, else an agent refresh could overwrite it. Lists follow the whole-list rule
+(``plex.edit_requests``); when Plex or a proxy refuses a request for its size, the limit is learned
+(``plex.request_limit``), and a list cut to fit counts as written while the wanted list and the limit stay the
+same, so a re-sync writes nothing. A cover Plex cannot take is left out with the reason in ``notes``; the fields
+are written anyway.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lease expiry that survives wall-clock steps.
+"""Lease expiry that survives wall-clock steps: the monotonic part of the one-worker rule (``worker.process.lease``).
 
 A lease carries its expiry twice: on the wall clock (what a person reads in ``status``) and on the monotonic
 clock, which no NTP correction or manual change moves. ``time.monotonic`` counts from boot on every platform
@@ -15,19 +15,19 @@ TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type check
 if TYPE_CHECKING:
     from typing import Any, Mapping
 
-LEASE_TTL_MAX = 120.0  # no lease is granted for longer (worker 45 s, a hook's reservation 45 s)
+LEASE_TTL_MAX_S = 120.0  # no lease is granted for longer (worker 45 s, a hook's reservation 45 s)
 
 
-def lease_expiries(ttl: float) -> tuple[float, float]:
-    """(wall-clock, monotonic) expiry of a lease granted now for ``ttl`` seconds (at most LEASE_TTL_MAX)."""
-    ttl = min(ttl, LEASE_TTL_MAX)
-    return time.time() + ttl, time.monotonic() + ttl
+def lease_expiries(ttl_s: float) -> tuple[float, float]:
+    """(wall-clock, monotonic) expiry of a lease granted now for ``ttl_s`` (at most LEASE_TTL_MAX_S)."""
+    ttl_s = min(ttl_s, LEASE_TTL_MAX_S)
+    return time.time() + ttl_s, time.monotonic() + ttl_s
 
 
-def lease_unexpired(row: Mapping[str, Any], wall_now: float) -> bool:
+def lease_unexpired(row: Mapping[str, Any], wall_now_s: float) -> bool:
     """The monotonic expiry decides; the wall one only for a row written without it."""
-    mono = row["expires_mono"]
-    if mono is not None:
-        now = time.monotonic()
-        return now <= mono <= now + LEASE_TTL_MAX
-    return wall_now <= row["expires_at"] <= wall_now + LEASE_TTL_MAX
+    expires_mono_s = row["expires_mono"]
+    if expires_mono_s is not None:
+        now_mono_s = time.monotonic()
+        return now_mono_s <= expires_mono_s <= now_mono_s + LEASE_TTL_MAX_S
+    return wall_now_s <= row["expires_at"] <= wall_now_s + LEASE_TTL_MAX_S

@@ -1,10 +1,8 @@
-"""The store's core: one SQLite file in WAL mode, its schema, transactions, key-value state, the worker lease
-and the hook's intake insert.
+"""The store's core, all a hook uses: one SQLite file in WAL mode, its schema, transactions, key-value state,
+the worker lease and the hook's intake insert.
 
-Everything a hook needs and nothing more: :class:`sync_queue.store.Store` adds the worker's tables (scenes,
-fan-out, dead letters, Plex index, stats) and persist-queue's reader on top. The user's save waits for the hook,
-which pays for every module it imports, so this imports only the standard library and small ``sync_queue``
-modules; recovery and logging load only when a damaged file must be set aside.
+The user's save waits for the hook, which pays for every module it imports, so this imports only the standard
+library and small ``sync_queue`` modules; recovery and logging load only when a damaged file must be set aside.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-BUSY_TIMEOUT_SECONDS = 30.0
+BUSY_TIMEOUT_S = 30.0
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -55,8 +53,8 @@ def _run_ddl(conn: sqlite3.Connection, statement: str) -> None:
             raise
 
 
-def _lease_live(row: sqlite3.Row, now: float) -> bool:
-    return lease_unexpired(row, now) and pid_alive(row["pid"])
+def _lease_live(row: sqlite3.Row, now_s: float) -> bool:
+    return lease_unexpired(row, now_s) and pid_alive(row["pid"])
 
 
 class Transaction:
@@ -95,16 +93,16 @@ class Transaction:
 class Database:
     """Connection, schema, transactions, key-value state, the worker lease and the intake insert.
 
-    ``timeout``: how long one statement waits for SQLite's lock. ``deadline_mono`` (a ``time.monotonic()``
+    ``timeout_s``: how long one statement waits for SQLite's lock. ``deadline_mono_s`` (a ``time.monotonic()``
     time): all waits together end then, each getting what is left (a hook's owner write, intake insert and
     lease share one 2 s, since the user's save waits for all of them)."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS,
-                 deadline_mono: float | None = None) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], *, timeout_s: float = BUSY_TIMEOUT_S,
+                 deadline_mono_s: float | None = None) -> None:
         self._dir = os.fspath(data_dir)  # as text: pathlib's import is a cost the hook's usual path avoids
         self._file = os.path.join(self._dir, schema.DB_FILE)
-        self.timeout = timeout
-        self.deadline_mono = deadline_mono
+        self.timeout_s = timeout_s
+        self.deadline_mono_s = deadline_mono_s
         self._conn: sqlite3.Connection | None = None
 
     @property
@@ -134,14 +132,14 @@ class Database:
         return self._conn  # type: ignore[return-value]
 
     def _wait_s(self) -> float:
-        """How long the next statement may wait for the lock: ``timeout``, or what is left before the deadline."""
-        if self.deadline_mono is None:
-            return self.timeout
-        return max(0.0, min(self.timeout, self.deadline_mono - time.monotonic()))
+        """How long the next statement may wait for the lock: ``timeout_s``, or what is left before the deadline."""
+        if self.deadline_mono_s is None:
+            return self.timeout_s
+        return max(0.0, min(self.timeout_s, self.deadline_mono_s - time.monotonic()))
 
     def _arm(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         """The connection, its busy timeout cut to what is left before the deadline (if there is one)."""
-        if self.deadline_mono is not None:
+        if self.deadline_mono_s is not None:
             conn.execute(f"PRAGMA busy_timeout = {int(self._wait_s() * 1000)}")
         return conn
 
@@ -218,7 +216,11 @@ class Database:
         self.close()
 
     def transaction(self) -> Transaction:
-        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing."""
+        """BEGIN IMMEDIATE … COMMIT: one writer at a time, all or nothing.
+
+        **The short-transaction rule.** No write transaction is held across network I/O (a request to Plex or
+        Stash): SQLite has one writer, and a hook waiting behind it stalls the user's save. Read from the
+        network first, then write what it said in one short transaction."""
         return Transaction(self._arm(self._conn if self._conn is not None else self.conn))
 
     # -- intake (hooks append here)----------------------------------------------------------
@@ -252,20 +254,21 @@ class Database:
 
     # -- worker lease ------------------------------------------------------------------------
 
-    def lease_holder(self, now: float | None = None) -> sqlite3.Row | None:
+    def lease_holder(self, now_s: float | None = None) -> sqlite3.Row | None:
         """The live lease row, or None when nobody holds it (expired, or its process is gone)."""
-        now = time.time() if now is None else now
+        now_s = time.time() if now_s is None else now_s
         row = self.conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
-        if row is None or not _lease_live(row, now):
+        if row is None or not _lease_live(row, now_s):
             return None
         return row
 
-    def acquire_lease(self, token: str, ttl: float, *, pid: int, wake_port: int | None = None) -> bool:
-        """Take the lease if it is free or expired. Claims left by an earlier holder become pending again."""
-        now = time.time()
+    def acquire_lease(self, token: str, ttl_s: float, *, pid: int, wake_port: int | None = None) -> bool:
+        """Take the lease if it is free or expired; claims left by an earlier holder become pending again (the
+        one-worker rule, ``worker.process.lease``)."""
+        now_s = time.time()
         with self.transaction() as conn:
             row = conn.execute("SELECT * FROM lease WHERE name = 'worker'").fetchone()
-            if row is not None and row["token"] != token and _lease_live(row, now):
+            if row is not None and row["token"] != token and _lease_live(row, now_s):
                 return False
             conn.execute(
                 "INSERT INTO lease(name, token, pid, acquired_at, expires_at, expires_mono, wake_port, handoff) "
@@ -275,7 +278,7 @@ class Database:
                 "wake_port = excluded.wake_port, "
                 # A child adopting the lease its hook reserved keeps a hand-over request made meanwhile.
                 "handoff = CASE WHEN lease.token = excluded.token THEN lease.handoff ELSE 0 END",
-                (token, pid, now, *lease_expiries(ttl), wake_port),
+                (token, pid, now_s, *lease_expiries(ttl_s), wake_port),
             )
             conn.execute(
                 "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL "
@@ -288,10 +291,10 @@ class Database:
         with self.transaction() as conn:
             conn.execute("UPDATE lease SET pid = ? WHERE name = 'worker' AND token = ?", (pid, token))
 
-    def renew_lease(self, token: str, ttl: float) -> bool:
+    def renew_lease(self, token: str, ttl_s: float) -> bool:
         with self.transaction() as conn:
             cursor = conn.execute("UPDATE lease SET expires_at = ?, expires_mono = ? WHERE name = 'worker' AND token = ?",
-                                  (*lease_expiries(ttl), token))
+                                  (*lease_expiries(ttl_s), token))
         return cursor.rowcount == 1
 
     def release_lease(self, token: str) -> None:

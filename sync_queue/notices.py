@@ -67,8 +67,8 @@ def notice_text(notice: dict[str, Any]) -> str:
             parts.append(f"{count} scene{'' if count == 1 else 's'} {words}: {ids}" + (" …" if count > len(
                 notice.get(kind, [])) else ""))
     parts += [str(problem) for problem in notice.get("problems", [])]
-    since = datetime.fromtimestamp(float(notice.get("since") or time.time())).strftime("%Y-%m-%d %H:%M")
-    text = f"Background worker, since {since}: " + "; ".join(parts)
+    since_text = datetime.fromtimestamp(float(notice.get("since") or time.time())).strftime("%Y-%m-%d %H:%M")
+    text = f"Background worker, since {since_text}: " + "; ".join(parts)
     if notice.get("health_check"):
         text += " — run Health Check after fixing it"
     return text

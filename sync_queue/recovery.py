@@ -14,8 +14,8 @@ from pathlib import Path
 
 SIDE_FILES = ("", "-wal", "-shm")  # a stale WAL would be replayed into the fresh database: move it too
 LOCK_SUFFIX = ".repair-lock"
-STALE_LOCK_SECONDS = 60.0  # a repairer killed mid-way leaves its lock behind
-LOCK_WAIT_SECONDS = 3.0
+STALE_LOCK_S = 60.0  # a repairer killed mid-way leaves its lock behind
+LOCK_WAIT_S = 3.0
 _CORRUPTION_NAMES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 _CORRUPTION_TEXT = ("file is not a database", "database disk image is malformed")
 
@@ -37,7 +37,7 @@ def damaged(db_path: Path) -> bool:
     if not db_path.exists():
         return False
     try:  # read-only: a read-write connection to a damaged file deletes the -wal we are about to keep
-        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_SECONDS)
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT_S)
         try:
             return conn.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok"
         finally:
@@ -79,7 +79,7 @@ def set_aside(db_path: Path) -> Path | None:
 
 def _take_lock(lock: Path) -> bool:
     """True when we hold the repair lock; False when another process repaired while we waited."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    deadline_mono_s = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
             os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
@@ -87,12 +87,12 @@ def _take_lock(lock: Path) -> bool:
         except FileExistsError:
             pass
         try:
-            if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            if time.time() - lock.stat().st_mtime > STALE_LOCK_S:
                 os.unlink(lock)
                 continue
         except OSError:
             continue  # it vanished between the two calls: try again
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline_mono_s:
             return False
         time.sleep(0.05)
 

@@ -39,14 +39,14 @@ class SceneStateMixin:
 
     # -- intake events → rows ----------------------------------------------------------------
 
-    def _apply_event(self, event: Any, settle_seconds: float) -> None:
+    def _apply_event(self, event: Any, settle_s: float) -> None:
         if not isinstance(event, dict):
             return
         kind, object_id = event.get("kind"), str(event.get("id", ""))
-        at = event.get("at")
-        at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else time.time()
+        at_s = event.get("at")
+        at_s = float(at_s) if isinstance(at_s, (int, float)) and not isinstance(at_s, bool) else time.time()
         if kind == "scene" and object_id.isdigit():
-            self._bump_scenes([int(object_id)], at + settle_seconds, scheduled_at=at)
+            self._bump_scenes([int(object_id)], at_s + settle_s, scheduled_at_s=at_s)
         elif kind == "destroy" and object_id.isdigit():
             self.conn.execute("DELETE FROM scenes WHERE scene_id = ?", (int(object_id),))
             self.conn.execute("DELETE FROM dead_letters WHERE scene_id = ?", (int(object_id),))
@@ -56,13 +56,13 @@ class SceneStateMixin:
                 "INSERT INTO fanout(kind, object_id, not_before, scheduled_at) VALUES(?, ?, ?, ?) "
                 "ON CONFLICT(kind, object_id) DO UPDATE SET not_before = excluded.not_before, "
                 "scheduled_at = excluded.scheduled_at, attempts = 0",
-                (kind, object_id, at + settle_seconds, at),
+                (kind, object_id, at_s + settle_s, at_s),
             )
 
-    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float, *, scheduled_at: float | None = None) -> int:
-        now = time.time()
-        scheduled_at = now if scheduled_at is None else scheduled_at
-        rows = [(scene_id, not_before, scheduled_at, now) for scene_id in scene_ids]
+    def _bump_scenes(self, scene_ids: Iterable[int], not_before_s: float, *, scheduled_at_s: float | None = None) -> int:
+        now_s = time.time()
+        scheduled_at_s = now_s if scheduled_at_s is None else scheduled_at_s
+        rows = [(scene_id, not_before_s, scheduled_at_s, now_s) for scene_id in scene_ids]
         self.conn.executemany(
             "INSERT INTO scenes(scene_id, generation, not_before, scheduled_at, queued_at) VALUES(?, 1, ?, ?, ?) "
             "ON CONFLICT(scene_id) DO UPDATE SET generation = generation + 1, not_before = excluded.not_before, "
@@ -72,15 +72,15 @@ class SceneStateMixin:
         )
         return len(rows)
 
-    def queue_scenes(self, scene_ids: Iterable[int], *, delay: float = 0.0) -> int:
+    def queue_scenes(self, scene_ids: Iterable[int], *, delay_s: float = 0.0) -> int:
         """Mark scenes as needing a sync (tasks, fan-out, reconcile). Coalesces with pending work."""
         with self.transaction():
-            return self._bump_scenes(scene_ids, time.time() + delay)
+            return self._bump_scenes(scene_ids, time.time() + delay_s)
 
     # -- claiming and outcomes ---------------------------------------------------------------
 
-    def claim_batch(self, token: str, limit: int, *, now: float | None = None) -> list[Claim]:
-        now = time.time() if now is None else now
+    def claim_batch(self, token: str, limit: int, *, now_s: float | None = None) -> list[Claim]:
+        now_s = time.time() if now_s is None else now_s
         with self.transaction() as conn:
             holder = conn.execute("SELECT * FROM lease WHERE name = 'worker' AND token = ?", (token,)).fetchone()
             if holder is None or not lease_unexpired(holder, time.time()):
@@ -88,7 +88,7 @@ class SceneStateMixin:
             rows = conn.execute(
                 f"SELECT * FROM scenes WHERE {PENDING} AND claim_token IS NULL AND {DUE} "
                 "ORDER BY not_before, scene_id LIMIT :limit",
-                {"now": now, "limit": limit},
+                {"now": now_s, "limit": limit},
             ).fetchall()
             conn.executemany(
                 "UPDATE scenes SET claim_token = ?, claimed_generation = generation WHERE scene_id = ?",
@@ -166,7 +166,7 @@ class SceneStateMixin:
 
     def mark_dead(self, token: str, scene_id: int, *, error_class: str, message: str) -> bool:
         """Final for this generation and a dead letter (Retry Failed Jobs queues it again)."""
-        now = time.time()
+        now_s = time.time()
         with self.transaction() as conn:
             finished = self._finish_claim(token, scene_id, "dead", error_class, message, count_attempt=True)
             if finished:
@@ -175,7 +175,7 @@ class SceneStateMixin:
                     "last_failed_at) SELECT scene_id, ?, ?, attempts, ?, ? FROM scenes WHERE scene_id = ? "
                     "ON CONFLICT(scene_id) DO UPDATE SET error_class = excluded.error_class, "
                     "message = excluded.message, attempts = excluded.attempts, last_failed_at = excluded.last_failed_at",
-                    (error_class, message[:2000], now, now, scene_id),
+                    (error_class, message[:2000], now_s, now_s, scene_id),
                 )
                 stats.count(conn, token, stats.dead_names(error_class))
         return finished
@@ -227,11 +227,11 @@ class SceneStateMixin:
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
-    def count_in_backoff(self, now: float | None = None) -> int:
+    def count_in_backoff(self, now_s: float | None = None) -> int:
         """Pending scenes waiting out a retry delay after an error (not the ones waiting for Plex's listing)."""
         row = self.conn.execute(
             f"SELECT COUNT(*) FROM scenes WHERE {PENDING} AND attempts > 0 AND lane != 'waiting_for_plex' AND not_before > ?",
-            (time.time() if now is None else now,)).fetchone()
+            (time.time() if now_s is None else now_s,)).fetchone()
         return int(row[0])
 
     def fanout_keys(self) -> set[tuple[str, str]]:
@@ -325,11 +325,11 @@ class SceneStateMixin:
             conn.execute("DELETE FROM fanout WHERE kind = ? AND object_id = ?", (kind, object_id))
         return queued
 
-    def postpone_fanout(self, kind: str, object_id: str, delay: float, error: str) -> None:
+    def postpone_fanout(self, kind: str, object_id: str, delay_s: float, error: str) -> None:
         with self.transaction() as conn:
             conn.execute("UPDATE fanout SET not_before = ?, scheduled_at = ?, attempts = attempts + 1, last_error = ? "
                          "WHERE kind = ? AND object_id = ?",
-                         (time.time() + delay, time.time(), error[:2000], kind, object_id))
+                         (time.time() + delay_s, time.time(), error[:2000], kind, object_id))
 
     # -- dead letters ------------------------------------------------------------------------
 
@@ -352,9 +352,9 @@ class SceneStateMixin:
             return conn.execute("DELETE FROM dead_letters").rowcount
 
     def purge_dead_letters(self, older_than_days: float) -> int:
-        cutoff = time.time() - older_than_days * 86400
+        cutoff_s = time.time() - older_than_days * 86400
         with self.transaction() as conn:
-            return conn.execute("DELETE FROM dead_letters WHERE last_failed_at < ?", (cutoff,)).rowcount
+            return conn.execute("DELETE FROM dead_letters WHERE last_failed_at < ?", (cutoff_s,)).rowcount
 
     def clear_pending(self) -> int:
         """Drop pending work (not in-progress claims); scenes stay known with their Plex links."""

@@ -1,9 +1,7 @@
 """Tables PlexSync keeps beside persist-queue's intake table, in the same SQLite file.
 
-persist-queue owns ``ack_queue_intake`` (what hooks append to; its format is pinned below, see
-``CREATE_INTAKE``). Everything it can't express lives here:
-coalesced per-scene work with a generation counter, fan-out markers, dead letters, the Plex path index,
-small key-value state and the worker lease. Delayed work is a ``not_before`` column read by due time.
+persist-queue owns ``ack_queue_intake`` (what hooks append to); its format is pinned below (``CREATE_INTAKE``).
+Delayed work is a ``not_before`` column read by due time.
 """
 
 from __future__ import annotations
@@ -100,7 +98,7 @@ CREATE TABLE IF NOT EXISTS kv (
     value  TEXT NOT NULL
 )"""
 
-# At most one worker drains; a holder that stops renewing (SIGKILL) loses the lease when it expires.
+# The lease row of the one-worker rule (worker.process.lease).
 CREATE_LEASE = """
 CREATE TABLE IF NOT EXISTS lease (
     name         TEXT PRIMARY KEY,
@@ -168,4 +166,4 @@ KV_SPAWN_PAUSE = "spawn_paused_until"  # hooks don't start workers before this t
 KV_LAST_PREVIEW = "last_preview"  # the newest Preview Sync result, for PlexSync's page in Stash
 KV_PHOTOS_BLOCKED = "performer_photos_blocked"  # why performer photos are held back (worker.artwork.performer_photos)
 KV_STORE_RESET = "store_reset"  # a damaged database was set aside: where it went, for tasks and status to tell
-SPAWN_PAUSE_MAX_SECONDS = 300.0  # no spawn pause is set for longer (a later time came before a clock step)
+SPAWN_PAUSE_MAX_S = 300.0  # no spawn pause is set for longer (a later time came before a clock step)

@@ -1,8 +1,8 @@
 """Sync figures kept in the store, exact: per run (the lease token a run's outcomes are recorded under) and
-since install. Outcome counts are written in the transaction that records the outcome, so they can't drift
-from what happened; seconds per scene come from each batch's time (``record_scene_seconds``).
+since install.
 
-Names in ``sync_stats``: ``synced``, ``unchanged``, ``failed:<class>`` (retried or dead-lettered),
+Outcome counts are written in the transaction that records the outcome, so they can't drift from what
+happened. Names in ``sync_stats``: ``synced``, ``unchanged``, ``failed:<class>`` (retried or dead-lettered),
 ``dead:<class>``, ``skipped:<class>`` and ``method:<how>`` (path / basename_size / ambiguous / not_found).
 """
 
@@ -42,11 +42,11 @@ def dead_names(error_class: str) -> list[str]:
 
 def count(conn: sqlite3.Connection, token: str, names: Sequence[str]) -> None:
     """Add one to each name for this run and since install; inside the caller's transaction."""
-    now = time.time()
+    now_s = time.time()
     conn.executemany(
         "INSERT INTO sync_stats(scope, name, count, updated_at) VALUES(?, ?, 1, ?) "
         "ON CONFLICT(scope, name) DO UPDATE SET count = count + 1, updated_at = excluded.updated_at",
-        [(scope, name, now) for scope in (token, TOTAL) for name in names],
+        [(scope, name, now_s) for scope in (token, TOTAL) for name in names],
     )
 
 
@@ -56,12 +56,12 @@ class StatsMixin:
     def transaction(self) -> Any:  # provided by Store
         raise NotImplementedError
 
-    def record_scene_seconds(self, token: str, per_scene: float, scenes: int) -> None:
-        """A batch of ``scenes`` took ``per_scene`` seconds each; drops the runs beyond the newest RUNS_KEPT."""
+    def record_scene_seconds(self, token: str, per_scene_s: float, scenes: int) -> None:
+        """A batch of ``scenes`` took ``per_scene_s`` each; drops the runs beyond the newest RUNS_KEPT."""
         with self.transaction() as conn:
             conn.execute("INSERT INTO sync_seconds(scope, per_scene, scenes) VALUES(?, ?, ?)",
-                         (token, per_scene, scenes))
-            add_to_total(conn, per_scene, scenes)
+                         (token, per_scene_s, scenes))
+            add_to_total(conn, per_scene_s, scenes)
             conn.execute("INSERT INTO sync_stats(scope, name, count, updated_at) VALUES(?, 'timed', 0, ?) "
                          "ON CONFLICT(scope, name) DO UPDATE SET updated_at = excluded.updated_at",
                          (token, time.time()))

@@ -1,9 +1,9 @@
 """The one durable store: a single SQLite file in WAL mode (its core, all a hook uses: ``sync_queue.database``).
 
 Hooks append events to persist-queue's ``SQLiteAckQueue`` table (JSON serializer); the lease-holding worker
-absorbs them into the ``scenes`` / ``fanout`` tables, where work is coalesced per object and read by due
-time. Every multi-step change runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves
-either the old or the new state. Not imported by the hook path; persist-queue loads only when the intake is read.
+absorbs them into the ``scenes`` / ``fanout`` tables, where work coalesces per object. Every multi-step change
+runs inside :meth:`Store.transaction`, so a SIGKILL at any instant leaves either the old or the new state.
+Not imported by the hook path; persist-queue loads only when the intake is read.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sync_queue import schema
 from sync_queue.intake import spool
 from sync_queue.intake import spool_ledger
-from sync_queue.database import BUSY_TIMEOUT_SECONDS, Database
+from sync_queue.database import BUSY_TIMEOUT_S, Database
 from sync_queue.mirror.plex_index import PlexIndexMixin
 from sync_queue.scenes import FANOUT_KINDS, SceneStateMixin
 from sync_queue.stats import StatsMixin
@@ -55,8 +55,8 @@ def _read_spool(paths: list[Path]) -> tuple[list[tuple[Path, Any]], dict[str, st
 class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
     """Queue, per-scene sync state, dead letters, Plex index, key-value state and the worker lease."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
-        super().__init__(data_dir, timeout=timeout)
+    def __init__(self, data_dir: str | os.PathLike[str], *, timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        super().__init__(data_dir, timeout_s=timeout_s)
         self._intake: Any = None
 
     def __enter__(self) -> Store:
@@ -91,7 +91,7 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
                 serializer=json_serializer,
                 auto_resume=False,  # only the lease holder may resume rows another process took
                 multithreading=True,
-                timeout=self.timeout,
+                timeout=self.timeout_s,
             )
         return self._intake
 
@@ -109,7 +109,7 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
         applied = self.get_json(spool_ledger.APPLIED_KEY, {}) or {}
         return [path for path in spool.spooled_files(self.data_dir) if path.name not in applied][:limit]
 
-    def absorb_intake(self, settle_seconds: float, limit: int = 2000) -> int:
+    def absorb_intake(self, settle_s: float, limit: int = 2000) -> int:
         """Move intake events into coalesced scene/fan-out rows; returns how many events were absorbed.
 
         Rows are acked, and the spool files read deleted, only after the transaction that applied them
@@ -135,9 +135,9 @@ class Store(Database, SceneStateMixin, PlexIndexMixin, StatsMixin):
             applied = spool_ledger.still_there(self.get_json(spool_ledger.APPLIED_KEY, {}) or {}, folder)
             fresh = [(path, event) for path, event in read if path.name not in applied]
             for raw in taken:
-                self._apply_event(raw.get("data"), settle_seconds)
+                self._apply_event(raw.get("data"), settle_s)
             for _, event in fresh:
-                self._apply_event(event, settle_seconds)
+                self._apply_event(event, settle_s)
             self.set_json(spool_ledger.APPLIED_KEY, spool_ledger.applied(applied, (p.name for p, _ in fresh)))
             unreadable, reached = spool_ledger.failed_reads(
                 spool_ledger.still_there(self.get_json(spool_ledger.UNREADABLE_KEY, {}) or {}, folder), failures,

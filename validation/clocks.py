@@ -1,8 +1,8 @@
 """Where Plex's clock meets ours: one rule for every comparison across the two.
 
-Plex stamps what it stores (``updatedAt``, ``lastViewedAt``, ``viewedAt``, ``lastRatedAt``: a ``plex_stamp``, its
-epoch seconds); our moments are ``time.time()`` seconds (``_s``). The two machines' clocks agree only within
-:data:`CLOCK_SKEW_S`, so a Plex stamp is never compared with one of our moments except through these functions.
+**The clock rule.** A Plex stamp (``updatedAt``, ``lastViewedAt``, ``viewedAt``, ``lastRatedAt``: Plex's epoch
+seconds, a ``plex_stamp``) meets one of our moments (``time.time()`` seconds, ``_s``) only through these
+functions: the two machines' clocks agree only within :data:`CLOCK_SKEW_S`.
 """
 
 from __future__ import annotations

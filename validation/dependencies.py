@@ -1,18 +1,15 @@
-"""When Stash's Python lacks one of PlexSync's packages, PlexSync installs requirements.txt itself, with that
-Python's own pip, into ``<data folder>/python-packages/<interpreter>-<requirements hash>``, and puts that folder on
-``sys.path`` in every later task, command and background worker (docs/ARCHITECTURE.md, "Dependencies", says
-why not PythonDepManager). Standard library only: it runs when imports have failed.
+"""When Stash's Python lacks one of PlexSync's packages: install requirements.txt with that Python's own pip into
+``<data folder>/python-packages/<interpreter>-<requirements hash>`` and put that folder on ``sys.path``.
 
-- pip resolves requirements.txt as written, bounds included, so only versions inside them are installed.
-- ``--target`` installs the whole set beside Stash's Python, not into it: no PEP 668 refusal (Stash's Docker
-  image, Debian, Homebrew), and the data folder is the volume that survives image and plugin updates. The
-  folder's name holds the interpreter (a new Python gets its own compiled packages) and a hash of
-  requirements.txt (a release with new bounds installs afresh instead of using the old set).
-- pip writes into a fresh folder that is renamed into place when complete: a run killed halfway leaves
-  nothing that looks installed. Two runs installing at once both finish; the first rename wins.
-- Tasks and the background worker install, never a hook (hooks import no package and stay milliseconds).
-  The worker, which a hook starts, does not try again for half an hour after a failed try; a task always
-  tries, since the user asked for it.
+Why so (docs/ARCHITECTURE.md, "Dependencies", says why not PythonDepManager): ``--target`` installs the whole
+set beside Stash's Python, not into it, so there is no PEP 668 refusal (Stash's Docker image, Debian,
+Homebrew), and the data folder is the volume that survives image and plugin updates. The folder's name holds
+the interpreter (a new Python gets its own compiled packages) and a hash of requirements.txt (new bounds install
+afresh); pip resolves requirements.txt as written, bounds included. pip writes into a fresh folder renamed into
+place when complete, so a run killed halfway leaves nothing that looks installed; of two runs at once, the
+first rename wins. Tasks and the background worker install, never a hook (hooks stay milliseconds); the
+worker, which a hook starts, waits half an hour after a failed try, a task always tries (the user asked).
+Standard library only: it runs when imports have failed.
 """
 
 from __future__ import annotations
@@ -151,7 +148,7 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
     _write_attempt(data_dir, None, installing=True)
     log.info("Stash's Python lacks %r: installing PlexSync's requirements (requirements.txt) into %s with its pip; "
              "this happens once and takes a minute or two", package, target)
-    started = time.monotonic()
+    started_mono_s = time.monotonic()
     reason = _pip_install(requirements, target)
     _write_attempt(data_dir, reason)
     if reason:
@@ -161,7 +158,7 @@ def install_requirements(plugin_dir: str | os.PathLike[str], data_dir: str | os.
     still = missing_imports(runtime_requirements(str(plugin_dir)))
     if still:
         raise missing(f"pip installed requirements.txt, yet {still[0]!r} still does not import", still[0])
-    log.info("PlexSync's requirements are installed in %s (%.0f s)", target, time.monotonic() - started)
+    log.info("PlexSync's requirements are installed in %s (%.0f s)", target, time.monotonic() - started_mono_s)
     return target
 
 

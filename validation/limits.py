@@ -11,8 +11,8 @@ An edit goes as one PUT until Plex or its proxy refuses one for its size; then i
 the learned limit, at least ``REQUEST_LINE_BYTES`` behind a proxy's 8 KiB (``plex.request_limit``), so one value
 must fit one PUT on its own: the summary and every one-line value (titles, each tag or actor name) are capped
 by their encoded size (``*_BYTES``). Tag and actor lists are capped by count only (``max_tags``,
-``MAX_ACTORS``): a list travels whole in one PUT (Plex replaces the item's list with each list it receives),
-and one longer than any request the server takes is cut (``plex.edit_requests``).
+``MAX_ACTORS``): a list travels whole (the whole-list rule, ``plex.edit_requests``), and one longer than any
+request the server takes is cut.
 """
 
 REQUEST_LINE_BYTES = 8000  # "PUT <url> HTTP/1.1": under the 8 KiB proxies allow, with room to spare

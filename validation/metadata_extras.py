@@ -1,6 +1,6 @@
-"""The optional Plex fields users ask for (docs/config.md): a title from the file name, a sort title without a
-leading date or article, a content rating (fixed or from tags), collections from tags and groups, and
-performer photo URLs Plex can fetch."""
+"""The optional Plex fields users ask for (docs/config.md): a title from the file name, a sort title, a content
+rating, collections from tags and groups, and performer photo URLs Plex can fetch.
+"""
 
 from __future__ import annotations
 

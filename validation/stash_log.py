@@ -1,6 +1,8 @@
 """Log lines on Stash's stderr wire, with secrets redacted: the ``logging`` set-up of tasks, the worker and the
-command line. The wire format, redaction and progress live in ``validation.stash_wire`` (the hook's logging-free
-part) and are re-exported here.
+command line.
+
+The wire format, redaction and progress live in ``validation.stash_wire`` (the hook's logging-free part) and
+are re-exported here.
 """
 
 from __future__ import annotations

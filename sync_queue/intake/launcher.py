@@ -13,14 +13,14 @@ import sys
 import time
 
 from sync_queue.database import Database
-from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_SECONDS
+from sync_queue.schema import KV_SPAWN_PAUSE, SPAWN_PAUSE_MAX_S
 
 TYPE_CHECKING = False  # typing's import costs every hook ~3 ms: only type checkers (which read it as True) need it
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Mapping
 
-SPAWN_LEASE_SECONDS = 45.0  # the child must adopt (renew) the lease within this time
+SPAWN_LEASE_S = 45.0  # the child must adopt (renew) the lease within this time
 WORKER_COMMAND = "worker"
 
 
@@ -78,11 +78,11 @@ def spawn_worker(entry_script: str | os.PathLike[str], handoff: Mapping[str, Any
     return process.pid
 
 
-def spawn_paused(store: Database, now: float) -> bool:
+def spawn_paused(store: Database, now_s: float) -> bool:
     """Hooks hold off spawning until the stored time; one further ahead than any pause lasts was written
     before the wall clock stepped back, and does not hold them off for the step as well."""
-    until = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
-    return now < until <= now + SPAWN_PAUSE_MAX_SECONDS
+    until_s = float(store.get_json(KV_SPAWN_PAUSE, 0) or 0)
+    return now_s < until_s <= now_s + SPAWN_PAUSE_MAX_S
 
 
 def ensure_worker(store: Database, entry_script: str | os.PathLike[str], server_connection: Any) -> str:
@@ -94,7 +94,7 @@ def ensure_worker(store: Database, entry_script: str | os.PathLike[str], server_
     if spawn_paused(store, time.time()):
         return "paused"
     token = os.urandom(16).hex()  # a lease token: unique, nothing more (uuid would load platform)
-    if not store.acquire_lease(token, SPAWN_LEASE_SECONDS, pid=0):
+    if not store.acquire_lease(token, SPAWN_LEASE_S, pid=0):
         return "running"  # another hook won the race a moment ago
     handoff = {"server_connection": server_connection, "lease_token": token, "data_dir": str(store.data_dir)}
     pid = spawn_worker(entry_script, handoff, store.data_dir)

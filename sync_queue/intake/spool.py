@@ -1,11 +1,12 @@
 """The hook's fallback when the database can't take its event in time: one small file per event.
 
-A hook waits only a short busy timeout for SQLite (the user's save waits for the hook). If a writer still
-holds the lock, the event goes to ``<data>/intake-spool/<sortable name>.json`` instead: written to a temporary
-name, flushed to disk and renamed, so a reader sees a whole file or none. The worker absorbs spooled events
-together with the intake rows and deletes the files it read only after that transaction committed
-(``sync_queue.store``): a file that cannot be read now is kept and tried again, one that cannot be deleted is
-remembered as applied. Standard library only: the hook path imports this.
+**The no-loss rule.** A scene id is on disk before the hook answers Stash: an intake row committed, or a spool
+file flushed and renamed into place (a reader sees a whole file or none). A spool file is deleted only after
+the transaction that applied its ids committed (``Store.absorb_intake``); one that cannot be read now is kept
+and tried again, one that cannot be deleted is remembered as applied (``spool_ledger``).
+
+A hook waits only a short busy timeout for SQLite (the user's save waits for the hook), then writes here.
+Standard library only: the hook path imports this.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 SPOOL_DIR = "intake-spool"
 SUFFIX = ".json"
-STALE_TEMP_SECONDS = 3600.0  # a temporary file this old was left by a killed hook: it never became an event
+STALE_TEMP_S = 3600.0  # a temporary file this old was left by a killed hook: it never became an event
 
 
 def spool_dir(data_dir: Path) -> Path:
@@ -77,10 +78,10 @@ def remove_files(data_dir: Path, paths: list[Path]) -> dict[str, str]:
             pass
         except OSError as exc:
             kept[path.name] = str(exc)
-    cutoff = time.time() - STALE_TEMP_SECONDS
+    cutoff_s = time.time() - STALE_TEMP_S
     for leftover in spool_dir(data_dir).glob("*.tmp"):
         try:
-            if leftover.stat().st_mtime < cutoff:
+            if leftover.stat().st_mtime < cutoff_s:
                 leftover.unlink()
         except OSError:
             pass

@@ -1,7 +1,10 @@
-"""What absorbing remembers about spool files between runs (two kv rows, read and written inside the absorbing
-transaction): the files it applied but could not delete yet, so they are never applied twice however long a
-Windows sharing violation or a read-only share keeps them, and the files it could not read yet, so a lasting
-failure is reported instead of retried in silence."""
+"""What absorbing remembers about spool files between runs: two kv rows, read and written inside the absorbing
+transaction.
+
+Files applied but not deleted yet are never applied twice, however long a Windows sharing violation or a
+read-only share keeps them; files not readable yet are counted, so a lasting failure is reported instead of
+retried in silence.
+"""
 
 from __future__ import annotations
 

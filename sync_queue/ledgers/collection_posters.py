@@ -1,15 +1,13 @@
-"""The poster PlexSync last gave each collection it owns: per (library, collection title) the Stash image URL
-it came from and the hash of the bytes uploaded, so an unchanged image costs no request, a URL that moved on
-with the same bytes costs one download and no upload, and both survive restarts. And the last upload Plex
-refused (a server without the route: 404; a proxy's body limit: 413), so that image is tried again at most once
-a day, however many scenes of the collection are synced meanwhile.
+"""The poster PlexSync last gave each collection it owns, and the last upload Plex refused, per library and
+collection title (ignoring case, as Plex matches collection names: ``plex.metadata_fields``).
 
-Titles are keyed ignoring case, as Plex matches collection names (``plex.metadata_fields``). Each operation is
-one short statement or transaction; none is held across a request to Plex or Stash.
+An unchanged image costs no request, a URL that moved on with the same bytes one download and no upload, and a
+refused upload (a server without the route: 404; a proxy's body limit: 413) is tried again at most once a day.
+No intent is kept, unlike under the exactly-once rule (``sync_queue.ledgers.plays``): an upload repeated after a
+crash shows the same poster.
 
-The table is created here, lazily (``CREATE TABLE IF NOT EXISTS``, safe when two processes race), like the play
-ledger's (``sync_queue.ledgers.plays``), not by the core schema: the core schema's text fills SQLite's first page, which
-the store's damage handling relies on (a damaged file must open and be found by the integrity check).
+The tables are created here, lazily, not by the core schema: the core schema's text fills SQLite's first page,
+which the store's damage handling relies on (a damaged file must open and be found by the integrity check).
 """
 
 from __future__ import annotations
@@ -75,10 +73,10 @@ def failed_upload(store: Any, section_id: int, title: str) -> FailedUpload | Non
 
 
 def record_failed_upload(store: Any, section_id: int, title: str, source_url: str, reason: str,
-                         failed_at: float) -> None:
-    """Plex refused the poster from ``source_url`` for this collection at ``failed_at``."""
+                         failed_at_s: float) -> None:
+    """Plex refused the poster from ``source_url`` for this collection at ``failed_at_s``."""
     with store.transaction() as conn:
         conn.execute("INSERT INTO collection_poster_failures(section_id, title_key, source_url, failed_at, reason) "
                      "VALUES(?, ?, ?, ?, ?) ON CONFLICT(section_id, title_key) DO UPDATE SET "
                      "source_url = excluded.source_url, failed_at = excluded.failed_at, reason = excluded.reason",
-                     (int(section_id), title_key(title), source_url, float(failed_at), reason[:500]))
+                     (int(section_id), title_key(title), source_url, float(failed_at_s), reason[:500]))

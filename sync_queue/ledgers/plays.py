@@ -1,10 +1,11 @@
 """The play ledger: which Plex plays went into Stash, how far each account's history was read, which linked
 items' whole history was read, the resume points written, and who is importing right now.
 
-Exactly once, with Stash's mutation and our commit in two different databases: a play is first written down
-as an *intent* (its key, scene and time), then sent to Stash, then marked *done*. A crash after Stash took it
-but before the commit leaves an intent; the next run finds that time in the scene's Stash play history (more
-often than the plays already marked done at that time) and marks it done instead of adding it again.
+**The exactly-once rule.** Stash's mutation and our commit live in two databases, so a write into Stash is
+first noted here as an *intent* (a play: its key, scene and time), then sent, then marked *done*. An intent
+still open at the next run is resolved by reading Stash: a play whose time is in the scene's Stash history
+more often than the done plays at that time is marked done, not added again; only what Stash lacks is sent.
+
 Tables are created here, lazily, when the importer opens the ledger (the core schema does not know them).
 """
 
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS plex_scrobbles (
 PLAYS_DDL = (CREATE_PLEX_PLAYS, CREATE_PLEX_PLAYS_OPEN, CREATE_PLEX_PLAY_ITEMS, CREATE_PLEX_RESUME,
              CREATE_PLEX_PLAY_RUN, CREATE_PLEX_SCROBBLES)
 WATERMARKS_KEY = "plex_plays_watermarks"  # kv: {account id: newest viewedAt read}
-RUN_TTL_SECONDS = 600.0
+RUN_TTL_S = 600.0
 
 INTENT, DONE, GONE, ECHO = "intent", "done", "gone", "echo"
 
@@ -77,8 +78,8 @@ class Play(NamedTuple):
     viewed_at: int
 
 
-def play_key(rating_key: int, account_id: int, viewed_at: int) -> str:
-    return f"{int(rating_key)}:{int(account_id)}:{int(viewed_at)}"
+def play_key(rating_key: int, account_id: int, viewed_stamp: int) -> str:
+    return f"{int(rating_key)}:{int(account_id)}:{int(viewed_stamp)}"
 
 
 class PlayLedger:
@@ -92,21 +93,21 @@ class PlayLedger:
 
     # -- the importer's turn ---------------------------------------------------------------------
 
-    def acquire(self, pid: int, ttl: float = RUN_TTL_SECONDS) -> str | None:
+    def acquire(self, pid: int, ttl_s: float = RUN_TTL_S) -> str | None:
         """A token when no live importer holds the turn (a SIGKILLed one's pid is gone), else None."""
-        token, now = uuid.uuid4().hex, time.time()
+        token, now_s = uuid.uuid4().hex, time.time()
         with self.store.transaction() as conn:
             row = conn.execute("SELECT pid, expires_at FROM plex_play_run WHERE name = 'import'").fetchone()
-            if row is not None and row["expires_at"] >= now and pid_alive(row["pid"]):
+            if row is not None and row["expires_at"] >= now_s and pid_alive(row["pid"]):
                 return None
             conn.execute("INSERT OR REPLACE INTO plex_play_run(name, token, pid, expires_at) "
-                         "VALUES('import', ?, ?, ?)", (token, pid, now + ttl))
+                         "VALUES('import', ?, ?, ?)", (token, pid, now_s + ttl_s))
         return token
 
-    def renew(self, token: str, ttl: float = RUN_TTL_SECONDS) -> None:
+    def renew(self, token: str, ttl_s: float = RUN_TTL_S) -> None:
         with self.store.transaction() as conn:
             conn.execute("UPDATE plex_play_run SET expires_at = ? WHERE name = 'import' AND token = ?",
-                         (time.time() + ttl, token))
+                         (time.time() + ttl_s, token))
 
     def release(self, token: str) -> None:
         with self.store.transaction() as conn:
@@ -123,18 +124,18 @@ class PlayLedger:
     def note(self, plays: Iterable[Play], watermarks: dict[int, int], covered: Iterable[int]) -> int:
         """Write down new plays as intents (known keys are left as they are), with how far the history was
         read, in one transaction: the watermark never moves past a play that is not written down."""
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO plex_plays(play_key, scene_id, viewed_at, state, noted_at) "
-                             "VALUES(?, ?, ?, 'intent', ?)", [(p.play_key, p.scene_id, p.viewed_at, now) for p in plays])
+                             "VALUES(?, ?, ?, 'intent', ?)", [(p.play_key, p.scene_id, p.viewed_at, now_s) for p in plays])
             added = conn.total_changes - before
             merged = {**self.watermarks()}
             for account, mark in watermarks.items():
                 merged[account] = max(mark, merged.get(account, 0))
             self.store.set_json(WATERMARKS_KEY, {str(k): v for k, v in merged.items()})
             conn.executemany("INSERT OR IGNORE INTO plex_play_items(rating_key, covered_at) VALUES(?, ?)",
-                             [(int(key), now) for key in covered])
+                             [(int(key), now_s) for key in covered])
         return added
 
     def unknown(self, plays: Iterable[Play]) -> list[Play]:
@@ -164,10 +165,10 @@ class PlayLedger:
             "SELECT viewed_at FROM plex_plays WHERE scene_id = ? AND state = 'done'", (scene_id,)))
 
     def settle(self, plays: Iterable[Play], state: str = DONE) -> None:
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             conn.executemany("UPDATE plex_plays SET state = ?, done_at = ? WHERE play_key = ? AND scene_id = ?",
-                             [(state, now, p.play_key, p.scene_id) for p in plays])
+                             [(state, now_s, p.play_key, p.scene_id) for p in plays])
 
     def imported_times(self, scene_id: int) -> Counter[int]:
         """Times of the plays we put (or are putting) into this scene: never sent back to Plex."""

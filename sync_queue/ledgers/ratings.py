@@ -1,11 +1,10 @@
 """The rating ledger: per linked scene, the Plex star rating PlexSync last saw and agreed with, and the rating it
 is putting into Stash right now (``ratings_from_plex``, see ``worker.viewing.ratings``).
 
-Exactly once, like the play ledger (``sync_queue.ledgers.plays``): a rating is written down as an *intent* before
-Stash is asked, and *settled* after Stash took it — in the same transaction that makes the scene's push record
-agree (so the Stash→Plex push that follows sees no rating change). A crash between the two leaves the intent;
-the next run finds Stash already holding that rating and settles it instead of writing it again. A rewritten
-push record drops the scene's fingerprint, so the next sync compares Stash with the new record.
+Kept by the exactly-once rule (``sync_queue.ledgers.plays``); an open intent is settled when Stash already holds
+its rating. Settling happens in the same transaction that makes the scene's push record agree, so the
+Stash→Plex push that follows sees no rating change; the rewritten record drops the scene's fingerprint, so the
+next sync compares Stash with the new record.
 
 Tables are created here, lazily, when the importer opens the ledger (the core schema does not know them).
 """
@@ -39,11 +38,11 @@ class RatingRow(NamedTuple):
     seen_rating: str | None
     intent_rating100: int | None
     intent_rating: str | None
-    intent_at: float | None
+    intent_at_s: float | None
 
     @property
     def open(self) -> bool:
-        return self.intent_at is not None
+        return self.intent_at_s is not None
 
 
 class Settle(NamedTuple):
@@ -68,19 +67,19 @@ class RatingLedger:
 
     def note_intents(self, intents: Iterable[tuple[int, int, int | None, str]]) -> None:
         """(scene, ratingKey, rating100 to write, Plex's rating it comes from), before Stash is asked."""
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             conn.executemany(
                 "INSERT INTO plex_ratings(scene_id, rating_key, intent_rating100, intent_rating, intent_at, changed_at) "
                 "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET rating_key = excluded.rating_key, "
                 "intent_rating100 = excluded.intent_rating100, intent_rating = excluded.intent_rating, "
                 "intent_at = excluded.intent_at, changed_at = excluded.changed_at",
-                [(scene_id, rating_key, rating100, rating, now, now) for scene_id, rating_key, rating100, rating in intents])
+                [(scene_id, rating_key, rating100, rating, now_s, now_s) for scene_id, rating_key, rating100, rating in intents])
 
     def settle(self, settled: Iterable[Settle]) -> None:
         """Record what both sides now agree on, close any open intent, and make each push record agree, in one
         transaction (the worker may rewrite a push record at any time: it is read and written inside it)."""
-        now = time.time()
+        now_s = time.time()
         with self.store.transaction() as conn:
             for item in settled:
                 conn.execute(
@@ -88,7 +87,7 @@ class RatingLedger:
                     "ON CONFLICT(scene_id) DO UPDATE SET rating_key = excluded.rating_key, "
                     "seen_rating = excluded.seen_rating, intent_rating100 = NULL, intent_rating = NULL, "
                     "intent_at = NULL, changed_at = excluded.changed_at",
-                    (item.scene_id, item.rating_key, item.seen_rating, now))
+                    (item.scene_id, item.rating_key, item.seen_rating, now_s))
                 if item.rewrite is None:
                     continue
                 row = conn.execute("SELECT push_record FROM scenes WHERE scene_id = ? AND rating_key = ?",

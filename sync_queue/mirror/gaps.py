@@ -88,10 +88,10 @@ class GapQueries:
         found: dict[int, str] = {}
         for start in range(0, len(keys), IDS_PER_SELECT):
             chunk = keys[start:start + IDS_PER_SELECT]
-            for rating_key, updated_at, title in self.store.conn.execute(
+            for rating_key, updated_stamp, title in self.store.conn.execute(
                     f"SELECT rating_key, updated_at, title FROM plex_titles WHERE rating_key IN "
                     f"({','.join('?' * len(chunk))})", chunk):
-                if updated_at >= wanted[rating_key]:
+                if updated_stamp >= wanted[rating_key]:
                     found[rating_key] = title
         return found
 

@@ -42,8 +42,8 @@ class PlexIndexMixin:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by Store
         raise NotImplementedError
 
-    def _bump_scenes(self, scene_ids: Iterable[int], not_before: float, *,
-                     scheduled_at: float | None = None) -> int:  # provided by SceneStateMixin
+    def _bump_scenes(self, scene_ids: Iterable[int], not_before_s: float, *,
+                     scheduled_at_s: float | None = None) -> int:  # provided by SceneStateMixin
         raise NotImplementedError
 
     def replace_index_items(self, section_id: int, items: Sequence[tuple[int, Sequence[tuple[Any, ...]]]]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hooks.intake import (DISABLED_RECHECK_SECONDS, HookError, IntakeError, event_from_hook, handle_hook,
+from hooks.intake import (DISABLED_RECHECK_S, HookError, IntakeError, event_from_hook, handle_hook,
                           known_disabled)
 from sync_queue.intake.spool import spooled_files
 from sync_queue.store import Store
@@ -26,7 +26,7 @@ from sync_queue.store import Store
     ],
 )
 def test_each_trigger_maps_to_its_kind(trigger, kind):
-    event = event_from_hook({"id": 42, "type": trigger, "input": None}, now=100.0)
+    event = event_from_hook({"id": 42, "type": trigger, "input": None}, now_s=100.0)
     assert event == {"kind": kind, "id": "42", "event": trigger, "at": 100.0}
 
 
@@ -69,7 +69,7 @@ def test_switched_off_plugin_keeps_edits_queued_and_starts_no_worker(tmp_path):
 def test_a_stale_off_switch_is_rechecked_by_a_worker():
     now = time.time()
     assert known_disabled({"enabled": False, "read_at": now - 5}, now)
-    assert not known_disabled({"enabled": False, "read_at": now - DISABLED_RECHECK_SECONDS - 1}, now)
+    assert not known_disabled({"enabled": False, "read_at": now - DISABLED_RECHECK_S - 1}, now)
     assert not known_disabled({"enabled": False}, now)  # written before read_at existed: ask again
     assert not known_disabled({"enabled": True, "read_at": now}, now)
 
@@ -79,7 +79,7 @@ def _hook_payload(scene_id: int) -> dict:
 
 
 def test_a_busy_database_spools_the_event_and_the_worker_absorbs_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT_S", 0.2)
     with Store(tmp_path) as store:
         store.set_json("settings_cache", {"enabled": False, "read_at": time.time()})  # no worker spawn here
     writer = sqlite3.connect(tmp_path / "plexsync.db", isolation_level=None)
@@ -92,14 +92,14 @@ def test_a_busy_database_spools_the_event_and_the_worker_absorbs_it(tmp_path, mo
     assert result == {"queued": "scene", "id": "5", "worker": "disabled", "spooled": True}
     with Store(tmp_path) as store:
         assert store.intake_size() == 1 and store.status_counts(None)["pending"] == 1
-        assert store.absorb_intake(settle_seconds=0) == 1
+        assert store.absorb_intake(settle_s=0) == 1
         assert store.intake_size() == 0 and store.pending_scene_ids() == {5}
         assert spooled_files(tmp_path) == []
 
 
 def test_a_hooks_waits_for_a_busy_database_share_one_deadline(tmp_path, monkeypatch):
     """Owner write, intake insert and starting a worker each meet the lock; together they wait the timeout once."""
-    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT", 0.6)
+    monkeypatch.setattr("hooks.intake.HOOK_BUSY_TIMEOUT_S", 0.6)
     worker = Store(tmp_path)
     worker.conn  # a worker has the file open (its WAL stays) ...
     writer = sqlite3.connect(tmp_path / "plexsync.db", isolation_level=None)

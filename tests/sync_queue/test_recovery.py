@@ -66,7 +66,7 @@ def test_a_repair_lock_left_by_a_killed_process_does_not_block_the_next_repair(t
     (tmp_path / DB_FILE).write_bytes(b"garbage" * 100)
     lock = tmp_path / f"{DB_FILE}{recovery.LOCK_SUFFIX}"
     lock.write_bytes(b"")
-    old = lock.stat().st_mtime - recovery.STALE_LOCK_SECONDS - 5
+    old = lock.stat().st_mtime - recovery.STALE_LOCK_S - 5
     os.utime(lock, (old, old))
     assert recovery.set_aside(tmp_path / DB_FILE) is not None
     assert not lock.exists()

@@ -30,7 +30,7 @@ def test_hook_events_coalesce_per_scene(store):
     for scene_id in [1, 2, 1, 3, 1, 2]:
         store.append_event(scene_event(scene_id))
     assert store.intake_size() == 6
-    assert store.absorb_intake(settle_seconds=0) == 6
+    assert store.absorb_intake(settle_s=0) == 6
     assert store.intake_size() == 0
     assert store.counts()["pending"] == 3
     assert store.scene_state(1)["generation"] == 3
@@ -38,11 +38,11 @@ def test_hook_events_coalesce_per_scene(store):
 
 def test_settle_window_delays_claims(store):
     store.append_event(scene_event(7))
-    store.absorb_intake(settle_seconds=60)
+    store.absorb_intake(settle_s=60)
     hold_lease(store, "t")
     assert store.claim_batch("t", 10) == []
     assert store.next_due_at() == pytest.approx(time.time() + 60, abs=2)
-    assert [c.scene_id for c in store.claim_batch("t", 10, now=time.time() + 61)] == [7]
+    assert [c.scene_id for c in store.claim_batch("t", 10, now_s=time.time() + 61)] == [7]
 
 
 def test_edit_landing_mid_sync_stays_pending(store):
@@ -138,23 +138,23 @@ def test_unacked_intake_survives_a_crash_and_is_resumed(tmp_path):
 
 
 def test_lease_is_exclusive_and_expires(store):
-    assert store.acquire_lease("a", ttl=30, pid=1)
-    assert not store.acquire_lease("b", ttl=30, pid=2)
+    assert store.acquire_lease("a", ttl_s=30, pid=1)
+    assert not store.acquire_lease("b", ttl_s=30, pid=2)
     assert store.lease_holder()["token"] == "a"
     store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
     assert store.lease_holder() is None
-    assert store.acquire_lease("b", ttl=30, pid=2)
-    assert not store.renew_lease("a", ttl=30)
+    assert store.acquire_lease("b", ttl_s=30, pid=2)
+    assert not store.renew_lease("a", ttl_s=30)
 
 
 def test_new_lease_holder_reclaims_stale_claims(store):
     store.queue_scenes([1, 2])
-    store.acquire_lease("dead-worker", ttl=30, pid=1)
+    store.acquire_lease("dead-worker", ttl_s=30, pid=1)
     store.claim_batch("dead-worker", 10)
     assert store.counts("dead-worker")["in_progress"] == 2
     assert store.counts(None)["in_progress"] == 0  # nobody alive holds them: they are pending
     store.conn.execute("UPDATE lease SET expires_at = 0, expires_mono = 0")
-    store.acquire_lease("new", ttl=30, pid=2)
+    store.acquire_lease("new", ttl_s=30, pid=2)
     assert len(store.claim_batch("new", 10)) == 2
 
 
@@ -228,9 +228,9 @@ def test_a_dead_holder_loses_the_lease_at_once(store):
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
-    assert store.acquire_lease("gone", ttl=300, pid=child.pid)
+    assert store.acquire_lease("gone", ttl_s=300, pid=child.pid)
     assert store.lease_holder() is None
-    assert store.acquire_lease("next", ttl=300, pid=1)
+    assert store.acquire_lease("next", ttl_s=300, pid=1)
 
 
 def test_intake_size_sees_other_processes_events(tmp_path):

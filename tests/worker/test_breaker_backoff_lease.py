@@ -91,7 +91,7 @@ def test_lost_lease_is_noticed(tmp_path, monkeypatch):
 
 
 def test_handoff_wait_returns_when_holder_leaves(store):
-    store.acquire_lease("busy", ttl=0.3, pid=1)
+    store.acquire_lease("busy", ttl_s=0.3, pid=1)
     assert wait_for_free_lease(store, timeout_s=2, poll_s=0.05) is True
     assert store.handoff_requested("busy") is True
 
@@ -141,11 +141,11 @@ def handoff_flag(data_dir) -> int:
 
 
 def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reserved(tmp_path):
-    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
+    from sync_queue.intake.launcher import SPAWN_LEASE_S
     from worker.tasks.sync_tasks import take_over_lease
 
     with Store(tmp_path) as hook_store:  # ensure_worker: reserve the lease for the child it spawns
-        assert hook_store.acquire_lease("child", SPAWN_LEASE_SECONDS, pid=0)
+        assert hook_store.acquire_lease("child", SPAWN_LEASE_S, pid=0)
     result: list[object] = []
     task_lease = Lease(lambda: Store(tmp_path))
 
@@ -172,13 +172,13 @@ def test_a_handover_request_survives_the_child_adopting_the_lease_its_hook_reser
 
 
 def test_a_task_asks_again_when_a_hook_starts_a_worker_in_the_handover_gap(tmp_path):
-    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
+    from sync_queue.intake.launcher import SPAWN_LEASE_S
     from worker.tasks.sync_tasks import take_over_lease
 
     second = WorkerThread(tmp_path, token="hook-spawned")
 
     def hook_starts_a_worker(store) -> None:  # a hook saw the lease free and reserved it for a new worker
-        assert store.acquire_lease("hook-spawned", SPAWN_LEASE_SECONDS, pid=0)
+        assert store.acquire_lease("hook-spawned", SPAWN_LEASE_S, pid=0)
         second.start()
 
     first = WorkerThread(tmp_path, on_release=hook_starts_a_worker)

@@ -55,7 +55,7 @@ def test_backed_off_and_settling_work_is_due_after_a_step_back(store):
         store.mark_retry("w", claim.scene_id, delay=60, error_class="PlexUnavailable", message="down")
         store.append_event({"kind": "scene", "id": "6", "at": time.time()})
         store.append_event({"kind": "tag", "id": "3", "at": time.time()})
-        store.absorb_intake(settle_seconds=30)
+        store.absorb_intake(settle_s=30)
         assert store.claim_batch("w", 10) == [] and store.due_fanouts() == []
         clock.move_to(AFTER)
         assert store.next_due_at() == pytest.approx(time.time())
@@ -67,8 +67,8 @@ def test_backed_off_and_settling_work_is_due_after_a_step_back(store):
 def test_a_postponed_fanout_is_due_after_a_step_back(store):
     with freeze_time(BEFORE) as clock:
         store.append_event({"kind": "performer", "id": "8", "at": time.time()})
-        store.absorb_intake(settle_seconds=0)
-        store.postpone_fanout("performer", "8", delay=300, error="Stash busy")
+        store.absorb_intake(settle_s=0)
+        store.postpone_fanout("performer", "8", delay_s=300, error="Stash busy")
         assert store.due_fanouts() == []
         clock.move_to(AFTER)
         assert [kind for kind, _, _ in store.due_fanouts()] == ["performer"]
@@ -91,12 +91,12 @@ def test_a_lease_from_before_a_reboot_is_not_trusted(store):
 
 
 def test_the_delays_the_worker_sets_fit_the_bounds_the_store_reads_back():
-    from sync_queue.clock import LEASE_TTL_MAX
-    from sync_queue.intake.launcher import SPAWN_LEASE_SECONDS
-    from sync_queue.schema import SPAWN_PAUSE_MAX_SECONDS
+    from sync_queue.clock import LEASE_TTL_MAX_S
+    from sync_queue.intake.launcher import SPAWN_LEASE_S
+    from sync_queue.schema import SPAWN_PAUSE_MAX_S
     from worker.process.daemon import START_FAILURE_QUIET_S
     from worker.process.lease import LEASE_TTL_S
     from worker.sync.pauses import HOOK_SPAWN_QUIET_S
 
-    assert max(HOOK_SPAWN_QUIET_S, START_FAILURE_QUIET_S) <= SPAWN_PAUSE_MAX_SECONDS
-    assert max(LEASE_TTL_S, SPAWN_LEASE_SECONDS) <= LEASE_TTL_MAX
+    assert max(HOOK_SPAWN_QUIET_S, START_FAILURE_QUIET_S) <= SPAWN_PAUSE_MAX_S
+    assert max(LEASE_TTL_S, SPAWN_LEASE_S) <= LEASE_TTL_MAX_S

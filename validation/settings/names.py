@@ -1,7 +1,8 @@
-"""What each setting is called where a user meets it: its label on Stash's settings page, its command-line
-flag and ``PLEXSYNC_*`` variable, and, for the expert tunables that are not on the page, the data folder's
-``tunables.conf`` line. Messages name a setting through :func:`mention` and :func:`where_to_set`, so a Stash
-user reads the label the page shows and a terminal user the flag they can type. Standard library only.
+"""What each setting is called where a user meets it: its label on Stash's settings page, its command-line flag,
+its ``PLEXSYNC_*`` variable and, for the expert tunables not on the page, its ``tunables.conf`` line.
+
+Messages name a setting through :func:`mention` and :func:`where_to_set`, so a Stash user reads the label the
+page shows and a terminal user the flag they can type. Standard library only.
 
 Stash lists a plugin's settings sorted by key (pkg/plugin/config.go, ``sort.Strings(keys)``), so the keys are
 chosen for that order: the four a new user needs first, then the rest, each sorting after ``plex_url``.

@@ -1,10 +1,10 @@
 """The expert tunables (retries, timeouts, settle seconds, task minutes, play import interval, log format, path
-obfuscation): not on Stash's settings page, which shows what a user needs; set by a ``PLEXSYNC_<KEY>``
-variable in Stash's environment or a ``<key> = <value>`` line in the data folder's ``tunables.conf``.
+obfuscation), not on Stash's settings page: a ``PLEXSYNC_<KEY>`` variable or a ``tunables.conf`` line.
 
-The file is for installs where Stash's environment is hard to change (a NAS app, a Windows service); the
-variable wins over it. Both win over a value saved in Stash under the same key (the page no longer shows
-one, so it cannot be the newer intent). Values are coerced and checked with the page's settings.
+The data folder's ``tunables.conf`` (``<key> = <value>`` lines) is for installs where Stash's environment is
+hard to change (a NAS app, a Windows service); the variable wins over it. Both win over a value saved in Stash
+under the same key (the page no longer shows one, so it cannot be the newer intent). Values are coerced and
+checked with the page's settings.
 """
 
 from __future__ import annotations

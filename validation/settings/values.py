@@ -1,6 +1,9 @@
-"""Setting values as Stash and the other sources send them, coerced: Stash stores NUMBER settings as int or
-float and task ``defaultArgs`` as strings, environment variables and tunables.conf are text. Every error names
-the setting as its reader sees it (validation.settings.names)."""
+"""Setting values as Stash and the other sources send them, coerced; every error names the setting as its reader
+sees it (validation.settings.names).
+
+Stash stores NUMBER settings as int or float and task ``defaultArgs`` as strings; environment variables and
+tunables.conf are text.
+"""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_the_index_mirrors_plex_whatever_plex_does_and_no_write_misses(world, mo
             with store.transaction() as conn:
                 for table in ("plex_index", "scenes", "kv", "plex_index_waits"):
                     conn.execute(f"DELETE FROM {table}")
-            store.acquire_lease(token, ttl=3600, pid=os.getpid())
+            store.acquire_lease(token, ttl_s=3600, pid=os.getpid())
             self.engine = SyncEngine(rt)
             self.changed_during_pass = False
             self.last_change_s = clocks.plex_s
@@ -201,7 +201,7 @@ def test_the_index_mirrors_plex_whatever_plex_does_and_no_write_misses(world, mo
             store.queue_scenes([int(scenes[name])])
             store.conn.execute("UPDATE scenes SET not_before = 0")
             world.plex.reset_requests()
-            claims = store.claim_batch(token, 50, now=clocks.ours_s + 10**9)
+            claims = store.claim_batch(token, 50, now_s=clocks.ours_s + 10**9)
             if claims:
                 self.engine.sync_batch(token, claims)
             for request in world.plex.requests:
