@@ -308,7 +308,7 @@ def _worth_retrying_now(exc: BaseException) -> bool:
     """A blip is retried in-call; not when Plex said to come back later (``Retry-After`` beyond the bound)."""
     if not isinstance(exc, PlexUnavailable):
         return False
-    return exc.retry_after_seconds is None or exc.retry_after_seconds <= IN_CALL_RETRY_AFTER_MAX_S
+    return exc.retry_after_s is None or exc.retry_after_s <= IN_CALL_RETRY_AFTER_MAX_S
 
 
 def _log_retry(state: RetryCallState) -> None:

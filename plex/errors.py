@@ -46,11 +46,11 @@ class PlexAuthError(PlexSyncError):
 
 class PlexUnavailable(PlexSyncError):
     """Plex did not answer properly (refused, reset, timeout, 5xx, 429, unknown status, cut-off XML): retry,
-    count toward the breaker. ``retry_after_seconds`` is how long Plex asked us to wait (``Retry-After``)."""
+    count toward the breaker. ``retry_after_s`` is how long Plex asked us to wait (``Retry-After``)."""
 
-    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
+        self.retry_after_s = retry_after_s
 
 
 class PlexItemGone(PlexSyncError):
@@ -178,8 +178,8 @@ def explain_answer(error: PlexSyncError, response: requests.Response | None) -> 
     the next try usually gets right. A ``Retry-After`` header says how long to stay away."""
     if response is None:
         return error
-    if isinstance(error, PlexUnavailable) and error.retry_after_seconds is None:
-        error.retry_after_seconds = _retry_after(response.headers.get("Retry-After"))
+    if isinstance(error, PlexUnavailable) and error.retry_after_s is None:
+        error.retry_after_s = _retry_after(response.headers.get("Retry-After"))
         return error
     if isinstance(error, PlexItemGone) and response.status_code == 404 and _path_of(response).endswith(_SERVER_PATHS):
         return PlexConfigError(f"The Plex URL answered 404 Not Found ({_body_kind(response)}) where every Plex "

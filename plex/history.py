@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from plex.client import PlexClient
-from plex.errors import PlexConfigError, PlexItemGone
+from plex.errors import PlexConfigError
 from plex.library_index import PagedListing
 from validation.settings.names import mention
 
@@ -27,7 +27,7 @@ MARKED_PLAYED_WITHOUT_HISTORY = (1, 40, 0, 7998)
 class HistoryEntry:
     rating_key: int
     account_id: int
-    viewed_at: int  # epoch seconds, as Plex sent it
+    viewed_stamp: int  # Plex's viewedAt, as it sent it
 
 
 def account_ids(client: PlexClient, names: Iterable[str]) -> dict[int, str]:
@@ -56,10 +56,10 @@ def _epoch(item: Any) -> int | None:
 
 
 def play_history(client: PlexClient, *, account_id: int | None = None, section_id: int | None = None,
-                 rating_key: int | None = None, since: int | None = None) -> list[HistoryEntry]:
+                 rating_key: int | None = None, since_stamp: int | None = None) -> list[HistoryEntry]:
     """``GET /status/sessions/history/all`` through plexapi's ``history()`` (every page), newest first."""
     server = client.server
-    mindate = datetime.fromtimestamp(since, timezone.utc) if since is not None else None
+    mindate = datetime.fromtimestamp(since_stamp, timezone.utc) if since_stamp is not None else None
     items = client.call(lambda: server.history(mindate=mindate, ratingKey=rating_key, accountID=account_id,
                                                librarySectionID=section_id))
     entries = []
@@ -117,20 +117,6 @@ def marks_played_without_history(client: PlexClient) -> bool:
     """Whether marking an item played leaves Plex's play history alone on this server."""
     version = server_version(client)
     return version is not None and version >= MARKED_PLAYED_WITHOUT_HISTORY
-
-
-def watch_state(client: PlexClient, rating_key: int) -> tuple[int, int | None] | None:
-    """The owner's (viewCount, lastViewedAt epoch seconds) of an item, from its detail view; None when Plex no
-    longer has the item."""
-    try:
-        root = client.query(f"/library/metadata/{int(rating_key)}", container=True)
-    except PlexItemGone:
-        return None
-    video = next(iter(root if root is not None else []), None)
-    if video is None:
-        return None
-    count, seen = video.attrib.get("viewCount", ""), video.attrib.get("lastViewedAt", "")
-    return (int(count) if count.isdigit() else 0), (int(seen) if seen.isdigit() else None)
 
 
 def mark_played(client: PlexClient, rating_key: int) -> None:

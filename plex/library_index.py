@@ -30,7 +30,7 @@ ItemKey = tuple[int, int]  # (updatedAt as a plex_stamp, ratingKey): where an it
 class ItemSummary:
     rating_key: int
     section_id: int
-    updated_at: int
+    updated_stamp: int
     fields: dict[str, str] = field(default_factory=dict)
 
 
@@ -38,7 +38,7 @@ class ListedItem(NamedTuple):
     """One item as a listing (or a detail read) shows it: every media part it has (none is possible)."""
 
     rating_key: int
-    updated_at: int
+    updated_stamp: int
     parts: list[IndexedPart]
 
 
@@ -120,12 +120,12 @@ class PagedListing:
                 return
 
 
-def item_pages(client: Any, section_id: int, *, since: int = 0,
+def item_pages(client: Any, section_id: int, *, since_stamp: int = 0,
                page_size: int | None = None) -> Iterator[list[ListedItem]]:
-    """Items changed (added, edited, moved, renamed, upgraded) at ``since`` or later, one list per page; a moved
-    file keeps its item and addedAt, only its Part and the item's updatedAt change. ``since=0``: the whole
+    """Items changed (added, edited, moved, renamed, upgraded) at ``since_stamp`` or later, one list per page; a moved
+    file keeps its item and addedAt, only its Part and the item's updatedAt change. ``since_stamp=0``: the whole
     section."""
-    for videos in PagedListing(client, section_id, since_stamp=since, page_size=page_size).pages():
+    for videos in PagedListing(client, section_id, since_stamp=since_stamp, page_size=page_size).pages():
         yield [listed_item(video, section_id) for video in videos]
 
 

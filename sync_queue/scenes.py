@@ -142,15 +142,15 @@ class SceneStateMixin:
                 stats.count(conn, token, stats.synced_names(outcome, match_method))
         return cursor.rowcount == 1
 
-    def mark_retry(self, token: str, scene_id: int, *, delay: float, error_class: str, message: str,
+    def mark_retry(self, token: str, scene_id: int, *, delay_s: float, error_class: str, message: str,
                    lane: str = "normal", count_attempt: bool = True) -> bool:
-        """Back off: the work stays pending and is read again once ``delay`` has passed."""
+        """Back off: the work stays pending and is read again once ``delay_s`` has passed."""
         with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE scenes SET claim_token = NULL, claimed_generation = NULL, not_before = ?, scheduled_at = ?, "
                 "attempts = attempts + ?, lane = ?, status = 'retrying', last_error_class = ?, last_error = ? "
                 "WHERE scene_id = ? AND claim_token = ?",
-                (time.time() + delay, time.time(), 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
+                (time.time() + delay_s, time.time(), 1 if count_attempt else 0, lane, error_class, message[:2000], scene_id, token),
             )
             if cursor.rowcount:
                 stats.count(conn, token, stats.retry_names(error_class))
@@ -217,7 +217,7 @@ class SceneStateMixin:
 
     # -- reading state -----------------------------------------------------------------------
 
-    def next_due_at(self) -> float | None:
+    def next_due_s(self) -> float | None:
         """Earliest time any scene or fan-out marker falls due (None: nothing pending); work scheduled
         before a step back of the wall clock is due now."""
         due = f"CASE WHEN {DUE} THEN MIN(not_before, :now) ELSE not_before END"

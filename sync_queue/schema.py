@@ -156,8 +156,8 @@ ALL_DDL = (
 
 PENDING = "generation > done_generation"
 # Due: its time came, or it was scheduled "in the future" (the wall clock stepped back since): due now.
-CLOCK_SLACK_SECONDS = 2.0  # wall clocks of two processes on one machine agree closer than this
-DUE = f"(not_before <= :now OR scheduled_at > :now + {CLOCK_SLACK_SECONDS})"
+CLOCK_SLACK_S = 2.0  # wall clocks of two processes on one machine agree closer than this
+DUE = f"(not_before <= :now OR scheduled_at > :now + {CLOCK_SLACK_S})"
 
 # Keys of the kv table that more than one room reads.
 KV_SETTINGS_CACHE = "settings_cache"  # master switch + settle window, for processes that can't ask Stash

@@ -11,5 +11,5 @@ class IndexedPart(NamedTuple):
     section_id: int
     file: str
     size: int | None
-    added_at: int
-    updated_at: int
+    added_stamp: int  # Plex's addedAt
+    updated_stamp: int  # Plex's updatedAt

@@ -14,7 +14,7 @@ import time
 from typing import IO, NamedTuple
 
 from validation.stash_wire import (LOGGER_NAME, MAX_LINE_BYTES, MIN_SECRET_LENGTH, TRUNCATION_MARK,  # noqa: F401
-                                   WIRE_OVERHEAD_BYTES, _secrets, cut_to_bytes, progress, redact, register_secret,
+                                   WIRE_OVERHEAD_BYTES, cut_to_bytes, progress, redact, register_secret,
                                    set_path_obfuscation, wire_lines, write_utf8)
 from validation.stash_wire import emit as emit_wire
 

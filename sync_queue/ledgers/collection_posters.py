@@ -39,7 +39,7 @@ def title_key(title: str) -> str:
 
 class FailedUpload(NamedTuple):
     source_url: str
-    failed_at: float  # time.time() seconds
+    failed_at_s: float  # time.time() seconds
 
 
 def ensure_table(store: Any) -> None:

@@ -75,7 +75,7 @@ INTENT, DONE, GONE, ECHO = "intent", "done", "gone", "echo"
 class Play(NamedTuple):
     play_key: str  # "<ratingKey>:<accountID>:<viewedAt>": the same play seen twice has the same key
     scene_id: int
-    viewed_at: int
+    viewed_stamp: int  # Plex's viewedAt
 
 
 def play_key(rating_key: int, account_id: int, viewed_stamp: int) -> str:
@@ -128,7 +128,7 @@ class PlayLedger:
         with self.store.transaction() as conn:
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO plex_plays(play_key, scene_id, viewed_at, state, noted_at) "
-                             "VALUES(?, ?, ?, 'intent', ?)", [(p.play_key, p.scene_id, p.viewed_at, now_s) for p in plays])
+                             "VALUES(?, ?, ?, 'intent', ?)", [(p.play_key, p.scene_id, p.viewed_stamp, now_s) for p in plays])
             added = conn.total_changes - before
             merged = {**self.watermarks()}
             for account, mark in watermarks.items():

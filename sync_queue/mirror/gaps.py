@@ -25,7 +25,7 @@ class IndexedFile(NamedTuple):
     rating_key: int
     path_key: str
     file: str
-    updated_at: int
+    updated_stamp: int  # Plex's updatedAt
 
 
 class SceneRow(NamedTuple):

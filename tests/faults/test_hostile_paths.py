@@ -57,7 +57,7 @@ def joined(prefix: str, separator: str, names: list[str], doubled: bool) -> str:
 
 def index(store: Store, *files: str) -> None:
     store.conn.execute("DELETE FROM plex_index")
-    parts = [IndexedPart(rating_key=100 + n, section_id=SECTION, file=file, size=1, added_at=0, updated_at=0)
+    parts = [IndexedPart(rating_key=100 + n, section_id=SECTION, file=file, size=1, added_stamp=0, updated_stamp=0)
              for n, file in enumerate(files)]
     store.replace_index_items(SECTION, [(part.rating_key, index_rows([part])) for part in parts])
 

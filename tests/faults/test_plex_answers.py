@@ -42,14 +42,14 @@ def test_429_without_retry_after_is_an_outage(emu, fast_client):
     emu.answer(SECTIONS, 429, b"Too Many Requests", "text/plain", times=None)
     with pytest.raises(PlexUnavailable) as caught:
         fast_client.movie_sections()
-    assert caught.value.retry_after_seconds is None
+    assert caught.value.retry_after_s is None
 
 
 def test_429_with_retry_after_says_how_long_plex_asked_us_to_wait(emu, fast_client):
     emu.answer(SECTIONS, 429, b"Too Many Requests", "text/plain", headers={"Retry-After": "120"}, times=None)
     with pytest.raises(PlexUnavailable) as caught:
         fast_client.movie_sections()
-    assert caught.value.retry_after_seconds == 120
+    assert caught.value.retry_after_s == 120
 
 
 def test_an_html_error_page_with_200_is_not_plex_and_names_the_page(emu, fast_client):

@@ -29,7 +29,7 @@ def test_pages_through_a_library(emu: PlexEmulator, client: PlexClient, section_
     emu.reset_requests()
     parts = listed(client, section_id, page_size=3)
     assert [p.rating_key for p in parts] == keys
-    assert parts[2] == IndexedPart(keys[2], section_id, "/data/stash/2.mp4", 1002, 102, parts[2].updated_at)
+    assert parts[2] == IndexedPart(keys[2], section_id, "/data/stash/2.mp4", 1002, 102, parts[2].updated_stamp)
     listings = listing_requests(emu, section_id)
     assert len(listings) == 3 == emu.count()
     # Each later page starts one item early: that item must be one the sweep has read already.
@@ -56,8 +56,8 @@ def test_a_sweep_since_a_time_lists_what_changed_then_or_later(emu: PlexEmulator
     emu.move_file(moved, "/data/stash/sub/moved.mp4")
     emu.library.scan(section_id, None)
     since = emu.item(moved).updated_stamp
-    parts = listed(client, section_id, since=since)
-    assert [(p.rating_key, p.file, p.added_at) for p in parts] == [(moved, "/data/stash/sub/moved.mp4", 1_000)]
+    parts = listed(client, section_id, since_stamp=since)
+    assert [(p.rating_key, p.file, p.added_stamp) for p in parts] == [(moved, "/data/stash/sub/moved.mp4", 1_000)]
     # Asked one second early: "is after" reads the same whether the server counts that second in or not.
     assert listing_requests(emu, section_id)[-1].param("updatedAt>>") == str(since - 1)
 
@@ -87,7 +87,7 @@ def test_summaries_carry_list_view_scalars(emu: PlexEmulator, client: PlexClient
                       summary="Text", userRating="7.5", originallyAvailableAt="2021-05-04", tagline="Tag")
     (summary,) = list(list_item_summaries(client, section_id))
     assert (summary.rating_key, summary.section_id) == (rk, section_id)
-    assert summary.updated_at == emu.item(rk).updated_stamp
+    assert summary.updated_stamp == emu.item(rk).updated_stamp
     assert {k: summary.fields[k] for k in ("title", "studio", "year", "summary", "userRating",
                                              "originallyAvailableAt", "tagline")} == {
         "title": "A title", "studio": "Acme", "year": "2021", "summary": "Text", "userRating": "7.5",

@@ -41,7 +41,7 @@ def test_settle_window_delays_claims(store):
     store.absorb_intake(settle_s=60)
     hold_lease(store, "t")
     assert store.claim_batch("t", 10) == []
-    assert store.next_due_at() == pytest.approx(time.time() + 60, abs=2)
+    assert store.next_due_s() == pytest.approx(time.time() + 60, abs=2)
     assert [c.scene_id for c in store.claim_batch("t", 10, now_s=time.time() + 61)] == [7]
 
 
@@ -70,7 +70,7 @@ def test_retry_backs_off_without_losing_work(store):
     store.queue_scenes([1])
     hold_lease(store, "t")
     store.claim_batch("t", 10)
-    store.mark_retry("t", 1, delay=300, error_class="PlexUnavailable", message="down")
+    store.mark_retry("t", 1, delay_s=300, error_class="PlexUnavailable", message="down")
     assert store.claim_batch("t", 10) == []
     assert store.counts()["pending"] == 1
     assert store.make_all_due() == 1

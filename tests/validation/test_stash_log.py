@@ -8,14 +8,14 @@ import logging
 
 import pytest
 
-from validation import stash_log
+from validation import stash_log, stash_wire
 
 
 @pytest.fixture(autouse=True)
 def clean_state():
     stash_log.set_path_obfuscation(False)
     yield
-    stash_log._secrets.clear()
+    stash_wire._secrets.clear()  # each test starts knowing no secret
     stash_log.set_path_obfuscation(False)
 
 

@@ -52,13 +52,13 @@ def test_backed_off_and_settling_work_is_due_after_a_step_back(store):
         store.acquire_lease("w", 45, pid=os.getpid())
         store.queue_scenes([5])
         [claim] = store.claim_batch("w", 10)
-        store.mark_retry("w", claim.scene_id, delay=60, error_class="PlexUnavailable", message="down")
+        store.mark_retry("w", claim.scene_id, delay_s=60, error_class="PlexUnavailable", message="down")
         store.append_event({"kind": "scene", "id": "6", "at": time.time()})
         store.append_event({"kind": "tag", "id": "3", "at": time.time()})
         store.absorb_intake(settle_s=30)
         assert store.claim_batch("w", 10) == [] and store.due_fanouts() == []
         clock.move_to(AFTER)
-        assert store.next_due_at() == pytest.approx(time.time())
+        assert store.next_due_s() == pytest.approx(time.time())
         store.acquire_lease("w", 45, pid=os.getpid())  # the heartbeat renews it on the new clock
         assert sorted(c.scene_id for c in store.claim_batch("w", 10)) == [5, 6]
         assert store.due_fanouts() == [("tag", "3", 0)]

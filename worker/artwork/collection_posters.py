@@ -76,7 +76,7 @@ class CollectionPosters:
             return
         refused = failed_upload(self.rt.store, section_id, title)
         if refused is not None and refused.source_url == url and \
-                0 <= self.clock() - refused.failed_at < RETRY_REFUSED_AFTER_S:
+                0 <= self.clock() - refused.failed_at_s < RETRY_REFUSED_AFTER_S:
             return  # said when it was refused; tried again a day later
         data = self._image(url, title)
         if data is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sync_queue.schema import CLOCK_SLACK_SECONDS
+from sync_queue.schema import CLOCK_SLACK_S
 from sync_queue.store import Store
 from validation.stash_log import event, get_logger
 
@@ -26,7 +26,7 @@ log = get_logger("breaker")
 def _retry_at_s(data: dict[str, Any], now_s: float) -> float:
     """The end of the cool-down; a circuit opened "in the future" (the wall clock stepped back since) is due
     for its probe now instead of staying open for the step as well."""
-    if float(data.get("opened_at", 0)) > now_s + CLOCK_SLACK_SECONDS:
+    if float(data.get("opened_at", 0)) > now_s + CLOCK_SLACK_S:
         return now_s
     return float(data.get("retry_at", 0))
 

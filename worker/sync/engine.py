@@ -78,7 +78,7 @@ class SyncEngine:
         except StashError as exc:
             delay_s = backoff.stash_delay_s(record_stash_failure(self.store, exc))
             for claim in claims:  # not the scenes' fault: no attempt counted, just a later due time
-                self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__,
+                self.store.mark_retry(token, claim.scene_id, delay_s=delay_s, error_class=type(exc).__name__,
                                       message=str(exc), lane=claim.lane, count_attempt=False)
             raise Pause("stash", f"Stash did not answer: {exc}", retry_after_s=time.time() + delay_s) from exc
         clear_stash_failures(self.store)
@@ -133,12 +133,12 @@ class SyncEngine:
         try:
             return step()
         except PlexUnavailable as exc:
-            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_s)
             return self._defer_transient(token, claim, exc)
         except (PlexAuthError, PlexConfigError):
             raise
         except StashUnavailable as exc:  # the cover download found Stash busy or restarting: not the scene's fault
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.stash_delay_s(claim.attempts + 1),
+            self.store.mark_retry(token, claim.scene_id, delay_s=backoff.stash_delay_s(claim.attempts + 1),
                                   error_class=type(exc).__name__, message=str(exc), lane=claim.lane,
                                   count_attempt=False)
             return "waiting_for_plex"
@@ -161,7 +161,7 @@ class SyncEngine:
             raise Pause(kind, str(exc)) from exc
         except PlexUnavailable as exc:
             self.store.release_claims(token, [claim.scene_id for claim in claims])
-            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_seconds)
+            self.breaker.record_failure(str(exc), retry_after_s=exc.retry_after_s)
             raise Pause("outage", f"Plex is not answering: {exc}", retry_after_s=self.breaker.retry_at_s()
                         or time.time() + backoff.TRANSIENT_BASE_S) from exc
 
@@ -359,7 +359,7 @@ class SyncEngine:
         if self.config.trigger_plex_scan and claim.lane != "waiting_for_plex":
             self._ask_plex_to_scan(scene)
         attempt = claim.attempts + 1 if claim.lane == "waiting_for_plex" else 1
-        self.store.mark_retry(token, claim.scene_id, delay=backoff.not_found_delay_s(attempt),
+        self.store.mark_retry(token, claim.scene_id, delay_s=backoff.not_found_delay_s(attempt),
                               error_class="ItemNotInPlex", message=str(exc), lane="waiting_for_plex")
         self._note(claim, "waiting_for_plex", str(exc))
         return "waiting_for_plex"
@@ -379,8 +379,8 @@ class SyncEngine:
 
     def _defer_transient(self, token: str, claim: Claim, exc: PlexUnavailable) -> str:
         attempt = claim.attempts + 1
-        delay_s = max(backoff.transient_delay_s(attempt), exc.retry_after_seconds or 0.0)
-        self.store.mark_retry(token, claim.scene_id, delay=delay_s, error_class=type(exc).__name__, message=str(exc))
+        delay_s = max(backoff.transient_delay_s(attempt), exc.retry_after_s or 0.0)
+        self.store.mark_retry(token, claim.scene_id, delay_s=delay_s, error_class=type(exc).__name__, message=str(exc))
         return "waiting_for_plex"
 
     def _rejected(self, token: str, claim: Claim, exc: Exception) -> str:
@@ -393,7 +393,7 @@ class SyncEngine:
                                   attempts=attempt))
             self._note(claim, "dead", str(exc))
         else:
-            self.store.mark_retry(token, claim.scene_id, delay=backoff.rejected_delay_s(attempt),
+            self.store.mark_retry(token, claim.scene_id, delay_s=backoff.rejected_delay_s(attempt),
                                   error_class=type(exc).__name__, message=str(exc))
             log.warning("Scene %s failed (attempt %d of %d), tried again later: %s", claim.scene_id, attempt,
                         self.config.max_retries, exc, extra=event("scene.failed", scene_id=claim.scene_id,

@@ -40,8 +40,8 @@ log = get_logger("index")
 
 
 def index_rows(parts: Iterable) -> list[tuple]:
-    return [(part.rating_key, path_key(part.file), basename_key(part.file), part.file, part.size, part.added_at,
-             part.updated_at) for part in parts]
+    return [(part.rating_key, path_key(part.file), basename_key(part.file), part.file, part.size, part.added_stamp,
+             part.updated_stamp) for part in parts]
 
 
 def _chunks(items: Sequence[ListedItem], size: int = WRITE_CHUNK) -> Iterator[list[tuple[int, list[tuple]]]]:
@@ -113,10 +113,10 @@ def _sweep(store: Store, plex, section_id: int, since_stamp: int, now_s: float,
     written = removed = 0
     newest_stamp: int | None = None
     seen: set[int] = set()
-    for items in item_pages(plex, section_id, since=since_stamp):
+    for items in item_pages(plex, section_id, since_stamp=since_stamp):
         count, gone = store_items(store, section_id, items)
         written, removed = written + count, removed + gone
-        stamps = [item.updated_at for item in items if believable(item.updated_at, now_s)]
+        stamps = [item.updated_stamp for item in items if believable(item.updated_stamp, now_s)]
         if stamps:
             newest_stamp = max(stamps + ([newest_stamp] if newest_stamp is not None else []))
         if keep_keys:

@@ -211,4 +211,4 @@ def next_wake_s(runtime, result: DrainResult) -> float | None:
     due scenes can't be synced before it, and waking for them would spin."""
     if result.stopped == "outage":
         return result.retry_at_s if result.retry_at_s is not None else time.time() + backoff.TRANSIENT_BASE_S
-    return runtime.store.next_due_at()
+    return runtime.store.next_due_s()

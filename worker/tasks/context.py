@@ -37,7 +37,7 @@ def continue_in_background(ctx: TaskContext, store: Store) -> str:
     connection = handoff_connection(ctx)
     if connection is None:
         return "not started (without a Stash connection nothing can sync: pass --stash-url)"
-    due_s = store.next_due_at()
+    due_s = store.next_due_s()
     if store.status_counts(None)["intake"]:
         due_s = time.time()  # hook events that arrived while the task held the lease
     if due_s is None or due_s - time.time() > BACKGROUND_HORIZON_S:

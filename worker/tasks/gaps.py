@@ -179,7 +179,7 @@ def _plex_only(rt: Any, queries: GapQueries, sections: dict[int, Any], parts: li
     updated_stamps: dict[int, int] = {}  # ratingKey → its newest updatedAt
     for part in parts:
         first.setdefault(part.rating_key, part)
-        updated_stamps[part.rating_key] = max(updated_stamps.get(part.rating_key, 0), part.updated_at)
+        updated_stamps[part.rating_key] = max(updated_stamps.get(part.rating_key, 0), part.updated_stamp)
     titles = plex_titles(rt, queries, updated_stamps)
     return [PlexOnly(key, sections[part.section_id].title, part.file, titles.get(key))
             for key, part in sorted(first.items())]

@@ -103,19 +103,19 @@ def _read_history(rt: Any, ledger: PlayLedger, accounts: dict[int, str],
         since_stamp = None if full or account_id not in marks else marks[account_id] - OVERLAP_S
         for section in rt.sections:
             entries += plex_history.play_history(rt.plex, account_id=account_id, section_id=section.id,
-                                                 since=since_stamp)
+                                                 since_stamp=since_stamp)
     if not full and any(account_id in marks for account_id in accounts):
         for rating_key in sorted(uncovered):  # linked since the last run: its older plays are before the mark
             entries += [entry for entry in plex_history.play_history(rt.plex, rating_key=rating_key)
                         if entry.account_id in accounts]
-    newest = {account_id: max((e.viewed_at for e in entries if e.account_id == account_id), default=0)
+    newest = {account_id: max((e.viewed_stamp for e in entries if e.account_id == account_id), default=0)
               for account_id in accounts}
     return entries, {account_id: mark for account_id, mark in newest.items() if mark}
 
 
 def _plays(entries: list[plex_history.HistoryEntry], links: dict[int, list[int]],
            accounts: dict[int, str]) -> set[Play]:
-    return {Play(play_key(entry.rating_key, entry.account_id, entry.viewed_at), scene_id, entry.viewed_at)
+    return {Play(play_key(entry.rating_key, entry.account_id, entry.viewed_stamp), scene_id, entry.viewed_stamp)
             for entry in entries if entry.account_id in accounts
             for scene_id in links.get(entry.rating_key, ())}
 
@@ -129,13 +129,13 @@ def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, rep
     spare = in_stash - ledger.done_times(scene_id)
     present, missing = [], []
     for play in intents:
-        if spare[play.viewed_at] > 0:
-            spare[play.viewed_at] -= 1
+        if spare[play.viewed_stamp] > 0:
+            spare[play.viewed_stamp] -= 1
             present.append(play)
         else:
             missing.append(play)
     if missing:
-        play_stash.add_plays(rt.stash, scene_id, [play.viewed_at for play in missing])
+        play_stash.add_plays(rt.stash, scene_id, [play.viewed_stamp for play in missing])
     ledger.settle(present + missing, DONE)
     report.imported += len(missing)
     report.already_in_stash += len(present)
