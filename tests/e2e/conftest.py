@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -90,3 +91,28 @@ def stop_detached_worker(data_dir: Path) -> None:
             os.kill(holder["pid"], getattr(signal, "SIGKILL", signal.SIGTERM))
         except OSError:
             pass
+
+
+def kill_after_third_write(harness, mutation_name: str, task: str) -> int:
+    """Run ``task`` and SIGKILL it once Stash has applied its third ``mutation_name``, before that answer reaches
+    the plugin (Stash took the write; the plugin never learns it did). Returns the killed run's exit code."""
+    mutation = harness.stash.schema.mutation_type.fields[mutation_name]
+    original, calls, reached, release = mutation.resolve, [], threading.Event(), threading.Event()
+
+    def applies_then_hangs(root, info, **kwargs):
+        answer = original(root, info, **kwargs)
+        calls.append(kwargs)
+        if len(calls) == 3:
+            reached.set()
+            release.wait(30)
+        return answer
+
+    mutation.resolve = applies_then_hangs
+    running = harness.runner.start_task(task)
+    try:
+        assert reached.wait(60), f"{task} never reached its third {mutation_name}"
+        running.kill()
+        return running.wait(30).exit_code
+    finally:
+        release.set()
+        mutation.resolve = original

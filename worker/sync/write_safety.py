@@ -4,7 +4,7 @@
 shows one of the scene's files among its parts. The index can lag behind Plex (a move or a re-added file not
 listed yet), and a write on its word alone would put one scene's title, cast and poster onto another scene's item.
 ``SyncEngine`` keeps it: :func:`read_items` before a batch's pushes, :func:`wrong_item` in each push before its
-write. Cost: one GET per batch of 50 (also what a first push diffs against), one GET and one PUT for a single edit.
+write; a scrobble checks its item the same way (``worker.viewing.scrobbles``). Cost: one GET per batch of 50 (also what a first push diffs against), one GET and one PUT for a single edit.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from emulators import demo_library as lib
+from tests.e2e.conftest import kill_after_third_write
 from worker.viewing.stash_calls import epoch_of
 
 pytestmark = pytest.mark.e2e
@@ -62,27 +62,7 @@ def test_sigkill_mid_import_then_a_rerun_gives_exactly_the_right_plays(harness, 
             harness.plex.watch.play(key, viewed_stamp=moment)
         expected[scene_id] = Counter(times)
 
-    mutation = harness.stash.schema.mutation_type.fields["sceneAddPlay"]
-    original, calls, reached, release = mutation.resolve, [], threading.Event(), threading.Event()
-
-    def applies_then_hangs(root, info, **kwargs):
-        answer = original(root, info, **kwargs)
-        calls.append(kwargs["id"])
-        if len(calls) == 3:
-            reached.set()
-            release.wait(30)  # the answer never reaches the plugin before it is killed
-        return answer
-
-    mutation.resolve = applies_then_hangs
-    running = harness.runner.start_task("Import Plex Plays")
-    try:
-        assert reached.wait(60), "the import never reached its third scene"
-        running.kill()
-        killed = running.wait(30)
-    finally:
-        release.set()
-        mutation.resolve = original
-    assert killed.exit_code == -9  # it died mid-import, not after finishing
+    assert kill_after_third_write(harness, "sceneAddPlay", "Import Plex Plays") == -9  # died mid-import
     assert sum(len(harness.stash.plays.of(s).plays) > 0 for s in expected) == 3
 
     for _ in range(2):

@@ -4,11 +4,11 @@ update hook Stash runs for the plugin's own write, a SIGKILL in the middle, and 
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
 from emulators import demo_library as lib
+from tests.e2e.conftest import kill_after_third_write
 from tests.integration.viewing.test_ratings import plex_user_rating as plex_rating
 from tests.integration.viewing.test_ratings import rate_in_plex as rate
 from tests.integration.viewing.test_ratings import stash_rating100 as stash_rating
@@ -92,27 +92,7 @@ def test_sigkill_mid_import_then_a_rerun_loses_and_doubles_no_rating(harness, sy
     for n, (scene_id, rating_key) in enumerate(synced):
         rate(harness, rating_key, float(n + 1))
         wanted[scene_id] = (n + 1) * 10
-    mutation = harness.stash.schema.mutation_type.fields["sceneUpdate"]
-    original, calls, reached, release = mutation.resolve, [], threading.Event(), threading.Event()
-
-    def applies_then_hangs(root, info, **kwargs):
-        answer = original(root, info, **kwargs)
-        calls.append(kwargs["input"]["id"])
-        if len(calls) == 3:
-            reached.set()
-            release.wait(30)  # Stash took it; the answer never reaches the plugin before it is killed
-        return answer
-
-    mutation.resolve = applies_then_hangs
-    running = harness.runner.start_task("Import Plex Plays")
-    try:
-        assert reached.wait(60), "the import never reached its third rating"
-        running.kill()
-        killed = running.wait(30)
-    finally:
-        release.set()
-        mutation.resolve = original
-    assert killed.exit_code == -9
+    assert kill_after_third_write(harness, "sceneUpdate", "Import Plex Plays") == -9
     assert sum(stash_rating(harness, s) == r for s, r in wanted.items()) == 3
 
     for _ in range(2):
