@@ -1,6 +1,8 @@
-"""PlexSync's page says what an older Stash cannot show (issue 19, part 3): the page needs runPluginOperation
-(Stash 0.25, stashapp/stash#4603) and the scene badge a patchable ScenePage (Stash 0.28, #5703). The emulated
-Stash presents itself as that release, with its own schema."""
+"""PlexSync's page says what an older Stash cannot show (issue 19, part 3), against an emulated Stash of that
+release with its own schema.
+
+The page needs runPluginOperation (Stash 0.25, stashapp/stash#4603) and the scene badge a patchable ScenePage
+(Stash 0.28, #5703)."""
 
 from __future__ import annotations
 

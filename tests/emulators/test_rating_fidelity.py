@@ -1,6 +1,5 @@
-"""Fidelity of the emulators' ratings: plexapi's ``rate()`` against the Plex emulator (list and detail views carry
-``userRating`` and ``lastRatedAt``, as a live server's capture does), and Stash's ``sceneUpdate`` of ``rating100``
-on Stash's real schema."""
+"""Fidelity of the emulators' ratings: plexapi's ``rate()`` against the Plex emulator, as a live server's capture
+shows it, and Stash's ``sceneUpdate`` of ``rating100`` on Stash's real schema."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What a user ends up with after Plex (or the proxy in front of it) misbehaves during a real sync: the plugin
-run as Stash runs it, against both emulators. Each fault ends in its class — backoff behind the breaker,
-pause with a message that says what to fix — and nothing is dead-lettered or lost."""
+"""What a user ends up with when Plex (or its proxy) misbehaves during a real sync, as Stash runs the plugin: each
+fault ends in backoff behind the breaker or a pause that says what to fix, and nothing is dead-lettered or lost."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Tests of hooks/: Stash's hook contexts turned into intake events."""

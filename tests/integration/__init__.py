@@ -1,0 +1,1 @@
+"""In-process integration against both emulators, by sync, viewing, tasks and worker."""

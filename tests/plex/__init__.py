@@ -1,0 +1,1 @@
+"""Tests of plex/: the client, the matcher, the metadata writer, the library index, request limits and errors."""

@@ -1,6 +1,5 @@
 """Actor photos in MetadataWriter against the Plex emulator: they travel with the cast, cost nothing unchanged,
-are compared ignoring the name's case; a large cast goes whole to a direct Plex, and behind a proxy is cut
-with the photos of the performers sent."""
+ignore the name's case, go whole to a direct Plex, and behind a proxy are cut along with the cast."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Collection posters (worker.artwork.collection_posters) against both emulators through the real clients (plexapi under
-PlexClient, stashapi under StashReader) and a real store: what is uploaded, what is left out, what is never
-touched, and that the record survives a new run."""
+"""Collection posters (worker.artwork.collection_posters) against both emulators through the real clients: what
+is uploaded, left out or never touched, and that the record survives a new run."""
 
 from __future__ import annotations
 

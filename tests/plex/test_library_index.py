@@ -1,6 +1,7 @@
-"""Raw-XML listing: one sweep in (updatedAt, ratingKey) order, paged by key (each page starts one place early on
-an item already read), one IndexedPart per media part, and nothing passed over whatever Plex changes between
-pages."""
+"""Raw-XML listing: one sweep in (updatedAt, ratingKey) order, paged by key, one IndexedPart per media part, and
+nothing passed over whatever Plex changes between pages.
+
+Each page starts one place early, on an item already read, so an item that moves between pages is still seen."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""PlexSync directly connected and behind a reverse proxy with nginx's defaults (8 KiB request line, 1 MiB body),
-through real plexapi against the emulator: a big edit goes whole where Plex takes it; behind the proxy the limit
-is learned from its refusals, each list goes whole or cut in one request, the cut is said and never re-sent; a
-cover the proxy refuses is left out while every field still reaches Plex."""
+"""PlexSync direct and behind a proxy, through real plexapi: a big edit goes whole where Plex takes it; behind the
+proxy the limit is learned, each list is cut once in one request, and a refused cover still lets every field through.
+
+The proxy has nginx's defaults: an 8 KiB request line and a 1 MiB body."""
 
 from __future__ import annotations
 

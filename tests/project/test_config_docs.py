@@ -1,6 +1,7 @@
-"""docs/config.md, PlexSync.yml and the config model list the same settings, with the same types, and the page
-Stash draws from the yml starts with what matters (Stash sorts a plugin's settings by key:
-pkg/plugin/config.go, ``sort.Strings(keys)``)."""
+"""docs/config.md, PlexSync.yml and the config model list the same settings with the same types, and the page
+Stash draws from the yml starts with what matters.
+
+Stash sorts a plugin's settings by key (pkg/plugin/config.go, ``sort.Strings(keys)``), so the keys set the order."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""The docs a user reads: every error class the code can report is explained in troubleshoot.md, the install
-page and README point at the same plugin source, reliability.md cites test files that exist, and the site
-builds with warnings as errors.
+"""The docs a user reads: troubleshoot.md explains every error class and defines every glossary term,
+reliability.md cites test files that exist, and the site builds with warnings as errors.
 
 ``mkdocs build --strict -q`` (README's CI command) does not fail on warnings: ``-q`` hides them from the
-counter that ``--strict`` checks. So the strict build runs here, without ``-q``.
-"""
+counter that ``--strict`` checks. So the strict build runs here, without ``-q``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The rooms' imports point one way (``hooks → sync_queue ← worker → plex``, every room may use ``validation``)
-and no module imports itself back through others: every import counts, at module level or inside a function,
-type-only ones included (a circle drawn only for the type checker is still a circle to a reader)."""
+"""The rooms' imports point one way (``hooks → sync_queue ← worker → plex``, all may use ``validation``) and no
+module imports itself back through others, counting every import, in functions and type-only ones included.
+
+A circle drawn only for the type checker is still a circle to a reader."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What tools/make_release.py builds is what a Stash plugin source serves and what the CommunityScripts index
-builds from: checked against the imitation of Stash's package manager (emulators/package_manager.py) and
-against the rules of CommunityScripts' build_site.sh (restated below, not copied)."""
+builds from, checked against emulators/package_manager.py and CommunityScripts' build_site.sh rules.
+
+Those rules are restated below, not copied."""
 
 from __future__ import annotations
 

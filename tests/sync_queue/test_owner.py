@@ -1,6 +1,7 @@
-"""One data folder, one Stash: two Stash servers are told apart by the id kept in each one's own config folder,
-not by that folder's path (two Docker containers both call theirs /root/.stash); one Stash restarted, on a new
-port or with its config folder moved is still the owner."""
+"""One data folder, one Stash: two Stash servers are told apart by the id in each one's config folder; a Stash
+restarted, on a new port or with its config folder moved is still the owner.
+
+The folder's path cannot tell them apart: two Docker containers both call theirs /root/.stash."""
 
 from __future__ import annotations
 

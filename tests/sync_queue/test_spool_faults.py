@@ -1,6 +1,7 @@
-"""No OSError drops a spooled event: a file that can't be read now is kept, tried again and reported; one that
-can't be deleted (a Windows sharing violation) is applied once and never stops the worker; a file a hook spools
-while the worker absorbs is left for the next absorb, not deleted unread."""
+"""No OSError drops a spooled event: an unreadable file is kept, retried and reported; an undeletable one is
+applied once and never stops the worker; a file spooled during an absorb waits for the next.
+
+An undeletable file is what a Windows sharing violation leaves."""
 
 from __future__ import annotations
 

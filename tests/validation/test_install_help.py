@@ -1,7 +1,8 @@
-"""A package Stash's Python lacks: installed by PlexSync with that Python's pip into the data folder, only within
-requirements.txt's bounds, from a local wheel folder here (PIP_NO_INDEX: no test reaches PyPI); and the
-message when it cannot be, which never promises what will not happen. The end-to-end run on Stash's folder
-layout is tests/e2e/install/test_dependency_manager.py."""
+"""A package Stash's Python lacks is installed with that Python's pip into the data folder, within
+requirements.txt's bounds, and the message when it cannot be never promises what will not happen.
+
+Installs come from a local wheel folder (PIP_NO_INDEX: no test reaches PyPI). The end-to-end run on Stash's
+folder layout is tests/e2e/install/test_dependency_manager.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The settings as the page now has them: the text settings that fold many switches, values saved under the
-keys of earlier versions, the expert tunables from PLEXSYNC_* variables and tunables.conf, and errors that name
-a setting as its reader sees it (the page's label in Stash, the flag on the command line)."""
+"""The settings as the page has them: text settings that fold many switches, keys of earlier versions, expert
+tunables from PLEXSYNC_* and tunables.conf, and errors that name a setting as its reader sees it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The command line as a newcomer meets it: a missing package, a pipe into ``head``, a status in words, an empty
-variable, ``--json`` errors, Health Check's warnings, a URL that is not Plex, and the hand-over of leftovers to a
-background worker that keeps the command line's settings."""
+"""The command line as a newcomer meets it: a missing package, ``| head``, status in words, an empty variable,
+``--json`` errors, Health Check's warnings, a non-Plex URL, leftovers handed to a worker that keeps its settings."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The release as a user gets it: the plugin source (index.yml + zip) served over HTTP and installed the way
-Stash's package manager does (emulators/package_manager.py: into ``plugins/<source>/PlexSync``, with only
-``plugins/<source>`` on PYTHONPATH), run as Stash runs it with a Python that holds only the zip's requirements
-(see release_env for why that environment is honest) and nothing of this checkout on its path."""
+"""The release as a user gets it: installed from the served plugin source the way Stash's package manager does,
+and run as Stash runs it with a Python that holds only the zip's requirements.
+
+Only ``plugins/<source>`` is on PYTHONPATH and nothing of this checkout is (emulators/package_manager.py); see
+release_env for why that environment is honest."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The core sync on the oldest Stash PlexSync supports and on the newest, as Stash runs the plugin (issue 19,
-part 3): the Stash emulator presents itself as that release, with its own schema (v0.24.3: Stash's schema files of
-that tag), so every query the real stashapi client carries is validated as that Stash would validate it.
+part 3), with every query the real stashapi client sends validated against that release's schema.
 
-v0.24 has no groups (movies stand in: Stash #5017 renamed them in v0.27), ``findScenes(ids:)`` and
-``plugins(include: [ID!])`` arrived in v0.25 (#4493, #4511), and so did play history (#4532)."""
+The oldest is v0.24.3 (Stash's schema files of that tag): it has no groups (movies stand in: Stash #5017 renamed
+them in v0.27); ``findScenes(ids:)`` and ``plugins(include: [ID!])`` arrived in v0.25 (#4493, #4511), and so did
+play history (#4532)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Started by Python in a plugin process whose PYTHONPATH holds this folder (tests/e2e/viewing/test_scrobble_e2e.py):
-its clocks run PLEXSYNC_TEST_CLOCK_AHEAD_S seconds ahead, and keep ticking, as if the run happened that much
-later. freezegun moves ``time.time``, ``datetime.now`` and the monotonic clock of this process only."""
+"""Loaded by Python in a plugin process with this folder on PYTHONPATH (tests/e2e/viewing/test_scrobble_e2e.py):
+its clocks run PLEXSYNC_TEST_CLOCK_AHEAD_S seconds ahead, and keep ticking.
+
+freezegun moves ``time.time``, ``datetime.now`` and the monotonic clock of this process only."""
 
 import os
 

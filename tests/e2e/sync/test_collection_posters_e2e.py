@@ -1,6 +1,5 @@
-"""Collection posters (issue 14) through the plugin as Stash runs it: a studio or group collection PlexSync owns
-gets the studio's or group's image once per change of the image; the user's own collections are never touched.
-The real stashapi client reads the emulated Stash, the real plexapi client writes the emulated Plex."""
+"""Collection posters (issue 14) as Stash runs the plugin: a collection PlexSync owns gets its studio's or group's
+image once per change of it; the user's own collections are never touched."""
 
 from __future__ import annotations
 

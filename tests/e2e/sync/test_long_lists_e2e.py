@@ -1,8 +1,8 @@
-"""A 120-performer cast through the plugin as Stash runs it (issue 19): Plex replaces an item's list with each
-list it receives, so a cast must travel whole in one request. Directly connected, Plex takes the whole cast,
-photos and all; behind nginx (8 KiB request lines) the cast is cut once, the same way every time, said in the
-scene's status and an Info line, and Sync All with nothing changed in Stash writes nothing. The real stashapi
-client reads the emulated Stash; the real plexapi client reads back what a Plex client would see."""
+"""A 120-performer cast as Stash runs the plugin (issue 19): a direct Plex takes it whole with photos; behind nginx
+it is cut the same way every time, said in the scene's status, and Sync All with nothing changed writes nothing.
+
+Plex replaces an item's list with each list it receives, so a cast must travel whole in one request; nginx's
+default request line is 8 KiB."""
 
 from __future__ import annotations
 

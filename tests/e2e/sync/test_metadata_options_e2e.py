@@ -1,6 +1,5 @@
-"""The optional metadata users ask for (issue 14), each on and off, through the plugin as Stash runs it: the
-real stashapi client reads the emulated Stash, the real plexapi client writes the emulated Plex. A second
-sync of an unchanged scene sends Plex nothing."""
+"""The optional metadata users ask for (issue 14), each on and off, as Stash runs the plugin; a second sync of an
+unchanged scene sends Plex nothing."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What the PlexSync page is told (runPluginOperation "overview", through the emulated Stash running the real
-PlexSync.py): the setup checklist from what Health Check and Sync All recorded, each line with its fix, and
-every scene that needs attention with its reason in words — answered from the store, without asking Plex."""
+"""What the PlexSync page is told (runPluginOperation "overview", as Stash runs the plugin): the setup checklist
+with each fix, and every scene that needs attention with its reason — from the store, without asking Plex."""
 
 from __future__ import annotations
 

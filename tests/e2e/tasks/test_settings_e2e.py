@@ -1,8 +1,8 @@
-"""Settings as Stash holds them, through the plugin as Stash runs it: values saved under the keys of earlier
-versions still apply and are named in a warning (Stash returns the whole stored map, declared keys or not:
-docs/emulator-fidelity.md), a new key saved the way the settings page saves (the stored map plus the one
-changed key) takes over, and expert tunables come from the data folder's tunables.conf and PLEXSYNC_*
-variables of Stash's environment."""
+"""Settings as Stash holds them, as Stash runs the plugin: keys of earlier versions still apply with a warning, a
+new key saved as the page saves it takes over, and expert tunables come from tunables.conf and PLEXSYNC_*.
+
+Stash returns the whole stored map, declared keys or not (docs/emulator-fidelity.md), and the settings page
+saves the stored map plus the one changed key, so old keys live on beside new ones."""
 
 from __future__ import annotations
 

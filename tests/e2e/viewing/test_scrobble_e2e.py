@@ -1,6 +1,8 @@
-"""A Stash play sent to Plex stays one play in Stash, as Stash runs the plugin (issue 19, part 2): Plex refuses the
-first scrobble (503) and the next import runs 20 minutes later by the plugin's own clock. On PMS 1.40+ marking
-played writes no history row (python-plexapi PR #1366); an older server would write one, so nothing is sent."""
+"""A Stash play sent to Plex stays one play in Stash, as Stash runs the plugin (issue 19, part 2), even when Plex
+refuses the first scrobble (503) and the next import runs 20 minutes later by the plugin's own clock.
+
+On PMS 1.40+ marking played writes no history row (python-plexapi PR #1366); an older server would write one,
+so nothing is sent."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The path index stays true: a future-dated item can't hide new ones; a daily full listing drops deleted ones; a
-listing that Plex changes while it is read passes nothing over; a moved or re-added file is found by the next
-incremental pass."""
+"""The path index stays true: a future-dated item hides no new ones, a daily full listing drops deleted items, a
+listing changed while read passes nothing over, and a moved or re-added file is found by the next pass."""
 
 from __future__ import annotations
 
