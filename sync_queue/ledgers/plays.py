@@ -82,6 +82,11 @@ def play_key(rating_key: int, account_id: int, viewed_stamp: int) -> str:
     return f"{int(rating_key)}:{int(account_id)}:{int(viewed_stamp)}"
 
 
+def played_item(key: str) -> int:
+    """The ratingKey of the item a play key names."""
+    return int(key.split(":", 1)[0])
+
+
 class PlayLedger:
     """Operations on the play tables of a :class:`sync_queue.store.Store`, each one short transaction."""
 

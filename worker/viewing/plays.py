@@ -14,12 +14,13 @@ from typing import Any
 
 from plex import history as plex_history
 from plex.errors import PlexSyncError
-from sync_queue.ledgers.plays import DONE, GONE, Play, PlayLedger, play_key
+from sync_queue.ledgers.plays import DONE, GONE, Play, PlayLedger, play_key, played_item
 from validation.stash_log import get_logger
 from worker.viewing import stash_calls as play_stash
 from worker.viewing.ratings import KEEP_STASH, RatingReport, import_ratings, preview_ratings
 from worker.viewing.scrobbles import scrobble_stash_plays
 from worker.stash.reader import StashDataError, StashError, StashTooOld
+from worker.sync.write_safety import LinkCheck
 
 log = get_logger("plays")
 
@@ -122,10 +123,10 @@ def _plays(entries: list[plex_history.HistoryEntry], links: dict[int, list[int]]
 
 # -- writing Stash --------------------------------------------------------------------------------
 
-def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, report: PlayReport) -> None:
+def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, intents: list[Play], in_stash: Any,
+                  report: PlayReport) -> None:
     """One scene's open intents, settled by the exactly-once rule (sync_queue.ledgers.plays): a time Stash has
     more often than the plays marked done there is marked done; the rest go in one ``sceneAddPlay``."""
-    intents = ledger.intents(scene_id)
     spare = in_stash - ledger.done_times(scene_id)
     present, missing = [], []
     for play in intents:
@@ -143,7 +144,23 @@ def _import_scene(rt: Any, ledger: PlayLedger, scene_id: int, in_stash: Any, rep
         report.scenes.add(scene_id)
 
 
-def _send_intents(rt: Any, ledger: PlayLedger, token: str, report: PlayReport) -> None:
+def _checked_intents(ledger: PlayLedger, check: LinkCheck, scene_ids: list[int]) -> dict[int, list[Play]]:
+    """Each scene's open intents that may be written (the write-safety rule: the played item still holds the
+    scene's file, or Plex no longer has it); the others were plays of another file, and are settled gone."""
+    intents = {scene_id: ledger.intents(scene_id) for scene_id in scene_ids}
+    links = {(scene_id, played_item(play.play_key)) for scene_id, plays in intents.items() for play in plays}
+    trusted = check.holding(links).keys() | check.gone(links)
+    for scene_id, plays in intents.items():
+        other = [play for play in plays if (scene_id, played_item(play.play_key)) not in trusted]
+        if other:
+            ledger.settle(other, GONE)
+            log.info("Scene %s: %d Plex play%s not imported: made on an item that holds another file now", scene_id,
+                     len(other), "" if len(other) == 1 else "s")
+            intents[scene_id] = [play for play in plays if play not in other]
+    return intents
+
+
+def _send_intents(rt: Any, ledger: PlayLedger, check: LinkCheck, token: str, report: PlayReport) -> None:
     open_ids = ledger.open_scene_ids()
     for start in range(0, len(open_ids), play_stash.IDS_PER_REQUEST):
         chunk = open_ids[start:start + play_stash.IDS_PER_REQUEST]
@@ -151,9 +168,10 @@ def _send_intents(rt: Any, ledger: PlayLedger, token: str, report: PlayReport) -
         for scene_id in chunk:
             if scene_id not in histories:  # deleted in Stash: nowhere to put the play
                 ledger.settle(ledger.intents(scene_id), GONE)
-                continue
+        intents = _checked_intents(ledger, check, [scene_id for scene_id in chunk if scene_id in histories])
+        for scene_id, plays in intents.items():
             try:
-                _import_scene(rt, ledger, scene_id, histories[scene_id], report)
+                _import_scene(rt, ledger, scene_id, plays, histories[scene_id], report)
             except StashDataError as exc:
                 log.warning("Stash refused the plays of scene %s (kept for the next run): %s", scene_id, exc)
         ledger.renew(token)
@@ -169,16 +187,20 @@ def _resume_changes(ledger: PlayLedger, links: dict[int, list[int]],
             if state.view_offset_ms != written.get(scene_id, 0)]
 
 
-def _import_resume_points(rt: Any, ledger: PlayLedger, links: dict[int, list[int]],
+def _import_resume_points(rt: Any, ledger: PlayLedger, check: LinkCheck, links: dict[int, list[int]],
                           states: dict[int, plex_history.ItemState], report: PlayReport) -> None:
-    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s)."""
-    for scene_id, rating_key, _, offset_ms in _resume_changes(ledger, links, states):
+    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s), through links whose item holds the scene's file."""
+    changes = _resume_changes(ledger, links, states)
+    held = check.holding((scene_id, rating_key) for scene_id, rating_key, _, _ in changes)
+    for scene_id, rating_key, _, offset_ms in changes:
+        if (scene_id, rating_key) not in held:
+            continue
         play_stash.save_resume(rt.stash, scene_id, offset_ms / 1000.0)
         ledger.record_resume(scene_id, rating_key, offset_ms)
         report.resume_points += 1
 
 
-def _import_history(rt: Any, ledger: PlayLedger, token: str, links: dict[int, list[int]],
+def _import_history(rt: Any, ledger: PlayLedger, check: LinkCheck, token: str, links: dict[int, list[int]],
                     accounts: dict[int, str], report: PlayReport) -> None:
     entries, marks = _read_history(rt, ledger, accounts, links)
     # Marking played writes no history row (PMS 1.40+), so every row is a play made in Plex; only rows an earlier
@@ -187,7 +209,7 @@ def _import_history(rt: Any, ledger: PlayLedger, token: str, links: dict[int, li
     plays = {play for play in _plays(entries, links, accounts) if play.play_key not in echoes}
     report.seen = len(plays)
     ledger.note(plays, marks, covered=links)
-    _send_intents(rt, ledger, token, report)
+    _send_intents(rt, ledger, check, token, report)
 
 
 def import_plays(rt: Any, *, plays: bool = True) -> PlayReport:
@@ -206,18 +228,18 @@ def import_plays(rt: Any, *, plays: bool = True) -> PlayReport:
         accounts = plex_history.account_ids(rt.plex, account_names(rt.config.plex_play_accounts)) if plays else {}
         report = PlayReport(accounts=list(accounts.values()))
         linked = rt.store.linked_scenes()
-        links = _links(linked)
+        links, check = _links(linked), LinkCheck(rt)
         if plays:
-            _import_history(rt, ledger, token, links, accounts, report)
+            _import_history(rt, ledger, check, token, links, accounts, report)
         owner = plex_history.OWNER_ACCOUNT_ID in accounts
         if owner or rt.config.ratings_from_plex:
             states = _listed_states(rt, links)
             if owner:
-                _import_resume_points(rt, ledger, links, states, report)
+                _import_resume_points(rt, ledger, check, links, states, report)
             if rt.config.ratings_from_plex:
-                report.ratings = import_ratings(rt, linked, states, renew=lambda: ledger.renew(token))
+                report.ratings = import_ratings(rt, linked, states, check, renew=lambda: ledger.renew(token))
         if plays and rt.config.scrobble_stash_plays:
-            report.scrobbled = scrobble_stash_plays(rt, ledger, links)
+            report.scrobbled = scrobble_stash_plays(rt, ledger, links, check)
         rt.store.set_json(LAST_RUN_KEY, time.time())
         return report
     finally:
@@ -237,12 +259,19 @@ def preview_import(rt: Any) -> dict[str, Any]:
     links = _links(linked)
     entries, _ = _read_history(rt, ledger, accounts, links)
     echoes = ledger.echo_keys()
+    check = LinkCheck(rt, dry_run=True)
     new = ledger.unknown(play for play in _plays(entries, links, accounts) if play.play_key not in echoes)
+    played = {(play.scene_id, played_item(play.play_key)) for play in new}
+    trusted = check.holding(played).keys() | check.gone(played)
+    new = [play for play in new if (play.scene_id, played_item(play.play_key)) in trusted]
     owner = plex_history.OWNER_ACCOUNT_ID in accounts
     states = _listed_states(rt, links) if owner or rt.config.ratings_from_plex else {}
+    changes = _resume_changes(ledger, links, states) if owner else []
+    held = check.holding((scene_id, key) for scene_id, key, _, _ in changes)
     resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old_ms / 1000, "to_seconds": now_ms / 1000}
-              for scene_id, key, old_ms, now_ms in (_resume_changes(ledger, links, states) if owner else [])]
-    ratings = [asdict(item) for item in preview_ratings(rt, linked, states)] if rt.config.ratings_from_plex else None
+              for scene_id, key, old_ms, now_ms in changes if (scene_id, key) in held]
+    ratings = [asdict(item) for item in preview_ratings(rt, linked, states, check)] \
+        if rt.config.ratings_from_plex else None
     result = {"dry_run": True, "plays": len(new), "play_scenes": sorted({play.scene_id for play in new}),
               "resume_points": resume, "accounts": list(accounts.values())}
     if ratings is not None:

@@ -27,6 +27,7 @@ from validation.clocks import plex_later
 from validation.stash_log import get_logger
 from worker.viewing.stash_calls import epoch_of
 from worker.stash.reader import StashDataError, StashReader
+from worker.sync.write_safety import LinkCheck
 
 log = get_logger("ratings")
 
@@ -269,7 +270,7 @@ def _write(rt: Any, ledger: RatingLedger, imports: list[RatingDecision], report:
 
 
 def import_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapping[int, ItemState],
-                   renew: Callable[[], None] = lambda: None) -> RatingReport:
+                   check: LinkCheck, renew: Callable[[], None] = lambda: None) -> RatingReport:
     """Bring the Plex owner's ratings of linked items into Stash by the baseline rule. ``linked_states``:
     the store's linked scenes with their push records; ``states``: ratingKey → what the list views showed."""
     ledger, report = RatingLedger(rt.store), RatingReport()
@@ -290,12 +291,15 @@ def import_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapp
     if by_action[KEEP_STASH] and rt.config.sync_rating:
         rt.store.queue_scenes([item.scene_id for item in by_action[KEEP_STASH]])
     report.agreed, report.kept_stash = len(by_action[AGREE]), len(by_action[KEEP_STASH])
-    _write(rt, ledger, by_action[IMPORT], report, renew)
+    held = check.holding((item.scene_id, item.rating_key) for item in by_action[IMPORT])  # the write-safety rule
+    _write(rt, ledger, [item for item in by_action[IMPORT] if (item.scene_id, item.rating_key) in held], report, renew)
     return report
 
 
-def preview_ratings(rt: Any, linked_states: list[Mapping[str, Any]],
-                    states: Mapping[int, ItemState]) -> list[RatingDecision]:
+def preview_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapping[int, ItemState],
+                    check: LinkCheck) -> list[RatingDecision]:
     """What :func:`import_ratings` would change, decided the same way; nothing is written."""
     links = [Linked.from_state(state, rt.config.sync_rating) for state in linked_states]
-    return [item for item in plan_ratings(rt, links, states, RatingLedger(rt.store).rows()) if item.action != AGREE]
+    changes = [item for item in plan_ratings(rt, links, states, RatingLedger(rt.store).rows()) if item.action != AGREE]
+    held = check.holding((item.scene_id, item.rating_key) for item in changes if item.action == IMPORT)
+    return [item for item in changes if item.action != IMPORT or (item.scene_id, item.rating_key) in held]

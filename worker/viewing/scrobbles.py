@@ -21,14 +21,12 @@ from collections import Counter
 from typing import Any, Iterator
 
 from plex import history as plex_history
-from plex.errors import PlexItemGone
-from plex.matcher import Matcher, PathMapper
 from sync_queue.ledgers.plays import PlayLedger
 from validation.clocks import stamped_since
 from validation.stash_log import get_logger
 from worker.viewing import stash_calls as play_stash
 from worker.stash.reader import watermark_with_margin, window_start_like
-from worker.sync.write_safety import wrong_item
+from worker.sync.write_safety import LinkCheck
 
 log = get_logger("scrobbles")
 
@@ -93,57 +91,22 @@ def _taken(item: Any, noted_at_s: float) -> bool:
     return count.isdigit() and int(count) > 0 and seen.isdigit() and stamped_since(int(seen), noted_at_s)
 
 
-class _Targets:
-    """The write-safety rule (``worker.sync.write_safety``) for scrobbles: an item is marked played only after a
-    read of it in this run shows one of the scene's files. A link that fails it is forgotten and the scene queued,
-    so the push matches it again; its scrobbles stay open until the scene is linked again."""
-
-    def __init__(self, rt: Any) -> None:
-        self.rt = rt
-        self.matcher = Matcher(rt.store, PathMapper(rt.config.path_rules), strict=rt.config.strict_matching)
-        self.locations = [folder for section in rt.sections for folder in section.locations]
-        self.sections = {int(state["scene_id"]): int(state["section_id"]) for state in rt.store.linked_scenes()}
-        self.checked: dict[tuple[int, int], Any] = {}
-
-    def item(self, scene: dict[str, Any], rating_key: int) -> Any | None:
-        """The item's detail view when it holds the scene's file, else None (and the link is gone)."""
-        scene_id = int(scene["id"])
-        if (scene_id, rating_key) not in self.checked:
-            self.checked[scene_id, rating_key] = self._read(scene, rating_key)
-        return self.checked[scene_id, rating_key]
-
-    def _read(self, scene: dict[str, Any], rating_key: int) -> Any | None:
-        scene_id = int(scene["id"])
-        try:
-            item = self.rt.plex.fetch_details([rating_key]).get(int(rating_key))
-        except PlexItemGone:
-            item = None
-        section_id = self.sections.get(scene_id)
-        if item is not None and section_id is not None and wrong_item(
-                self.matcher, item, rating_key, section_id, scene.get("files") or [], self.locations) is None:
-            return item
-        self.rt.store.forget_link(scene_id)
-        self.rt.store.queue_scenes([scene_id])
-        log.info("Scene %s: Plex item %s no longer holds this scene's file; its Stash play is sent once the scene "
-                 "is matched again", scene_id, rating_key)
-        return None
-
-
-def _send_open(rt: Any, ledger: PlayLedger, by_scene: dict[int, int], scenes: dict[int, dict[str, Any]],
-               run_started_s: float) -> int:
+def _send_open(rt: Any, ledger: PlayLedger, check: LinkCheck, by_scene: dict[int, int],
+               scenes: dict[int, dict[str, Any]], run_started_s: float) -> int:
     """Send every scrobble written down and not done, each after its item's check; one written down by an
     earlier run is done without sending when Plex shows it took it (a crash after Plex answered)."""
     rows = ledger.open_scrobbles()
     unread = {int(row[0]) for row in rows} - scenes.keys()
     if unread:
         scenes = {**scenes, **rt.stash.scenes_by_ids(unread)}
-    targets, sent = _Targets(rt), 0
+    targets = {(scene_id, by_scene[scene_id]) for scene_id, *_ in rows if scene_id in scenes and scene_id in by_scene}
+    held, sent = check.holding(targets, scenes), 0
     for scene_id, played_at, seq, noted_key, noted_at_s in rows:
-        scene, rating_key = scenes.get(scene_id), by_scene.get(scene_id)
-        if scene is None:  # deleted from Stash: nothing left to send it for
+        if scene_id not in scenes:  # deleted from Stash: nothing left to send it for
             ledger.scrobble_done(scene_id, played_at, seq)
             continue
-        item = targets.item(scene, rating_key) if rating_key is not None else None
+        rating_key = by_scene.get(scene_id)
+        item = held.get((scene_id, rating_key)) if rating_key is not None else None
         if item is None:
             continue  # waits for the scene's next link
         earlier = noted_at_s < run_started_s and rating_key == noted_key
@@ -162,8 +125,9 @@ def _new_stash_plays(ledger: PlayLedger, scene: dict[str, Any], since: int) -> l
     return sorted(fresh.elements())
 
 
-def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]]) -> int:
-    """Send new Stash plays of linked scenes to Plex; returns how many scrobbles Plex took."""
+def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]], check: LinkCheck) -> int:
+    """Send new Stash plays of linked scenes to Plex; returns how many scrobbles Plex took. ``check``: the
+    import's link check (an item already read this run is not read again)."""
     if not _plex_keeps_marks_out_of_history(rt):
         return 0
     mark = rt.store.get_json(MARK_KEY, None)
@@ -182,4 +146,4 @@ def scrobble_stash_plays(rt: Any, ledger: PlayLedger, links: dict[int, list[int]
             for played_at in _new_stash_plays(ledger, scene, int(mark["since"])):
                 ledger.note_scrobble(scene_id, played_at, by_scene[scene_id])
     rt.store.set_json(MARK_KEY, {**mark, "text": newest})  # every new play is written down: the mark moves on
-    return _send_open(rt, ledger, by_scene, scenes, run_started_s)
+    return _send_open(rt, ledger, check, by_scene, scenes, run_started_s)

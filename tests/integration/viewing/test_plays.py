@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from emulators import demo_library as lib
 from sync_queue.ledgers.plays import PlayLedger
 from sync_queue.store import Store
 from worker.viewing import stash_calls as play_stash
@@ -271,3 +272,31 @@ def test_a_scrobble_plex_did_not_take_is_sent_on_the_next_run(world, linked):
     assert world.run("import_plays")["sent_to_plex"] == 1
     assert world.plex.item(k0).fields["viewCount"] == "1"
     assert world.run("import_plays")["sent_to_plex"] == 0
+
+
+def test_nothing_from_an_item_that_holds_another_file_now_is_written_into_the_scene(world, linked, capsys):
+    """The write-safety rule the other way: the file of scene 0's item was swapped for another one (an organiser
+    moved another download onto its name) before the index saw it. Its play, resume point and rating belong to that
+    other file: none reaches scene 0, whose link is forgotten so the next sync matches it again."""
+    from tests.integration.viewing.test_ratings import rate_in_plex, stash_rating100
+
+    (s0, k0), (s1, k1), _ = linked
+    world.settings(ratings_from_plex=True)
+    world.run("import_plays")  # the baseline
+    world.plex.move_file(k0, f"{lib.PLEX_ROOT}/someone-else.mp4", size=999)
+    world.plex.library.scan(world.section, None)
+    world.plex.watch.play(k0, viewed_stamp=T0)
+    world.plex.watch.set_offset(k0, 120_000)
+    rate_in_plex(world, k0, 9.0)
+    world.plex.watch.play(k1, viewed_stamp=T0 + 60)  # scene 1's item still holds its file
+
+    preview = world.run("import_plays", dry_run="true")  # the preview decides alike and changes no link
+    assert (preview["play_scenes"], preview["resume_points"], preview["ratings"]) == ([int(s1)], [], [])
+    assert world.state(s0)["rating_key"] == k0
+    result = world.run("import_plays")
+    assert (result["imported"], result["resume_points"], result["ratings"]["imported"]) == (1, 0, 0)
+    assert stash_plays(world, s0)["play_count"] == 0 and stash_plays(world, s0)["resume_time"] == 0
+    assert stash_rating100(world, s0) is None
+    assert stash_plays(world, s1)["times"] == Counter([T0 + 60])
+    assert world.state(s0)["rating_key"] is None and world.state(s1)["rating_key"] == k1
+    assert f"Scene {s0}: Plex item {k0} no longer holds this scene's file" in capsys.readouterr().err

@@ -97,7 +97,9 @@ def test_a_rating_set_in_plex_reaches_stash_once_and_is_not_pushed_back(world, l
     result = world.run("import_plays")
     listings = [r for r in world.plex.requests if r.path.startswith("/library/sections/") and r.path.endswith("/all")]
     assert len(listings) == 1  # the one listing the resume points need carries the ratings too ...
-    assert not [r for r in world.plex.requests if r.path.startswith("/library/metadata/")]  # ... nothing per item
+    # ... nothing per item: one detail read of the two items whose rating is written (the write-safety rule)
+    assert [r.path for r in world.plex.requests if r.path.startswith("/library/metadata/")] == \
+        [f"/library/metadata/{min(k0, k1)},{max(k0, k1)}"]
     assert result["ratings"]["imported"] == 2
     assert "; 2 ratings" in result["message"]
     assert (stash_rating100(world, s0), stash_rating100(world, s1)) == (80, 35)
