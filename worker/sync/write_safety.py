@@ -10,6 +10,7 @@ write; what goes the other way or marks an item played goes through :class:`Link
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 from plex.errors import PlexItemGone, PlexSyncError
@@ -70,11 +71,22 @@ class LinkCheck:
 
     def __init__(self, rt: Any, *, dry_run: bool = False) -> None:
         self.rt, self.dry_run = rt, dry_run
-        self.matcher = Matcher(rt.store, PathMapper(rt.config.path_rules), strict=rt.config.strict_matching)
-        self.locations = [folder for section in rt.sections for folder in section.locations]
-        self.links = {int(row["scene_id"]): (int(row["rating_key"]), int(row["section_id"]))
-                      for row in rt.store.linked_scenes()}
         self.checked: dict[Link, Any] = {}  # the item's detail view; None: it holds another file; GONE
+
+    # read on the first check only: most runs have nothing to write through a link
+    @cached_property
+    def matcher(self) -> Matcher:
+        return Matcher(self.rt.store, PathMapper(self.rt.config.path_rules), strict=self.rt.config.strict_matching)
+
+    @cached_property
+    def locations(self) -> list[str]:
+        return [folder for section in self.rt.sections for folder in section.locations]
+
+    @cached_property
+    def links(self) -> dict[int, tuple[int, int]]:
+        """Scene id → (ratingKey, section id) of its link as the store has it now."""
+        return {int(row["scene_id"]): (int(row["rating_key"]), int(row["section_id"]))
+                for row in self.rt.store.linked_scenes()}
 
     def holding(self, links: Iterable[Link], scenes: Mapping[int, Mapping[str, Any]] | None = None) -> dict[Link, Any]:
         """The links (of those given) whose item holds the scene's file now, with the item as read. ``scenes``:
