@@ -133,7 +133,8 @@ class PlayLedger:
         with self.store.transaction() as conn:
             before = conn.total_changes
             conn.executemany("INSERT OR IGNORE INTO plex_plays(play_key, scene_id, viewed_at, state, noted_at) "
-                             "VALUES(?, ?, ?, 'intent', ?)", [(p.play_key, p.scene_id, p.viewed_stamp, now_s) for p in plays])
+                             "VALUES(?, ?, ?, 'intent', ?)",
+                             [(p.play_key, p.scene_id, p.viewed_stamp, now_s) for p in plays])
             added = conn.total_changes - before
             merged = {**self.watermarks()}
             for account, mark in watermarks.items():

@@ -1,10 +1,12 @@
-"""The read that guards every write to Plex: one GET of the items a batch writes to, and the check of each item.
+"""The read that guards every write through a scene's link: the item is read, and the write goes only if it
+holds the scene's file.
 
 **The write-safety rule.** No scene is written to a Plex item unless a read of that item made in the same batch
 shows one of the scene's files among its parts. The index can lag behind Plex (a move or a re-added file not
 listed yet), and a write on its word alone would put one scene's title, cast and poster onto another scene's item.
 ``SyncEngine`` keeps it: :func:`read_items` before a batch's pushes, :func:`wrong_item` in each push before its
-write; what goes the other way or marks an item played goes through :class:`LinkCheck`. Cost: one GET per batch of 50 (also what a first push diffs against), one GET and one PUT for a single edit.
+write (one GET per batch of 50, also what a first push diffs against; one GET and one PUT for a single edit).
+Whatever else goes through a link, either way, keeps it with :class:`LinkCheck`.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class LinkCheck:
 
     def __init__(self, rt: Any, *, dry_run: bool = False) -> None:
         self.rt, self.dry_run = rt, dry_run
-        self.checked: dict[Link, Any] = {}  # the item's detail view; None: it holds another file; GONE
+        self.checked: dict[Link, Any] = {}  # the item's detail view; None: write nothing; GONE: no item
 
     # read on the first check only: most runs have nothing to write through a link
     @cached_property
