@@ -106,9 +106,11 @@ class LinkCheck:
                 self.checked[link] = self._verdict(link, items.get(link[1]), files.get(link[0]))
         return {link: self.checked[link] for link in wanted if self.checked[link] not in (None, GONE)}
 
-    def gone(self, links: Iterable[Link]) -> set[Link]:
-        """Of the links :meth:`holding` checked, those whose item Plex no longer has (it holds no one's file)."""
-        return {link for link in links if self.checked.get(link) is GONE}
+    def playable(self, links: Iterable[Link]) -> set[Link]:
+        """The links a play made on the item may be written through: the item holds the scene's file, or Plex no
+        longer has it (the play was made before it went, and no other scene can be on a gone item)."""
+        wanted = set(links)
+        return set(self.holding(wanted)) | {link for link in wanted if self.checked.get(link) is GONE}
 
     def _verdict(self, link: Link, item: Any, files: Sequence[Any] | None) -> Any:
         scene_id, rating_key = link

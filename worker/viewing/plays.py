@@ -149,7 +149,7 @@ def _checked_intents(ledger: PlayLedger, check: LinkCheck, scene_ids: list[int])
     scene's file, or Plex no longer has it); the others were plays of another file, and are settled gone."""
     intents = {scene_id: ledger.intents(scene_id) for scene_id in scene_ids}
     links = {(scene_id, played_item(play.play_key)) for scene_id, plays in intents.items() for play in plays}
-    trusted = check.holding(links).keys() | check.gone(links)
+    trusted = check.playable(links)
     for scene_id, plays in intents.items():
         other = [play for play in plays if (scene_id, played_item(play.play_key)) not in trusted]
         if other:
@@ -177,24 +177,23 @@ def _send_intents(rt: Any, ledger: PlayLedger, check: LinkCheck, token: str, rep
         ledger.renew(token)
 
 
-def _resume_changes(ledger: PlayLedger, links: dict[int, list[int]],
+def _resume_changes(ledger: PlayLedger, check: LinkCheck, links: dict[int, list[int]],
                     states: dict[int, plex_history.ItemState]) -> list[tuple[int, int, int, int]]:
     """(scene, ratingKey, offset written last, offset now) of resume points that changed in Plex since we last
-    wrote them (ms; 0 once the item was finished or reset). Plex shows only the token owner's resume points."""
+    wrote them (ms; 0 once the item was finished or reset), through links whose item holds the scene's file.
+    Plex shows only the token owner's resume points."""
     written = ledger.resume_offsets()
-    return [(scene_id, rating_key, written.get(scene_id, 0), state.view_offset_ms)
-            for rating_key, state in states.items() for scene_id in links.get(rating_key, ())
-            if state.view_offset_ms != written.get(scene_id, 0)]
+    changes = [(scene_id, rating_key, written.get(scene_id, 0), state.view_offset_ms)
+               for rating_key, state in states.items() for scene_id in links.get(rating_key, ())
+               if state.view_offset_ms != written.get(scene_id, 0)]
+    held = check.holding((scene_id, rating_key) for scene_id, rating_key, _, _ in changes)
+    return [change for change in changes if change[:2] in held]
 
 
 def _import_resume_points(rt: Any, ledger: PlayLedger, check: LinkCheck, links: dict[int, list[int]],
                           states: dict[int, plex_history.ItemState], report: PlayReport) -> None:
-    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s), through links whose item holds the scene's file."""
-    changes = _resume_changes(ledger, links, states)
-    held = check.holding((scene_id, rating_key) for scene_id, rating_key, _, _ in changes)
-    for scene_id, rating_key, _, offset_ms in changes:
-        if (scene_id, rating_key) not in held:
-            continue
+    """The owner's ``viewOffset`` (ms) → ``resume_time`` (s)."""
+    for scene_id, rating_key, _, offset_ms in _resume_changes(ledger, check, links, states):
         play_stash.save_resume(rt.stash, scene_id, offset_ms / 1000.0)
         ledger.record_resume(scene_id, rating_key, offset_ms)
         report.resume_points += 1
@@ -261,15 +260,12 @@ def preview_import(rt: Any) -> dict[str, Any]:
     echoes = ledger.echo_keys()
     check = LinkCheck(rt, dry_run=True)
     new = ledger.unknown(play for play in _plays(entries, links, accounts) if play.play_key not in echoes)
-    played = {(play.scene_id, played_item(play.play_key)) for play in new}
-    trusted = check.holding(played).keys() | check.gone(played)
+    trusted = check.playable((play.scene_id, played_item(play.play_key)) for play in new)
     new = [play for play in new if (play.scene_id, played_item(play.play_key)) in trusted]
     owner = plex_history.OWNER_ACCOUNT_ID in accounts
     states = _listed_states(rt, links) if owner or rt.config.ratings_from_plex else {}
-    changes = _resume_changes(ledger, links, states) if owner else []
-    held = check.holding((scene_id, key) for scene_id, key, _, _ in changes)
     resume = [{"scene_id": scene_id, "rating_key": key, "from_seconds": old_ms / 1000, "to_seconds": now_ms / 1000}
-              for scene_id, key, old_ms, now_ms in changes if (scene_id, key) in held]
+              for scene_id, key, old_ms, now_ms in (_resume_changes(ledger, check, links, states) if owner else [])]
     ratings = [asdict(item) for item in preview_ratings(rt, linked, states, check)] \
         if rt.config.ratings_from_plex else None
     result = {"dry_run": True, "plays": len(new), "play_scenes": sorted({play.scene_id for play in new}),

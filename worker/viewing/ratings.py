@@ -10,8 +10,9 @@ imported rating is recorded in the push record as what the push would write, so 
 our own write sends nothing back. Values compare on Stash's scale (whole numbers 0–100), so a Plex rating finer
 than a tenth of a star never looks changed after its import.
 
-Costs: the library list views the play import reads anyway (no request per item), and Stash is asked only about
-scenes whose Plex rating moved (200 a request). Across crashes: the exactly-once rule, sync_queue.ledgers.plays.
+Costs: the library list views the play import reads anyway, one detail GET per 50 ratings about to be written
+(the write-safety rule), and Stash is asked only about scenes whose Plex rating moved (200 a request). Across
+crashes: the exactly-once rule, sync_queue.ledgers.plays.
 """
 
 from __future__ import annotations
@@ -269,6 +270,12 @@ def _write(rt: Any, ledger: RatingLedger, imports: list[RatingDecision], report:
             renew()
 
 
+def _through_held_links(check: LinkCheck, imports: list[RatingDecision]) -> list[RatingDecision]:
+    """The imports whose item holds the scene's file now (the write-safety rule, worker.sync.write_safety)."""
+    held = check.holding((item.scene_id, item.rating_key) for item in imports)
+    return [item for item in imports if (item.scene_id, item.rating_key) in held]
+
+
 def import_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapping[int, ItemState],
                    check: LinkCheck, renew: Callable[[], None] = lambda: None) -> RatingReport:
     """Bring the Plex owner's ratings of linked items into Stash by the baseline rule. ``linked_states``:
@@ -291,8 +298,7 @@ def import_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Mapp
     if by_action[KEEP_STASH] and rt.config.sync_rating:
         rt.store.queue_scenes([item.scene_id for item in by_action[KEEP_STASH]])
     report.agreed, report.kept_stash = len(by_action[AGREE]), len(by_action[KEEP_STASH])
-    held = check.holding((item.scene_id, item.rating_key) for item in by_action[IMPORT])  # the write-safety rule
-    _write(rt, ledger, [item for item in by_action[IMPORT] if (item.scene_id, item.rating_key) in held], report, renew)
+    _write(rt, ledger, _through_held_links(check, by_action[IMPORT]), report, renew)
     return report
 
 
@@ -301,5 +307,6 @@ def preview_ratings(rt: Any, linked_states: list[Mapping[str, Any]], states: Map
     """What :func:`import_ratings` would change, decided the same way; nothing is written."""
     links = [Linked.from_state(state, rt.config.sync_rating) for state in linked_states]
     changes = [item for item in plan_ratings(rt, links, states, RatingLedger(rt.store).rows()) if item.action != AGREE]
-    held = check.holding((item.scene_id, item.rating_key) for item in changes if item.action == IMPORT)
+    held = {(item.scene_id, item.rating_key)
+            for item in _through_held_links(check, [item for item in changes if item.action == IMPORT])}
     return [item for item in changes if item.action != IMPORT or (item.scene_id, item.rating_key) in held]
