@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import stashapi.log  # noqa: F401  (its log handler keeps the stderr of its import: the session's, not a test's capsys)
 
 from emulators import demo_library as lib
 from emulators.plex.server import PlexEmulator

@@ -21,6 +21,7 @@ from worker.viewing.plays import PlaysBusy, import_plays
 T0 = 1_760_000_000  # a fixed instant (2025-10-09) for play times
 
 
+
 def stash_plays(world, scene_id) -> dict:
     """The scene as stashapi reads it from the Stash emulator."""
     from stashapi.stashapp import StashInterface
@@ -300,3 +301,17 @@ def test_nothing_from_an_item_that_holds_another_file_now_is_written_into_the_sc
     assert stash_plays(world, s1)["times"] == Counter([T0 + 60])
     assert world.state(s0)["rating_key"] is None and world.state(s1)["rating_key"] == k1
     assert f"Scene {s0}: Plex item {k0} no longer holds this scene's file" in capsys.readouterr().err
+
+
+def test_a_play_made_before_its_item_went_still_reaches_the_scene(world, linked, capsys):
+    """An item deleted in Plex holds no one's file: its plays, made while it held the scene's, are imported. The
+    batched read of both items answers 404 for the gone one, so each item is read alone and the other still counts."""
+    (s0, k0), (s1, k1), _ = linked
+    world.plex.watch.play(k0, viewed_stamp=T0)
+    world.plex.watch.play(k1, viewed_stamp=T0 + 60)
+    world.plex.library.remove_item(k0)
+
+    assert world.run("import_plays")["imported"] == 2
+    assert (stash_plays(world, s0)["times"], stash_plays(world, s1)["times"]) == (Counter([T0]), Counter([T0 + 60]))
+    assert world.state(s0)["rating_key"] is None and world.state(s1)["rating_key"] == k1
+    assert f"Scene {s0}: Plex item {k0} is gone" in capsys.readouterr().err
