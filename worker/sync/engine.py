@@ -30,13 +30,13 @@ from worker.sync import backoff
 from worker.sync.batch import BatchReport, PushJob, StartedBatch
 from worker.sync.breaker import CLOSED, Breaker
 from worker.artwork.collection_posters import CollectionPosters
-from worker.sync.index_refresh import index_rows, refresh_if_stale, refresh_index
+from worker.sync.index_refresh import refresh_if_stale, refresh_index
 from worker.sync.pauses import Pause, clear_stash_failures, record_stash_failure, set_pause
 from worker.artwork.performer_photos import SceneModels
 from worker.sync.push_pool import UNTRIED, PushPool
 from worker.sync.request_limits import LearnedLimit
 from worker.stash.reader import CoverUnusable, StashError, StashUnavailable
-from worker.sync.write_safety import WrongItem, read_items, wrong_item
+from worker.sync.write_safety import WrongItem, read_items, take_the_read, wrong_item
 
 log = get_logger("engine")
 
@@ -292,8 +292,7 @@ class SyncEngine:
         read showed it and the scene is matched again. None: the claim is handed back for the next batch to write
         (after its own read)."""
         claim = job.claim
-        rows = index_rows(wrong.held.parts) if wrong.found_in == wrong.section_id else []
-        self.store.replace_index_items(wrong.section_id, [(wrong.rating_key, rows)])
+        take_the_read(self.store, wrong)
         if claim.rating_key is not None:
             self.store.forget_link(claim.scene_id)
         log.info("Scene %s: Plex item %s holds %s, not this scene's file; nothing written to it, matching again",

@@ -19,6 +19,7 @@ from plex.errors import PlexItemGone, PlexSyncError
 from plex.library_index import ListedItem, listed_item
 from plex.matcher import Matcher, PathMapper
 from validation.stash_log import get_logger
+from worker.sync.index_refresh import index_rows
 
 log = get_logger("engine")
 
@@ -58,6 +59,12 @@ def wrong_item(matcher: Matcher, item: Any, rating_key: int, section_id: int, fi
     if found_in == int(section_id) and matcher.holds(held.parts, files, locations):
         return None
     return WrongItem(int(rating_key), int(section_id), found_in, held)
+
+
+def take_the_read(store: Any, wrong: WrongItem) -> None:
+    """The index takes a wrong item as its read showed it (no row in this library if it now sits in another)."""
+    rows = index_rows(wrong.held.parts) if wrong.found_in == wrong.section_id else []
+    store.replace_index_items(wrong.section_id, [(wrong.rating_key, rows)])
 
 
 Link = tuple[int, int]  # (scene id, ratingKey)
@@ -118,10 +125,13 @@ class LinkCheck:
             return None  # deleted in Stash: nothing to write into, nor a link to correct
         current = self.links.get(scene_id)
         section_id = current[1] if current and current[0] == rating_key else getattr(item, "librarySectionID", 0)
-        if item is not None and wrong_item(self.matcher, item, rating_key, int(section_id or 0), files,
-                                           self.locations) is None:
+        wrong = None if item is None else wrong_item(self.matcher, item, rating_key, int(section_id or 0), files,
+                                                     self.locations)
+        if item is not None and wrong is None:
             return item
         if current and current[0] == rating_key and not self.dry_run:
+            if wrong is not None:
+                take_the_read(self.rt.store, wrong)
             del self.links[scene_id]
             self.rt.store.forget_link(scene_id)
             self.rt.store.queue_scenes([scene_id])

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from emulators import demo_library as lib
+from plex.matcher import path_key
 from sync_queue.ledgers.plays import PlayLedger
 from sync_queue.store import Store
 from worker.viewing import stash_calls as play_stash
@@ -301,6 +302,9 @@ def test_nothing_from_an_item_that_holds_another_file_now_is_written_into_the_sc
     assert stash_plays(world, s1)["times"] == Counter([T0 + 60])
     assert world.state(s0)["rating_key"] is None and world.state(s1)["rating_key"] == k1
     assert f"Scene {s0}: Plex item {k0} no longer holds this scene's file" in capsys.readouterr().err
+    with Store(world.data_dir) as store:  # the index took the item as the check read it
+        assert [part.rating_key for part in store.parts_by_path_key(path_key(f"{lib.PLEX_ROOT}/someone-else.mp4"))] \
+            == [k0]
 
 
 def test_a_play_made_before_its_item_went_still_reaches_the_scene(world, linked, capsys):
